@@ -1,0 +1,24 @@
+"""integration-models: is integration of children's health and social care associated with outcomes?
+
+Run `snakemake --cores 2` for the embedded demo dataset; see README.md and config.yaml.
+"""
+
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+validate(config, schema="schemas/config.schema.yaml")
+
+
+include: "rules/common.smk"
+include: "rules/ingest.smk"
+
+
+rule all:
+    input:
+        final_outputs(),
+    default_target: True

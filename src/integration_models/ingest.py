@@ -1,0 +1,412 @@
+"""Build the analysis panel and the exclusions list from a dataset directory.
+
+Every row of every values file ends in exactly one place: ``panel.parquet`` (a usable
+observation, with its covariates and integration category) or ``exclusions.csv`` (with the
+reason: suppressed, empty, outside the year window, an exact duplicate). Input that cannot be
+trusted at all (an unknown area, a value that is not a number, a conflicting duplicate, ...)
+stops the run with an :class:`~integration_models.errors.InputError` naming file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.errors import InputError
+from integration_models.numbers import MARKERS, parse_cell
+from integration_models.reference import code_lookup, integration_by_area_year
+from integration_models.registry import load_registry
+from integration_models.tables import LINE, read_table
+
+VALUE_COLUMNS = ["area_code", "year", "value"]
+VALUE_OPTIONAL = ["numerator", "denominator"]
+COVARIATE_COLUMNS = [
+    "area_code",
+    "year",
+    "population",
+    "population_0_17",
+    "land_area_km2",
+    "deprivation",
+]
+EXCLUSION_COLUMNS = ["file", "line", "area_code", "year", "indicator_id", "raw_value", "reason"]
+PANEL_COLUMNS = [
+    "area_code",
+    "area_name",
+    "hscp_code",
+    "health_board_code",
+    "year",
+    "indicator_id",
+    "value",
+    "numerator",
+    "denominator",
+    "integration",
+    "deprivation",
+    "population_density",
+    "covid",
+    "population",
+    "population_0_17",
+    "hscp_start_year",
+    "area_code_original",
+    "file",
+    "line",
+]
+PLAUSIBLE_YEARS = (1990, 2100)
+
+
+@dataclass(frozen=True)
+class IngestSettings:
+    """What the configuration says about the panel: the year window and the COVID-19 years."""
+
+    first_year: int
+    last_year: int
+    covid_years: tuple[int, ...] = field(default=(2020, 2021))
+
+    @property
+    def years(self) -> list[int]:
+        """All years of the window, in order."""
+        return list(range(self.first_year, self.last_year + 1))
+
+
+def value_files(
+    raw_dir: Path, registry: pd.DataFrame, registry_path: Path
+) -> dict[str, list[Path]]:
+    """Find the values files of every registered indicator, and refuse unregistered ones.
+
+    An indicator's rows are in ``values/<id>.csv`` and/or every ``values/<id>/*.csv``.
+
+    Raises
+    ------
+    InputError
+        If a registered indicator has no file, or a file belongs to no registered indicator.
+    """
+    values_dir = raw_dir / "values"
+    files: dict[str, list[Path]] = {}
+    for indicator, line in zip(registry["indicator_id"], registry[LINE], strict=True):
+        found = []
+        single = values_dir / f"{indicator}.csv"
+        if single.is_file():
+            found.append(single)
+        folder = values_dir / indicator
+        if folder.is_dir():
+            found.extend(sorted(folder.glob("*.csv")))
+        if not found:
+            raise InputError(
+                registry_path,
+                f"indicator '{indicator}' has no values file (expected values/{indicator}.csv "
+                f"or values/{indicator}/*.csv)",
+                line,
+            )
+        files[indicator] = found
+    claimed = {path for paths in files.values() for path in paths}
+    if values_dir.is_dir():
+        for path in sorted(values_dir.rglob("*.csv")):
+            if path not in claimed:
+                raise InputError(path, "values file of an indicator not in indicators.csv")
+    return files
+
+
+def _parse_column(frame: pd.DataFrame, column: str, path: Path) -> tuple[np.ndarray, list]:
+    """Parse one numeric column; return numbers (NaN where missing) and the missing reasons."""
+    numbers = np.full(len(frame), np.nan)
+    reasons: list[str | None] = [None] * len(frame)
+    for i, (text, line) in enumerate(zip(frame[column], frame[LINE], strict=True)):
+        try:
+            cell = parse_cell(text)
+        except ValueError as err:
+            raise InputError(path, f"{column} {err}", int(line)) from None
+        if cell.number is None:
+            reasons[i] = cell.missing_reason
+        else:
+            numbers[i] = cell.number
+    return numbers, reasons
+
+
+def _check_range(measure: str, values: np.ndarray, frame: pd.DataFrame, path: Path) -> None:
+    if measure == "percentage":
+        bad = (values < 0) | (values > 100)
+        rule = "a percentage must lie in 0-100"
+    elif measure in ("rate", "count"):
+        bad = values < 0
+        rule = f"a {measure} must not be negative"
+    else:
+        return
+    if np.any(bad):
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            path, f"value {frame['value'].iloc[i]} out of range: {rule}", int(frame[LINE].iloc[i])
+        )
+
+
+def read_values(
+    path: Path,
+    relative: str,
+    indicator: str,
+    measure: str,
+    codes: dict[str, str],
+    settings: IngestSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read one values file into accepted rows and excluded rows.
+
+    Parameters
+    ----------
+    path
+        The file.
+    relative
+        Its path relative to the dataset directory, as written in the outputs.
+    indicator, measure
+        The indicator id and its registered measure (for range checks).
+    codes
+        Current and former council codes mapped to the current code.
+    settings
+        The year window.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        Accepted rows (``area_code, area_code_original, year, value, numerator, denominator,
+        file, line``) and excluded rows (the columns of ``exclusions.csv``).
+    """
+    table = read_table(path, VALUE_COLUMNS, VALUE_OPTIONAL)
+    if table.empty:
+        raise InputError(path, "file has a header but no data rows")
+    for code, line in zip(table["area_code"], table[LINE], strict=True):
+        if code not in codes:
+            raise InputError(path, f"unknown area code '{code}'", int(line))
+    years = []
+    for text, line in zip(table["year"], table[LINE], strict=True):
+        if not text.isdigit() or not PLAUSIBLE_YEARS[0] <= int(text) <= PLAUSIBLE_YEARS[1]:
+            raise InputError(path, f"year '{text}' is not a plausible calendar year", int(line))
+        years.append(int(text))
+    year = np.array(years, dtype="int64")
+    value, reasons = _parse_column(table, "value", path)
+    numerator, _ = _parse_column(table, "numerator", path)
+    denominator, _ = _parse_column(table, "denominator", path)
+    for name, column in (("numerator", numerator), ("denominator", denominator)):
+        if np.any(column < 0):
+            i = int(np.flatnonzero(column < 0)[0])
+            raise InputError(path, f"{name} must not be negative", int(table[LINE].iloc[i]))
+    _check_range(measure, value, table, path)
+    outside = (year < settings.first_year) | (year > settings.last_year)
+    reason = pd.Series(reasons, dtype=object)
+    reason[outside] = (
+        f"year outside the configured window {settings.first_year}-{settings.last_year}"
+    )
+    rows = pd.DataFrame(
+        {
+            "area_code": table["area_code"].map(codes).to_numpy(),
+            "area_code_original": table["area_code"].to_numpy(),
+            "year": year,
+            "value": value,
+            "numerator": numerator,
+            "denominator": denominator,
+            "file": relative,
+            "line": table[LINE].to_numpy(),
+            "raw_value": table["value"].to_numpy(),
+            "reason": reason.to_numpy(),
+        }
+    )
+    rows["indicator_id"] = indicator
+    excluded = rows["reason"].notna()
+    return rows[~excluded].drop(columns=["reason", "raw_value"]), rows[excluded]
+
+
+def resolve_duplicates(
+    rows: pd.DataFrame, paths: dict[str, Path]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep one row per area and year of an indicator; exact repeats become exclusions.
+
+    Raises
+    ------
+    InputError
+        If two rows for the same area and year disagree on value, numerator or denominator.
+    """
+    key = ["area_code", "year"]
+    rows = rows.sort_values(["file", "line"], kind="stable")
+    repeated = rows.duplicated(key, keep=False)
+    if not repeated.any():
+        return rows, rows.iloc[0:0].assign(raw_value="", reason="")
+    compare = ["value", "numerator", "denominator"]
+    drop_index = []
+    reasons = {}
+    for _, group in rows[repeated].groupby(key, sort=True):
+        first = group.iloc[0]
+        for _, other in group.iloc[1:].iterrows():
+            same = all(
+                (pd.isna(first[c]) and pd.isna(other[c])) or first[c] == other[c] for c in compare
+            )
+            if not same:
+                raise InputError(
+                    paths[other["file"]],
+                    f"conflicting duplicate: area {other['area_code']} year {other['year']} "
+                    f"already has value {first['value']:g} at {first['file']}:{first['line']} "
+                    f"(this row: {other['value']:g})",
+                    int(other["line"]),
+                )
+            drop_index.append(other.name)
+            reasons[other.name] = f"exact duplicate of {first['file']}:{first['line']}"
+    dropped = rows.loc[drop_index].copy()
+    dropped["raw_value"] = [f"{v:g}" for v in dropped["value"]]
+    dropped["reason"] = [reasons[i] for i in drop_index]
+    return rows.drop(index=drop_index), dropped
+
+
+def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings) -> pd.DataFrame:
+    """Read ``covariates.csv``: population, children, land area and deprivation by area and year.
+
+    Rows outside the year window are not needed and are ignored.
+
+    Raises
+    ------
+    InputError
+        On an unknown area, a bad or missing number, an out-of-range value or a conflicting
+        duplicate, naming the line.
+    """
+    table = read_table(path, COVARIATE_COLUMNS)
+    if table.empty:
+        raise InputError(path, "file has a header but no data rows")
+    out = pd.DataFrame({"line": table[LINE].to_numpy()})
+    for code, line in zip(table["area_code"], table[LINE], strict=True):
+        if code not in codes:
+            raise InputError(path, f"unknown area code '{code}'", int(line))
+    out["area_code"] = table["area_code"].map(codes).to_numpy()
+    for text, line in zip(table["year"], table[LINE], strict=True):
+        if not text.isdigit():
+            raise InputError(path, f"year '{text}' is not an integer", int(line))
+    out["year"] = table["year"].astype("int64").to_numpy()
+    limits = {
+        "population": (0, None, False),
+        "population_0_17": (0, None, True),
+        "land_area_km2": (0, None, False),
+        "deprivation": (0, 100, True),
+    }
+    for column, (low, high, low_ok) in limits.items():
+        numbers, reasons = _parse_column(table, column, path)
+        for i, reason in enumerate(reasons):
+            if reason is not None:
+                raise InputError(path, f"{column} is missing ({reason})", int(table[LINE].iloc[i]))
+        bad = (numbers < low) if low_ok else (numbers <= low)
+        if high is not None:
+            bad |= numbers > high
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            bound = f">= {low}" if low_ok else f"> {low}"
+            span = f"{bound}" + (f" and <= {high}" if high is not None else "")
+            raise InputError(
+                path, f"{column} {numbers[i]:g} out of range (must be {span})", int(out["line"][i])
+            )
+        out[column] = numbers
+    out = out[(out["year"] >= settings.first_year) & (out["year"] <= settings.last_year)]
+    repeated = out[out.duplicated(["area_code", "year"], keep=False)]
+    for _, group in repeated.groupby(["area_code", "year"]):
+        if len(group.drop(columns="line").drop_duplicates()) > 1:
+            raise InputError(
+                path,
+                f"conflicting duplicate: area {group['area_code'].iloc[0]} year "
+                f"{group['year'].iloc[0]} also on line {group['line'].iloc[0]}",
+                int(group["line"].iloc[1]),
+            )
+    return out.drop_duplicates(["area_code", "year"]).drop(columns="line")
+
+
+def build_panel(
+    raw_dir: str | Path,
+    areas: pd.DataFrame,
+    classification: pd.DataFrame,
+    settings: IngestSettings,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read a dataset directory and return the long panel and the exclusions.
+
+    Parameters
+    ----------
+    raw_dir
+        Dataset directory in the canonical format (``indicators.csv``, ``values/``,
+        ``covariates.csv``).
+    areas
+        Council-area reference table (:func:`integration_models.reference.load_areas`).
+    classification
+        Integration periods (:func:`integration_models.reference.load_classification`).
+    settings
+        Year window and COVID-19 years.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``panel`` with ``PANEL_COLUMNS``, sorted by indicator, area and year, and
+        ``exclusions`` with ``EXCLUSION_COLUMNS``, sorted by file and line. Their row counts add
+        up to the number of data rows read, which is checked here.
+
+    Raises
+    ------
+    InputError
+        For any input that cannot be used, naming file and line.
+    """
+    raw_dir = Path(raw_dir)
+    registry_path = raw_dir / "indicators.csv"
+    registry = load_registry(registry_path)
+    codes = code_lookup(areas)
+    files = value_files(raw_dir, registry, registry_path)
+    covariates_path = raw_dir / "covariates.csv"
+    covariates = read_covariates(covariates_path, codes, settings)
+    accepted, excluded = [], []
+    rows_in = 0
+    for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True):
+        paths = {path.relative_to(raw_dir).as_posix(): path for path in files[indicator]}
+        parts = [
+            read_values(path, relative, indicator, measure, codes, settings)
+            for relative, path in paths.items()
+        ]
+        rows_in += sum(len(ok) + len(bad) for ok, bad in parts)
+        kept, duplicates = resolve_duplicates(pd.concat([ok for ok, _ in parts]), paths)
+        accepted.append(kept)
+        excluded.extend([bad for _, bad in parts] + [duplicates])
+    values = pd.concat(accepted, ignore_index=True)
+    merged = values.merge(covariates, on=["area_code", "year"], how="left", validate="m:1")
+    lacking = merged["population"].isna()
+    if lacking.any():
+        first = merged[lacking].iloc[0]
+        raise InputError(
+            covariates_path,
+            f"no row for area {first['area_code']} year {first['year']} "
+            f"(needed by {first['file']} line {first['line']}; {int(lacking.sum())} rows lack "
+            "covariates)",
+        )
+    integration = integration_by_area_year(classification, areas, settings.years)
+    merged = merged.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
+    info = areas[["area_code", "area_name", "hscp_code", "health_board_code", "hscp_start_year"]]
+    panel = merged.merge(info, on="area_code", how="left", validate="m:1")
+    panel["population_density"] = panel["population"] / panel["land_area_km2"]
+    panel["covid"] = panel["year"].isin(settings.covid_years).astype("int64")
+    panel = panel[PANEL_COLUMNS].sort_values(["indicator_id", "area_code", "year"])
+    panel = panel.reset_index(drop=True)
+    exclusions = pd.concat(excluded, ignore_index=True)
+    exclusions = exclusions.assign(area_code=exclusions["area_code_original"])
+    exclusions = exclusions[EXCLUSION_COLUMNS].sort_values(["file", "line"]).reset_index(drop=True)
+    if len(panel) + len(exclusions) != rows_in:
+        raise RuntimeError(
+            f"reconciliation failed: {rows_in} rows read, {len(panel)} in the panel, "
+            f"{len(exclusions)} excluded"
+        )
+    return panel, exclusions
+
+
+def write_panel(
+    panel: pd.DataFrame, exclusions: pd.DataFrame, panel_path: Path, exclusions_path: Path
+) -> None:
+    """Write the panel (Parquet) and the exclusions (CSV) atomically, each via a temporary file."""
+    for frame, path, writer in (
+        (panel, Path(panel_path), "parquet"),
+        (exclusions, Path(exclusions_path), "csv"),
+    ):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        if writer == "parquet":
+            frame.to_parquet(tmp, index=False)
+        else:
+            frame.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(path)
+
+
+__all__ = ["IngestSettings", "build_panel", "write_panel", "MARKERS"]

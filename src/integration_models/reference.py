@@ -1,0 +1,216 @@
+"""The project's reference data: council areas, their partnerships and the integration coding.
+
+Areas carry former codes and name variants so that sources using either can be joined. The
+integration classification is a set of dated periods per Health and Social Care Partnership
+(``hscp_code, category, from_year, to_year, evidence``); it is time-varying because the
+original study had to be withdrawn and re-run when a few areas turned out to have changed
+level during the study window.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from integration_models.errors import InputError
+from integration_models.identifiers import AREA_CODE, BOARD_CODE, HSCP_CODE
+from integration_models.tables import LINE, read_table
+
+AREA_COLUMNS = [
+    "area_code",
+    "area_name",
+    "former_codes",
+    "name_variants",
+    "hscp_code",
+    "hscp_name",
+    "hscp_start_year",
+    "health_board_code",
+    "health_board_name",
+]
+CLASSIFICATION_COLUMNS = ["hscp_code", "category", "from_year", "to_year", "evidence"]
+CATEGORIES = ("none", "partial", "full")
+
+
+def normalise_name(name: str) -> str:
+    """Return a council name in the form used for joins: lower case, single spaces, ``&``=and."""
+    name = name.replace("&", " and ").lower()
+    return re.sub(r"\s+", " ", name).strip()
+
+
+def _split(cell: str) -> list[str]:
+    return [part.strip() for part in cell.split(";") if part.strip()]
+
+
+def load_areas(path: str | Path) -> pd.DataFrame:
+    """Read and check the council-area reference table.
+
+    Parameters
+    ----------
+    path
+        ``areas.csv`` with the columns in ``AREA_COLUMNS``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per council area; ``hscp_start_year`` as integer, former codes and name
+        variants as lists.
+
+    Raises
+    ------
+    InputError
+        On a malformed code, a repeated code or name, or a start year that is not a year.
+    """
+    path = Path(path)
+    table = read_table(path, AREA_COLUMNS)
+    seen: dict[str, int] = {}
+    for row in table.itertuples(index=False):
+        line = getattr(row, LINE)
+        checks = [
+            (AREA_CODE, row.area_code, "area_code"),
+            (HSCP_CODE, row.hscp_code, "hscp_code"),
+            (BOARD_CODE, row.health_board_code, "health_board_code"),
+        ]
+        for pattern, value, column in checks:
+            if not pattern.fullmatch(value):
+                raise InputError(path, f"{column} '{value}' is not a valid code", line)
+        for former in _split(row.former_codes):
+            if not AREA_CODE.fullmatch(former):
+                raise InputError(path, f"former code '{former}' is not a valid S12 code", line)
+        if not re.fullmatch(r"(19|20)\d\d", row.hscp_start_year):
+            raise InputError(path, f"hscp_start_year '{row.hscp_start_year}' is not a year", line)
+        keys = [row.area_code, *_split(row.former_codes)]
+        keys += ["name:" + normalise_name(n) for n in [row.area_name, *_split(row.name_variants)]]
+        for key in dict.fromkeys(keys):
+            if key in seen:
+                raise InputError(path, f"'{key}' also used on line {seen[key]}", line)
+            seen[key] = line
+    areas = table.drop(columns=LINE).copy()
+    areas["hscp_start_year"] = areas["hscp_start_year"].astype(int)
+    areas["former_codes"] = areas["former_codes"].map(_split)
+    areas["name_variants"] = areas["name_variants"].map(_split)
+    return areas.sort_values("area_code").reset_index(drop=True)
+
+
+def code_lookup(areas: pd.DataFrame) -> dict[str, str]:
+    """Map every current and former council code to the current code."""
+    lookup = {code: code for code in areas["area_code"]}
+    for current, formers in zip(areas["area_code"], areas["former_codes"], strict=True):
+        lookup.update({former: current for former in formers})
+    return lookup
+
+
+def name_lookup(areas: pd.DataFrame) -> dict[str, str]:
+    """Map every normalised council name and name variant to the current council code."""
+    lookup: dict[str, str] = {}
+    for row in areas.itertuples(index=False):
+        for name in [row.area_name, *row.name_variants]:
+            lookup[normalise_name(name)] = row.area_code
+    return lookup
+
+
+def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
+    """Read and check an integration classification (the baseline or a scenario).
+
+    Every partnership in ``areas`` must have periods that start at one year, do not overlap
+    and leave no gaps; only the last may be open-ended (empty ``to_year``). Years before a
+    partnership's first period are coded ``none`` by :func:`integration_by_area_year`.
+
+    Parameters
+    ----------
+    path
+        CSV with columns ``hscp_code, category, from_year, to_year, evidence``.
+    areas
+        The council-area reference table from :func:`load_areas`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The periods sorted by partnership and start, ``to_year`` as a nullable integer, plus
+        ``lineno`` for messages.
+
+    Raises
+    ------
+    InputError
+        Naming the line of an unknown partnership, a bad category or year, an overlap or a gap,
+        or naming the partnerships that have no period at all.
+    """
+    path = Path(path)
+    table = read_table(path, CLASSIFICATION_COLUMNS)
+    known = set(areas["hscp_code"])
+    for row in table.itertuples(index=False):
+        line = getattr(row, LINE)
+        if row.hscp_code not in known:
+            raise InputError(path, f"unknown partnership code '{row.hscp_code}'", line)
+        if row.category not in CATEGORIES:
+            raise InputError(
+                path, f"category '{row.category}' is not one of {', '.join(CATEGORIES)}", line
+            )
+        if not re.fullmatch(r"\d{4}", row.from_year):
+            raise InputError(path, f"from_year '{row.from_year}' is not a year", line)
+        if row.to_year and not re.fullmatch(r"\d{4}", row.to_year):
+            raise InputError(path, f"to_year '{row.to_year}' is not a year or empty", line)
+        if row.to_year and int(row.to_year) < int(row.from_year):
+            raise InputError(path, f"to_year {row.to_year} is before from_year", line)
+        if not row.evidence:
+            raise InputError(path, "evidence is empty: cite a source or state the assumption", line)
+    table["from_year"] = table["from_year"].astype(int)
+    table["to_year"] = pd.array([int(v) if v else pd.NA for v in table["to_year"]], dtype="Int64")
+    table = table.sort_values(["hscp_code", "from_year"]).reset_index(drop=True)
+    for code, periods in table.groupby("hscp_code", sort=True):
+        previous = None
+        for row in periods.itertuples(index=False):
+            if previous is not None:
+                if pd.isna(previous.to_year):
+                    raise InputError(
+                        path,
+                        f"partnership {code}: period overlaps the open-ended period on line "
+                        f"{getattr(previous, LINE)}",
+                        getattr(row, LINE),
+                    )
+                if row.from_year <= previous.to_year:
+                    raise InputError(
+                        path,
+                        f"partnership {code}: period overlaps the period on line "
+                        f"{getattr(previous, LINE)}",
+                        getattr(row, LINE),
+                    )
+                if row.from_year > previous.to_year + 1:
+                    raise InputError(
+                        path,
+                        f"partnership {code}: gap between {previous.to_year} and "
+                        f"{row.from_year} (periods must be contiguous)",
+                        getattr(row, LINE),
+                    )
+            previous = row
+    absent = sorted(known - set(table["hscp_code"]))
+    if absent:
+        raise InputError(path, f"no period for partnership(s): {', '.join(absent)}")
+    return table
+
+
+def integration_by_area_year(
+    classification: pd.DataFrame, areas: pd.DataFrame, years: list[int]
+) -> pd.DataFrame:
+    """Expand classification periods to one integration category per council area and year.
+
+    Years before a partnership's first period, and after a closed last period, are ``none``:
+    children's services were not in any integrated body then.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``area_code, year, integration`` for every area in ``areas`` and year.
+    """
+    by_hscp: dict[tuple[str, int], str] = {}
+    for row in classification.itertuples(index=False):
+        last = max(years) if pd.isna(row.to_year) else int(row.to_year)
+        for year in range(int(row.from_year), last + 1):
+            by_hscp[(row.hscp_code, year)] = row.category
+    records = [
+        (area, year, by_hscp.get((hscp, year), "none"))
+        for area, hscp in zip(areas["area_code"], areas["hscp_code"], strict=True)
+        for year in years
+    ]
+    return pd.DataFrame(records, columns=["area_code", "year", "integration"])

@@ -1,0 +1,122 @@
+import pandas as pd
+import pytest
+
+from integration_models.errors import InputError
+from integration_models.reference import (
+    code_lookup,
+    integration_by_area_year,
+    load_classification,
+    name_lookup,
+    normalise_name,
+)
+from tests.conftest import CLASSIFICATION_DIR
+
+YEARS = list(range(2010, 2024))
+
+
+def test_areas_counts(areas):
+    assert len(areas) == 32
+    assert areas["area_code"].is_unique
+    assert areas["hscp_code"].nunique() == 31
+    assert areas["health_board_code"].nunique() == 14
+    shared = areas.groupby("hscp_code")["area_name"].apply(sorted)
+    assert shared["S37000005"] == ["Clackmannanshire", "Stirling"]
+    assert set(areas["hscp_start_year"]) <= {2015, 2016}
+
+
+def test_former_codes_map_to_current(areas):
+    codes = code_lookup(areas)
+    assert codes["S12000015"] == "S12000047"  # Fife
+    assert codes["S12000024"] == "S12000048"  # Perth and Kinross
+    assert codes["S12000046"] == "S12000049"  # Glasgow City
+    assert codes["S12000044"] == "S12000050"  # North Lanarkshire
+    assert len(codes) == 36
+
+
+@pytest.mark.parametrize(
+    ("variant", "code"),
+    [
+        ("Edinburgh City", "S12000036"),
+        ("Edinburgh, City of", "S12000036"),
+        ("Eilean Siar", "S12000013"),
+        ("Argyll & Bute", "S12000035"),
+        ("Perth  &  Kinross", "S12000048"),
+        ("dumfries and galloway", "S12000006"),
+    ],
+)
+def test_name_variants(areas, variant, code):
+    assert name_lookup(areas)[normalise_name(variant)] == code
+
+
+@pytest.mark.parametrize("name", ["baseline", "confirmed_only", "time_invariant"])
+def test_every_shipped_classification_is_valid(areas, name):
+    table = load_classification(CLASSIFICATION_DIR / f"{name}.csv", areas)
+    assert set(table["hscp_code"]) == set(areas["hscp_code"])
+
+
+def test_time_varying_coding(areas, baseline):
+    coded = integration_by_area_year(baseline, areas, YEARS).set_index(["area_code", "year"])
+    category = coded["integration"]
+    assert len(coded) == 32 * len(YEARS)
+    # Highland: lead agency from 2012, none before
+    assert category[("S12000017", 2011)] == "none"
+    assert category[("S12000017", 2012)] == "full"
+    # Moray switches from none to full
+    moray = category.xs("S12000020", level="area_code")
+    assert moray[2016] == "none" and moray[2023] == "full"
+    # before a partnership starts, no integration
+    glasgow = category.xs("S12000049", level="area_code")
+    assert glasgow[2015] == "none" and glasgow[2016] == "full"
+    # the two councils of one partnership share its coding
+    assert (
+        category.xs("S12000005", level="area_code") == category.xs("S12000030", level="area_code")
+    ).all()
+
+
+def _write(tmp_path, rows):
+    path = tmp_path / "classification.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def base_rows(baseline):
+    rows = baseline.drop(columns="lineno").copy()
+    rows["to_year"] = rows["to_year"].astype("string").fillna("")
+    return rows.to_dict("records")
+
+
+def test_overlapping_periods_refused(tmp_path, areas, base_rows):
+    extra = dict(base_rows[0], category="full", from_year=2018, to_year="")
+    path = _write(tmp_path, [*base_rows, extra])
+    with pytest.raises(
+        InputError, match=r"classification.csv:\d+: partnership S37000001: .*overlaps"
+    ):
+        load_classification(path, areas)
+
+
+def test_gap_between_periods_refused(tmp_path, areas, base_rows):
+    rows = [dict(base_rows[0], to_year=2017), dict(base_rows[0], from_year=2019)] + base_rows[1:]
+    with pytest.raises(InputError, match="gap between 2017 and 2019"):
+        load_classification(_write(tmp_path, rows), areas)
+
+
+def test_unknown_partnership_refused(tmp_path, areas, base_rows):
+    rows = [*base_rows, dict(base_rows[0], hscp_code="S37000099")]
+    with pytest.raises(InputError, match=r":\d+: unknown partnership code 'S37000099'"):
+        load_classification(_write(tmp_path, rows), areas)
+
+
+def test_missing_partnership_refused(tmp_path, areas, base_rows):
+    rows = [r for r in base_rows if r["hscp_code"] != "S37000005"]
+    with pytest.raises(InputError, match="no period for partnership.*S37000005"):
+        load_classification(_write(tmp_path, rows), areas)
+
+
+def test_bad_category_and_empty_evidence_refused(tmp_path, areas, base_rows):
+    rows = [dict(base_rows[0], category="mostly"), *base_rows[1:]]
+    with pytest.raises(InputError, match="category 'mostly'"):
+        load_classification(_write(tmp_path, rows), areas)
+    rows = [dict(base_rows[0], evidence=""), *base_rows[1:]]
+    with pytest.raises(InputError, match="evidence is empty"):
+        load_classification(_write(tmp_path, rows), areas)
