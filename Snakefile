@@ -16,6 +16,8 @@ validate(config, schema="schemas/config.schema.yaml")
 
 include: "rules/common.smk"
 include: "rules/ingest.smk"
+include: "rules/models.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -1,5 +1,6 @@
 """Shared helpers: validated registry, path functions, wildcard constraints, targets."""
 
+import json
 from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
@@ -15,6 +16,9 @@ except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 
 
+MODELS = list(config["models"])
+
+
 def processed(path):
     """Path inside the configured processed-data folder."""
     return str(Path(config["processed_dir"]) / path)
@@ -23,6 +27,36 @@ def processed(path):
 def results(path):
     """Path inside the configured results folder."""
     return str(Path(config["results_dir"]) / path)
+
+
+def registry_file():
+    """The dataset's indicator registry."""
+    return str(Path(config["raw_dir"]) / "indicators.csv")
+
+
+def fit_settings():
+    """Minimum data and significance level for every model fit."""
+    return {key: config[key] for key in ("min_years", "min_areas", "alpha")}
+
+
+def output_dir(wildcards, output):
+    """The folder of a rule's first output."""
+    return str(Path(output[0]).parent)
+
+
+def config_json():
+    """The configuration as canonical JSON, for provenance."""
+    return json.dumps(config, sort_keys=True)
+
+
+def folder_of(key):
+    """A params function: the folder of the first file of the named input."""
+
+    def folder(wildcards, input):
+        files = getattr(input, key)
+        return str(Path(files if isinstance(files, str) else files[0]).parent)
+
+    return folder
 
 
 def raw_inputs():
@@ -38,10 +72,55 @@ def dataset_dir(wildcards, input):
     return str(Path(input.registry).parent)
 
 
+FIGURE_BATCHES = {
+    "overview": ["trends", "forest"],
+    # per-indicator plots in two halves, so that two cores draw them in parallel
+    "coefficients_1": [f"coefficients_{i}" for i in INDICATORS[: len(INDICATORS) // 2]],
+    "coefficients_2": [f"coefficients_{i}" for i in INDICATORS[len(INDICATORS) // 2 :]],
+}
+
+
+def figure_files(batch=None):
+    """PNG and SVG files of one figure batch, or of all of them."""
+    batches = [batch] if batch else list(FIGURE_BATCHES)
+    names = [name for b in batches for name in FIGURE_BATCHES[b]]
+    return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
+
+
+def reported_coefficient_figures(batch):
+    """A batch of per-indicator figures, the PNGs registered for ``snakemake --report``."""
+    files = figure_files(batch)
+    register = lambda path: report(  # noqa: E731 - `report(` may not start a line here
+        path,
+        caption="captions/coefficients.rst",
+        category="Figures",
+        subcategory="Coefficients per indicator",
+        labels={"indicator": Path(path).stem.removeprefix("coefficients_")},
+    )
+    return [register(path) if path.endswith(".png") else path for path in files]
+
+
+def figure_indicators(batch):
+    """The indicator ids whose coefficient plots a batch draws."""
+    return [name.removeprefix("coefficients_") for name in FIGURE_BATCHES[batch]]
+
+
+def dataset_files():
+    """The dataset's files whose hashes provenance records."""
+    return [registry_file(), *raw_inputs()]
+
+
 def final_outputs():
     """All targets of a full run."""
-    return [processed("panel.parquet"), processed("exclusions.csv")]
+    return [
+        processed("panel.parquet"),
+        processed("exclusions.csv"),
+        results("tables/summary.csv"),
+        results("report.html"),
+        results("provenance.json"),
+    ]
 
 
 wildcard_constraints:
     indicator="|".join(INDICATORS),
+    model="|".join(MODELS),

@@ -1,6 +1,6 @@
 rule ingest:
     input:
-        registry=Path(config["raw_dir"]) / "indicators.csv",
+        registry=registry_file(),
         raw=raw_inputs(),
         areas=config["areas"],
         classification=config["classification"],

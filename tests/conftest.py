@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,25 @@ def copy_workflow(target: Path) -> Path:
     for name in ("rules", "schemas", "profiles", "data/reference", "data/raw"):
         shutil.copytree(REPO / name, target / name)
     return target
+
+
+def snakemake(workdir: Path, *args: str, cores: str = "2") -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir`` and return the finished process (output captured)."""
+    return subprocess.run(
+        ["snakemake", "--cores", cores, *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def finished(tmp_path_factory) -> Path:
+    """One complete workflow run on the demo dataset in a copy of the project, shared."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("run"))
+    dry = snakemake(workdir, "-n")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    run = snakemake(workdir)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return workdir

@@ -1,21 +1,21 @@
 """The Snakemake workflow end to end on a copy of the project, and its config validation."""
 
-import subprocess
+from __future__ import annotations
+
+import json
 
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_workflow
+from tests.conftest import copy_workflow, snakemake
 
-
-def snakemake(workdir, *args):
-    return subprocess.run(
-        ["snakemake", "--cores", "2", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+TABLES = [
+    "coefficients.csv",
+    "coefficients.parquet",
+    "model_fit.csv",
+    "summary.csv",
+    "headline.csv",
+]
 
 
 @pytest.fixture
@@ -23,23 +23,66 @@ def workdir(tmp_path):
     return copy_workflow(tmp_path)
 
 
-def test_dry_run_and_run(workdir):
-    dry = snakemake(workdir, "-n")
-    assert dry.returncode == 0, dry.stderr
-    run = snakemake(workdir)
-    assert run.returncode == 0, run.stderr + run.stdout
-    panel = pd.read_parquet(workdir / "data" / "processed" / "panel.parquet")
-    exclusions = pd.read_csv(workdir / "data" / "processed" / "exclusions.csv")
-    rows_in = sum(len(pd.read_csv(p)) for p in (workdir / "data/raw/values").rglob("*.csv"))
+def test_outputs_complete(finished):
+    processed, results = finished / "data" / "processed", finished / "results"
+    panel = pd.read_parquet(processed / "panel.parquet")
+    exclusions = pd.read_csv(processed / "exclusions.csv")
+    rows_in = sum(len(pd.read_csv(p)) for p in (finished / "data/raw/values").rglob("*.csv"))
     assert len(panel) + len(exclusions) == rows_in
-    again = snakemake(workdir, "-n")
+    coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
+    assert len(coefficients) == 25 * 2 * 6
+    assert coefficients.equals(pd.read_parquet(results / "tables" / "coefficients.parquet")) or (
+        len(pd.read_parquet(results / "tables" / "coefficients.parquet")) == len(coefficients)
+    )
+    fits = pd.read_csv(results / "tables" / "model_fit.csv")
+    assert len(fits) == 50 and set(fits.status) == {"ok"}
+    summary = pd.read_csv(results / "tables" / "summary.csv", keep_default_na=False)
+    assert len(summary) == 25
+    assert {"mixed_time", "mixed_integration_full", "twfe_integration_full"} <= set(summary)
+    headline = pd.read_csv(results / "tables" / "headline.csv")
+    assert headline.statement.str.contains("change over time in").any()
+    figures = {p.name for p in (results / "figures").iterdir()}
+    assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
+    assert len(figures) == 2 * (2 + 25)
+    html = (results / "report.html").read_text(encoding="utf-8")
+    assert "SYNTHETIC" in html[:5000]
+    provenance = json.loads((results / "provenance.json").read_text())
+    assert {"inputs", "config", "versions", "git", "created"} <= set(provenance)
+    again = snakemake(finished, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_identical_tables_with_one_core(finished):
+    """Same inputs, config and seed: byte-identical tables, whatever --cores."""
+    run = snakemake(
+        finished, "--config", "results_dir=results_b", "processed_dir=processed_b", cores="1"
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in TABLES:
+        first = (finished / "results" / "tables" / name).read_bytes()
+        assert first == (finished / "results_b" / "tables" / name).read_bytes(), name
+    for name in ("panel.parquet", "exclusions.csv"):
+        first = (finished / "data" / "processed" / name).read_bytes()
+        assert first == (finished / "processed_b" / name).read_bytes(), name
+
+
+def test_failing_model_does_not_stop_the_others(workdir):
+    values = workdir / "data" / "raw" / "values" / "attendance.csv"
+    frame = pd.read_csv(values, dtype=str, keep_default_na=False)
+    frame.loc[~frame.value.isin(["*", "c", "..", ""]), "value"] = "90"
+    frame.to_csv(values, index=False)
+    run = snakemake(workdir, "results/tables/summary.csv")
+    assert run.returncode == 0, run.stdout + run.stderr
+    fits = pd.read_csv(workdir / "results" / "tables" / "model_fit.csv")
+    broken = fits[fits.indicator_id == "attendance"]
+    assert set(broken.status) <= {"failed", "not_converged"} and broken.message.notna().all()
+    assert (fits[fits.indicator_id != "attendance"].status == "ok").all()
 
 
 def test_unknown_config_key(workdir):
     result = snakemake(workdir, "-n", "--config", "raw_dirr=x")
     assert result.returncode != 0
-    assert "raw_dirr" in result.stderr + result.stdout
+    assert "'raw_dirr' was unexpected" in result.stderr + result.stdout
 
 
 def test_wrong_type_config(workdir):
@@ -65,3 +108,9 @@ def test_illegal_id_stops_before_any_job(workdir):
     assert "indicators.csv:2: illegal indicator_id '../../etc/passwd'" in (
         result.stdout + result.stderr
     )
+
+
+def test_snakemake_report(finished, tmp_path):
+    result = snakemake(finished, "--report", str(tmp_path / "report.html"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tmp_path / "report.html").stat().st_size > 100_000

@@ -7,10 +7,17 @@ Bad input ends the command with one line, ``error: <file>:<line>: <problem>``, a
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import sys
 from pathlib import Path
 
 from integration_models.errors import InputError
+
+# One BLAS thread: results must not depend on thread scheduling (byte-identical tables).
+# Set before numpy is first imported, which happens inside the subcommands.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 
 def _ingest(args: argparse.Namespace) -> None:
@@ -29,6 +36,77 @@ def _ingest(args: argparse.Namespace) -> None:
     )
 
 
+def _tables(args: argparse.Namespace) -> None:
+    from integration_models.registry import load_registry
+    from integration_models.summarise import (
+        collect_fits,
+        headline_table,
+        summary_table,
+        write_csv,
+        write_parquet,
+    )
+
+    registry = load_registry(args.registry)
+    coefficients, model_fit = collect_fits(args.fits)
+    summary = summary_table(coefficients, model_fit, registry, args.alpha)
+    write_csv(coefficients, args.out_dir / "coefficients.csv")
+    write_parquet(coefficients, args.out_dir / "coefficients.parquet")
+    write_csv(model_fit, args.out_dir / "model_fit.csv")
+    write_csv(summary, args.out_dir / "summary.csv")
+    write_csv(headline_table(summary, args.alpha), args.out_dir / "headline.csv")
+
+
+def _figures(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from integration_models.figures import plot_coefficients, plot_forest, plot_trends
+    from integration_models.registry import load_registry
+
+    registry = load_registry(args.registry)
+    coefficients = pd.read_parquet(args.coefficients)
+    out = args.out_dir
+    kind, *indicators = args.which
+    if kind == "overview":
+        plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
+        plot_forest(coefficients, pd.read_csv(args.model_fit), registry, out / "forest")
+    elif kind == "coefficients":
+        for indicator in indicators or registry["indicator_id"]:
+            plot_coefficients(coefficients, registry, indicator, out / f"coefficients_{indicator}")
+    else:
+        raise InputError("--which", f"unknown figure batch '{kind}'")
+
+
+def _provenance(args: argparse.Namespace) -> None:
+    from integration_models.provenance import build_provenance, write_provenance
+
+    inputs = {"dataset": args.dataset, "reference": args.reference, "results": args.results}
+    config = json.loads(args.config_json)
+    write_provenance(args.out, build_provenance(inputs, config, Path.cwd()))
+
+
+def _report(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from integration_models.reference import load_areas, load_classification
+    from integration_models.registry import is_synthetic, load_registry
+    from integration_models.report import write_report
+
+    registry = load_registry(args.registry)
+    areas = load_areas(args.areas)
+    write_report(
+        args.out,
+        tables_dir=args.tables_dir,
+        figures_dir=args.figures_dir,
+        panel=pd.read_parquet(args.panel),
+        exclusions=pd.read_csv(args.exclusions, dtype={"raw_value": str}, keep_default_na=False),
+        registry=registry,
+        classification=load_classification(args.classification, areas),
+        areas=areas,
+        provenance=json.loads(Path(args.provenance).read_text(encoding="utf-8")),
+        synthetic=is_synthetic(registry),
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with one subcommand per workflow step."""
     parser = argparse.ArgumentParser(prog="integration-models", description=__doc__)
@@ -44,6 +122,50 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--panel", type=Path, required=True)
     ingest.add_argument("--exclusions", type=Path, required=True)
     ingest.set_defaults(run=_ingest)
+
+    tables = commands.add_parser("tables", help="gather fits into the result tables")
+    tables.add_argument("--fits", type=Path, nargs="+", required=True)
+    tables.add_argument("--registry", type=Path, required=True)
+    tables.add_argument("--alpha", type=float, default=0.05)
+    tables.add_argument("--out-dir", type=Path, required=True)
+    tables.set_defaults(run=_tables)
+
+    figures = commands.add_parser("figures", help="draw the figures from the tables")
+    figures.add_argument("--panel", type=Path, required=True)
+    figures.add_argument("--registry", type=Path, required=True)
+    figures.add_argument("--coefficients", type=Path, required=True)
+    figures.add_argument("--model-fit", type=Path, required=True)
+    figures.add_argument("--out-dir", type=Path, required=True)
+    figures.add_argument(
+        "--which",
+        nargs="+",
+        required=True,
+        help="'overview', or 'coefficients' followed by indicator ids (default: all)",
+    )
+    figures.set_defaults(run=_figures)
+
+    provenance = commands.add_parser("provenance", help="record inputs, config and versions")
+    provenance.add_argument("--dataset", type=Path, nargs="+", required=True)
+    provenance.add_argument("--reference", type=Path, nargs="+", required=True)
+    provenance.add_argument("--results", type=Path, nargs="+", required=True)
+    provenance.add_argument("--config-json", required=True)
+    provenance.add_argument("--out", type=Path, required=True)
+    provenance.set_defaults(run=_provenance)
+
+    report = commands.add_parser("report", help="write the self-contained HTML report")
+    for name in (
+        "tables-dir",
+        "figures-dir",
+        "panel",
+        "exclusions",
+        "registry",
+        "classification",
+        "areas",
+        "provenance",
+        "out",
+    ):
+        report.add_argument(f"--{name}", type=Path, required=True)
+    report.set_defaults(run=_report)
     return parser
 
 

@@ -15,6 +15,19 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 COMMON = ("__init__.py", "__main__.py", "cli.py", "errors.py", "identifiers.py", "tables.py")
 MODULES = {
     "ingest": ("ingest.py", "numbers.py", "reference.py", "registry.py"),
+    "fit": (
+        "fitting.py",
+        "registry.py",
+        "models/__init__.py",
+        "models/base.py",
+        "models/design.py",
+        "models/mixed.py",
+        "models/twfe.py",
+    ),
+    "tables": ("summarise.py", "registry.py", "models/base.py", "models/design.py"),
+    "figures": ("figures.py", "registry.py"),
+    "provenance": ("provenance.py",),
+    "report": ("report.py", "provenance.py", "reference.py", "registry.py"),
 }
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 

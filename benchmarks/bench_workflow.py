@@ -1,0 +1,48 @@
+"""Time the whole demo workflow from scratch with --cores 2 (issue 3 target: 60 s).
+
+Run from the project root: ``python benchmarks/bench_workflow.py``. The workflow runs in a
+temporary copy of the project, so ``results/`` is left alone; the per-rule ``benchmark:``
+files of the fits are summarised from that run.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import copy_workflow  # noqa: E402
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        workdir = copy_workflow(Path(tmp))
+        start = time.perf_counter()
+        subprocess.run(["snakemake", "--cores", "2"], cwd=workdir, check=True, capture_output=True)
+        wall = time.perf_counter() - start
+        start = time.perf_counter()
+        subprocess.run(["snakemake", "--cores", "2"], cwd=workdir, check=True, capture_output=True)
+        noop = time.perf_counter() - start
+        fits = sorted((workdir / "results" / "benchmarks" / "fit").rglob("*.tsv"))
+        seconds = []
+        for path in fits:
+            with path.open() as handle:
+                seconds.append(float(next(csv.DictReader(handle, delimiter="\t"))["s"]))
+        print(f"whole demo run, --cores 2, from scratch: {wall:.1f} s wall")
+        print(f"rerun with nothing to do: {noop:.2f} s")
+        print(
+            f"{len(seconds)} fit jobs: median {sorted(seconds)[len(seconds) // 2]:.2f} s, "
+            f"max {max(seconds):.2f} s, sum {sum(seconds):.1f} s"
+        )
+        shutil.rmtree(workdir / "results", ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

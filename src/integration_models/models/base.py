@@ -1,0 +1,245 @@
+"""What every model returns, and the dispatch from a model name to its fitting function."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from integration_models.models.design import TERMS, DesignError, ModelData, model_data
+
+COEFFICIENT_COLUMNS = [
+    "indicator_id",
+    "model",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "n_obs",
+    "n_areas",
+    "inference",
+    "scale",
+    "note",
+]
+FIT_COLUMNS = [
+    "indicator_id",
+    "model",
+    "n_obs",
+    "n_areas",
+    "n_years",
+    "converged",
+    "status",
+    "message",
+    "optimiser",
+    "log_likelihood",
+    "r2_within",
+    "outcome_mean",
+    "outcome_sd",
+    "scale",
+    "formula",
+    "warnings",
+]
+STATUSES = ("ok", "not_converged", "failed", "skipped")
+
+
+@dataclass
+class ModelResult:
+    """Tidy output of one model on one indicator: a row per term and one fit row."""
+
+    coefficients: list[dict] = field(default_factory=list)
+    fit: dict = field(default_factory=dict)
+
+    def coefficient_frame(self) -> pd.DataFrame:
+        """Return the coefficient rows with the contract's columns, in term order."""
+        return pd.DataFrame(self.coefficients, columns=COEFFICIENT_COLUMNS)
+
+
+@dataclass(frozen=True)
+class FitSettings:
+    """Configuration that every model reads."""
+
+    min_years: int = 3
+    min_areas: int = 10
+    alpha: float = 0.05
+
+
+@dataclass
+class Estimates:
+    """What a model-specific fitting function returns to :func:`fit_indicator`."""
+
+    rows: dict[str, dict]
+    notes: dict[str, str]
+    converged: bool
+    optimiser: str
+    log_likelihood: float | None
+    r2_within: float | None
+    inference: str
+    message: str = ""
+
+
+FitFunction = Callable[[ModelData, FitSettings], Estimates]
+
+
+def _mixed(data: ModelData, settings: FitSettings) -> Estimates:
+    from integration_models.models.mixed import fit_mixed
+
+    return fit_mixed(data, settings)
+
+
+def _twfe(data: ModelData, settings: FitSettings) -> Estimates:
+    from integration_models.models.twfe import fit_twfe
+
+    return fit_twfe(data, settings)
+
+
+MODELS: dict[str, tuple[FitFunction, str]] = {
+    "mixed": (
+        _mixed,
+        "y ~ time + integration_full + integration_partial + deprivation + covid + log_density"
+        " + (1 + time | area); REML",
+    ),
+    "twfe": (
+        _twfe,
+        "y ~ integration_full + integration_partial + deprivation + log_density | area + year",
+    ),
+}
+
+
+FIT_LIBRARIES = ("statsmodels", "linearmodels", "scipy", "numpy", "integration_models")
+
+
+def _about_the_fit(caught: warnings.WarningMessage) -> bool:
+    """Keep warnings raised by the model code; drop deprecation notices and other threads'.
+
+    In the workflow, fits run as threads of the Snakemake process, whose scheduler raises
+    its own warnings meanwhile; ``catch_warnings`` would record those too.
+    """
+    if issubclass(caught.category, (DeprecationWarning, PendingDeprecationWarning)):
+        return False
+    parts = str(caught.filename).replace("\\", "/").split("/")
+    return any(library in parts for library in FIT_LIBRARIES)
+
+
+def _empty_row(term: str) -> dict:
+    return {
+        "term": term,
+        "estimate": math.nan,
+        "std_error": math.nan,
+        "statistic": math.nan,
+        "p_value": math.nan,
+        "conf_low": math.nan,
+        "conf_high": math.nan,
+    }
+
+
+def fit_indicator(
+    panel: pd.DataFrame,
+    indicator_id: str,
+    model: str,
+    scale: str,
+    settings: FitSettings | None = None,
+) -> ModelResult:
+    """Fit one model to one indicator and return tidy rows; never raises on model failure.
+
+    Too little data, a design problem, an exception inside the library or non-convergence are
+    all recorded in the fit row (``status`` and ``message``) and every term still gets a row,
+    so that nothing is dropped silently.
+
+    Parameters
+    ----------
+    panel
+        The long panel (``panel.parquet``).
+    indicator_id
+        Which indicator.
+    model
+        A key of :data:`MODELS`.
+    scale
+        The outcome scale, ``identity`` or ``log``.
+    settings
+        Minimum data and significance level.
+    """
+    settings = settings or FitSettings()
+    function, formula = MODELS[model]
+    fit = {column: None for column in FIT_COLUMNS}
+    fit.update(indicator_id=indicator_id, model=model, scale=scale, formula=formula)
+    fit.update(converged=False, warnings="", message="", optimiser="")
+    notes: dict[str, str] = {}
+    rows: dict[str, dict] = {}
+    inference = ""
+    n_obs = n_areas = 0
+    try:
+        data = model_data(panel, indicator_id, scale)
+    except DesignError as err:
+        fit.update(status="failed", message=str(err), n_obs=0, n_areas=0, n_years=0)
+        data = None
+    if data is not None:
+        n_obs, n_areas = data.n_obs, data.n_areas
+        fit.update(n_obs=n_obs, n_areas=n_areas, n_years=data.n_years)
+        fit.update(outcome_mean=float(data.frame["y"].mean()))
+        fit.update(outcome_sd=float(data.frame["y"].std()))
+        if data.n_years < settings.min_years or data.n_areas < settings.min_areas:
+            fit.update(
+                status="skipped",
+                message=f"too little data: {data.n_years} years and {data.n_areas} areas "
+                f"(needs at least {settings.min_years} years and {settings.min_areas} areas)",
+            )
+        else:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    estimates = function(data, settings)
+                except Exception as err:  # noqa: BLE001 - any library failure is reported
+                    estimates = None
+                    fit.update(status="failed", message=f"{type(err).__name__}: {err}")
+            messages = sorted(
+                {f"{w.category.__name__}: {w.message}" for w in caught if _about_the_fit(w)}
+            )
+            fit["warnings"] = " | ".join(messages)
+            if estimates is not None:
+                rows, notes, inference = estimates.rows, estimates.notes, estimates.inference
+                standard_errors_ok = all(
+                    math.isfinite(row["std_error"]) and row["std_error"] > 0
+                    for row in rows.values()
+                )
+                if not estimates.converged:
+                    status = "not_converged"
+                elif not standard_errors_ok:
+                    status = "failed"
+                    estimates.message = (
+                        estimates.message or "standard errors not finite or zero (degenerate fit)"
+                    )
+                else:
+                    status = "ok"
+                fit.update(
+                    status=status,
+                    converged=estimates.converged,
+                    optimiser=estimates.optimiser,
+                    log_likelihood=estimates.log_likelihood,
+                    r2_within=estimates.r2_within,
+                    message=estimates.message,
+                )
+    result = ModelResult(fit=fit)
+    for term in TERMS:
+        row = rows.get(term, _empty_row(term))
+        note = notes.get(term, "")
+        if term not in rows and not note:
+            note = f"not estimated: model {fit['status']}"
+        result.coefficients.append(
+            {
+                "indicator_id": indicator_id,
+                "model": model,
+                **row,
+                "n_obs": n_obs,
+                "n_areas": n_areas,
+                "inference": inference if term in rows else "",
+                "scale": scale,
+                "note": note,
+            }
+        )
+    return result

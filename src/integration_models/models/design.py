@@ -1,0 +1,93 @@
+"""The model data of one indicator: outcome on its scale and the regressors, from the panel.
+
+Column names here are fixed by the package, never taken from data, so nothing from an input
+file reaches a formula or a model specification.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+TERMS = ("time", "integration_full", "integration_partial", "deprivation", "covid", "log_density")
+SCALES = ("identity", "log")
+TIME_CENTRE = 2016
+TIME_UNIT = 10.0
+
+
+@dataclass(frozen=True)
+class ModelData:
+    """The rows a model is fitted on, and what could not be estimated from them."""
+
+    frame: pd.DataFrame
+    scale: str
+    not_estimable: dict[str, str]
+
+    @property
+    def n_obs(self) -> int:
+        """Number of observations."""
+        return len(self.frame)
+
+    @property
+    def n_areas(self) -> int:
+        """Number of council areas with at least one observation."""
+        return int(self.frame["area_code"].nunique())
+
+    @property
+    def n_years(self) -> int:
+        """Number of distinct years."""
+        return int(self.frame["year"].nunique())
+
+
+class DesignError(ValueError):
+    """The indicator's data cannot be modelled as configured (reported, not raised further)."""
+
+
+def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
+    """Select one indicator from the panel and build the outcome and regressors.
+
+    The outcome ``y`` is the value on the model scale (``identity``, or natural ``log`` for
+    rates and counts). ``time10`` is decades since 2016 (rescaled so MixedLM converges);
+    ``integration_full`` and ``integration_partial`` are 0/1 indicators of the area-year's
+    category against ``none``; ``log_density`` is the log of persons per km2.
+
+    Raises
+    ------
+    DesignError
+        If the indicator has no rows or the log scale meets a value that is not positive.
+    """
+    if scale not in SCALES:
+        raise DesignError(f"unknown outcome scale '{scale}' (use one of {', '.join(SCALES)})")
+    rows = panel[panel["indicator_id"] == indicator_id]
+    if rows.empty:
+        raise DesignError(f"indicator '{indicator_id}' has no rows in the panel")
+    value = rows["value"].to_numpy(dtype=float)
+    if scale == "log":
+        if (value <= 0).any():
+            raise DesignError(
+                f"log scale needs positive values: {(value <= 0).sum()} value(s) <= 0; set "
+                "outcome_scale_overrides to identity for this indicator"
+            )
+        value = np.log(value)
+    frame = pd.DataFrame(
+        {
+            "area_code": rows["area_code"].to_numpy(),
+            "year": rows["year"].to_numpy(),
+            "y": value,
+            "time10": (rows["year"].to_numpy() - TIME_CENTRE) / TIME_UNIT,
+            "integration_full": (rows["integration"] == "full").to_numpy(dtype=float),
+            "integration_partial": (rows["integration"] == "partial").to_numpy(dtype=float),
+            "deprivation": rows["deprivation"].to_numpy(dtype=float),
+            "covid": rows["covid"].to_numpy(dtype=float),
+            "log_density": np.log(rows["population_density"].to_numpy(dtype=float)),
+        }
+    )
+    not_estimable = {}
+    for term, category in (("integration_full", "full"), ("integration_partial", "partial")):
+        if frame[term].sum() == 0:
+            not_estimable[term] = f"not estimable: no observations coded {category}"
+    if frame["covid"].nunique() < 2:
+        not_estimable["covid"] = "not estimable: COVID-19 flag does not vary in these rows"
+    return ModelData(frame.reset_index(drop=True), scale, not_estimable)

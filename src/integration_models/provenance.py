@@ -1,0 +1,192 @@
+"""Provenance of a run: what went in (file hashes), with which settings, code and software.
+
+``provenance.json`` lets a reader check that a report belongs to a given dataset and code
+version: every input file with its SHA-256 hash and size, the configuration, the versions of
+Python and of the libraries that compute the results, the git commit of the project (and
+whether the work tree had uncommitted changes), the time of the run and the platform.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import integration_models
+
+UNKNOWN = "unknown"
+PACKAGES = (
+    "numpy",
+    "pandas",
+    "pyarrow",
+    "statsmodels",
+    "linearmodels",
+    "scipy",
+    "matplotlib",
+    "snakemake",
+)
+GIT_TIMEOUT = 10.0
+CHUNK = 1 << 20
+
+
+def file_sha256(path: Path) -> str:
+    """Return the hexadecimal SHA-256 digest of the bytes of ``path``."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_record(path: Path) -> dict:
+    """Return ``{"path", "sha256", "size"}`` of one file; the path is kept as given (POSIX)."""
+    path = Path(path)
+    return {"path": path.as_posix(), "sha256": file_sha256(path), "size": path.stat().st_size}
+
+
+def package_versions() -> dict[str, str]:
+    """Return the versions of Python, this package and the libraries behind the results.
+
+    A library that is not installed is reported as ``"not installed"`` rather than omitted.
+    """
+    versions = {
+        "python": platform.python_version(),
+        "integration_models": integration_models.__version__,
+    }
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def _git(repo: Path, *args: str, timeout: float) -> str | None:
+    """Run one git command in ``repo``; return its stdout, or None on any failure."""
+    executable = shutil.which("git")
+    if executable is None:
+        return None
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+    try:
+        result = subprocess.run(
+            [executable, "-C", str(repo), *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env=env,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    return result.stdout
+
+
+def git_state(repo: Path, timeout: float = GIT_TIMEOUT) -> dict:
+    """Return the commit of ``repo`` and whether its work tree has uncommitted changes.
+
+    Parameters
+    ----------
+    repo
+        A folder inside the project's git work tree.
+    timeout
+        Seconds allowed for each git command.
+
+    Returns
+    -------
+    dict
+        ``{"commit": <40-hex hash>, "dirty": bool}``; both ``"unknown"`` when git is not
+        installed, ``repo`` does not exist or is not a git work tree, or git does not answer in
+        time. Untracked files that are not ignored count as changes.
+    """
+    state = {"commit": UNKNOWN, "dirty": UNKNOWN}
+    if not Path(repo).is_dir():
+        return state
+    commit = _git(repo, "rev-parse", "--verify", "HEAD", timeout=timeout)
+    if commit is None or not commit.strip():
+        return state
+    state["commit"] = commit.strip()
+    status = _git(repo, "status", "--porcelain", timeout=timeout)
+    if status is not None:
+        state["dirty"] = bool(status.strip())
+    return state
+
+
+def build_provenance(inputs: dict[str, list[Path]], config: dict, repo: Path) -> dict:
+    """Collect the provenance of a run.
+
+    Parameters
+    ----------
+    inputs
+        Input files by group, e.g. ``{"dataset": [...], "reference": [...], "panel": [...]}``.
+        Paths are recorded as given (use paths relative to the project).
+    config
+        The run's configuration; recorded as given (made JSON-compatible: tuples become
+        lists, anything else that JSON cannot hold becomes its string).
+    repo
+        The project folder, whose git commit is recorded.
+
+    Returns
+    -------
+    dict
+        JSON-serialisable: ``inputs`` (group -> list of ``{"path", "sha256", "size"}``, in the
+        order given), ``config``, ``versions``, ``git`` (``commit``, ``dirty``), ``created``
+        (UTC time, ISO 8601) and ``platform``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If an input file does not exist.
+    """
+    return {
+        "inputs": {
+            group: [file_record(Path(path)) for path in paths] for group, paths in inputs.items()
+        },
+        "config": json.loads(json.dumps(config, default=str)),
+        "versions": package_versions(),
+        "git": git_state(Path(repo)),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "platform": f"{platform.platform()} ({sys.implementation.name})",
+    }
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder.
+
+    The temporary file replaces ``path`` only when it is complete, so a reader never sees a
+    half-written file; on failure it is removed and ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(temporary).chmod(0o644)  # mkstemp creates 0600; the file is an ordinary output
+        Path(temporary).replace(path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def write_provenance(path: Path, provenance: dict) -> None:
+    """Write ``provenance`` as JSON (sorted keys, indent 2, UTF-8), atomically.
+
+    The JSON goes to a temporary file in the target folder first, which then replaces
+    ``path`` (see :func:`write_text_atomic`).
+    """
+    text = json.dumps(provenance, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    write_text_atomic(Path(path), text)

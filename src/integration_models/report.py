@@ -1,0 +1,1180 @@
+"""The reviewer's page: one self-contained HTML file that summarises a run.
+
+``report.html`` is what a reviewer reads first. It is a single file with inline CSS and the
+figures embedded as base64 data URIs, so it can be mailed or archived and opened offline; it
+loads nothing from elsewhere and contains no script (a Content-Security-Policy in the page
+forbids both). Every piece of text that comes from data, configuration or model output is
+escaped with :func:`html.escape`. The page is built with small helper functions rather than a
+template engine, and apart from what the provenance contains (the time of the run, the git
+commit) it depends only on its inputs, so two runs on the same inputs give the same page.
+
+Sections, in order: a SYNTHETIC banner (demo data only), the question and headline findings,
+the data (rows read, kept and excluded), the indicator registry, the integration
+classification, the models, the summary of significant terms, the figures, convergence and
+warnings, the integration coefficients, and the provenance of the run.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import integration_models
+from integration_models.provenance import write_text_atomic
+
+SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
+TITLE = "Integration of children's health and social care and outcomes in Scotland"
+QUESTION = (
+    "Is the structural integration of children's health and social care services into "
+    "Scotland's Health and Social Care Partnerships associated with better outcomes for "
+    "children, young people and families? This page re-analyses administrative indicators for "
+    "the 32 council areas, in the spirit of CELCIS's 2023 Children's Services Reform Research "
+    "(strand 3). Each partnership is classified, year by year, as having full, partial or no "
+    "structural integration of children's services; each indicator is modelled separately, and "
+    "the integration terms compare area-years coded full or partial with those coded none, "
+    "adjusting for the covariates listed under Models. The estimates are associations in "
+    "observational data, not causal effects, and they rest on a classification that is itself "
+    "uncertain (see the evidence column)."
+)
+INTEGRATION_PREFIX = "integration_"
+CATEGORIES = ("full", "partial", "none")
+SUMMARY_BASE = ("indicator_id", "title", "domain", "measure", "scale")
+COEFFICIENT_DISPLAY = (
+    "indicator_id",
+    "model",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "p_adjusted",
+    "conf_low",
+    "conf_high",
+    "n_obs",
+    "n_areas",
+    "inference",
+    "scale",
+    "note",
+)
+REASON_WIDTH = 80
+MANY_ROWS = 12
+LIBRARY_WARNINGS = ("DeprecationWarning", "FutureWarning", "PendingDeprecationWarning")
+URL = re.compile(r"https?://[^\s<>\"'`()\[\]{}|\\^]+")
+
+CSS = """
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;
+ color:#1d1d1f;background:#fff;margin:0;padding:0 1.5rem 3rem}
+main{max-width:1180px;margin:0 auto}
+h1{font-size:1.6rem;margin:1.2rem 0 .6rem}
+h2{font-size:1.25rem;margin:2.2rem 0 .6rem;padding-bottom:.25rem;border-bottom:2px solid #d0d4dc}
+h3{font-size:1.05rem;margin:1.4rem 0 .4rem}
+p{margin:.45rem 0;max-width:75em}
+code,pre,.mono{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.86em}
+pre{background:#f5f6f8;border:1px solid #e1e4ea;padding:.5rem .7rem;white-space:pre-wrap;
+ word-break:break-word;margin:.4rem 0}
+.banner{background:#c62828;color:#fff;font-weight:700;font-size:1.35rem;text-align:center;
+ letter-spacing:.04em;padding:.8rem 1rem;margin:0 -1.5rem;border-bottom:4px solid #8e0000}
+nav{font-size:.9em;margin:.4rem 0 1rem;color:#555}
+nav a{color:#1f4e8c;margin-right:.9em;white-space:nowrap}
+.headline{background:#f3f6fb;border-left:4px solid #1f4e8c;padding:.5rem 1rem;margin:.8rem 0}
+.headline h3{margin:.2rem 0 .3rem}
+.headline ul{margin:.3rem 0}
+.headline li{margin:.3rem 0}
+.glance{color:#333}
+.notice{background:#fff4e5;border-left:4px solid #e08a00;padding:.4rem .8rem}
+.ok{background:#edf7ed;border-left:4px solid #2e7d32;padding:.4rem .8rem}
+.muted{color:#666}
+.scroll{overflow-x:auto;margin:.4rem 0 .8rem}
+table{border-collapse:collapse;font-size:.86em;margin:.2rem 0}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
+th,td{border:1px solid #d9dde3;padding:.22rem .45rem;vertical-align:top;text-align:left}
+th{background:#eef1f5;font-weight:600}
+tbody tr:nth-child(even) td{background:#fafbfc}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.wrap{min-width:18em;max-width:42em;overflow-wrap:anywhere}
+td.mono{overflow-wrap:anywhere}
+td.id{white-space:nowrap;overflow-wrap:normal}
+table.summary{font-size:.8em}
+table.summary th{text-align:center;vertical-align:bottom}
+table.summary th.group{border-bottom:2px solid #9aa3b2}
+table.summary .first{border-left:2px solid #9aa3b2}
+tbody tr td.pos{background:#cfe3f3;font-weight:700;text-align:center;color:#0b3d6b}
+tbody tr td.neg{background:#fbd9c4;font-weight:700;text-align:center;color:#7a2a00}
+tbody tr td.ns{color:#777;text-align:center}
+tbody tr td.na{text-align:center}
+tbody tr td.cat-full{background:#d7ecd9}
+tbody tr td.cat-partial{background:#fff0c7}
+tbody tr td.cat-none{background:#eceff1}
+.tables{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
+.legend span{display:inline-block;padding:0 .45em;margin-right:.3em;border:1px solid #d9dde3;
+ font-weight:700}
+.legend .pos{background:#cfe3f3;color:#0b3d6b}.legend .neg{background:#fbd9c4;color:#7a2a00}
+figure{margin:.6rem 0 1.2rem}
+figure img{max-width:100%;height:auto;border:1px solid #e1e4ea;background:#fff}
+figcaption{font-size:.88em;color:#444;margin-top:.25rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1.2rem}
+.grid figure{margin:0}
+details{margin:.5rem 0}
+summary{cursor:pointer;color:#1f4e8c;font-weight:600}
+footer{margin-top:2.5rem;font-size:.85em;color:#666}
+"""
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'"
+
+
+class _Html(str):
+    """Text that is already safe HTML (built here from escaped parts); not escaped again."""
+
+
+def _is_missing(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return False
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _text(value: object) -> str:
+    """Plain text of a cell: empty for missing values."""
+    if _is_missing(value):
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _esc(value: object) -> str:
+    return html.escape(_text(value), quote=True)
+
+
+def _number(value: object, digits: int = 4) -> str:
+    """Round a number to ``digits`` significant digits, without exponent where sensible."""
+    if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return ""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _text(value)
+    if not math.isfinite(number):
+        return str(number)
+    if number == 0:
+        return "0"
+    magnitude = math.floor(math.log10(abs(number)))
+    if magnitude < -4 or magnitude >= 9:
+        return f"{number:.{digits - 1}e}"
+    decimals = max(0, digits - 1 - magnitude)
+    return f"{number:.{decimals}f}"
+
+
+def _count(value: object) -> str:
+    """Format an integer count with thousands separators (empty if missing)."""
+    if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return ""
+    try:
+        return f"{int(float(value)):,}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _text(value)
+
+
+def _year(value: object) -> str:
+    """Format a year without separators or decimals (empty if missing)."""
+    if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return ""
+    try:
+        return str(int(float(value)))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _text(value)
+
+
+def _p_value(value: object) -> str:
+    if _is_missing(value):
+        return ""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _text(value)
+    if math.isnan(number):
+        return ""
+    return "<0.001" if number < 0.001 else f"{number:.3f}"
+
+
+def _truncate(text: str, width: int = REASON_WIDTH) -> str:
+    """Shorten ``text`` to at most ``width`` characters at a word boundary, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    if " " in cut[width // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,;:") + "\N{HORIZONTAL ELLIPSIS}"
+
+
+def _linkify(text: str) -> _Html:
+    """Escape ``text``, turning http(s) URLs into escaped links (nothing else is a link)."""
+    parts: list[str] = []
+    position = 0
+    for match in URL.finditer(text):
+        url = match.group(0).rstrip(".,;:!?")
+        end = match.start() + len(url)
+        parts.append(html.escape(text[position : match.start()]))
+        escaped = html.escape(url, quote=True)
+        parts.append(f'<a href="{escaped}" rel="noopener noreferrer nofollow">{escaped}</a>')
+        position = end
+    parts.append(html.escape(text[position:]))
+    return _Html("".join(parts))
+
+
+def _cell(value: object) -> str:
+    return value if isinstance(value, _Html) else _esc(value)
+
+
+def _table(
+    frame: pd.DataFrame,
+    columns: Iterable[str] | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    formats: dict[str, Callable[[object], str]] | None = None,
+    numeric: Iterable[str] = (),
+    classes: dict[str, str] | None = None,
+    cell_class: Callable[[str, object], str] | None = None,
+    caption: str | None = None,
+    empty: str = "none",
+) -> str:
+    """Render ``frame`` as an escaped HTML table inside a horizontally scrolling box.
+
+    Parameters
+    ----------
+    frame
+        The rows to show, in order.
+    columns
+        Which columns, in order (default: all).
+    headers
+        Header text per column (default: the column name); an ``_Html`` header is kept as is.
+    formats
+        Formatter per column, from the raw value to text (escaped) or ``_Html`` (kept).
+    numeric
+        Columns to right-align.
+    classes
+        A CSS class per column for every cell of it.
+    cell_class
+        A function of (column, raw value) giving a CSS class for one cell, or ``""``.
+    caption
+        Table caption (escaped).
+    empty
+        Text shown instead of a table without rows.
+    """
+    columns = list(frame.columns if columns is None else columns)
+    if frame.empty:
+        return f'<p class="muted">{html.escape(empty)}</p>'
+    headers = headers or {}
+    formats = formats or {}
+    classes = dict(classes or {})
+    for column in numeric:
+        classes[column] = (classes.get(column, "") + " num").strip()
+    out = ['<div class="scroll"><table>']
+    if caption:
+        out.append(f"<caption>{html.escape(caption)}</caption>")
+    head = []
+    for column in columns:
+        css = ' class="num"' if column in numeric else ""
+        head.append(f"<th{css}>{_cell(headers.get(column, column))}</th>")
+    out.append("<thead><tr>" + "".join(head) + "</tr></thead><tbody>")
+    for values in frame[columns].itertuples(index=False, name=None):
+        cells = []
+        for column, value in zip(columns, values, strict=True):
+            text = formats[column](value) if column in formats else _text(value)
+            css = " ".join(
+                c
+                for c in (classes.get(column, ""), cell_class(column, value) if cell_class else "")
+                if c
+            )
+            attribute = f' class="{html.escape(css)}"' if css else ""
+            cells.append(f"<td{attribute}>{_cell(text)}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def _details(summary: str, body: str, *, is_open: bool = False) -> str:
+    state = " open" if is_open else ""
+    return f"<details{state}><summary>{html.escape(summary)}</summary>{body}</details>"
+
+
+def _section(anchor: str, title: str, body: Iterable[str]) -> str:
+    return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>' + "\n".join(body) + "</section>"
+
+
+def _notice(text: str) -> str:
+    return f'<p class="notice">{html.escape(text)}</p>'
+
+
+def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
+    """Read a result table, or return None if the file does not exist."""
+    if not path.is_file():
+        return None
+    if strings:
+        return pd.read_csv(path, dtype=str, keep_default_na=False)
+    return pd.read_csv(path)
+
+
+def _plural(count: int, word: str, plural: str | None = None) -> str:
+    return f"{count:,} {word if count == 1 else (plural or word + 's')}"
+
+
+def _is_integration(term: object) -> bool:
+    return isinstance(term, str) and term.startswith(INTEGRATION_PREFIX)
+
+
+def _models_in(model_fit: pd.DataFrame | None) -> list[str]:
+    if model_fit is None or "model" not in model_fit:
+        return []
+    return [str(m) for m in dict.fromkeys(model_fit["model"].dropna())]
+
+
+def _status_counts(model_fit: pd.DataFrame) -> dict[str, int]:
+    counts = model_fit["status"].fillna("missing").astype(str).value_counts()
+    order = ["ok", "not_converged", "failed", "skipped"]
+    keys = [k for k in order if k in counts] + sorted(k for k in counts.index if k not in order)
+    return {key: int(counts[key]) for key in keys}
+
+
+def _has_warning(value: object) -> bool:
+    return bool(_text(value).strip())
+
+
+# --- sections -------------------------------------------------------------------------------
+
+
+def _header(
+    headline: pd.DataFrame | None,
+    model_fit: pd.DataFrame | None,
+    registry: pd.DataFrame,
+    config: dict,
+    synthetic: bool,
+) -> str:
+    out = [f"<h1>{html.escape(TITLE)}</h1>", f"<p>{html.escape(QUESTION)}</p>"]
+    if synthetic:
+        out.append(
+            '<p class="notice"><strong>These results come from the embedded synthetic demo '
+            "dataset</strong> (generated with known effects to exercise the pipeline). They say "
+            "nothing about Scotland.</p>"
+        )
+    out.append('<div class="headline"><h3>Headline</h3>')
+    if headline is None:
+        out.append(_notice("tables/headline.csv was not found: no headline statements."))
+    elif headline.empty or "statement" not in headline:
+        out.append('<p class="muted">No headline statements.</p>')
+    else:
+        families = headline["family"] if "family" in headline else [""] * len(headline)
+        items = []
+        for statement, family in zip(headline["statement"], families, strict=True):
+            if _text(statement):
+                text = _esc(statement)
+                key = _text(family) == "integration"
+                items.append(f"<li><strong>{text}</strong></li>" if key else f"<li>{text}</li>")
+        out.append(f"<ul>{''.join(items)}</ul>")
+        if "family" in headline:
+            out.append(
+                '<p class="muted">In bold: the integration terms, which answer the question; '
+                "the others are the covariates of the models.</p>"
+            )
+    out.append("</div>")
+    glance = [_plural(len(registry), "indicator")]
+    models = _models_in(model_fit)
+    if model_fit is not None and models:
+        glance.append(f"{_plural(len(models), 'model')} ({', '.join(models)})")
+        statuses = ", ".join(
+            f"{n} {s.replace('_', ' ')}" for s, n in _status_counts(model_fit).items()
+        )
+        glance.append(f"{_plural(len(model_fit), 'fit')}: {statuses}")
+    for key, label in (("raw_dir", "dataset"), ("classification", "classification")):
+        if config.get(key):
+            glance.append(f"{label} {config[key]}")
+    out.append(f'<p class="glance">{html.escape("; ".join(glance))}.</p>')
+    links = [
+        ("data", "Data"),
+        ("registry", "Indicators"),
+        ("classification", "Classification"),
+        ("models", "Models"),
+        ("summary", "Summary"),
+        ("figures", "Figures"),
+        ("convergence", "Convergence"),
+        ("coefficients", "Coefficients"),
+        ("provenance", "Provenance"),
+    ]
+    out.append("<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>")
+    return "\n".join(out)
+
+
+def _reason_group(reason: object) -> str:
+    text = _text(reason)
+    if text.startswith("exact duplicate of"):
+        return "exact duplicate of an earlier row"
+    return _truncate(text) if text else "(no reason given)"
+
+
+def _data_section(
+    panel: pd.DataFrame, exclusions: pd.DataFrame, registry: pd.DataFrame, config: dict
+) -> str:
+    n_panel, n_excluded = len(panel), len(exclusions)
+    out = [
+        f"<p><strong>{n_panel + n_excluded:,}</strong> rows read from the values files: "
+        f"<strong>{n_panel:,}</strong> in the panel and <strong>{n_excluded:,}</strong> "
+        "excluded. Every row read is in exactly one of the two.</p>"
+    ]
+    ids = [str(i) for i in registry["indicator_id"]] if "indicator_id" in registry else []
+    if "indicator_id" in panel:
+        ids += sorted(set(panel["indicator_id"].astype(str)) - set(ids))
+    titles = dict(zip(registry.get("indicator_id", []), registry.get("title", []), strict=True))
+    rows = []
+    for indicator in ids:
+        part = panel[panel["indicator_id"] == indicator] if "indicator_id" in panel else panel[:0]
+        excluded = (
+            int((exclusions["indicator_id"].astype(str) == indicator).sum())
+            if "indicator_id" in exclusions
+            else 0
+        )
+        rows.append(
+            {
+                "indicator_id": indicator,
+                "title": titles.get(indicator, ""),
+                "rows": len(part),
+                "excluded": excluded,
+                "areas": part["area_code"].nunique() if len(part) else 0,
+                "first_year": part["year"].min() if len(part) else None,
+                "last_year": part["year"].max() if len(part) else None,
+            }
+        )
+    out.append("<h3>Per indicator</h3>")
+    out.append(
+        _table(
+            pd.DataFrame(rows),
+            ["indicator_id", "title", "rows", "excluded", "areas", "first_year", "last_year"],
+            headers={
+                "rows": "rows in panel",
+                "excluded": "rows excluded",
+                "first_year": "first year",
+                "last_year": "last year",
+            },
+            formats={
+                "rows": _count,
+                "excluded": _count,
+                "areas": _count,
+                "first_year": _year,
+                "last_year": _year,
+            },
+            numeric=["rows", "excluded", "areas", "first_year", "last_year"],
+            classes={"indicator_id": "mono id"},
+        )
+    )
+    out.append("<h3>Exclusions</h3>")
+    if exclusions.empty:
+        out.append('<p class="muted">No row was excluded.</p>')
+    else:
+        by_reason = (
+            exclusions.get("reason", pd.Series([""] * n_excluded))
+            .map(_reason_group)
+            .value_counts()
+            .rename_axis("reason")
+            .reset_index(name="rows")
+            .sort_values(["rows", "reason"], ascending=[False, True], kind="stable")
+        )
+        by_file = (
+            exclusions.get("file", pd.Series([""] * n_excluded))
+            .map(_text)
+            .value_counts()
+            .rename_axis("file")
+            .reset_index(name="rows")
+            .sort_values(["rows", "file"], ascending=[False, True], kind="stable")
+        )
+        reason_table = _table(
+            by_reason, caption="By reason", formats={"rows": _count}, numeric=["rows"]
+        )
+        file_table = _table(
+            by_file,
+            caption="By file",
+            formats={"rows": _count},
+            numeric=["rows"],
+            classes={"file": "mono"},
+        )
+        if len(by_file) > MANY_ROWS:
+            file_table = _details(f"By file ({len(by_file)} files)", file_table)
+        out.append(f'<div class="tables"><div>{reason_table}</div><div>{file_table}</div></div>')
+    processed = config.get("processed_dir")
+    where = f"<code>{_esc(processed)}</code>" if processed else "the processed-data folder"
+    out.append(
+        "<p>The full list, with file, line, area, year, raw value and reason of every excluded "
+        f"row, is in <code>exclusions.csv</code> in {where}. Reasons quoting a file and line "
+        "(duplicates) are grouped here.</p>"
+    )
+    return _section("data", "Data", out)
+
+
+def _direction(value: object) -> str:
+    text = _text(value).strip().lower()
+    if text in ("true", "yes", "1"):
+        return "higher is better"
+    if text in ("false", "no", "0"):
+        return "lower is better"
+    return text
+
+
+def _registry_section(registry: pd.DataFrame) -> str:
+    frame = registry.copy()
+    frame["direction"] = (
+        frame["higher_is_better"].map(_direction) if "higher_is_better" in frame else ""
+    )
+    columns = [
+        "indicator_id",
+        "title",
+        "domain",
+        "measure",
+        "unit",
+        "period",
+        "direction",
+        "source",
+    ]
+    for column in columns:
+        if column not in frame:
+            frame[column] = ""
+    body = [
+        f"<p>{_plural(len(frame), 'indicator')}; <code>year</code> is always the calendar year "
+        "in which the indicator's period ends.</p>",
+        _table(frame, columns, classes={"indicator_id": "mono id", "source": "wrap"}),
+    ]
+    return _section("registry", "Indicator registry", body)
+
+
+def _category_in(periods: pd.DataFrame, year: int) -> str:
+    for row in periods.itertuples(index=False):
+        start = int(float(row.from_year))
+        end = _year(row.to_year)
+        if start <= year and (not end or year <= int(end)):
+            return str(row.category)
+    return "none"
+
+
+def _category_class(column: str, value: object) -> str:
+    return f"cat-{value}" if column == "category" and value in CATEGORIES else ""
+
+
+def _classification_section(
+    classification: pd.DataFrame, areas: pd.DataFrame, panel: pd.DataFrame, config: dict
+) -> str:
+    names = (
+        areas.drop_duplicates("hscp_code").set_index("hscp_code")["hscp_name"].to_dict()
+        if {"hscp_code", "hscp_name"} <= set(areas.columns)
+        else {}
+    )
+    frame = classification.copy()
+    frame["hscp_name"] = frame["hscp_code"].map(lambda c: names.get(c, ""))
+    frame = frame.sort_values(["hscp_code", "from_year"], kind="stable")
+    source = config.get("classification")
+    out = [
+        "<p>Rule: <strong>full</strong> = children's community health and children's social "
+        "work both delegated to the partnership; <strong>partial</strong> = one of them; "
+        "<strong>none</strong> = neither. Years before a partnership's first period count as "
+        "none. An empty <em>to</em> means the period is open."
+        + (f" Classification file: <code>{_esc(source)}</code>." if source else "")
+        + "</p>",
+        _table(
+            frame,
+            ["hscp_code", "hscp_name", "category", "from_year", "to_year", "evidence"],
+            headers={
+                "hscp_code": "partnership",
+                "hscp_name": "name",
+                "from_year": "from",
+                "to_year": "to",
+            },
+            formats={
+                "from_year": _year,
+                "to_year": _year,
+                "evidence": lambda v: _linkify(_text(v)),
+            },
+            numeric=["from_year", "to_year"],
+            classes={"hscp_code": "mono id", "evidence": "wrap"},
+            cell_class=_category_class,
+        ),
+    ]
+    if len(panel) and "year" in panel:
+        years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
+    elif len(frame):
+        ends = [int(float(v)) for v in frame["to_year"] if _year(v)]
+        starts = [int(float(v)) for v in frame["from_year"]]
+        years = range(min(starts), max(starts + ends) + 1)
+    else:
+        years = range(0)
+    codes = sorted(set(names) | set(frame["hscp_code"]))
+    periods = {code: frame[frame["hscp_code"] == code] for code in codes}
+    counts = []
+    for year in years:
+        categories = [_category_in(periods[code], year) for code in codes]
+        counts.append({"year": year, **{c: categories.count(c) for c in CATEGORIES}})
+    out.append(f"<h3>Partnerships by category and year ({len(codes)} partnerships)</h3>")
+    out.append(
+        _table(
+            pd.DataFrame(counts),
+            ["year", *CATEGORIES],
+            numeric=["year", *CATEGORIES],
+            empty="no years",
+        )
+    )
+    return _section("classification", "Integration classification", out)
+
+
+def _models_section(model_fit: pd.DataFrame | None, coefficients: pd.DataFrame | None) -> str:
+    if model_fit is None:
+        return _section("models", "Models", [_notice("tables/model_fit.csv was not found.")])
+    out = [
+        "<p>Each model is fitted to each indicator separately. <code>integration_full</code> and "
+        "<code>integration_partial</code> are 0/1 indicators of the area-year's category, each "
+        "compared with <code>none</code>. On the <code>log</code> outcome scale a coefficient "
+        "is a difference in log units (about a proportional difference); on "
+        "<code>identity</code> it is in the indicator's own unit.</p>"
+    ]
+    for model in _models_in(model_fit):
+        rows = model_fit[model_fit["model"] == model]
+        out.append(f"<h3>{_esc(model)}</h3>")
+        formulas = [_text(f) for f in dict.fromkeys(rows.get("formula", pd.Series()).dropna())]
+        formulas = [f for f in formulas if f]
+        if formulas:
+            label = "Formula" if len(formulas) == 1 else f"Formulas ({len(formulas)})"
+            out.append(f"<p>{label}:</p>")
+            out.extend(f"<pre>{_esc(f)}</pre>" for f in formulas)
+        else:
+            out.append('<p class="muted">No formula recorded.</p>')
+        inference = []
+        if coefficients is not None and "inference" in coefficients:
+            chosen = coefficients[coefficients["model"] == model]["inference"].dropna()
+            inference = [i for i in dict.fromkeys(chosen.map(_text)) if i]
+        if inference:
+            items = "".join(f"<li>{_esc(i)}</li>" for i in inference)
+            out.append(f"<p>Standard errors and inference:</p><ul>{items}</ul>")
+        else:
+            out.append('<p class="muted">No standard-error convention recorded.</p>')
+        facts = [_plural(len(rows), "indicator")]
+        if "scale" in rows:
+            scales = rows["scale"].map(_text).value_counts().sort_index()
+            facts.append(
+                "outcome scale " + ", ".join(f"{s or '(none)'}: {n}" for s, n in scales.items())
+            )
+        if "optimiser" in rows:
+            optimisers = sorted({o for o in rows["optimiser"].map(_text) if o})
+            if optimisers:
+                facts.append("optimiser " + ", ".join(optimisers))
+        statuses = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in _status_counts(rows).items())
+        facts.append(f"status {statuses}")
+        out.append(f"<p>{html.escape('; '.join(facts))}.</p>")
+    return _section("models", "Models", out)
+
+
+def _summary_class(value: object) -> str:
+    text = _text(value).strip()
+    return {"+": "pos", "-": "neg", "\N{MINUS SIGN}": "neg", "ns": "ns", "": "na"}.get(text, "")
+
+
+def _breakable(name: str) -> str:
+    """Escape an identifier, allowing line breaks after its underscores."""
+    return html.escape(name).replace("_", "_<wbr>")
+
+
+def _summary_groups(
+    columns: list[str], models: list[str], integration: bool
+) -> list[tuple[str, list[str]]]:
+    """Group ``<model>_<term>`` columns by model (longest matching model name wins).
+
+    Only the integration terms if ``integration``, else only the other terms, in file order.
+    """
+    groups: dict[str, list[str]] = {}
+    for column in columns:
+        owners = [m for m in models if column.startswith(m + "_")]
+        if owners:
+            model = max(owners, key=len)
+            if _is_integration(column[len(model) + 1 :]) == integration:
+                groups.setdefault(model, []).append(column)
+    return [(model, groups[model]) for model in models if model in groups]
+
+
+def _summary_table(
+    frame: pd.DataFrame, base: list[str], groups: list[tuple[str, list[str]]]
+) -> str:
+    header_top = [f'<th rowspan="2">{_esc(c)}</th>' for c in base]
+    header_terms = []
+    starts = set()
+    for model, columns in groups:
+        header_top.append(f'<th colspan="{len(columns)}" class="group">{_esc(model)}</th>')
+        starts.add(columns[0])
+        for column in columns:
+            css = ' class="first"' if column == columns[0] else ""
+            header_terms.append(f"<th{css}>{_breakable(column[len(model) + 1 :])}</th>")
+    out = [
+        '<div class="scroll"><table class="summary"><thead><tr>',
+        "".join(header_top),
+        "</tr><tr>",
+        "".join(header_terms),
+        "</tr></thead><tbody>",
+    ]
+    for _, row in frame.iterrows():
+        cells = []
+        for column in base:
+            css = ' class="mono id"' if column == "indicator_id" else ""
+            cells.append(f"<td{css}>{_esc(row[column])}</td>")
+        for _, columns in groups:
+            for column in columns:
+                css = " ".join(
+                    c
+                    for c in (_summary_class(row[column]), "first" if column in starts else "")
+                    if c
+                )
+                attribute = f' class="{css}"' if css else ""
+                cells.append(f"<td{attribute}>{_esc(row[column])}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def _summary_section(
+    summary: pd.DataFrame | None, registry: pd.DataFrame, models: list[str]
+) -> str:
+    title = "Summary of significant terms"
+    if summary is None:
+        return _section("summary", title, [_notice("tables/summary.csv was not found.")])
+    frame = summary.copy()
+    if "indicator_id" in frame and {"indicator_id", "higher_is_better"} <= set(registry.columns):
+        better = dict(zip(registry["indicator_id"], registry["higher_is_better"], strict=True))
+        frame["better if"] = frame["indicator_id"].map(
+            lambda i: _direction(better.get(i, "")).replace(" is better", "")
+        )
+    candidates = [c for c in frame.columns if c not in SUMMARY_BASE]
+    main = _summary_groups(candidates, models, integration=True)
+    other = _summary_groups(candidates, models, integration=False)
+    grouped = {c for _, columns in main + other for c in columns}
+    base = [c for c in frame.columns if c not in grouped]
+    body = [
+        '<p class="legend">One row per indicator and one column per model and term: '
+        '<span class="pos">+</span>significantly positive, '
+        '<span class="neg">-</span>significantly negative, '
+        "<b>ns</b> not significant, empty: not estimated (see Convergence). Whether + is good "
+        "depends on the indicator's direction (<em>better if</em> higher or lower).</p>"
+    ]
+    if frame.empty:
+        body.append('<p class="muted">No indicator in the summary.</p>')
+        return _section("summary", title, body)
+    body.append("<h3>Integration terms (each against none)</h3>")
+    body.append(_summary_table(frame, base, main))
+    if other:
+        short = [c for c in ("indicator_id", "title", "better if") if c in frame]
+        body.append("<h3>Other terms</h3>")
+        body.append(_summary_table(frame, short, other))
+    return _section("summary", title, body)
+
+
+def _image(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt, quote=True)}">'
+
+
+def _figure(path: Path, caption: str) -> str:
+    return (
+        f"<figure>{_image(path, caption)}<figcaption>{html.escape(caption)} "
+        f"(<code>{html.escape(path.name)}</code>)</figcaption></figure>"
+    )
+
+
+def _figures_section(figures_dir: Path, registry: pd.DataFrame) -> str:
+    if not figures_dir.is_dir():
+        return _section("figures", "Figures", [_notice("The figures folder was not found.")])
+    pngs = {path.name: path for path in sorted(figures_dir.glob("*.png")) if path.is_file()}
+    if not pngs:
+        return _section("figures", "Figures", ['<p class="muted">No figures.</p>'])
+    out = []
+    captions = {
+        "trends.png": "Trends: mean value of each indicator by year, areas grouped by their "
+        "integration history",
+        "forest.png": "Forest plot: the integration effects of every indicator and model, "
+        "standardised by the SD of each outcome, with confidence intervals",
+    }
+    for name, caption in captions.items():
+        if name in pngs:
+            out.append(_figure(pngs.pop(name), caption))
+    titles = dict(zip(registry.get("indicator_id", []), registry.get("title", []), strict=True))
+    order = [f"coefficients_{i}.png" for i in titles]
+    per_indicator = [n for n in order if n in pngs]
+    per_indicator += sorted(n for n in pngs if n.startswith("coefficients_") and n not in order)
+    if per_indicator:
+        grid = []
+        for name in per_indicator:
+            indicator = name[len("coefficients_") : -len(".png")]
+            title = _text(titles.get(indicator, ""))
+            label = f"{title} ({indicator})" if title else indicator
+            grid.append(_figure(pngs.pop(name), f"{label}: estimates of all terms by model"))
+        out.append(
+            _details(
+                f"Per indicator: estimates of all terms by model ({len(per_indicator)} figures)",
+                '<div class="grid">' + "".join(grid) + "</div>",
+            )
+        )
+    if pngs:
+        out.append("<h3>Other figures</h3>")
+        out.extend(_figure(path, path.stem.replace("_", " ")) for path in pngs.values())
+    return _section("figures", "Figures", out)
+
+
+def _warning_list(value: object) -> list[str]:
+    return [part.strip() for part in _text(value).split(" | ") if part.strip()]
+
+
+def _warning_kind(text: str) -> str:
+    if text.startswith(LIBRARY_WARNINGS):
+        return "library notice"
+    return "model or numerical"
+
+
+def _where(fits: list[tuple[str, str]], totals: dict[str, int]) -> str:
+    """Describe which fits (indicator, model) share a warning, compactly."""
+    parts = []
+    for model in dict.fromkeys(model for _, model in fits):
+        ids = [indicator for indicator, m in fits if m == model]
+        if len(ids) == totals.get(model, -1) and len(ids) > 1:
+            parts.append(f"all {len(ids)} {model} fits")
+        else:
+            parts.append(f"{model}: {', '.join(ids)}")
+    return "; ".join(parts)
+
+
+def _warnings_cell(value: object) -> _Html:
+    return _Html("<br>".join(html.escape(p) for p in _warning_list(value)))
+
+
+def _status_class(column: str, value: object) -> str:
+    return "neg" if column == "status" and _text(value) not in ("ok", "") else ""
+
+
+def _convergence_section(model_fit: pd.DataFrame | None) -> str:
+    title = "Convergence and warnings"
+    if model_fit is None:
+        return _section("convergence", title, [_notice("tables/model_fit.csv was not found.")])
+    frame = model_fit.copy()
+    for column in ("indicator_id", "model", "status", "converged", "message", "warnings"):
+        if column not in frame:
+            frame[column] = ""
+    total = len(frame)
+    status = frame["status"].map(_text)
+    warned = frame["warnings"].map(_has_warning)
+    not_ok = int((status != "ok").sum())
+    out = []
+    if total and not_ok == 0:
+        out.append(f'<p class="ok">Status ok: all {total} models converged.</p>')
+    elif total:
+        counts = _status_counts(frame)
+        detail = ", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items() if s != "ok")
+        out.append(
+            f'<p class="notice">{not_ok} of {total} models did not reach status ok '
+            f"({html.escape(detail)}):</p>"
+        )
+        out.append(
+            _table(
+                frame[(status != "ok").to_numpy()],
+                ["indicator_id", "model", "status", "converged", "message", "warnings"],
+                formats={"warnings": _warnings_cell},
+                classes={"indicator_id": "mono id", "message": "wrap", "warnings": "wrap"},
+                cell_class=_status_class,
+            )
+        )
+    else:
+        out.append('<p class="muted">No model was fitted.</p>')
+    n_warned = int(warned.sum())
+    if not n_warned:
+        if total:
+            out.append("<p>No model recorded a warning.</p>")
+        return _section("convergence", title, out)
+    totals = frame["model"].map(_text).value_counts().to_dict()
+    shared: dict[str, list[tuple[str, str]]] = {}
+    for row in frame[warned.to_numpy()].itertuples(index=False):
+        for text in dict.fromkeys(_warning_list(row.warnings)):
+            shared.setdefault(text, []).append((_text(row.indicator_id), _text(row.model)))
+    grouped = pd.DataFrame(
+        [
+            {
+                "warning": text,
+                "kind": _warning_kind(text),
+                "fits": len(fits),
+                "where": _where(fits, totals),
+            }
+            for text, fits in shared.items()
+        ]
+    )
+    grouped["library"] = grouped["kind"] == "library notice"
+    grouped = grouped.sort_values(
+        ["library", "fits", "warning"], ascending=[True, False, True], kind="stable"
+    )
+    out.append(
+        f"<p>{_plural(n_warned, 'model')} recorded warnings while fitting; "
+        f"{_plural(len(grouped), 'distinct warning')}, each shown once with the fits that "
+        "raised it. Library notices (deprecation and future warnings) concern the software, "
+        "not the fit.</p>"
+    )
+    out.append(
+        _table(
+            grouped,
+            ["warning", "kind", "fits", "where"],
+            formats={"fits": _count},
+            numeric=["fits"],
+            classes={"warning": "wrap", "where": "wrap", "kind": "id"},
+        )
+    )
+    every = _table(
+        frame[warned.to_numpy()],
+        ["indicator_id", "model", "status", "message", "warnings"],
+        formats={"warnings": _warnings_cell},
+        classes={"indicator_id": "mono id", "message": "wrap", "warnings": "wrap"},
+        cell_class=_status_class,
+    )
+    out.append(_details(f"Every fit with warnings ({n_warned})", every))
+    return _section("convergence", title, out)
+
+
+def _decimals(std_error: object) -> int | None:
+    """Decimals that show a standard error to 3 significant digits (None if it is unusable)."""
+    try:
+        value = float(std_error)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    if not math.isfinite(value) or value <= 0:
+        return None
+    return min(8, max(0, 2 - math.floor(math.log10(value))))
+
+
+def _fixed(value: object, decimals: int | None) -> str:
+    """Format ``value`` with ``decimals`` decimals, or to 4 significant digits if None."""
+    if decimals is None or _is_missing(value):
+        return _number(value)
+    try:
+        text = f"{float(value):.{decimals}f}"  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return _text(value)
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+def _coefficients_section(coefficients: pd.DataFrame | None) -> str:
+    title = "Integration coefficients"
+    if coefficients is None:
+        return _section("coefficients", title, [_notice("tables/coefficients.csv was not found.")])
+    frame = (
+        coefficients[coefficients["term"].map(_is_integration)]
+        if "term" in coefficients
+        else coefficients[:0]
+    ).copy()
+    columns = [c for c in COEFFICIENT_DISPLAY if c in frame]
+    per_model = []
+    if "inference" in frame and "model" in frame:
+        per_model = [
+            len({_text(v) for v in group if _text(v)}) <= 1
+            for _, group in frame.groupby("model", sort=True)["inference"]
+        ]
+    dropped = []
+    if per_model and all(per_model):
+        columns.remove("inference")
+        dropped.append(
+            "the standard-error convention, which is the same for all rows of a "
+            "model, is given under Models"
+        )
+    empty = [c for c in ("note", "p_adjusted") if c in columns and not frame[c].map(_text).any()]
+    columns = [c for c in columns if c not in empty]
+    errors = frame["std_error"] if "std_error" in frame else [None] * len(frame)
+    decimals = [_decimals(v) for v in errors]
+    for column in ("estimate", "std_error", "conf_low", "conf_high"):
+        if column in frame:
+            frame[column] = [_fixed(v, d) for v, d in zip(frame[column], decimals, strict=True)]
+    formats: dict[str, Callable[[object], str]] = {
+        "statistic": lambda v: _fixed(v, 2),
+        "p_value": _p_value,
+        "p_adjusted": _p_value,
+        "n_obs": _count,
+        "n_areas": _count,
+    }
+    numeric = ["estimate", "std_error", "conf_low", "conf_high", "statistic", "p_value"]
+    numeric += ["p_adjusted", "n_obs", "n_areas"]
+    body = [
+        "<p>The integration terms of every indicator and model (all terms are in "
+        "<code>tables/coefficients.csv</code>). Estimates and confidence limits are rounded to "
+        "the precision of their standard error (shown to 3 significant digits), statistics to "
+        "2 decimals; empty cells are terms that were not estimated (see Convergence)."
+        + (" Not repeated here: " + "; ".join(dropped) + "." if dropped else "")
+        + "</p>",
+        _table(
+            frame,
+            columns,
+            formats=formats,
+            numeric=[c for c in numeric if c in columns],
+            classes={"indicator_id": "mono id", "term": "id", "note": "wrap"},
+        ),
+    ]
+    return _section("coefficients", title, body)
+
+
+def _mapping_table(mapping: dict, key: str, value: str) -> str:
+    rows = [
+        {key: k, value: v if isinstance(v, str) else json.dumps(v, sort_keys=True, default=str)}
+        for k, v in sorted(mapping.items(), key=lambda item: str(item[0]))
+    ]
+    return _table(pd.DataFrame(rows, columns=[key, value]), classes={value: "mono wrap"})
+
+
+def _provenance_section(provenance: dict) -> str:
+    git = provenance.get("git") or {}
+    dirty = git.get("dirty", "unknown")
+    dirty_text = {True: "uncommitted changes", False: "clean"}.get(dirty, str(dirty))
+    out = [
+        "<p>Git commit <code>"
+        + _esc(git.get("commit", "unknown"))
+        + f"</code> (work tree: {_esc(dirty_text)}); run created "
+        + _esc(provenance.get("created", "unknown"))
+        + "; platform "
+        + _esc(provenance.get("platform", "unknown"))
+        + ". All of this is in <code>provenance.json</code>.</p>",
+    ]
+    versions = provenance.get("versions") or {}
+    out.append(_details("Versions", _mapping_table(versions, "package", "version"), is_open=True))
+    config = provenance.get("config") or {}
+    out.append(_details("Configuration", _mapping_table(config, "key", "value"), is_open=True))
+    inputs = provenance.get("inputs") or {}
+    rows = [
+        {
+            "group": group,
+            "path": record.get("path", ""),
+            "size": record.get("size", ""),
+            "sha256": record.get("sha256", ""),
+        }
+        for group in sorted(inputs)
+        for record in inputs[group]
+    ]
+    table = _table(
+        pd.DataFrame(rows, columns=["group", "path", "size", "sha256"]),
+        headers={"size": "bytes"},
+        formats={"size": _count},
+        numeric=["size"],
+        classes={"path": "mono", "sha256": "mono"},
+        empty="no input files recorded",
+    )
+    out.append(_details(f"Input files and SHA-256 hashes ({len(rows)} files)", table))
+    return _section("provenance", "Provenance", out)
+
+
+def render_report(
+    *,
+    tables_dir: Path,
+    figures_dir: Path,
+    panel: pd.DataFrame,
+    exclusions: pd.DataFrame,
+    registry: pd.DataFrame,
+    classification: pd.DataFrame,
+    areas: pd.DataFrame,
+    provenance: dict,
+    synthetic: bool,
+) -> str:
+    """Return the report page as a string (see :func:`write_report` for the arguments)."""
+    tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
+    headline = _read_csv(tables_dir / "headline.csv", strings=True)
+    model_fit = _read_csv(tables_dir / "model_fit.csv")
+    coefficients = _read_csv(tables_dir / "coefficients.csv")
+    summary = _read_csv(tables_dir / "summary.csv", strings=True)
+    config = provenance.get("config") or {}
+    title = ("[SYNTHETIC] " if synthetic else "") + TITLE
+    body = []
+    if synthetic:
+        body.append(f'<div class="banner" role="alert">{html.escape(SYNTHETIC_BANNER)}</div>')
+    body += [
+        _header(headline, model_fit, registry, config, synthetic),
+        _data_section(panel, exclusions, registry, config),
+        _registry_section(registry),
+        _classification_section(classification, areas, panel, config),
+        _models_section(model_fit, coefficients),
+        _summary_section(summary, registry, _models_in(model_fit)),
+        _figures_section(figures_dir, registry),
+        _convergence_section(model_fit),
+        _coefficients_section(coefficients),
+        _provenance_section(provenance),
+        f"<footer>Written by integration_models {html.escape(integration_models.__version__)}"
+        ". Tables: <code>tables/</code>; figures: <code>figures/</code>; provenance: "
+        "<code>provenance.json</code> in the results folder.</footer>",
+    ]
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n"
+        + (body[0] + "\n" if synthetic else "")
+        + "<main>\n"
+        + "\n".join(body[1:] if synthetic else body)
+        + "\n</main>\n</body>\n</html>\n"
+    )
+
+
+def write_report(
+    out_html: Path,
+    *,
+    tables_dir: Path,
+    figures_dir: Path,
+    panel: pd.DataFrame,
+    exclusions: pd.DataFrame,
+    registry: pd.DataFrame,
+    classification: pd.DataFrame,
+    areas: pd.DataFrame,
+    provenance: dict,
+    synthetic: bool,
+) -> None:
+    """Write the self-contained reviewer page ``report.html``.
+
+    Parameters
+    ----------
+    out_html
+        The page to write (replaced atomically).
+    tables_dir
+        Folder with ``headline.csv``, ``model_fit.csv``, ``coefficients.csv`` and
+        ``summary.csv``; a missing table is announced on the page, not silently skipped.
+    figures_dir
+        Folder whose PNG files are embedded: ``trends.png``, ``forest.png``, then
+        ``coefficients_<indicator_id>.png`` in registry order, then any others.
+    panel
+        The panel (``panel.parquet``).
+    exclusions
+        The excluded rows (``exclusions.csv``).
+    registry
+        The indicator registry (``indicators.csv``, e.g. from
+        :func:`~integration_models.registry.load_registry`).
+    classification
+        The integration classification used (``hscp_code, category, from_year, to_year,
+        evidence``).
+    areas
+        The council areas (for ``hscp_code`` -> ``hscp_name``).
+    provenance
+        The run's provenance (:func:`~integration_models.provenance.build_provenance`); its
+        ``config`` names the dataset, classification and folders.
+    synthetic
+        Whether the data are the synthetic demo: puts a red banner at the top.
+    """
+    page = render_report(
+        tables_dir=tables_dir,
+        figures_dir=figures_dir,
+        panel=panel,
+        exclusions=exclusions,
+        registry=registry,
+        classification=classification,
+        areas=areas,
+        provenance=provenance,
+        synthetic=synthetic,
+    )
+    write_text_atomic(Path(out_html), page)

@@ -1,0 +1,137 @@
+"""Gather the per-job fits into the contract's tables and summarise them as the study did.
+
+``coefficients`` (one row per indicator, model and term), ``model_fit`` (one row per indicator
+and model), ``summary`` (one row per indicator: the sign of each significant term) and
+``headline`` (the counts behind sentences such as "change over time in X of N indicators").
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
+from integration_models.models.design import TERMS
+
+SUMMARY_TERMS = {
+    "mixed": TERMS,
+    "twfe": ("integration_full", "integration_partial", "deprivation", "log_density"),
+}
+TERM_WORDS = {
+    "time": "change over time",
+    "integration_full": "an association with full integration (vs none)",
+    "integration_partial": "an association with partial integration (vs none)",
+    "deprivation": "an association with deprivation",
+    "covid": "a COVID-19 difference",
+    "log_density": "an association with population density",
+}
+HEADLINE_COLUMNS = [
+    "model",
+    "term",
+    "family",
+    "n_significant",
+    "n_positive",
+    "n_negative",
+    "n_estimated",
+    "statement",
+]
+FLOAT_FORMAT = "%.12g"
+
+
+def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the JSON fit files and return (coefficients, model_fit), sorted stably."""
+    coefficients, fits = [], []
+    for path in paths:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        fits.append(payload["fit"])
+        coefficients.extend(payload["coefficients"])
+    coef = pd.DataFrame(coefficients, columns=COEFFICIENT_COLUMNS)
+    fit = pd.DataFrame(fits, columns=FIT_COLUMNS)
+    order = {term: i for i, term in enumerate(TERMS)}
+    coef = coef.sort_values(
+        ["indicator_id", "model", "term"], key=lambda s: s.map(order) if s.name == "term" else s
+    )
+    for column in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+        coef[column] = coef[column].astype(float)
+    return coef.reset_index(drop=True), fit.sort_values(["indicator_id", "model"]).reset_index(
+        drop=True
+    )
+
+
+def _sign(row: pd.Series, alpha: float) -> str:
+    if not np.isfinite(row["p_value"]):
+        return ""
+    if row["p_value"] >= alpha:
+        return "ns"
+    return "+" if row["estimate"] > 0 else "-"
+
+
+def summary_table(
+    coefficients: pd.DataFrame, model_fit: pd.DataFrame, registry: pd.DataFrame, alpha: float
+) -> pd.DataFrame:
+    """One row per indicator: ``+``/``-`` (significant at ``alpha``), ``ns``, or empty.
+
+    Only fits with status ``ok`` count; a term that was not estimated is empty.
+    """
+    ok = model_fit.loc[model_fit["status"] == "ok", ["indicator_id", "model"]]
+    usable = coefficients.merge(ok, on=["indicator_id", "model"])
+    signs = usable.assign(sign=usable.apply(_sign, axis=1, alpha=alpha))
+    summary = registry[["indicator_id", "title", "domain", "measure"]].copy()
+    scales = model_fit.drop_duplicates("indicator_id").set_index("indicator_id")["scale"]
+    summary["scale"] = summary["indicator_id"].map(scales)
+    for model, terms in SUMMARY_TERMS.items():
+        if model not in set(model_fit["model"]):
+            continue
+        for term in terms:
+            picked = signs[(signs["model"] == model) & (signs["term"] == term)]
+            mapping = picked.set_index("indicator_id")["sign"]
+            summary[f"{model}_{term}"] = summary["indicator_id"].map(mapping).fillna("")
+    return summary.reset_index(drop=True)
+
+
+def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Count indicators with each significant term, per model, with a sentence for each."""
+    rows = []
+    for model, terms in SUMMARY_TERMS.items():
+        for term in terms:
+            column = f"{model}_{term}"
+            if column not in summary:
+                continue
+            signs = summary[column]
+            estimated = int((signs != "").sum())
+            positive = int((signs == "+").sum())
+            negative = int((signs == "-").sum())
+            significant = positive + negative
+            family = (
+                "change over time"
+                if term == "time"
+                else ("integration" if term.startswith("integration") else "context")
+            )
+            statement = (
+                f"{model}: {TERM_WORDS[term]} in {significant} of {estimated} indicators "
+                f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative)"
+            )
+            rows.append(
+                [model, term, family, significant, positive, negative, estimated, statement]
+            )
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a result table as CSV with a fixed float format, atomically."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    tmp.replace(path)
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a result table as Parquet, atomically."""
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)

@@ -1,0 +1,212 @@
+"""Model correctness: twfe against plain OLS with dummies, mixed against the demo truth and
+against R lme4, and failures that are recorded instead of raised."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+
+from integration_models.ingest import IngestSettings, build_panel
+from integration_models.models import fit_indicator
+from integration_models.models.design import TERMS, model_data
+from tests.conftest import DEMO
+
+SCALES = {"percentage": "identity", "mean": "identity", "rate": "log", "count": "log"}
+
+
+@pytest.fixture(scope="module")
+def panel(areas, baseline):
+    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))
+    return built
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return pd.read_csv(DEMO / "indicators.csv")
+
+
+@pytest.fixture(scope="module")
+def all_fits(panel, registry):
+    rows, fits = [], []
+    for indicator, measure in zip(registry.indicator_id, registry.measure, strict=True):
+        for model in ("mixed", "twfe"):
+            result = fit_indicator(panel, indicator, model, SCALES[measure])
+            rows.append(result.coefficient_frame())
+            fits.append(result.fit)
+    return pd.concat(rows, ignore_index=True), pd.DataFrame(fits)
+
+
+def dummy_ols(data):
+    """OLS of y on the twfe regressors plus area and year dummies (statsmodels)."""
+    frame = data.frame
+    dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
+    terms = ["integration_full", "integration_partial", "deprivation", "log_density"]
+    terms = [t for t in terms if t not in data.not_estimable]
+    exog = sm.add_constant(pd.concat([frame[terms], dummies.astype(float)], axis=1))
+    groups = pd.factorize(frame["area_code"])[0]
+    # statsmodels' cluster correction: G/(G-1) * (N-1)/(N-K), K counting every dummy
+    fit = sm.OLS(frame["y"], exog).fit(
+        cov_type="cluster", cov_kwds={"groups": groups, "use_correction": True}
+    )
+    return fit, terms
+
+
+@pytest.mark.parametrize("indicator", ["cost_per_lac", "lac_rate", "developmental_concerns"])
+def test_twfe_equals_dummy_ols(panel, registry, indicator):
+    measure = registry.set_index("indicator_id").loc[indicator, "measure"]
+    scale = SCALES[measure]
+    result = fit_indicator(panel, indicator, "twfe", scale).coefficient_frame().set_index("term")
+    reference, terms = dummy_ols(model_data(panel, indicator, scale))
+    for term in terms:
+        assert result.loc[term, "estimate"] == pytest.approx(reference.params[term], abs=1e-8)
+        assert result.loc[term, "std_error"] == pytest.approx(reference.bse[term], rel=1e-8)
+    # plain numpy least squares agrees too
+    design = reference.model.exog
+    beta = np.linalg.lstsq(design, reference.model.endog, rcond=None)[0]
+    names = list(reference.model.exog_names)
+    for term in terms:
+        assert result.loc[term, "estimate"] == pytest.approx(beta[names.index(term)], abs=1e-8)
+    # absorbed terms are reported as such, not missing
+    assert result.loc["covid", "note"] == "absorbed by the year effects"
+    assert result.loc["time", "note"] == "absorbed by the year effects"
+    assert math.isnan(result.loc["covid", "estimate"])
+
+
+def test_twfe_inference_uses_t_with_g_minus_1(panel):
+    from scipy import stats
+
+    row = fit_indicator(panel, "cost_per_lac", "twfe", "identity").coefficient_frame()
+    row = row.set_index("term").loc["integration_full"]
+    t = row["estimate"] / row["std_error"]
+    assert row["p_value"] == pytest.approx(2 * stats.t.sf(abs(t), 31), rel=1e-10)
+    half = row["conf_high"] - row["estimate"]
+    assert half == pytest.approx(stats.t.ppf(0.975, 31) * row["std_error"], rel=1e-10)
+
+
+def test_every_model_converges_on_demo(all_fits):
+    _, fits = all_fits
+    assert len(fits) == 50
+    assert (fits["status"] == "ok").all(), fits[fits["status"] != "ok"]
+    assert set(fits.loc[fits.model == "mixed", "optimiser"]) <= {
+        "lbfgs",
+        "powell+lbfgs",
+        "nm+lbfgs",
+    }
+
+
+def test_mixed_recovers_demo_truth(all_fits):
+    coefficients, _ = all_fits
+    truth = pd.read_csv(DEMO / "demo_truth.csv")
+    mixed = coefficients[coefficients.model == "mixed"].merge(truth, on=["indicator_id", "term"])
+    assert len(mixed) == 150
+    covered = (mixed.conf_low <= mixed.value) & (mixed.value <= mixed.conf_high)
+    # 95% intervals: 150 of them should cover about 142; fewer than 135 would be a bias
+    assert covered.sum() >= 135, mixed[~covered]
+    # every true integration effect that is not zero lies in its interval, with the right sign
+    effects = mixed[mixed.term.str.startswith("integration") & (mixed.value != 0)]
+    assert len(effects) >= 4
+    assert ((effects.conf_low <= effects.value) & (effects.value <= effects.conf_high)).all()
+    assert (np.sign(effects.estimate) == np.sign(effects.value)).all()
+    assert (effects.p_value < 0.05).all()
+
+
+def test_tidy_rows_complete(all_fits):
+    coefficients, _ = all_fits
+    assert len(coefficients) == 25 * 2 * len(TERMS)
+    estimated = coefficients[coefficients.estimate.notna()]
+    assert estimated.std_error.gt(0).all()
+    assert (estimated.conf_low < estimated.estimate).all()
+    missing = coefficients[coefficients.estimate.isna()]
+    assert (missing.note != "").all()
+
+
+# --- failures are recorded, never raised ----------------------------------------------------
+
+
+def test_too_little_data_is_skipped(panel):
+    few = panel[panel.area_code.isin(panel.area_code.unique()[:6])]
+    result = fit_indicator(few, "attendance", "mixed", "identity")
+    assert result.fit["status"] == "skipped"
+    assert "too little data" in result.fit["message"] and "6 areas" in result.fit["message"]
+    assert len(result.coefficients) == len(TERMS)
+
+
+def test_log_scale_with_zero_is_reported(panel):
+    broken = panel.copy()
+    broken.loc[broken.indicator_id == "lac_rate", "value"] = 0.0
+    result = fit_indicator(broken, "lac_rate", "mixed", "log")
+    assert result.fit["status"] == "failed"
+    assert "log scale needs positive values" in result.fit["message"]
+
+
+def test_singular_design_is_reported(panel):
+    constant = panel.copy()
+    constant.loc[constant.indicator_id == "attendance", "value"] = 50.0
+    for model in ("mixed", "twfe"):
+        result = fit_indicator(constant, "attendance", model, "identity")
+        assert result.fit["status"] in {"failed", "not_converged"}, result.fit
+        assert result.fit["message"]
+
+
+def test_no_partial_area_is_not_estimable(panel):
+    no_partial = panel[panel.integration != "partial"]
+    for model in ("mixed", "twfe"):
+        rows = fit_indicator(no_partial, "attendance", model, "identity").coefficient_frame()
+        partial = rows.set_index("term").loc["integration_partial"]
+        assert math.isnan(partial.estimate)
+        assert partial.note == "not estimable: no observations coded partial"
+
+
+# --- R lme4 as an independent implementation -----------------------------------------------
+
+R_SCRIPT = """
+suppressMessages(library(lme4))
+d <- read.csv(commandArgs(TRUE)[1])
+d$area_code <- factor(d$area_code)
+f <- lmer(y ~ time10 + integration_full + integration_partial + deprivation + covid +
+          log_density + (1 + time10 | area_code), data = d, REML = TRUE,
+          control = lmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5)))
+s <- summary(f)$coefficients
+write.csv(data.frame(term = rownames(s), estimate = s[, 1], std_error = s[, 2]),
+          commandArgs(TRUE)[2], row.names = FALSE)
+"""
+
+
+def _has_lme4() -> bool:
+    if shutil.which("Rscript") is None:
+        return False
+    probe = subprocess.run(
+        ["Rscript", "-e", "library(lme4)"], capture_output=True, text=True, check=False
+    )
+    return probe.returncode == 0
+
+
+@pytest.mark.r
+@pytest.mark.skipif(
+    not _has_lme4(), reason="R with lme4 not installed (apt-get install r-base-core r-cran-lme4)"
+)
+@pytest.mark.parametrize("indicator", ["cost_per_lac", "balance_of_care", "breastfeeding"])
+def test_mixed_matches_lme4(panel, registry, indicator, tmp_path):
+    """Estimates within 0.1% of their SE of lme4's, SEs within 0.1% (same REML optimum)."""
+    data = model_data(panel, indicator, "identity")
+    data.frame.to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "fit.R").write_text(R_SCRIPT)
+    subprocess.run(
+        ["Rscript", str(tmp_path / "fit.R"), str(tmp_path / "d.csv"), str(tmp_path / "r.csv")],
+        check=True,
+        capture_output=True,
+    )
+    reference = pd.read_csv(tmp_path / "r.csv").set_index("term")
+    reference = reference.rename(index={"time10": "time"})
+    reference.loc["time"] /= 10  # we report time per year, R per decade
+    ours = fit_indicator(panel, indicator, "mixed", "identity").coefficient_frame()
+    ours = ours.set_index("term").dropna(subset=["estimate"])
+    for term, row in ours.iterrows():
+        assert abs(row.estimate - reference.loc[term, "estimate"]) <= 0.001 * row.std_error, term
+        assert row.std_error == pytest.approx(reference.loc[term, "std_error"], rel=1e-3), term

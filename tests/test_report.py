@@ -1,0 +1,394 @@
+"""The reviewer page: self-contained, escaped, complete, deterministic; renders in Chromium."""
+
+import re
+import shutil
+import subprocess
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from integration_models.report import SYNTHETIC_BANNER, write_report  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+EVIL = "<script>alert(1)</script>"
+
+
+def tiny_png(path, colour):
+    fig, ax = plt.subplots(figsize=(2, 1.5), dpi=50)
+    ax.plot([0, 1, 2], [0, 1, 0.5], color=colour)
+    ax.set_title(path.stem)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+@pytest.fixture
+def inputs(tmp_path):
+    tables = tmp_path / "results" / "tables"
+    figures = tmp_path / "results" / "figures"
+    tables.mkdir(parents=True)
+    figures.mkdir()
+    ids = ["lac_rate", "attendance"]
+    registry = pd.DataFrame(
+        {
+            "indicator_id": ids,
+            "title": [f"Looked-after children {EVIL}", "School attendance"],
+            "domain": ["children", "children"],
+            "measure": ["rate", "percentage"],
+            "unit": ["per 1,000 children", "% of half-days"],
+            "higher_is_better": [False, True],
+            "period": ["snapshot", "academic"],
+            "source": ["Source & Co <b>table</b>", "SYNTHETIC demo"],
+        }
+    )
+    areas = pd.DataFrame(
+        {
+            "area_code": ["S12000005", "S12000030", "S12000049"],
+            "hscp_code": ["S37000005", "S37000005", "S37000034"],
+            "hscp_name": [
+                "Clackmannanshire and Stirling",
+                "Clackmannanshire and Stirling",
+                "Glasgow",
+            ],
+        }
+    )
+    classification = pd.DataFrame(
+        {
+            "hscp_code": ["S37000005", "S37000034", "S37000034"],
+            "category": ["none", "partial", "full"],
+            "from_year": [2016, 2016, 2019],
+            "to_year": pd.array([pd.NA, 2018, pd.NA], dtype="Int64"),
+            "evidence": [
+                "assumption: default none",
+                'council page https://example.org/a?x=1&y=2"onmouseover="alert(1) and more.',
+                f"javascript:alert(1) {EVIL}",
+            ],
+        }
+    )
+    rows = []
+    for indicator in ids:
+        for area in areas["area_code"]:
+            for year in range(2014, 2021):
+                rows.append(
+                    {"area_code": area, "year": year, "indicator_id": indicator, "value": 1.0}
+                )
+    panel = pd.DataFrame(rows)
+    exclusions = pd.DataFrame(
+        {
+            "file": ["values/lac_rate.csv", "values/lac_rate.csv", f"values/{EVIL}.csv"],
+            "line": [3, 9, 2],
+            "area_code": ["S12000005"] * 3,
+            "year": [2013, 2015, 2016],
+            "indicator_id": ["lac_rate", "lac_rate", "attendance"],
+            "raw_value": ["c", "1.0", ""],
+            "reason": [
+                "suppressed or not available: marker 'c'",
+                "exact duplicate of values/lac_rate.csv:4",
+                "missing: empty value " + "very long explanation " * 10,
+            ],
+        }
+    )
+    fit_rows = []
+    coefficient_rows = []
+    for model in ("mixed", "twfe"):
+        for indicator in ids:
+            failed = model == "twfe" and indicator == "attendance"
+            fit_rows.append(
+                {
+                    "indicator_id": indicator,
+                    "model": model,
+                    "n_obs": 21,
+                    "n_areas": 3,
+                    "n_years": 7,
+                    "converged": not failed,
+                    "status": "failed" if failed else "ok",
+                    "message": f"LinAlgError: Singular matrix {EVIL}" if failed else "",
+                    "optimiser": "lbfgs" if model == "mixed" else "",
+                    "log_likelihood": -12.5,
+                    "r2_within": 0.4,
+                    "outcome_mean": 1.0,
+                    "outcome_sd": 0.1,
+                    "scale": "log",
+                    "formula": f"y ~ integration_full + integration_partial ({model})",
+                    "warnings": "ConvergenceWarning: boundary | UserWarning: x"
+                    if model == "mixed" and indicator == "lac_rate"
+                    else "DeprecationWarning: old API"
+                    if model == "twfe"
+                    else "",
+                }
+            )
+            for term in ("time", "integration_full", "integration_partial"):
+                estimate = np.nan if failed else 0.123456
+                coefficient_rows.append(
+                    {
+                        "indicator_id": indicator,
+                        "model": model,
+                        "term": term,
+                        "estimate": estimate,
+                        "std_error": np.nan if failed else 0.0456,
+                        "statistic": np.nan if failed else 2.7,
+                        "p_value": np.nan if failed else 0.0004,
+                        "conf_low": np.nan if failed else 0.03,
+                        "conf_high": np.nan if failed else 0.21,
+                        "n_obs": 21,
+                        "n_areas": 3,
+                        "inference": "" if failed else f"cluster-robust by area ({model})",
+                        "scale": "log",
+                        "note": "not estimated: model failed" if failed else "",
+                    }
+                )
+    pd.DataFrame(fit_rows).to_csv(tables / "model_fit.csv", index=False)
+    pd.DataFrame(coefficient_rows).to_csv(tables / "coefficients.csv", index=False)
+    pd.DataFrame(
+        {
+            "indicator_id": ids,
+            "title": registry["title"],
+            "domain": ["children"] * 2,
+            "measure": ["rate", "percentage"],
+            "scale": ["log", "identity"],
+            "mixed_integration_full": ["+", "-"],
+            "mixed_integration_partial": ["ns", "ns"],
+            "twfe_integration_full": ["ns", ""],
+            "twfe_integration_partial": ["-", ""],
+        }
+    ).to_csv(tables / "summary.csv", index=False)
+    pd.DataFrame(
+        {
+            "model": ["mixed"],
+            "term": ["integration_full"],
+            "family": ["integration"],
+            "n_significant": [2],
+            "n_positive": [1],
+            "n_negative": [1],
+            "n_estimated": [2],
+            "statement": [f"mixed: integration_full significant for 2 of 2 indicators {EVIL}"],
+        }
+    ).to_csv(tables / "headline.csv", index=False)
+    tiny_png(figures / "forest.png", "tab:red")
+    tiny_png(figures / "coefficients_attendance.png", "tab:green")
+    tiny_png(figures / "coefficients_lac_rate.png", "tab:orange")
+    tiny_png(figures / "trends.png", "tab:blue")
+    tiny_png(figures / "zz_extra.png", "tab:purple")
+    (figures / "forest.svg").write_text("<svg/>")
+    provenance = {
+        "inputs": {"dataset": [{"path": f"data/{EVIL}.csv", "sha256": "ab" * 32, "size": 1234}]},
+        "config": {
+            "raw_dir": "data/raw",
+            "classification": "data/reference/x.csv",
+            "covid_years": [2020],
+        },
+        "versions": {"python": "3.11.9", "pandas": "3.1.1"},
+        "git": {"commit": "0" * 40, "dirty": False},
+        "created": "2025-01-01T00:00:00+00:00",
+        "platform": "Linux",
+    }
+    return {
+        "tables_dir": tables,
+        "figures_dir": figures,
+        "panel": panel,
+        "exclusions": exclusions,
+        "registry": registry,
+        "classification": classification,
+        "areas": areas,
+        "provenance": provenance,
+    }
+
+
+def render(tmp_path, inputs, synthetic=True, name="report.html"):
+    out = tmp_path / "results" / name
+    write_report(out, synthetic=synthetic, **inputs)
+    return out, out.read_text(encoding="utf-8")
+
+
+def section(text, anchor):
+    match = re.search(rf'<section id="{anchor}">(.*?)</section>', text, re.S)
+    assert match, anchor
+    return match.group(1)
+
+
+def test_report_written_and_self_contained(tmp_path, inputs):
+    out, text = render(tmp_path, inputs)
+    assert out.is_file()
+    assert text.startswith("<!DOCTYPE html>")
+    assert text.count("data:image/png;base64,") == 5
+    for external in ('src="http', "src='http", "<link", "@import", "url(", "<iframe", "<object"):
+        assert external not in text.lower()
+    for src in re.findall(r'src="([^"]*)"', text):
+        assert src.startswith("data:image/png;base64,")
+    assert "forest.svg" not in text
+    assert [p.name for p in out.parent.iterdir() if p.is_file()] == ["report.html"]
+
+
+def test_synthetic_banner_iff_synthetic(tmp_path, inputs):
+    _, with_banner = render(tmp_path, inputs, synthetic=True)
+    _, without = render(tmp_path, inputs, synthetic=False, name="real.html")
+    assert SYNTHETIC_BANNER in with_banner
+    assert with_banner.index(SYNTHETIC_BANNER) < with_banner.index("<h1>")
+    assert "SYNTHETIC DEMO DATA" not in without
+
+
+def test_text_from_data_is_escaped(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    assert "<script" not in text.lower()
+    assert "Looked-after children &lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert "Source &amp; Co &lt;b&gt;table&lt;/b&gt;" in text
+    assert "<b>table</b>" not in text
+    assert "javascript:" not in re.findall(r'href="([^"]*)"', text)[0]
+    hrefs = re.findall(r'href="([^"#][^"]*)"', text)
+    assert hrefs == ["https://example.org/a?x=1&amp;y=2"]
+    assert "&quot;onmouseover=&quot;alert(1) and more." in text
+
+
+def test_sections_in_order_and_content(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    order = [
+        "<h1>",
+        'id="data"',
+        'id="registry"',
+        'id="classification"',
+        'id="models"',
+        'id="summary"',
+        'id="figures"',
+        'id="convergence"',
+        'id="coefficients"',
+        'id="provenance"',
+    ]
+    positions = [text.index(marker) for marker in order]
+    assert positions == sorted(positions)
+    headline = "<strong>mixed: integration_full significant for 2 of 2 indicators &lt;script&gt;"
+    assert headline in text
+    data = section(text, "data")
+    assert "<strong>45</strong> rows read" in data
+    assert "<strong>42</strong> in the panel" in data
+    assert "exact duplicate of an earlier row" in data
+    assert "\N{HORIZONTAL ELLIPSIS}" in data
+    assert "exclusions.csv" in data
+    classification = section(text, "classification")
+    assert "Clackmannanshire and Stirling" in classification
+    plain = classification.replace(' class="num"', "")
+    assert "<td>2014</td><td>0</td><td>0</td><td>2</td>" in plain  # year, full, partial, none
+    assert "<td>2019</td><td>1</td><td>0</td><td>1</td>" in plain
+    models = section(text, "models")
+    assert "y ~ integration_full + integration_partial (twfe)" in models
+    assert "cluster-robust by area (mixed)" in models
+    summary = section(text, "summary")
+    assert re.search(r'<td class="pos[^"]*">\+</td>', summary)
+    assert re.search(r'<td class="neg[^"]*">-</td>', summary)
+    assert '<th colspan="2" class="group">mixed</th>' in summary
+    assert "<td>lower</td>" in summary and "better if" in summary
+    coefficients = section(text, "coefficients")
+    assert "0.1235" in coefficients and "&lt;0.001" in coefficients
+    assert ">time<" not in coefficients
+    provenance = section(text, "provenance")
+    assert "0" * 40 in provenance and "ab" * 32 in provenance
+
+
+def test_figures_in_order_with_captions(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    figures = section(text, "figures")
+    names = re.findall(r"<code>([^<]+\.png)</code>", figures)
+    assert names == [
+        "trends.png",
+        "forest.png",
+        "coefficients_lac_rate.png",
+        "coefficients_attendance.png",
+        "zz_extra.png",
+    ]
+    assert figures.count("<figcaption>") == 5
+
+
+def test_failed_models_in_convergence_section(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    convergence = section(text, "convergence")
+    assert "1 of 4 models did not reach status ok" in convergence
+    assert "LinAlgError: Singular matrix &lt;script&gt;" in convergence
+    assert "ConvergenceWarning: boundary<br>UserWarning: x" in convergence
+    # each distinct warning once, model warnings before library notices, with the fits
+    grouped = convergence[convergence.index("distinct warning") :]
+    assert grouped.index("ConvergenceWarning: boundary") < grouped.index(
+        "DeprecationWarning: old API"
+    )
+    assert "all 2 twfe fits" in grouped and "mixed: lac_rate" in grouped
+    assert "all 4 models converged" not in convergence
+
+
+def test_all_converged_is_stated(tmp_path, inputs):
+    fit = pd.read_csv(inputs["tables_dir"] / "model_fit.csv")
+    fit["status"] = "ok"
+    fit["converged"] = True
+    fit["warnings"] = ""
+    fit["message"] = ""
+    fit.to_csv(inputs["tables_dir"] / "model_fit.csv", index=False)
+    _, text = render(tmp_path, inputs)
+    assert "all 4 models converged" in section(text, "convergence")
+    assert "No model recorded a warning" in section(text, "convergence")
+    assert "<table" not in section(text, "convergence")
+
+
+def test_missing_tables_are_announced(tmp_path, inputs):
+    for name in ("headline.csv", "summary.csv"):
+        (inputs["tables_dir"] / name).unlink()
+    _, text = render(tmp_path, inputs)
+    assert "tables/headline.csv was not found" in text
+    assert "tables/summary.csv was not found" in text
+
+
+def test_deterministic(tmp_path, inputs):
+    _, first = render(tmp_path, inputs, name="a.html")
+    _, second = render(tmp_path, inputs, name="b.html")
+    assert first == second
+
+
+def distinct_colours(png):
+    from PIL import Image
+
+    with Image.open(png) as image:
+        pixels = np.asarray(image.convert("RGB")).reshape(-1, 3)
+    return len(np.unique(pixels, axis=0))
+
+
+def screenshot(html_file, png, tmp_path, height=2000):
+    """Render ``html_file`` headless with Chromium into ``png``; return the completed process."""
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir(exist_ok=True)
+    command = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+        f"--screenshot={png}",
+        f"--window-size=1280,{height}",
+        html_file.resolve().as_uri(),
+    ]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+
+
+@pytest.mark.skipif(
+    shutil.which(CHROMIUM) is None,
+    reason=f"{CHROMIUM} is absent (Debian: apt-get install chromium); see docs/report_check.md",
+)
+def test_report_renders_in_chromium(tmp_path, inputs):
+    out, _ = render(tmp_path, inputs)
+    png = tmp_path / "report.png"
+    result = screenshot(out, png, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert png.is_file() and png.stat().st_size > 0, result.stderr[-2000:]
+    from PIL import Image
+
+    with Image.open(png) as image:
+        assert image.size == (1280, 2000)
+        red = np.asarray(image.convert("RGB"))[5:40, 100:1180]
+    assert distinct_colours(png) > 50
+    # the synthetic banner is rendered at the very top, in red
+    assert (red[..., 0] > 150).mean() > 0.5 and (red[..., 1] < 90).mean() > 0.5
