@@ -107,6 +107,33 @@ def _report(args: argparse.Namespace) -> None:
     )
 
 
+def _build_scotland(args: argparse.Namespace) -> None:
+    from integration_models.configuration import load_config
+    from integration_models.scotland import BuildSettings, build_dataset
+
+    config = load_config(args.configfile)
+    settings = BuildSettings(
+        config["first_year"],
+        config["last_year"],
+        config["simd_switch_year"],
+        config["deprivation_measure"],
+    )
+    summary = build_dataset(
+        config["sources_dir"],
+        config["areas"],
+        config["classification"],
+        config["raw_dir"],
+        settings,
+    )
+    changed = summary["changed_files"]
+    print(
+        f"build-scotland: {len(summary['indicators'])} indicators, {summary['panel_rows']} "
+        f"panel rows, {summary['excluded_rows']} excluded; {len(changed)} file(s) changed in "
+        f"{config['raw_dir']}",
+        file=sys.stderr,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with one subcommand per workflow step."""
     parser = argparse.ArgumentParser(prog="integration-models", description=__doc__)
@@ -166,6 +193,18 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         report.add_argument(f"--{name}", type=Path, required=True)
     report.set_defaults(run=_report)
+
+    scotland = commands.add_parser(
+        "build-scotland", help="build the real dataset from the public sources"
+    )
+    scotland.add_argument(
+        "--configfile",
+        type=Path,
+        nargs="*",
+        default=[Path("config.scotland.yaml")],
+        help="config files overriding config.yaml, as for snakemake",
+    )
+    scotland.set_defaults(run=_build_scotland)
     return parser
 
 

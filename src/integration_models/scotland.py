@@ -1,0 +1,592 @@
+"""Build the real Scottish dataset, in the canonical format, from the public sources.
+
+The sources directory (default ``../shared/data/scotland``) holds the publishers' files as
+released; this module runs the adapters of :mod:`integration_models.sources`, picks about 25
+council-level indicators in the three domains, computes the looked-after children rate and the
+covariates, and writes ``indicators.csv``, ``values/<id>.csv``, ``covariates.csv``,
+``covariate_flags.csv`` and a ``README.md`` that documents every choice and gap.
+
+The build happens in a temporary folder next to the target and is validated by the ingest
+before anything is copied; only files whose content changed are then replaced, so a failed
+build never overwrites a good one, and Snakemake reruns only what a new release changed.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.errors import InputError
+from integration_models.ingest import IngestSettings, build_panel
+from integration_models.reference import load_areas, load_classification
+from integration_models.sources.common import AreaMatcher
+
+LGBF_LONG = "lgbf/lgbf_data_jan22_long.csv"
+LGBF_RAW = "lgbf/lgbf_raw_new_bnch_data_jan22.xlsx"
+CPOP = "cpop/CPPcleandata.csv"
+IMMUNISATION = "opendatascot_fixtures/sparql-eb1108-POST.csv"
+LOW_INCOME = "child_poverty/children_low_income_ltla_scotland_2015_2020.csv"
+LGBF_SOURCE = "Improvement Service, LGBF January 2022 release"
+CPOP_SOURCE = "Improvement Service, CPOP September 2023 release"
+
+
+@dataclass(frozen=True)
+class RealIndicator:
+    """One indicator of the real dataset: its registry row and where its values come from."""
+
+    indicator_id: str
+    title: str
+    domain: str
+    measure: str
+    unit: str
+    higher_is_better: bool
+    period: str
+    origin: str
+    series: str
+    source: str
+    notes: str = ""
+
+
+def _lgbf(i, title, domain, measure, unit, hib, period, series, notes=""):
+    return RealIndicator(
+        i,
+        title,
+        domain,
+        measure,
+        unit,
+        hib,
+        period,
+        "lgbf",
+        series,
+        f"{LGBF_SOURCE}, {series}",
+        notes,
+    )
+
+
+INDICATORS: tuple[RealIndicator, ...] = (
+    RealIndicator(
+        "looked_after_rate",
+        "Children looked after",
+        "children",
+        "rate",
+        "per 1,000 children aged 0-17",
+        False,
+        "snapshot",
+        "lac",
+        "lac_rate",
+        f"{LGBF_SOURCE}, raw data: No. of children looked after (residential + "
+        "community) at 31 July; NRS mid-year estimates aged 0-17",
+        "count at 31 July divided by the council's children aged 0-17 (covariates)",
+    ),
+    _lgbf(
+        "balance_of_care",
+        "Looked-after children cared for in the community",
+        "children",
+        "percentage",
+        "% of looked-after children",
+        True,
+        "snapshot",
+        "CHN9",
+    ),
+    _lgbf(
+        "placement_moves",
+        "Looked-after children with more than one placement in the year",
+        "children",
+        "percentage",
+        "% of looked-after children",
+        False,
+        "snapshot",
+        "CHN23",
+    ),
+    _lgbf(
+        "cp_reregistration",
+        "Child protection re-registrations within 18 months",
+        "children",
+        "percentage",
+        "% of registrations",
+        False,
+        "financial",
+        "CHN22",
+    ),
+    _lgbf(
+        "positive_destinations",
+        "School leavers in positive initial destinations",
+        "children",
+        "percentage",
+        "% of school leavers",
+        True,
+        "academic",
+        "CHN11",
+    ),
+    _lgbf(
+        "participation_16_19",
+        "Participation of 16-19 year olds in learning, training or work",
+        "children",
+        "percentage",
+        "% of 16-19 year olds",
+        True,
+        "financial",
+        "CHN21",
+    ),
+    _lgbf(
+        "awards_level5",
+        "Pupils gaining 5+ awards at SCQF level 5",
+        "children",
+        "percentage",
+        "% of pupils",
+        True,
+        "academic",
+        "CHN4",
+    ),
+    _lgbf(
+        "awards_level6",
+        "Pupils gaining 5+ awards at SCQF level 6",
+        "children",
+        "percentage",
+        "% of pupils",
+        True,
+        "academic",
+        "CHN5",
+    ),
+    _lgbf(
+        "awards_level5_deprived",
+        "Pupils from the most deprived areas gaining 5+ awards at SCQF level 5",
+        "children",
+        "percentage",
+        "% of pupils in SIMD quintile 1",
+        True,
+        "academic",
+        "CHN6",
+    ),
+    _lgbf(
+        "awards_level6_deprived",
+        "Pupils from the most deprived areas gaining 5+ awards at SCQF level 6",
+        "children",
+        "percentage",
+        "% of pupils in SIMD quintile 1",
+        True,
+        "academic",
+        "CHN7",
+    ),
+    _lgbf(
+        "tariff_all",
+        "Average total tariff of school leavers",
+        "children",
+        "mean",
+        "tariff points",
+        True,
+        "academic",
+        "CHN12a",
+    ),
+    _lgbf(
+        "tariff_most_deprived",
+        "Average total tariff, SIMD quintile 1",
+        "children",
+        "mean",
+        "tariff points",
+        True,
+        "academic",
+        "CHN12b",
+    ),
+    _lgbf(
+        "developmental_milestones",
+        "Children meeting developmental milestones at 27-30 months",
+        "children",
+        "percentage",
+        "% of children reviewed",
+        True,
+        "financial",
+        "CHN17",
+    ),
+    _lgbf(
+        "attendance",
+        "School attendance",
+        "children",
+        "percentage",
+        "% of half-days attended",
+        True,
+        "academic",
+        "CHN19a",
+        "biennial",
+    ),
+    _lgbf(
+        "attendance_looked_after",
+        "School attendance of looked-after children",
+        "children",
+        "percentage",
+        "% of half-days attended",
+        True,
+        "academic",
+        "CHN19b",
+        "biennial",
+    ),
+    _lgbf(
+        "exclusion_rate",
+        "Exclusions from school",
+        "children",
+        "rate",
+        "per 1,000 pupils",
+        False,
+        "academic",
+        "CHN20a",
+        "biennial",
+    ),
+    _lgbf(
+        "exclusion_rate_looked_after",
+        "Exclusions of looked-after children",
+        "children",
+        "rate",
+        "per 1,000 looked-after pupils",
+        False,
+        "academic",
+        "CHN20b",
+        "biennial",
+    ),
+    RealIndicator(
+        "healthy_birthweight",
+        "Babies with a healthy birthweight",
+        "children",
+        "percentage",
+        "% of babies",
+        True,
+        "financial",
+        "cpop",
+        "Healthy Birthweight",
+        f"{CPOP_SOURCE}, Healthy Birthweight (Public Health Scotland)",
+        "three-year rolling average labelled by its last year",
+    ),
+    RealIndicator(
+        "p1_healthy_weight",
+        "Primary 1 children with a healthy BMI",
+        "children",
+        "percentage",
+        "% of P1 children",
+        True,
+        "academic",
+        "cpop",
+        "Primary 1 Body Mass Index",
+        f"{CPOP_SOURCE}, Primary 1 Body Mass Index (Public Health Scotland)",
+        "three-year rolling average labelled by its last year",
+    ),
+    RealIndicator(
+        "immunisation_6in1",
+        "Children immunised (6-in-1) by 24 months",
+        "children",
+        "percentage",
+        "% of children",
+        True,
+        "calendar",
+        "immunisation",
+        "immunisation_6in1_24m",
+        "ISD/Public Health Scotland via statistics.gov.scot (SPARQL export)",
+    ),
+    _lgbf(
+        "child_poverty_ahc",
+        "Children living in poverty after housing costs",
+        "families",
+        "percentage",
+        "% of children",
+        False,
+        "financial",
+        "CHN24",
+    ),
+    RealIndicator(
+        "children_low_income",
+        "Children in relative low-income families",
+        "families",
+        "percentage",
+        "% of children aged 0-15",
+        False,
+        "financial",
+        "low_income",
+        "children_low_income_percent",
+        "DWP/HMRC Children in low income families, with NRS 0-15 denominators",
+        "before housing costs",
+    ),
+    _lgbf(
+        "early_years_quality",
+        "Funded early years provision graded good or better",
+        "families",
+        "percentage",
+        "% of funded providers",
+        True,
+        "financial",
+        "CHN18",
+    ),
+    _lgbf(
+        "cost_looked_after_community",
+        "Gross cost of a looked-after child in the community",
+        "workforce",
+        "mean",
+        "GBP per child per week, real terms",
+        False,
+        "financial",
+        "CHN8b-Real",
+        "services and workforce: cost as a proxy of resourcing",
+    ),
+    _lgbf(
+        "cost_looked_after_residential",
+        "Gross cost of a looked-after child in residential care",
+        "workforce",
+        "mean",
+        "GBP per child per week, real terms",
+        False,
+        "financial",
+        "CHN8a-Real",
+        "services and workforce: cost as a proxy of resourcing",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """Choices of the real-data build (set in ``config.scotland.yaml``)."""
+
+    first_year: int = 2010
+    last_year: int = 2022
+    simd_switch_year: int = 2020
+    deprivation_measure: str = "children_simd"
+
+
+def _format(value: float) -> str:
+    return "" if not np.isfinite(value) else repr(float(value))
+
+
+def _values_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """Canonical values rows from observations: value, or the marker when missing."""
+    value = [
+        _format(v) if np.isfinite(v) else (m if isinstance(m, str) else "")
+        for v, m in zip(rows["value"].astype(float), rows["marker"], strict=True)
+    ]
+    out = pd.DataFrame(
+        {"area_code": rows["area_code"], "year": rows["year"].astype(int), "value": value}
+    )
+    for column in ("numerator", "denominator"):
+        numbers = pd.to_numeric(rows[column], errors="coerce").astype(float)
+        if numbers.notna().any():
+            out[column] = [_format(v) for v in numbers]
+    return out.sort_values(["area_code", "year"]).reset_index(drop=True)
+
+
+def _lac_rate(raw: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
+    """Looked-after children per 1,000 aged 0-17: residential + community counts / children."""
+    counts = raw.pivot_table(index=["area_code", "year"], columns="series", values="value")
+    total = counts.sum(axis=1, min_count=counts.shape[1]).rename("numerator").reset_index()
+    merged = total.merge(
+        covariates[["area_code", "year", "population_0_17"]], on=["area_code", "year"]
+    )
+    merged["denominator"] = merged["population_0_17"]
+    merged["value"] = merged["numerator"] / merged["denominator"] * 1000
+    merged["marker"] = np.where(merged["numerator"].isna(), "dna", "")
+    merged["series"] = "lac_rate"
+    return merged
+
+
+def _loaders(sources: Path, matcher: AreaMatcher) -> dict[str, Callable[[], pd.DataFrame]]:
+    from integration_models.sources import cpop, dwp, lgbf, opendata
+
+    return {
+        "lgbf": lambda: lgbf.read_lgbf_long(sources / LGBF_LONG, matcher),
+        "cpop": lambda: cpop.read_cpop(sources / CPOP, matcher)[0],
+        "immunisation": lambda: opendata.immunisation_observations(sources / IMMUNISATION, matcher),
+        "low_income": lambda: dwp.read_child_poverty_csv(sources / LOW_INCOME, matcher),
+    }
+
+
+def build_dataset(
+    sources_dir: str | Path,
+    areas_path: str | Path,
+    classification_path: str | Path,
+    out_dir: str | Path,
+    settings: BuildSettings | None = None,
+) -> dict:
+    """Build the real dataset into ``out_dir`` and return a summary of what was written.
+
+    Parameters
+    ----------
+    sources_dir
+        The folder of public source files (``../shared/data/scotland``).
+    areas_path, classification_path
+        Reference data; the classification is used only to validate the build by ingesting it.
+    out_dir
+        The dataset directory to create or update (e.g. ``data/raw/scotland``).
+    settings
+        Year window, SIMD switch year and deprivation measure.
+
+    Raises
+    ------
+    InputError
+        If a source file is missing or has an unexpected layout or council name, or if the
+        built dataset does not pass the ingest; ``out_dir`` is then left as it was.
+    """
+    from integration_models.covariates import build_covariates
+    from integration_models.sources import lgbf
+
+    settings = settings or BuildSettings()
+    sources = Path(sources_dir)
+    if not sources.is_dir():
+        raise InputError(sources, "sources directory not found")
+    areas = load_areas(areas_path)
+    matcher = AreaMatcher(areas)
+    covariates, flags = build_covariates(
+        sources,
+        areas,
+        settings.first_year,
+        settings.last_year,
+        settings.simd_switch_year,
+        settings.deprivation_measure,
+    )
+    loaders = _loaders(sources, matcher)
+    loaded: dict[str, pd.DataFrame] = {}
+    raw = lgbf.read_lgbf_raw(sources / LGBF_RAW, matcher, list(lgbf.LAC_SERIES))
+    loaded["lac"] = _lac_rate(raw, covariates)
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
+    try:
+        (staging / "values").mkdir()
+        summary = {}
+        for spec in INDICATORS:
+            if spec.origin not in loaded:
+                loaded[spec.origin] = loaders[spec.origin]()
+            observations = loaded[spec.origin]
+            rows = observations[observations["series"] == spec.series]
+            if rows.empty:
+                raise InputError(
+                    sources,
+                    f"series '{spec.series}' not found in the {spec.origin} source (needed by "
+                    f"{spec.indicator_id}); the release's layout or naming may have changed",
+                )
+            rows = rows[rows["year"].between(settings.first_year, settings.last_year)]
+            values = _values_frame(rows)
+            values.to_csv(
+                staging / "values" / f"{spec.indicator_id}.csv", index=False, lineterminator="\n"
+            )
+            summary[spec.indicator_id] = {
+                "rows": len(values),
+                "years": f"{values['year'].min()}-{values['year'].max()}",
+            }
+        registry = pd.DataFrame(
+            [
+                {
+                    "indicator_id": s.indicator_id,
+                    "title": s.title,
+                    "domain": s.domain,
+                    "measure": s.measure,
+                    "unit": s.unit,
+                    "higher_is_better": str(s.higher_is_better).lower(),
+                    "period": s.period,
+                    "source": s.source,
+                    "notes": s.notes,
+                }
+                for s in INDICATORS
+            ]
+        )
+        registry.to_csv(staging / "indicators.csv", index=False, lineterminator="\n")
+        covariates.to_csv(staging / "covariates.csv", index=False, lineterminator="\n")
+        flags.to_csv(staging / "covariate_flags.csv", index=False, lineterminator="\n")
+        (staging / "README.md").write_text(_readme(summary, settings, flags), encoding="utf-8")
+        classification = load_classification(classification_path, areas)
+        ingest = IngestSettings(settings.first_year, settings.last_year)
+        try:
+            panel, exclusions = build_panel(staging, areas, classification, ingest)
+        except InputError as err:
+            raise InputError(
+                err.path, f"built dataset fails validation: {err.problem}", err.line
+            ) from None
+        changed = _sync(staging, out_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return {
+        "indicators": summary,
+        "panel_rows": len(panel),
+        "excluded_rows": len(exclusions),
+        "changed_files": changed,
+    }
+
+
+def _sync(staging: Path, target: Path) -> list[str]:
+    """Copy changed and new files from ``staging`` into ``target``; delete files not rebuilt.
+
+    Unchanged files keep their modification time, so Snakemake reruns only what changed.
+    """
+    target.mkdir(parents=True, exist_ok=True)
+    built = {p.relative_to(staging) for p in staging.rglob("*") if p.is_file()}
+    existing = {p.relative_to(target) for p in target.rglob("*") if p.is_file()}
+    changed = []
+    for relative in sorted(built):
+        source, destination = staging / relative, target / relative
+        if destination.exists() and filecmp.cmp(source, destination, shallow=False):
+            continue
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        tmp = destination.with_name(destination.name + ".tmp")
+        shutil.copy2(source, tmp)
+        tmp.replace(destination)
+        changed.append(relative.as_posix())
+    for relative in sorted(existing - built):
+        (target / relative).unlink()
+        changed.append(f"removed {relative.as_posix()}")
+    return changed
+
+
+def _readme(summary: dict, settings: BuildSettings, flags: pd.DataFrame) -> str:
+    lines = [
+        "# Real Scottish dataset (built, not committed)",
+        "",
+        "Built by `python -m integration_models build-scotland` from the public files in the",
+        "sources directory (Open Government Licence v3; see each folder's SOURCE.md there). Do",
+        "not edit: rebuild. Never commit this folder.",
+        "",
+        f"Years {settings.first_year}-{settings.last_year}; `year` is the calendar year in which",
+        "the source's period ends (31 July snapshots: the year of that 31 July).",
+        "",
+        "## Indicators",
+        "",
+        "| indicator | source | unit | rows | years | notes |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in INDICATORS:
+        info = summary[spec.indicator_id]
+        lines.append(
+            f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | {info['rows']} | "
+            f"{info['years']} | {spec.notes} |"
+        )
+    counts = flags.groupby(["column", "flag"]).size().reset_index(name="rows")
+    lines += [
+        "",
+        "## Covariates",
+        "",
+        "`covariates.csv`: all-ages population and children aged 0-17 (NRS mid-year estimates",
+        "1998-2018, data-zone estimates for 2020, council estimates for 2022; 2019 and 2021",
+        "interpolated linearly, later years held at 2022; a step between 2020 and 2022 comes",
+        "from the 2022 Census rebasing), land area from the data-zone standard areas, and",
+        f"deprivation ({settings.deprivation_measure}): the percentage of children living in",
+        "Scotland's 20% most deprived data zones, SIMD 2016 before "
+        f"{settings.simd_switch_year} and SIMD 2020 from then on (or the ScotPHO",
+        "income-deprived share where configured). Every value that is not a direct",
+        "observation is listed in `covariate_flags.csv`:",
+        "",
+        "| column | flag | rows |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {r.column} | {r.flag} | {r.rows} |" for r in counts.itertuples(index=False)]
+    lines += [
+        "",
+        "## Gaps",
+        "",
+        "No annual council series is available in the sources for child-protection",
+        "registrations, breastfeeding, teenage pregnancy, smoking in pregnancy, premature",
+        "births, dental health, youth offending referrals, CAMHS waits (health boards only) or",
+        "the children's social-work workforce; the ScotPHO profile extract has these for one",
+        "period only, so they cannot enter a panel model. LGBF ends in 2020-21 (most children's",
+        "series in 2019-20); CPOP rows marked Imputed or Projected are model output and dropped.",
+        "",
+    ]
+    return "\n".join(lines)
