@@ -1,7 +1,13 @@
 """Shared helpers: validated registry, path functions, wildcard constraints, targets."""
 
 import json
+import os
 from pathlib import Path
+
+# One BLAS thread in the fits that run inside this process: reproducible and not slower on
+# these small designs (several threads per fit only contend with the other jobs).
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from snakemake.exceptions import WorkflowError
 

@@ -148,10 +148,21 @@ def test_log_scale_with_zero_is_reported(panel):
 def test_singular_design_is_reported(panel):
     constant = panel.copy()
     constant.loc[constant.indicator_id == "attendance", "value"] = 50.0
-    for model in ("mixed", "twfe"):
-        result = fit_indicator(constant, "attendance", model, "identity")
-        assert result.fit["status"] in {"failed", "not_converged"}, result.fit
-        assert result.fit["message"]
+    for model in ("mixed", "twfe", "glm"):
+        result = fit_indicator(constant, "attendance", model, "identity", measure="percentage")
+        assert result.fit["status"] == "failed", result.fit
+        assert "outcome is constant" in result.fit["message"]
+
+
+def test_collinear_design_is_reported(panel):
+    """A failure inside the library is caught and recorded, not raised."""
+    collinear = panel.copy()
+    rows = collinear.indicator_id == "attendance"
+    collinear.loc[rows, "deprivation"] = (collinear.loc[rows, "integration"] == "full") * 1.0
+    result = fit_indicator(collinear, "attendance", "twfe", "identity")
+    assert result.fit["status"] == "failed", result.fit
+    assert result.fit["message"]
+    assert len(result.coefficients) == len(TERMS)
 
 
 def test_no_partial_area_is_not_estimable(panel):
@@ -210,3 +221,39 @@ def test_mixed_matches_lme4(panel, registry, indicator, tmp_path):
     for term, row in ours.iterrows():
         assert abs(row.estimate - reference.loc[term, "estimate"]) <= 0.001 * row.std_error, term
         assert row.std_error == pytest.approx(reference.loc[term, "std_error"], rel=1e-3), term
+
+
+# --- glm: PPML and fractional logit ---------------------------------------------------------
+
+
+def test_ppml_matches_discrete_poisson_and_truth(panel):
+    """PPML by GLM-IRLS equals statsmodels' discrete Poisson MLE (Newton) to 1e-6."""
+    import statsmodels.discrete.discrete_model as dm
+
+    result = fit_indicator(panel, "lac_rate", "glm", "identity", measure="rate")
+    assert result.fit["status"] == "ok" and result.fit["scale"] == "log"
+    rows = result.coefficient_frame().set_index("term")
+    data = model_data(panel, "lac_rate", "identity", "rate")
+    frame = data.frame
+    dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
+    terms = ["integration_full", "integration_partial", "deprivation", "log_density"]
+    exog = sm.add_constant(pd.concat([frame[terms], dummies.astype(float)], axis=1))
+    newton = dm.Poisson(frame["value"], exog).fit(method="newton", disp=False, maxiter=100)
+    for term in terms:
+        assert rows.loc[term, "estimate"] == pytest.approx(newton.params[term], abs=1e-6)
+    truth = pd.read_csv(DEMO / "demo_truth.csv").set_index(["indicator_id", "term"])
+    true_full = truth.loc[("lac_rate", "integration_full"), "value"]
+    assert rows.loc["integration_full", "conf_low"] <= true_full
+    assert true_full <= rows.loc["integration_full", "conf_high"]
+    assert rows.loc["covid", "note"] == "absorbed by the year effects"
+
+
+def test_fractional_logit_and_means(panel):
+    share = fit_indicator(panel, "balance_of_care", "glm", "identity", measure="percentage")
+    assert share.fit["status"] == "ok" and share.fit["scale"] == "logit"
+    full = share.coefficient_frame().set_index("term").loc["integration_full"]
+    # truth: +2.0 percentage points at about 85%: logit slope 1/(p(1-p)) = 7.8 per unit share
+    assert full.conf_low <= 0.02 * 7.8 <= full.conf_high
+    mean = fit_indicator(panel, "cost_per_lac", "glm", "identity", measure="mean")
+    assert mean.fit["status"] == "skipped"
+    assert "no GLM family for measure 'mean'" in mean.fit["message"]

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from integration_models.errors import InputError
 
+LINEAR_MODELS = ("mixed", "twfe")
+
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).
 # Set before numpy is first imported, which happens inside the subcommands.
 for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -64,6 +66,9 @@ def _figures(args: argparse.Namespace) -> None:
 
     registry = load_registry(args.registry)
     coefficients = pd.read_parquet(args.coefficients)
+    # glm effects are on a log or logit link, not on the outcome's scale like mixed and twfe:
+    # drawn on a shared axis they would mislead, so the figures show the linear models only.
+    coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
     out = args.out_dir
     kind, *indicators = args.which
     if kind == "overview":

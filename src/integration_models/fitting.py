@@ -75,7 +75,9 @@ def fit_job(
     scale = outcome_scale(measure, indicator_id, by_measure, overrides)
     panel = pd.read_parquet(panel_path)
     with _LOCK:
-        result = fit_indicator(panel, indicator_id, model, scale, FitSettings(**settings))
+        result = fit_indicator(
+            panel, indicator_id, model, scale, FitSettings(**settings), measure=measure
+        )
     payload = {
         "fit": {key: _clean(value) for key, value in result.fit.items()},
         "coefficients": [

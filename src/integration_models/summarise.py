@@ -19,6 +19,7 @@ from integration_models.models.design import TERMS
 SUMMARY_TERMS = {
     "mixed": TERMS,
     "twfe": ("integration_full", "integration_partial", "deprivation", "log_density"),
+    "glm": ("integration_full", "integration_partial"),
 }
 TERM_WORDS = {
     "time": "change over time",

@@ -23,6 +23,7 @@ MODULES = {
         "models/design.py",
         "models/mixed.py",
         "models/twfe.py",
+        "models/glm.py",
     ),
     "tables": ("summarise.py", "registry.py", "models/base.py", "models/design.py"),
     "figures": ("figures.py", "registry.py"),

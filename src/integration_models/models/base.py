@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from integration_models.models.design import TERMS, DesignError, ModelData, model_data
+from integration_models.models.design import (
+    GLM_LINKS,
+    TERMS,
+    DesignError,
+    ModelData,
+    NotApplicableError,
+    model_data,
+)
 
 COEFFICIENT_COLUMNS = [
     "indicator_id",
@@ -98,11 +105,23 @@ def _twfe(data: ModelData, settings: FitSettings) -> Estimates:
     return fit_twfe(data, settings)
 
 
+def _glm(data: ModelData, settings: FitSettings) -> Estimates:
+    from integration_models.models.glm import fit_glm
+
+    return fit_glm(data, settings)
+
+
 MODELS: dict[str, tuple[FitFunction, str]] = {
     "mixed": (
         _mixed,
         "y ~ time + integration_full + integration_partial + deprivation + covid + log_density"
         " + (1 + time | area); REML",
+    ),
+    "glm": (
+        _glm,
+        "counts and rates: Poisson (PPML), log link, offset log(children 0-17) for counts; "
+        "percentages: fractional logit (binomial, weights = denominator); "
+        "~ integration_full + integration_partial + deprivation + log_density + area + year",
     ),
     "twfe": (
         _twfe,
@@ -144,6 +163,7 @@ def fit_indicator(
     model: str,
     scale: str,
     settings: FitSettings | None = None,
+    measure: str | None = None,
 ) -> ModelResult:
     """Fit one model to one indicator and return tidy rows; never raises on model failure.
 
@@ -160,11 +180,15 @@ def fit_indicator(
     model
         A key of :data:`MODELS`.
     scale
-        The outcome scale, ``identity`` or ``log``.
+        The outcome scale, ``identity`` or ``log`` (the ``glm`` model uses its link instead).
     settings
         Minimum data and significance level.
+    measure
+        The indicator's registered measure; the ``glm`` model needs it to pick its family.
     """
     settings = settings or FitSettings()
+    if model == "glm":
+        scale = GLM_LINKS.get(measure or "", "identity")
     function, formula = MODELS[model]
     fit = {column: None for column in FIT_COLUMNS}
     fit.update(indicator_id=indicator_id, model=model, scale=scale, formula=formula)
@@ -174,7 +198,7 @@ def fit_indicator(
     inference = ""
     n_obs = n_areas = 0
     try:
-        data = model_data(panel, indicator_id, scale)
+        data = model_data(panel, indicator_id, "identity" if model == "glm" else scale, measure)
     except DesignError as err:
         fit.update(status="failed", message=str(err), n_obs=0, n_areas=0, n_years=0)
         data = None
@@ -194,6 +218,9 @@ def fit_indicator(
                 warnings.simplefilter("always")
                 try:
                     estimates = function(data, settings)
+                except NotApplicableError as err:
+                    estimates = None
+                    fit.update(status="skipped", message=str(err))
                 except Exception as err:  # noqa: BLE001 - any library failure is reported
                     estimates = None
                     fit.update(status="failed", message=f"{type(err).__name__}: {err}")

@@ -13,6 +13,7 @@ import pandas as pd
 
 TERMS = ("time", "integration_full", "integration_partial", "deprivation", "covid", "log_density")
 SCALES = ("identity", "log")
+GLM_LINKS = {"count": "log", "rate": "log", "percentage": "logit"}
 TIME_CENTRE = 2016
 TIME_UNIT = 10.0
 
@@ -24,6 +25,7 @@ class ModelData:
     frame: pd.DataFrame
     scale: str
     not_estimable: dict[str, str]
+    measure: str | None = None
 
     @property
     def n_obs(self) -> int:
@@ -45,7 +47,13 @@ class DesignError(ValueError):
     """The indicator's data cannot be modelled as configured (reported, not raised further)."""
 
 
-def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
+class NotApplicableError(DesignError):
+    """The model does not apply to this kind of indicator (reported as ``skipped``)."""
+
+
+def model_data(
+    panel: pd.DataFrame, indicator_id: str, scale: str, measure: str | None = None
+) -> ModelData:
     """Select one indicator from the panel and build the outcome and regressors.
 
     The outcome ``y`` is the value on the model scale (``identity``, or natural ``log`` for
@@ -56,7 +64,8 @@ def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
     Raises
     ------
     DesignError
-        If the indicator has no rows or the log scale meets a value that is not positive.
+        If the indicator has no rows, its outcome is constant, or the log scale meets a value
+        that is not positive.
     """
     if scale not in SCALES:
         raise DesignError(f"unknown outcome scale '{scale}' (use one of {', '.join(SCALES)})")
@@ -71,6 +80,8 @@ def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
                 "outcome_scale_overrides to identity for this indicator"
             )
         value = np.log(value)
+    if np.ptp(value) == 0:
+        raise DesignError(f"outcome is constant ({value[0]:g} in every row): nothing to model")
     frame = pd.DataFrame(
         {
             "area_code": rows["area_code"].to_numpy(),
@@ -82,6 +93,9 @@ def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
             "deprivation": rows["deprivation"].to_numpy(dtype=float),
             "covid": rows["covid"].to_numpy(dtype=float),
             "log_density": np.log(rows["population_density"].to_numpy(dtype=float)),
+            "value": rows["value"].to_numpy(dtype=float),
+            "denominator": rows["denominator"].to_numpy(dtype=float),
+            "population_0_17": rows["population_0_17"].to_numpy(dtype=float),
         }
     )
     not_estimable = {}
@@ -90,4 +104,4 @@ def model_data(panel: pd.DataFrame, indicator_id: str, scale: str) -> ModelData:
             not_estimable[term] = f"not estimable: no observations coded {category}"
     if frame["covid"].nunique() < 2:
         not_estimable["covid"] = "not estimable: COVID-19 flag does not vary in these rows"
-    return ModelData(frame.reset_index(drop=True), scale, not_estimable)
+    return ModelData(frame.reset_index(drop=True), scale, not_estimable, measure)

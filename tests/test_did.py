@@ -1,0 +1,214 @@
+"""Callaway-Sant'Anna DiD (integration_models.did): cohorts, demo truth, a second
+implementation (saturated event-study regression) and a simulated panel."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from integration_models import did
+from integration_models.models.base import COEFFICIENT_COLUMNS
+from tests.conftest import DEMO
+
+HIGHLAND, MORAY, NORTH_LANARKSHIRE, SOUTH_AYRSHIRE = (
+    "S12000017",
+    "S12000020",
+    "S12000050",
+    "S12000028",
+)
+
+
+@pytest.fixture(scope="module")
+def panel(areas, baseline) -> pd.DataFrame:
+    from integration_models.ingest import IngestSettings, build_panel
+
+    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))
+    return built
+
+
+@pytest.fixture(scope="module")
+def truth() -> pd.DataFrame:
+    return pd.read_csv(DEMO / "demo_truth.csv")
+
+
+def test_treatment_cohorts_code_first_year_and_switchers(panel):
+    cohorts = did.treatment_cohorts(panel).set_index("area_code")
+    assert cohorts.loc[HIGHLAND, ["g_full", "g_partial", "g"]].tolist() == [2012, 0, 2012]
+    assert cohorts.loc[MORAY, ["g_full", "g", "end_year"]].tolist() == [2020, 2020, 0]
+    assert not cohorts.loc[MORAY, "switcher"]
+    assert cohorts.loc[NORTH_LANARKSHIRE, ["g_full", "g_partial", "end_year"]].tolist() == [
+        2016,
+        2019,
+        2019,
+    ]
+    assert cohorts.loc[NORTH_LANARKSHIRE, "switcher"]
+    assert cohorts.loc[SOUTH_AYRSHIRE, ["g_full", "g_partial"]].tolist() == [0, 2015]
+    assert (cohorts["first_category"] == "none").sum() == 19
+    assert cohorts["switcher"].sum() == 1
+
+
+def test_sample_drops_post_switch_years_and_other_category(panel):
+    full, record = did.did_sample(panel, "placement_moves", "identity", "full")
+    assert record["switch_areas"] == [NORTH_LANARKSHIRE]
+    assert record["rows_dropped_after_switch"] == 5  # 2019-2023
+    assert record["excluded_areas"] == [SOUTH_AYRSHIRE]
+    assert full.loc[full["area_code"] == NORTH_LANARKSHIRE, "year"].max() == 2018
+    partial, record = did.did_sample(panel, "placement_moves", "identity", "partial")
+    assert NORTH_LANARKSHIRE in record["excluded_areas"]  # first integrated as full
+    assert set(partial.loc[partial["g"] > 0, "area_code"]) == {SOUTH_AYRSHIRE}
+
+
+@pytest.mark.parametrize(
+    ("indicator_id", "scale"),
+    [("lac_rate", "log"), ("balance_of_care", "identity"), ("cost_per_lac", "identity")],
+)
+def test_overall_full_effect_covers_the_demo_truth(panel, truth, indicator_id, scale):
+    result = did.callaway_santanna(panel, indicator_id, scale, "full", biters=999, seed=1)
+    assert result["status"] == "ok", result["message"]
+    assert result["fallback"] == ""
+    assert result["cohorts"] == {2012: 1, 2015: 6, 2016: 4, 2020: 1}
+    true = truth.query("indicator_id == @indicator_id and term == 'integration_full'")
+    value = float(true["value"].iloc[0])
+    overall = result["overall"]
+    assert overall["conf_low"] <= value <= overall["conf_high"], overall
+    assert overall["std_error"] > 0
+
+
+def _balanced(sample: pd.DataFrame) -> pd.DataFrame:
+    counts = sample.groupby("area_code")["y"].count()
+    full_areas = counts[counts == sample["year"].nunique()].index
+    return sample[sample["area_code"].isin(full_areas)].reset_index(drop=True)
+
+
+@pytest.mark.parametrize("indicator_id", ["balance_of_care", "lac_rate"])
+def test_unconditional_cs_equals_saturated_event_study(panel, indicator_id, monkeypatch):
+    scale = "log" if indicator_id == "lac_rate" else "identity"
+    sample, _ = did.did_sample(panel, indicator_id, scale, "full")
+    balanced = _balanced(sample)
+    assert balanced["g"].gt(0).any() and balanced["g"].eq(0).any()
+    monkeypatch.setattr(did, "did_sample", lambda *args, **kwargs: (balanced, {}))
+    result = did.callaway_santanna(panel, indicator_id, scale, "full", covariate=None)
+    assert result["method"] == did.METHOD_UNCONDITIONAL
+    cells, dynamic = did.saturated_event_study(balanced)
+    merged = result["att_gt"].merge(cells, on=["group", "event_time"], suffixes=("", "_reg"))
+    assert len(merged) == len(cells) == len(result["att_gt"])
+    np.testing.assert_allclose(merged["estimate"], merged["estimate_reg"], atol=1e-6)
+    ours = result["dynamic"].query("event_time != -1").merge(dynamic, on="event_time")
+    assert len(ours) == len(dynamic)
+    np.testing.assert_allclose(ours["estimate_x"], ours["estimate_y"], atol=1e-6)
+    assert (ours["event_time"] >= 0).sum() >= 8
+
+
+def simulated_panel(effect: float, seed: int = 7, trend_on_x: float = 0.0) -> pd.DataFrame:
+    """40 areas x 2010-2023: 24 never treated, cohorts 2014 (6), 2016 (6), 2019 (4)."""
+    rng = np.random.default_rng(seed)
+    years = np.arange(2010, 2024)
+    starts = [0] * 24 + [2014] * 6 + [2016] * 6 + [2019] * 4
+    rows = []
+    for i, start in enumerate(starts):
+        area_effect = rng.normal(0, 2)
+        x0 = rng.normal(20 + 5 * (start > 0), 5)
+        for year in years:
+            treated = start > 0 and year >= start
+            x = x0 + 0.2 * (year - 2010)
+            y = (
+                area_effect
+                + 0.3 * (year - 2010)
+                + trend_on_x * x0 * (year - 2010) / 10
+                + effect * treated
+                + rng.normal(0, 0.5)
+            )
+            rows.append(
+                {
+                    "area_code": f"A{i:02d}",
+                    "year": int(year),
+                    "indicator_id": "sim",
+                    "value": y,
+                    "integration": "full" if treated else "none",
+                    "deprivation": x,
+                    "covid": int(year in (2020, 2021)),
+                    "population_density": 100.0,
+                    "numerator": math.nan,
+                    "denominator": math.nan,
+                    "population": 10000.0,
+                    "population_0_17": 2000.0,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_simulated_effect_is_recovered():
+    sim = simulated_panel(effect=1.5, trend_on_x=0.4)
+    result = did.callaway_santanna(sim, "sim", "identity", "full", seed=3)
+    assert result["status"] == "ok"
+    assert result["method"].startswith("outcome regression")
+    overall = result["overall"]
+    assert abs(overall["estimate"] - 1.5) < 0.3
+    assert overall["conf_low"] <= 1.5 <= overall["conf_high"]
+    post = result["dynamic"].query("event_time >= 0")
+    assert np.allclose(post["estimate"], 1.5, atol=0.6)
+    pre = result["dynamic"].query("event_time <= -2")
+    assert (pre["estimate"].abs() < 3 * pre["std_error"]).all()
+    assert result["pretrend"]["p_value"] > 0.01
+    # without the covariate, trends that depend on it bias the unconditional estimator
+    plain = did.callaway_santanna(sim, "sim", "identity", "full", covariate=None, seed=3)
+    assert abs(plain["overall"]["estimate"] - 1.5) > abs(overall["estimate"] - 1.5)
+
+
+def test_falls_back_to_unconditional_with_too_few_controls():
+    sim = simulated_panel(effect=1.0)
+    sim = sim[~sim["area_code"].isin([f"A{i:02d}" for i in range(2, 24)])]
+    result = did.callaway_santanna(sim, "sim", "identity", "full", seed=3)
+    assert result["method"] == did.METHOD_UNCONDITIONAL
+    assert "not feasible" in result["fallback"]
+    assert result["status"] == "ok"
+
+
+def test_bootstrap_is_deterministic_given_the_seed():
+    sim = simulated_panel(effect=1.0)
+    first = did.callaway_santanna(sim, "sim", "identity", "full", seed=5, biters=199)
+    second = did.callaway_santanna(sim, "sim", "identity", "full", seed=5, biters=199)
+    assert first["overall"] == second["overall"]
+
+
+def test_rows_have_the_contract_columns(panel):
+    result = did.callaway_santanna(panel, "balance_of_care", "identity", "full")
+    rows = did.did_rows(result, "balance_of_care")
+    assert len(rows) == 1 and list(rows[0]) == COEFFICIENT_COLUMNS
+    assert rows[0]["term"] == "integration_full" and rows[0]["model"] == "csdid"
+    events = pd.DataFrame(did.event_study_rows(result, "balance_of_care"))
+    assert list(events.columns) == did.EVENT_COLUMNS
+    reference = events.query("event_time == -1")
+    assert reference["estimate"].tolist() == [0.0] and reference["std_error"].isna().all()
+    assert did.event_term("full", -3) == "event_full_-3"
+    assert did.event_term("full", 4) == "event_full_+4"
+
+
+def test_failure_is_reported_not_raised(panel):
+    result = did.callaway_santanna(panel, "no_such_indicator", "identity", "full")
+    assert result["status"] == "failed" and "no rows" in result["message"]
+    row = did.did_rows(result, "no_such_indicator")[0]
+    assert math.isnan(row["estimate"]) and row["inference"] == ""
+    assert did.event_study_rows(result, "no_such_indicator") == []
+
+
+def test_single_treated_area_is_flagged(panel):
+    result = did.callaway_santanna(panel, "balance_of_care", "identity", "partial")
+    assert result["n_treated_areas"] == 1
+    assert "too narrow" in result["message"]
+
+
+def test_event_study_plot_is_deterministic(panel, tmp_path):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    rows = []
+    for category in did.CATEGORIES:
+        result = did.callaway_santanna(panel, "cost_per_lac", "identity", category)
+        rows += did.event_study_rows(result, "cost_per_lac")
+    first = did.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "a" / "es")
+    second = did.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "b" / "es.png")
+    assert [p.suffix for p in first] == [".png", ".svg"]
+    for a, b in zip(first, second, strict=True):
+        assert a.read_bytes() == b.read_bytes()
