@@ -83,6 +83,7 @@ FIGURE_BATCHES = {
     # per-indicator plots in two halves, so that two cores draw them in parallel
     "coefficients_1": [f"coefficients_{i}" for i in INDICATORS[: len(INDICATORS) // 2]],
     "coefficients_2": [f"coefficients_{i}" for i in INDICATORS[len(INDICATORS) // 2 :]],
+    "event_study": [f"event_study_{i}" for i in INDICATORS] if "csdid" in MODELS else [],
 }
 
 

@@ -39,6 +39,7 @@ rule tables:
         headline=report(
             results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
         ),
+        event_study=results("tables/event_study.csv"),
     log:
         results("logs/tables.log"),
     params:

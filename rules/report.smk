@@ -52,6 +52,23 @@ use rule figures_overview as figures_coefficients_2 with:
         which="coefficients " + " ".join(figure_indicators("coefficients_2")),
 
 
+use rule figures_overview as figures_event_study with:
+    input:
+        panel=processed("panel.parquet"),
+        registry=registry_file(),
+        coefficients=results("tables/coefficients.parquet"),
+        model_fit=results("tables/model_fit.csv"),
+        events=results("tables/event_study.csv"),
+        code=package_sources("figures"),
+    output:
+        figure_files("event_study"),
+    log:
+        results("logs/figures_event_study.log"),
+    params:
+        out_dir=output_dir,
+        which="event_study",
+
+
 rule provenance:
     input:
         dataset=dataset_files(),

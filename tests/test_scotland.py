@@ -127,7 +127,7 @@ def test_real_data_workflow(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     results = workdir / "results" / "scotland"
     fits = pd.read_csv(results / "tables" / "model_fit.csv")
-    assert len(fits) == 75
+    assert len(fits) == 100
     assert (fits.status != "").all()
     html = (results / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DEMO DATA" not in html

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import copy_workflow, snakemake
 
 TABLES = [
+    "event_study.csv",
     "coefficients.csv",
     "coefficients.parquet",
     "model_fit.csv",
@@ -30,12 +31,12 @@ def test_outputs_complete(finished):
     rows_in = sum(len(pd.read_csv(p)) for p in (finished / "data/raw/values").rglob("*.csv"))
     assert len(panel) + len(exclusions) == rows_in
     coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
-    assert len(coefficients) == 25 * 3 * 6
+    assert len(coefficients) == 25 * 4 * 6
     assert coefficients.equals(pd.read_parquet(results / "tables" / "coefficients.parquet")) or (
         len(pd.read_parquet(results / "tables" / "coefficients.parquet")) == len(coefficients)
     )
     fits = pd.read_csv(results / "tables" / "model_fit.csv")
-    assert len(fits) == 75
+    assert len(fits) == 100
     skipped = fits[fits.status == "skipped"]
     assert set(skipped.model) == {"glm"} and skipped.message.str.contains("measure 'mean'").all()
     assert (fits[fits.status != "skipped"].status == "ok").all()
@@ -46,7 +47,9 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    assert len(figures) == 2 * (2 + 25)
+    assert len(figures) == 2 * (2 + 25 + 25)  # overview, coefficients, event studies
+    events = pd.read_csv(results / "tables" / "event_study.csv")
+    assert set(events.model) == {"csdid"} and events.indicator_id.nunique() == 25
     html = (results / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC" in html[:5000]
     provenance = json.loads((results / "provenance.json").read_text())

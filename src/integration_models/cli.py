@@ -14,7 +14,7 @@ from pathlib import Path
 
 from integration_models.errors import InputError
 
-LINEAR_MODELS = ("mixed", "twfe")
+LINEAR_MODELS = ("mixed", "twfe", "csdid")
 
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).
 # Set before numpy is first imported, which happens inside the subcommands.
@@ -49,13 +49,14 @@ def _tables(args: argparse.Namespace) -> None:
     )
 
     registry = load_registry(args.registry)
-    coefficients, model_fit = collect_fits(args.fits)
+    coefficients, model_fit, event_study = collect_fits(args.fits)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
     write_csv(coefficients, args.out_dir / "coefficients.csv")
     write_parquet(coefficients, args.out_dir / "coefficients.parquet")
     write_csv(model_fit, args.out_dir / "model_fit.csv")
     write_csv(summary, args.out_dir / "summary.csv")
     write_csv(headline_table(summary, args.alpha), args.out_dir / "headline.csv")
+    write_csv(event_study, args.out_dir / "event_study.csv")
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -66,7 +67,7 @@ def _figures(args: argparse.Namespace) -> None:
 
     registry = load_registry(args.registry)
     coefficients = pd.read_parquet(args.coefficients)
-    # glm effects are on a log or logit link, not on the outcome's scale like mixed and twfe:
+    # glm effects are on a log or logit link, not on the outcome's scale like the others:
     # drawn on a shared axis they would mislead, so the figures show the linear models only.
     coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
     out = args.out_dir
@@ -74,6 +75,13 @@ def _figures(args: argparse.Namespace) -> None:
     if kind == "overview":
         plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
         plot_forest(coefficients, pd.read_csv(args.model_fit), registry, out / "forest")
+    elif kind == "event_study":
+        from integration_models.did import plot_event_study
+
+        events = pd.read_csv(args.out_dir.parent / "tables" / "event_study.csv")
+        for indicator in registry["indicator_id"]:
+            rows = events[events["indicator_id"] == indicator]
+            plot_event_study(rows, registry, indicator, out / f"event_study_{indicator}")
     elif kind == "coefficients":
         for indicator in indicators or registry["indicator_id"]:
             plot_coefficients(coefficients, registry, indicator, out / f"coefficients_{indicator}")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from integration_models.models.base import FitSettings, fit_indicator
-from integration_models.models.design import SCALES
+from integration_models.models.base import FIT_COLUMNS, FitSettings, ModelResult, fit_indicator
+from integration_models.models.design import SCALES, TERMS, DesignError, model_data
 from integration_models.registry import load_registry
 
 _LOCK = threading.Lock()
@@ -34,6 +34,89 @@ def _clean(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def fit_did(
+    panel: pd.DataFrame, indicator_id: str, scale: str, settings: FitSettings
+) -> tuple[ModelResult, list[dict]]:
+    """Callaway-Sant'Anna for full and for partial integration, as one model's tidy rows.
+
+    The overall ATT of each category against never-integrated areas becomes the
+    ``integration_full`` / ``integration_partial`` row; the other terms are not part of this
+    design and say so. The fit is ``ok`` if at least one category could be estimated; the
+    message names a category that could not. Event-time effects are returned for the event
+    study table and figure.
+    """
+    from integration_models.did import MODEL, callaway_santanna, did_rows, event_study_rows
+
+    fit = {column: None for column in FIT_COLUMNS}
+    fit.update(indicator_id=indicator_id, model=MODEL, scale=scale, warnings="")
+    fit["formula"] = MODELS_FORMULA_DID
+    try:
+        outcome = model_data(panel, indicator_id, scale).frame["y"]
+        fit.update(outcome_mean=float(outcome.mean()), outcome_sd=float(outcome.std()))
+    except DesignError:
+        pass
+    rows, events, messages, statuses = [], [], [], []
+    for category in ("full", "partial"):
+        result = callaway_santanna(panel, indicator_id, scale, category, alpha=settings.alpha)
+        category_rows = did_rows(result, indicator_id)
+        if result["status"] == "ok" and result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+            # one treated area: the area bootstrap cannot see its own variability, so the
+            # interval would be far too narrow; keep the estimate, withhold the inference
+            for row in category_rows:
+                row.update(
+                    dict.fromkeys(
+                        ("std_error", "statistic", "p_value", "conf_low", "conf_high"), math.nan
+                    )
+                )
+                row["inference"] = ""
+                row["note"] = (
+                    f"only {result['n_treated_areas']} treated area: no valid standard error; "
+                    + row["note"]
+                )
+        rows += category_rows
+        category_events = event_study_rows(result, indicator_id)
+        if result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+            for row in category_events:
+                row.update(dict.fromkeys(("std_error", "conf_low", "conf_high"), math.nan))
+        events += category_events
+        statuses.append(result["status"])
+        if result["status"] != "ok" or result["message"]:
+            messages.append(f"{category}: {result['message'] or result['status']}")
+        if category == "full":
+            fit.update(n_obs=result["n_obs"], n_areas=result["n_areas"], optimiser=result["method"])
+    fit["status"] = "ok" if "ok" in statuses else "failed"
+    fit["converged"] = fit["status"] == "ok"
+    fit["message"] = "; ".join(messages)
+    other = [
+        {
+            "indicator_id": indicator_id,
+            "model": MODEL,
+            "term": term,
+            **dict.fromkeys(
+                ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"),
+                math.nan,
+            ),
+            "n_obs": fit["n_obs"],
+            "n_areas": fit["n_areas"],
+            "inference": "",
+            "scale": scale,
+            "note": "not part of the difference-in-differences design",
+        }
+        for term in TERMS
+        if term not in ("integration_full", "integration_partial")
+    ]
+    by_term = {row["term"]: row for row in rows + other}
+    result = ModelResult(coefficients=[by_term[term] for term in TERMS], fit=fit)
+    return result, events
+
+
+MIN_TREATED_FOR_SE = 2
+MODELS_FORMULA_DID = (
+    "Callaway-Sant'Anna ATT(g,t) against never-integrated areas, outcome regression on "
+    "deprivation at the base year, simple and event-time aggregation; area bootstrap SE"
+)
 
 
 def write_json(payload: dict, path: Path) -> None:
@@ -75,14 +158,19 @@ def fit_job(
     scale = outcome_scale(measure, indicator_id, by_measure, overrides)
     panel = pd.read_parquet(panel_path)
     with _LOCK:
-        result = fit_indicator(
-            panel, indicator_id, model, scale, FitSettings(**settings), measure=measure
-        )
+        if model == "csdid":
+            result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))
+        else:
+            result = fit_indicator(
+                panel, indicator_id, model, scale, FitSettings(**settings), measure=measure
+            )
+            events = []
     payload = {
         "fit": {key: _clean(value) for key, value in result.fit.items()},
         "coefficients": [
             {key: _clean(value) for key, value in row.items()} for row in result.coefficients
         ],
+        "event_study": [{key: _clean(value) for key, value in row.items()} for row in events],
     }
     write_json(payload, Path(out_path))
     fit = result.fit

@@ -20,6 +20,7 @@ SUMMARY_TERMS = {
     "mixed": TERMS,
     "twfe": ("integration_full", "integration_partial", "deprivation", "log_density"),
     "glm": ("integration_full", "integration_partial"),
+    "csdid": ("integration_full", "integration_partial"),
 }
 TERM_WORDS = {
     "time": "change over time",
@@ -42,13 +43,26 @@ HEADLINE_COLUMNS = [
 FLOAT_FORMAT = "%.12g"
 
 
-def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Read the JSON fit files and return (coefficients, model_fit), sorted stably."""
-    coefficients, fits = [], []
+EVENT_COLUMNS = [
+    "indicator_id",
+    "model",
+    "category",
+    "event_time",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+]
+
+
+def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read the JSON fit files; return (coefficients, model_fit, event_study), sorted stably."""
+    coefficients, fits, events = [], [], []
     for path in paths:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))
         fits.append(payload["fit"])
         coefficients.extend(payload["coefficients"])
+        events.extend(payload.get("event_study", []))
     coef = pd.DataFrame(coefficients, columns=COEFFICIENT_COLUMNS)
     fit = pd.DataFrame(fits, columns=FIT_COLUMNS)
     order = {term: i for i, term in enumerate(TERMS)}
@@ -57,9 +71,10 @@ def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame]:
     )
     for column in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
         coef[column] = coef[column].astype(float)
-    return coef.reset_index(drop=True), fit.sort_values(["indicator_id", "model"]).reset_index(
-        drop=True
-    )
+    event = pd.DataFrame(events, columns=EVENT_COLUMNS)
+    event = event.sort_values(["indicator_id", "model", "category", "event_time"])
+    fit = fit.sort_values(["indicator_id", "model"]).reset_index(drop=True)
+    return coef.reset_index(drop=True), fit, event.reset_index(drop=True)
 
 
 def _sign(row: pd.Series, alpha: float) -> str:

@@ -24,9 +24,10 @@ MODULES = {
         "models/mixed.py",
         "models/twfe.py",
         "models/glm.py",
+        "did.py",
     ),
     "tables": ("summarise.py", "registry.py", "models/base.py", "models/design.py"),
-    "figures": ("figures.py", "registry.py"),
+    "figures": ("figures.py", "did.py", "registry.py"),
     "provenance": ("provenance.py",),
     "report": ("report.py", "provenance.py", "reference.py", "registry.py"),
 }
