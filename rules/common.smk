@@ -123,6 +123,7 @@ def final_outputs():
         processed("panel.parquet"),
         processed("exclusions.csv"),
         results("tables/summary.csv"),
+        results("tables/inference.csv"),
         results("report.html"),
         results("provenance.json"),
     ]

@@ -48,3 +48,30 @@ rule tables:
     shell:
         "python -m integration_models tables --fits {input.fits:q} --registry {input.registry:q}"
         " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+
+
+rule inference:
+    input:
+        panel=processed("panel.parquet"),
+        registry=registry_file(),
+        code=package_sources("inference"),
+    output:
+        inference=results("tables/inference.csv"),
+        power=results("tables/power.csv"),
+    log:
+        results("logs/inference.log"),
+    benchmark:
+        results("benchmarks/inference.tsv")
+    params:
+        scales=json.dumps(config["outcome_scale"], sort_keys=True),
+        overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
+        reps=config["inference_reps"],
+        power_reps=config["power_reps"],
+        seed=config["seed"],
+        out_dir=output_dir,
+    shell:
+        "python -m integration_models inference --panel {input.panel:q}"
+        " --registry {input.registry:q} --scales-json {params.scales:q}"
+        " --overrides-json {params.overrides:q} --reps {params.reps}"
+        " --power-reps {params.power_reps} --seed {params.seed}"
+        " --out-dir {params.out_dir:q} 2> {log:q}"

@@ -96,6 +96,7 @@ rule provenance:
 rule report:
     input:
         tables=rules.tables.output,
+        inference=rules.inference.output,
         figures=figure_files(),
         panel=processed("panel.parquet"),
         exclusions=processed("exclusions.csv"),

@@ -257,3 +257,21 @@ def test_fractional_logit_and_means(panel):
     mean = fit_indicator(panel, "cost_per_lac", "glm", "identity", measure="mean")
     assert mean.fit["status"] == "skipped"
     assert "no GLM family for measure 'mean'" in mean.fit["message"]
+
+
+def test_benjamini_hochberg_per_family(all_fits):
+    from statsmodels.stats.multitest import multipletests
+
+    from integration_models.summarise import adjust_pvalues
+
+    coefficients, fits = all_fits
+    adjusted = adjust_pvalues(coefficients, fits)
+    family = adjusted[(adjusted.model == "twfe") & (adjusted.term == "integration_full")]
+    expected = multipletests(family.p_value, method="fdr_bh")[1]
+    np.testing.assert_allclose(family.p_adjusted, expected, rtol=1e-12)
+    assert (family.p_adjusted >= family.p_value - 1e-15).all()
+    assert (
+        family.adjustment.iloc[0]
+        == "Benjamini-Hochberg over 25 indicators (twfe, integration_full)"
+    )
+    assert adjusted.loc[adjusted.term == "deprivation", "p_adjusted"].isna().all()

@@ -11,6 +11,8 @@ from tests.conftest import copy_workflow, snakemake
 
 TABLES = [
     "event_study.csv",
+    "inference.csv",
+    "power.csv",
     "coefficients.csv",
     "coefficients.parquet",
     "model_fit.csv",
@@ -48,6 +50,12 @@ def test_outputs_complete(finished):
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
     assert len(figures) == 2 * (2 + 25 + 25)  # overview, coefficients, event studies
+    inference = pd.read_csv(results / "tables" / "inference.csv")
+    assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
+    assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()
+    power = pd.read_csv(results / "tables" / "power.csv")
+    assert len(power) == 50 and (power.mde > 0).sum() >= 40
+    assert "Few-cluster inference" in (results / "report.html").read_text(encoding="utf-8")
     events = pd.read_csv(results / "tables" / "event_study.csv")
     assert set(events.model) == {"csdid"} and events.indicator_id.nunique() == 25
     html = (results / "report.html").read_text(encoding="utf-8")

@@ -41,6 +41,7 @@ def _ingest(args: argparse.Namespace) -> None:
 def _tables(args: argparse.Namespace) -> None:
     from integration_models.registry import load_registry
     from integration_models.summarise import (
+        adjust_pvalues,
         collect_fits,
         headline_table,
         summary_table,
@@ -50,6 +51,7 @@ def _tables(args: argparse.Namespace) -> None:
 
     registry = load_registry(args.registry)
     coefficients, model_fit, event_study = collect_fits(args.fits)
+    coefficients = adjust_pvalues(coefficients, model_fit)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
     write_csv(coefficients, args.out_dir / "coefficients.csv")
     write_parquet(coefficients, args.out_dir / "coefficients.parquet")
@@ -57,6 +59,42 @@ def _tables(args: argparse.Namespace) -> None:
     write_csv(summary, args.out_dir / "summary.csv")
     write_csv(headline_table(summary, args.alpha), args.out_dir / "headline.csv")
     write_csv(event_study, args.out_dir / "event_study.csv")
+
+
+def _inference(args: argparse.Namespace) -> None:
+    import pandas as pd
+
+    from integration_models.fitting import outcome_scale
+    from integration_models.inference import few_cluster_table
+    from integration_models.power import minimum_detectable_effect
+    from integration_models.registry import load_registry
+    from integration_models.summarise import write_csv
+
+    registry = load_registry(args.registry)
+    by_measure, overrides = json.loads(args.scales_json), json.loads(args.overrides_json)
+    scales = {
+        indicator: outcome_scale(measure, indicator, by_measure, overrides)
+        for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True)
+    }
+    panel = pd.read_parquet(args.panel)
+    table = few_cluster_table(panel, list(scales), scales, reps=args.reps, seed=args.seed)
+    write_csv(table, args.out_dir / "inference.csv")
+    rows = []
+    for indicator, scale in scales.items():
+        for term in ("integration_full", "integration_partial"):
+            row = {"indicator_id": indicator, "term": term, "scale": scale}
+            try:
+                result = minimum_detectable_effect(
+                    panel, indicator, scale, term, reps=args.power_reps, seed=args.seed
+                )
+            except ValueError as err:  # DesignError and other unmodellable cases
+                row["note"] = f"not estimated: {err}"
+            else:
+                row.update(mde=result.mde, mde_sd=result.mde_sd, std_error=result.std_error)
+                row["note"] = "" if result.mde == result.mde else "power 0.8 not reached on grid"
+            rows.append(row)
+    columns = ["indicator_id", "term", "scale", "mde", "mde_sd", "std_error", "note"]
+    write_csv(pd.DataFrame(rows, columns=columns), args.out_dir / "power.csv")
 
 
 def _figures(args: argparse.Namespace) -> None:
@@ -169,6 +207,19 @@ def build_parser() -> argparse.ArgumentParser:
     tables.add_argument("--alpha", type=float, default=0.05)
     tables.add_argument("--out-dir", type=Path, required=True)
     tables.set_defaults(run=_tables)
+
+    inference = commands.add_parser(
+        "inference", help="few-cluster inference and minimum detectable effects for twfe"
+    )
+    inference.add_argument("--panel", type=Path, required=True)
+    inference.add_argument("--registry", type=Path, required=True)
+    inference.add_argument("--scales-json", required=True)
+    inference.add_argument("--overrides-json", required=True)
+    inference.add_argument("--reps", type=int, default=9999)
+    inference.add_argument("--power-reps", type=int, default=2000)
+    inference.add_argument("--seed", type=int, default=20230831)
+    inference.add_argument("--out-dir", type=Path, required=True)
+    inference.set_defaults(run=_inference)
 
     figures = commands.add_parser("figures", help="draw the figures from the tables")
     figures.add_argument("--panel", type=Path, required=True)

@@ -410,6 +410,7 @@ def _header(
         ("summary", "Summary"),
         ("figures", "Figures"),
         ("convergence", "Convergence"),
+        ("inference", "Inference"),
         ("coefficients", "Coefficients"),
         ("provenance", "Provenance"),
     ]
@@ -967,6 +968,45 @@ def _fixed(value: object, decimals: int | None) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
+def _inference_section(inference: pd.DataFrame | None, power: pd.DataFrame | None) -> str:
+    """Render the twfe integration terms under each few-cluster method, and the MDEs."""
+    title = "Few-cluster inference and power (twfe)"
+    if inference is None:
+        return _section("inference", title, [_notice("tables/inference.csv was not found.")])
+    wide = inference.pivot_table(
+        index=["indicator_id", "term"], columns="inference", values="p_value", aggfunc="first"
+    ).reset_index()
+    methods = [m for m in dict.fromkeys(inference["inference"]) if m in wide.columns]
+    body = [
+        "<p>p-values of the two-way fixed effects integration terms under four kinds of "
+        "inference. With few treated areas, cluster-robust t-tests over-reject; CR2 with "
+        "Bell-McCaffrey degrees of freedom, the restricted wild cluster bootstrap and "
+        "randomization inference over partnerships (a placebo-assignment test: integration "
+        "was not randomised) are the more honest ones. An indicator that could not be "
+        "modelled says why.</p>",
+        _table(
+            wide,
+            ["indicator_id", "term", *methods],
+            formats=dict.fromkeys(methods, _p_value),
+            numeric=methods,
+        ),
+    ]
+    if power is not None:
+        body += [
+            "<p>Minimum detectable effect at 80% power and 5% (CRV1), simulated on the real "
+            "design with resampled residuals: effects smaller than this could easily be "
+            "missed, so 'no association' means 'no effect this large'.</p>",
+            _table(
+                power,
+                ["indicator_id", "term", "scale", "mde", "mde_sd", "note"],
+                headers={"mde": "MDE (model scale)", "mde_sd": "MDE (SDs of outcome)"},
+                formats={"mde": _number, "mde_sd": _number},
+                numeric=["mde", "mde_sd"],
+            ),
+        ]
+    return _section("inference", title, body)
+
+
 def _coefficients_section(coefficients: pd.DataFrame | None) -> str:
     title = "Integration coefficients"
     if coefficients is None:
@@ -1104,6 +1144,9 @@ def render_report(
         _summary_section(summary, registry, _models_in(model_fit)),
         _figures_section(figures_dir, registry),
         _convergence_section(model_fit),
+        _inference_section(
+            _read_csv(tables_dir / "inference.csv"), _read_csv(tables_dir / "power.csv")
+        ),
         _coefficients_section(coefficients),
         _provenance_section(provenance),
         f"<footer>Written by integration_models {html.escape(integration_models.__version__)}"

@@ -85,6 +85,36 @@ def _sign(row: pd.Series, alpha: float) -> str:
     return "+" if row["estimate"] > 0 else "-"
 
 
+ADJUSTED_TERMS = ("time", "integration_full", "integration_partial")
+
+
+def adjust_pvalues(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.DataFrame:
+    """Add ``p_adjusted``: Benjamini-Hochberg across indicators, per model and term.
+
+    Each family is one model's one term over all indicators whose fit is ``ok`` and whose
+    p-value exists: the change-over-time family (``time``, the replication of "22 of 25") is
+    kept apart from each integration family, as methods.md advises. Other terms are not
+    adjusted. ``adjustment`` names the family and its size.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    out = coefficients.copy()
+    out["p_adjusted"] = np.nan
+    out["adjustment"] = ""
+    ok = model_fit.loc[model_fit["status"] == "ok", ["indicator_id", "model"]]
+    usable = out.reset_index().merge(ok, on=["indicator_id", "model"]).set_index("index")
+    for (model, term), family in usable.groupby(["model", "term"], sort=True):
+        family = family[np.isfinite(family["p_value"])]
+        if term not in ADJUSTED_TERMS or family.empty:
+            continue
+        adjusted = multipletests(family["p_value"].to_numpy(), method="fdr_bh")[1]
+        out.loc[family.index, "p_adjusted"] = adjusted
+        out.loc[family.index, "adjustment"] = (
+            f"Benjamini-Hochberg over {len(family)} indicators ({model}, {term})"
+        )
+    return out
+
+
 def summary_table(
     coefficients: pd.DataFrame, model_fit: pd.DataFrame, registry: pd.DataFrame, alpha: float
 ) -> pd.DataFrame:
@@ -105,6 +135,9 @@ def summary_table(
             picked = signs[(signs["model"] == model) & (signs["term"] == term)]
             mapping = picked.set_index("indicator_id")["sign"]
             summary[f"{model}_{term}"] = summary["indicator_id"].map(mapping).fillna("")
+            if "p_adjusted" in picked and term in ADJUSTED_TERMS:
+                significant = int((picked["p_adjusted"] < alpha).sum())
+                summary.attrs.setdefault("adjusted", {})[f"{model}_{term}"] = significant
     return summary.reset_index(drop=True)
 
 
@@ -121,6 +154,8 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
             positive = int((signs == "+").sum())
             negative = int((signs == "-").sum())
             significant = positive + negative
+            adjusted = summary.attrs.get("adjusted", {}).get(column)
+            after = "" if adjusted is None else f"; {adjusted} after Benjamini-Hochberg"
             family = (
                 "change over time"
                 if term == "time"
@@ -128,7 +163,7 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
             )
             statement = (
                 f"{model}: {TERM_WORDS[term]} in {significant} of {estimated} indicators "
-                f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative)"
+                f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative{after})"
             )
             rows.append(
                 [model, term, family, significant, positive, negative, estimated, statement]

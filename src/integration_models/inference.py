@@ -1,0 +1,905 @@
+"""Vectorised few-cluster inference for the integration terms of the two-way fixed effects model.
+
+Only 32 council areas (31 partnerships) and a handful of integrated ones identify the
+integration terms, so the CRV1 t-test of :mod:`integration_models.models.twfe` can over-reject
+(methods.md section 4). This module adds, for many outcomes and many resampling draws at once:
+
+- :func:`crv1`: the CRV1 standard error of ``twfe`` (``G/(G-1) * (N-1)/(N-K)``, ``K`` counting
+  the area and year effects; Student's t with ``G - 1`` df), reproduced exactly;
+- :func:`cr2_bell_mccaffrey`: the CR2 (bias-reduced) standard error with Bell-McCaffrey
+  (Satterthwaite) degrees of freedom, as R ``clubSandwich::coef_test(vcov = "CR2",
+  test = "Satterthwaite")`` computes them on the dummy-variable design;
+- :func:`wild_cluster_bootstrap`: the restricted (null imposed) wild cluster bootstrap-t with
+  Webb six-point weights (WCR);
+- :func:`randomization_inference`: a randomisation-t test that reassigns whole integration
+  histories across partnerships;
+- :func:`few_cluster_table`: all four for a list of indicators as tidy rows;
+- :func:`adjust_pvalues` and :func:`romano_wolf`: multiplicity adjustments across indicators.
+
+How it is fast. By Frisch-Waugh-Lovell, the coefficient of an integration dummy ``d`` in the
+regression on area effects, year effects, the covariates ``W`` and the other dummies is
+``w'y`` with ``w = M d / (d'M d)``, ``M`` the residual maker of the other columns. The design
+(which rows, which covariates) is the same for every outcome observed on the same area-years
+and for every draw, so one orthonormal basis of the dummy-and-covariate design (an SVD, so
+unbalanced panels and collinear columns are handled) is computed once per design and reused:
+outcomes are the columns of a matrix, bootstrap weights and permuted treatments are further
+matrix dimensions, and cluster sums are contiguous slices because rows are sorted by area.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from integration_models.models.design import DesignError, ModelData, model_data
+
+TERMS_OF_INTEREST = ("integration_full", "integration_partial")
+_NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
+CONTROLS = ("deprivation", "log_density")
+CATEGORY_CODES = {"none": 0, "partial": 1, "full": 2}
+TERM_CATEGORY = {"integration_full": 2, "integration_partial": 1}
+WEBB_WEIGHTS = np.array(
+    [-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)], dtype=float
+)
+INFERENCE_LABELS = {
+    "crv1": "CRV1 t(G-1)",
+    "cr2": "CR2 Bell-McCaffrey",
+    "wcr": "wild cluster bootstrap (WCR, Webb, B={reps})",
+    "ri": "randomization inference (partnership labels, B={reps})",
+}
+TABLE_COLUMNS = [
+    "indicator_id",
+    "model",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "n_obs",
+    "n_areas",
+    "inference",
+]
+_RANK_TOL = 1e-10
+_CHUNK = 500
+
+
+# --------------------------------------------------------------------------------------------
+# The design
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TwfeDesign:
+    """One TWFE design: rows sorted by area then year, and its reusable projections.
+
+    Attributes
+    ----------
+    frame
+        The model rows (``area_code``, ``year``, regressors), sorted by area and year. Outcome
+        matrices passed to the functions of this module are aligned with these rows.
+    terms
+        The integration terms estimated (columns of ``treat``).
+    controls
+        The covariates kept (those varying within some area, as in ``twfe``).
+    treat
+        ``N x k`` integration dummies.
+    cluster
+        ``N`` integer cluster (area) codes ``0..G-1`` in row order.
+    cluster_labels
+        The ``G`` area codes.
+    bounds
+        ``G + 1`` row offsets: cluster ``g`` is rows ``bounds[g]:bounds[g + 1]``.
+    basis_w
+        Orthonormal basis of ``W`` = area dummies, year dummies and controls.
+    basis_full
+        Orthonormal basis of ``W`` plus the integration dummies.
+    """
+
+    frame: pd.DataFrame
+    terms: tuple[str, ...]
+    controls: tuple[str, ...]
+    treat: np.ndarray
+    cluster: np.ndarray
+    cluster_labels: np.ndarray
+    bounds: np.ndarray
+    basis_w: np.ndarray
+    basis_full: np.ndarray
+
+    @property
+    def n_obs(self) -> int:
+        """Number of rows ``N``."""
+        return len(self.frame)
+
+    @property
+    def n_clusters(self) -> int:
+        """Number of clusters (areas) ``G``."""
+        return len(self.cluster_labels)
+
+    @property
+    def n_params(self) -> int:
+        """``K``: rank of the full design, fixed effects included (the CRV1 ``N - K``)."""
+        return self.basis_full.shape[1]
+
+    @property
+    def crv1_factor(self) -> float:
+        """The CRV1 small-sample factor ``G/(G-1) * (N-1)/(N-K)``."""
+        g, n = self.n_clusters, self.n_obs
+        return g / (g - 1) * (n - 1) / (n - self.n_params)
+
+    def residualise_w(self, values: np.ndarray) -> np.ndarray:
+        """Residuals of ``values`` (``N x ...``) on the fixed effects and controls."""
+        flat = values.reshape(values.shape[0], -1)
+        out = flat - self.basis_w @ (self.basis_w.T @ flat)
+        return out.reshape(values.shape)
+
+    def residualise_full(self, values: np.ndarray) -> np.ndarray:
+        """Residuals of ``values`` (``N x ...``) on the full design."""
+        flat = values.reshape(values.shape[0], -1)
+        out = flat - self.basis_full @ (self.basis_full.T @ flat)
+        return out.reshape(values.shape)
+
+    def cluster_sum(self, values: np.ndarray) -> np.ndarray:
+        """Sum ``values`` (``N x ...``) within clusters, giving ``G x ...``."""
+        return np.add.reduceat(values, self.bounds[:-1], axis=0)
+
+
+def _orthonormal_basis(matrix: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of ``matrix`` (SVD, so rank deficiency is safe)."""
+    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+    keep = s > _RANK_TOL * max(1.0, s[0] if s.size else 0.0)
+    return u[:, keep]
+
+
+def _extend_basis(basis: np.ndarray, extra: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of ``[basis, extra]`` given orthonormal ``basis`` (cheap: ``N x m``)."""
+    if extra.shape[1] == 0:
+        return basis
+    resid = extra - basis @ (basis.T @ extra)
+    scale = np.sqrt((extra**2).sum(axis=0)).max(initial=1.0)
+    q, r = np.linalg.qr(resid)
+    keep = np.abs(np.diag(r)) > 1e-9 * scale
+    return np.column_stack([basis, q[:, keep]])
+
+
+def _varies_within_areas(frame: pd.DataFrame, column: str) -> bool:
+    spread = frame.groupby("area_code")[column].agg(lambda s: s.max() - s.min())
+    return bool((spread > 1e-10).any())
+
+
+def build_design(
+    frame: pd.DataFrame,
+    terms: Sequence[str] = TERMS_OF_INTEREST,
+    controls: Sequence[str] = CONTROLS,
+) -> TwfeDesign:
+    """Build the TWFE design of ``twfe`` from model rows.
+
+    Parameters
+    ----------
+    frame
+        Rows with ``area_code``, ``year`` and the ``terms`` and ``controls`` columns (e.g.
+        :attr:`ModelData.frame`). Any row order; the design sorts by area and year.
+    terms
+        Integration dummies to estimate. Terms that never take the value 1 are dropped, as
+        ``twfe`` drops them (not estimable).
+    controls
+        Covariates; those constant within every area are absorbed by the area effects and
+        dropped, as in ``twfe``.
+
+    Returns
+    -------
+    TwfeDesign
+        The design with the orthonormal bases computed once.
+    """
+    frame = frame.sort_values(["area_code", "year"], kind="stable").reset_index(drop=True)
+    kept_terms = tuple(t for t in terms if frame[t].sum() > 0 and _varies_within_areas(frame, t))
+    if not kept_terms:
+        raise DesignError("no integration term varies within areas in these rows")
+    kept_controls = tuple(c for c in controls if _varies_within_areas(frame, c))
+    codes, labels = pd.factorize(frame["area_code"], sort=True)
+    year_codes, _ = pd.factorize(frame["year"], sort=True)
+    n = len(frame)
+    area_dummies = np.zeros((n, len(labels)))
+    area_dummies[np.arange(n), codes] = 1.0
+    year_dummies = np.zeros((n, year_codes.max() + 1))
+    year_dummies[np.arange(n), year_codes] = 1.0
+    covariates = frame[list(kept_controls)].to_numpy(dtype=float)
+    w = np.column_stack([area_dummies, year_dummies[:, 1:], covariates])
+    treat = frame[list(kept_terms)].to_numpy(dtype=float)
+    basis_w = _orthonormal_basis(w)
+    basis_full = _extend_basis(basis_w, treat)
+    if basis_full.shape[1] < basis_w.shape[1] + len(kept_terms):
+        raise DesignError("an integration term is collinear with the fixed effects and covariates")
+    bounds = np.searchsorted(codes, np.arange(len(labels) + 1))
+    return TwfeDesign(
+        frame=frame,
+        terms=kept_terms,
+        controls=kept_controls,
+        treat=treat,
+        cluster=codes,
+        cluster_labels=np.asarray(labels),
+        bounds=bounds,
+        basis_w=basis_w,
+        basis_full=basis_full,
+    )
+
+
+def design_from_model_data(data: ModelData) -> tuple[TwfeDesign, np.ndarray]:
+    """Design and outcome vector (aligned with the design's sorted rows) from ``model_data``."""
+    design = build_design(data.frame)
+    order = data.frame.sort_values(["area_code", "year"], kind="stable").index.to_numpy()
+    return design, data.frame["y"].to_numpy(dtype=float)[order]
+
+
+def _as_matrix(y: np.ndarray, design: TwfeDesign) -> np.ndarray:
+    y = np.asarray(y, dtype=float)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.shape[0] != design.n_obs:
+        raise ValueError(f"outcome has {y.shape[0]} rows, the design {design.n_obs}")
+    return y
+
+
+def _influence(design: TwfeDesign) -> np.ndarray:
+    """``N x k`` FWL weights: column ``j`` gives coefficient ``j`` as ``w_j' y``."""
+    tilde = design.residualise_w(design.treat)
+    return tilde @ np.linalg.inv(tilde.T @ tilde)
+
+
+# --------------------------------------------------------------------------------------------
+# Results
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InferenceResult:
+    """Estimates and inference for ``J`` outcomes and ``k`` terms (arrays ``J x k``).
+
+    ``draws`` holds the resampled t-statistics (``B x J x k``) for the resampling methods, the
+    joint matrix that :func:`romano_wolf` needs; ``None`` otherwise. ``df`` is the t degrees of
+    freedom where the method uses a t reference (NaN otherwise).
+    """
+
+    terms: tuple[str, ...]
+    estimate: np.ndarray
+    std_error: np.ndarray
+    statistic: np.ndarray
+    p_value: np.ndarray
+    conf_low: np.ndarray
+    conf_high: np.ndarray
+    df: np.ndarray
+    draws: np.ndarray | None = None
+
+
+def _t_result(terms, estimate, se, df, alpha) -> InferenceResult:
+    df = np.broadcast_to(np.asarray(df, dtype=float), estimate.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        statistic = np.where(se > 0, estimate / se, np.nan)
+    crit = stats.t.ppf(1 - alpha / 2, df)
+    return InferenceResult(
+        terms=terms,
+        estimate=estimate,
+        std_error=se,
+        statistic=statistic,
+        p_value=2 * stats.t.sf(np.abs(statistic), df),
+        conf_low=estimate - crit * se,
+        conf_high=estimate + crit * se,
+        df=np.array(df),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# CRV1 and CR2
+# --------------------------------------------------------------------------------------------
+
+
+def crv1(design: TwfeDesign, y: np.ndarray, *, alpha: float = 0.05) -> InferenceResult:
+    """CRV1 cluster-robust inference, identical to :func:`integration_models.models.twfe`.
+
+    ``V = c * sum_g (w_g' e_g)^2`` with the FWL weights ``w`` and full-model residuals ``e``,
+    ``c = G/(G-1) * (N-1)/(N-K)`` with ``K`` counting the area and year effects (linearmodels
+    ``debiased=True, group_debias=True``); t with ``G - 1`` df because the clusters, not the
+    rows, limit the information.
+
+    Parameters
+    ----------
+    design
+        From :func:`build_design`.
+    y
+        ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
+    alpha
+        Level of the two-sided intervals.
+
+    Returns
+    -------
+    InferenceResult
+        Arrays ``J x k``.
+    """
+    y = _as_matrix(y, design)
+    w = _influence(design)
+    estimate = (w.T @ y).T
+    resid = design.residualise_full(y)
+    scores = design.cluster_sum(w[:, :, None] * resid[:, None, :])  # G x k x J
+    se = np.sqrt(design.crv1_factor * (scores**2).sum(axis=0)).T
+    return _t_result(design.terms, estimate, se, design.n_clusters - 1, alpha)
+
+
+def _inverse_sqrt_psd(matrix: np.ndarray) -> np.ndarray:
+    """Symmetric (Moore-Penrose) inverse square root of a positive semi-definite matrix."""
+    values, vectors = np.linalg.eigh(matrix)
+    tol = _RANK_TOL * max(1.0, values.max(initial=0.0))
+    inv = np.where(values > tol, 1.0 / np.sqrt(np.clip(values, tol, None)), 0.0)
+    return (vectors * inv) @ vectors.T
+
+
+def cr2_bell_mccaffrey(
+    design: TwfeDesign, y: np.ndarray, *, alpha: float = 0.05
+) -> InferenceResult:
+    """CR2 standard errors with Bell-McCaffrey (Satterthwaite) degrees of freedom.
+
+    On the full dummy-variable design ``X`` (area and year dummies, covariates, integration
+    dummies) with hat matrix ``H``, each cluster's residuals are adjusted by
+    ``A_g = (I - H_gg)^(-1/2)`` (Moore-Penrose: with area effects ``I - H_gg`` is singular
+    along the cluster's constant, where residuals and weights are zero anyway), so
+    ``V = sum_g (w_g' A_g e_g)^2`` is unbiased under homoskedastic independent errors; no
+    further small-sample factor. The df of term ``j`` are ``(tr G'G)^2 / ||G'G||_F^2`` with
+    ``G = [(I - H)_{.,g} A_g w_g]_g`` (Bell and McCaffrey 2002; Pustejovsky and Tipton 2018
+    with working model ``I``), which is what ``clubSandwich::coef_test(lm, vcov = "CR2",
+    test = "Satterthwaite")`` reports. The df depend only on the design, so every outcome
+    shares them.
+
+    Parameters
+    ----------
+    design
+        From :func:`build_design`.
+    y
+        ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
+    alpha
+        Level of the two-sided intervals (t with the Bell-McCaffrey df).
+
+    Returns
+    -------
+    InferenceResult
+        Arrays ``J x k``; ``df`` per term.
+    """
+    y = _as_matrix(y, design)
+    w = _influence(design)
+    estimate = (w.T @ y).T
+    resid = design.residualise_full(y)
+    q = design.basis_full
+    k = len(design.terms)
+    g_count = design.n_clusters
+    scores = np.empty((g_count, k, y.shape[1]))
+    u = np.zeros((design.n_obs, g_count, k))
+    for g in range(g_count):
+        rows = slice(design.bounds[g], design.bounds[g + 1])
+        qg = q[rows]
+        adjust = _inverse_sqrt_psd(np.eye(qg.shape[0]) - qg @ qg.T)
+        aw = adjust @ w[rows]  # n_g x k  (A_g symmetric)
+        scores[g] = aw.T @ resid[rows]
+        u[rows, g, :] = aw
+    se = np.sqrt((scores**2).sum(axis=0)).T
+    df = np.empty(k)
+    for j in range(k):
+        uj = u[:, :, j]
+        proj = q.T @ uj
+        gram = uj.T @ uj - proj.T @ proj
+        df[j] = np.trace(gram) ** 2 / (gram**2).sum()
+    return _t_result(design.terms, estimate, se, np.broadcast_to(df, estimate.shape), alpha)
+
+
+# --------------------------------------------------------------------------------------------
+# Wild cluster bootstrap
+# --------------------------------------------------------------------------------------------
+
+
+def webb_weights(
+    n_clusters: int, reps: int, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """``n_clusters x reps`` Webb six-point weights (+-sqrt(1/2), +-1, +-sqrt(3/2)).
+
+    Webb's weights have mean 0 and variance 1 like Rademacher's but six rather than two support
+    points, so with few clusters far more distinct bootstrap samples exist.
+    """
+    rng = np.random.default_rng(seed)
+    return WEBB_WEIGHTS[rng.integers(0, 6, size=(n_clusters, reps))]
+
+
+def wild_cluster_bootstrap(
+    design: TwfeDesign,
+    y: np.ndarray,
+    *,
+    reps: int = 9999,
+    seed: int | np.random.Generator | None = None,
+    weights: np.ndarray | None = None,
+) -> InferenceResult:
+    """Restricted wild cluster bootstrap-t (WCR) with Webb weights, all draws at once.
+
+    For each term ``j`` the null ``b_j = 0`` is imposed: the restricted model (without
+    dummy ``j``) gives fitted values ``f`` and residuals ``r``; bootstrap outcomes are
+    ``y* = f + v_g r`` with one weight ``v_g`` per area and draw, and ``t*`` is the CRV1 t of
+    ``b_j`` refitted on ``y*``. Everything is linear in ``v``: with ``E`` the ``N x G`` matrix
+    of ``r`` split by cluster, ``b* = (w_j'E) v`` and the CRV1 scores are ``S M E v``, so each
+    outcome and term needs one ``G x G`` matrix and one product with the ``G x B`` weights.
+    The p-value is the share of draws with ``|t*| >= |t|`` (symmetric, as ``wildboottest``).
+    No interval is computed (NaN), as in ``wildboottest``.
+
+    Parameters
+    ----------
+    design
+        From :func:`build_design`.
+    y
+        ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
+    reps
+        Number of bootstrap draws ``B`` (ignored when ``weights`` is given).
+    seed
+        Seed or ``numpy.random.Generator`` for the weights.
+    weights
+        Optional ``G x B`` weights aligned with ``design.cluster_labels``; pass the same weights
+        (indexed by area) to every indicator for a joint bootstrap across indicators.
+
+    Returns
+    -------
+    InferenceResult
+        The CRV1 estimate, SE and t; the bootstrap p-value; ``draws`` = ``B x J x k`` t*.
+    """
+    y = _as_matrix(y, design)
+    if weights is None:
+        weights = webb_weights(design.n_clusters, reps, seed)
+    if weights.shape[0] != design.n_clusters:
+        raise ValueError("weights must have one row per cluster of the design")
+    base = crv1(design, y)
+    factor = design.crv1_factor
+    n_outcomes, k = y.shape[1], len(design.terms)
+    draws = np.empty((weights.shape[1], n_outcomes, k))
+    for j in range(k):
+        beta_maps, score_maps, _ = restricted_bootstrap_maps(design, y, j)
+        for o in range(n_outcomes):
+            beta = beta_maps[o] @ weights
+            se = np.sqrt(factor * ((score_maps[o] @ weights) ** 2).sum(axis=0))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                draws[:, o, j] = beta / se
+    with np.errstate(invalid="ignore"):
+        p = _share_exceeding(draws, base.statistic)
+    nan = np.full_like(base.estimate, np.nan)
+    return InferenceResult(
+        terms=design.terms,
+        estimate=base.estimate,
+        std_error=base.std_error,
+        statistic=base.statistic,
+        p_value=p,
+        conf_low=nan,
+        conf_high=nan,
+        df=nan.copy(),
+        draws=draws,
+    )
+
+
+def restricted_bootstrap_maps(
+    design: TwfeDesign, y: np.ndarray, j: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Linear maps from cluster weights to bootstrap estimates and CRV1 scores of term ``j``.
+
+    With the null ``b_j = 0`` imposed, restricted residuals ``r`` (``N x J``) and
+    ``y* = f + v_g r``, the refitted coefficient is ``beta_map @ v`` and the CRV1 cluster
+    scores are ``score_map @ v`` (before the factor ``c``), for any ``G x B`` weights ``v``.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``beta_map`` (``J x G``), ``score_map`` (``J x G x G``) and the restricted residuals
+        (``N x J``).
+    """
+    y = _as_matrix(y, design)
+    w = _influence(design)[:, j]
+    others = np.delete(design.treat, j, axis=1)
+    basis_r = _extend_basis(design.basis_w, others)
+    resid_r = y - basis_r @ (basis_r.T @ y)  # N x J
+    onehot = np.zeros((design.n_obs, design.n_clusters))
+    onehot[np.arange(design.n_obs), design.cluster] = 1.0
+    beta_map = np.empty((y.shape[1], design.n_clusters))
+    score_map = np.empty((y.shape[1], design.n_clusters, design.n_clusters))
+    for o in range(y.shape[1]):
+        e = onehot * resid_r[:, o : o + 1]  # N x G: residuals split by cluster
+        beta_map[o] = w @ e
+        score_map[o] = design.cluster_sum(w[:, None] * design.residualise_full(e))
+    return beta_map, score_map, resid_r
+
+
+def _share_exceeding(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
+    """Share of finite draws with ``|t*| >= |t|`` (a relative tolerance keeps exact ties)."""
+    valid = np.isfinite(draws)
+    bound = np.abs(observed)[None] * (1 - 1e-12)
+    hits = (np.abs(np.where(valid, draws, 0.0)) >= bound) & valid
+    count = valid.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, hits.sum(axis=0) / count, np.nan)
+
+
+# --------------------------------------------------------------------------------------------
+# Randomisation inference over partnership histories
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PartnershipHistories:
+    """Each partnership's integration history, the unit that randomisation inference permutes.
+
+    Attributes
+    ----------
+    partnerships
+        ``P`` partnership (HSCP) codes, sorted.
+    start_year
+        ``P`` ``hscp_start_year`` values.
+    years
+        The panel's years, ascending and consecutive.
+    category
+        ``P x len(years)`` category codes (0 none, 1 partial, 2 full).
+    area_partnership
+        Area code -> index into ``partnerships``.
+    """
+
+    partnerships: np.ndarray
+    start_year: np.ndarray
+    years: np.ndarray
+    category: np.ndarray
+    area_partnership: dict[str, int]
+
+
+def partnership_histories(panel: pd.DataFrame) -> PartnershipHistories:
+    """Collect each partnership's category-by-year history from the panel.
+
+    An area-year's category is the same for every indicator, so the distinct
+    (area, year, integration) rows of the whole panel are used. Areas sharing a partnership
+    (Clackmannanshire and Stirling, S37000005) must have identical histories and move together.
+    Years missing for a partnership are filled from the nearest earlier year (else later).
+
+    Raises
+    ------
+    ValueError
+        If two areas of one partnership disagree, or a partnership has several start years.
+    """
+    cells = panel[["area_code", "hscp_code", "hscp_start_year", "year", "integration"]]
+    cells = cells.drop_duplicates(["area_code", "year"])
+    years = np.arange(int(cells["year"].min()), int(cells["year"].max()) + 1)
+    partnerships = np.sort(cells["hscp_code"].unique())
+    index = {code: i for i, code in enumerate(partnerships)}
+    start = np.zeros(len(partnerships), dtype=int)
+    category = np.zeros((len(partnerships), len(years)), dtype=int)
+    for code, rows in cells.groupby("hscp_code"):
+        starts = rows["hscp_start_year"].unique()
+        if len(starts) != 1:
+            raise ValueError(f"partnership {code} has several start years: {sorted(starts)}")
+        table = rows.pivot_table(
+            index="year", columns="area_code", values="integration", aggfunc="first"
+        )
+        table = table.reindex(years).ffill().bfill()
+        if not table.eq(table.iloc[:, 0], axis=0).all().all():
+            raise ValueError(f"areas of partnership {code} have different integration histories")
+        category[index[code]] = table.iloc[:, 0].map(CATEGORY_CODES).to_numpy(dtype=int)
+        start[index[code]] = int(starts[0])
+    area_partnership = {
+        str(a): index[h] for a, h in cells[["area_code", "hscp_code"]].drop_duplicates().to_numpy()
+    }
+    return PartnershipHistories(partnerships, start, years, category, area_partnership)
+
+
+def draw_permutations(
+    histories: PartnershipHistories, reps: int, seed: int | np.random.Generator | None = None
+) -> np.ndarray:
+    """``reps x P`` uniform random permutations: row ``b``, column ``r`` is the donor of ``r``."""
+    rng = np.random.default_rng(seed)
+    base = np.tile(np.arange(len(histories.partnerships)), (reps, 1))
+    return rng.permuted(base, axis=1)
+
+
+def permuted_treatments(
+    design: TwfeDesign, histories: PartnershipHistories, permutations: np.ndarray
+) -> np.ndarray:
+    """Integration dummies under each permutation: ``B x N x k`` (k = ``design.terms``).
+
+    Receiving partnership ``r`` takes donor ``d``'s history in event time: the category in
+    calendar year ``t`` is the donor's category in year ``t - start_r + start_d`` (clamped to
+    the panel's years, i.e. the donor's first or last observed category is carried outward).
+    """
+    rows = design.frame
+    receiver = rows["area_code"].map(histories.area_partnership).to_numpy()
+    if np.isnan(receiver.astype(float)).any():
+        raise ValueError("an area of the design has no partnership in the histories")
+    receiver = receiver.astype(int)
+    year = rows["year"].to_numpy(dtype=int)
+    donor = permutations[:, receiver]  # B x N
+    donor_year = year[None, :] - histories.start_year[receiver][None, :]
+    donor_year = donor_year + histories.start_year[donor]
+    col = np.clip(donor_year - histories.years[0], 0, len(histories.years) - 1)
+    cat = histories.category[donor, col]
+    codes = np.array([TERM_CATEGORY[t] for t in design.terms])
+    return (cat[:, :, None] == codes[None, None, :]).astype(float)
+
+
+def _crv1_t_many(
+    design: TwfeDesign, y_tilde: np.ndarray, treat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """CRV1 (estimates, t) for ``b`` treatment assignments at once: ``b x J x k`` each.
+
+    ``treat`` is ``b x N x k``; ``y_tilde`` the ``N x J`` outcomes already residualised on the
+    fixed effects and controls. Draws whose dummies are collinear with the design give NaN.
+    """
+    b, n, k = treat.shape
+    tilde = design.residualise_w(np.moveaxis(treat, 0, 1)).transpose(1, 0, 2)  # b x N x k
+    gram = np.swapaxes(tilde, 1, 2) @ tilde
+    scale = np.einsum("bkk->b", gram)
+    ok = (np.linalg.cond(gram) < 1e10) & (scale > 1e-12)
+    gram[~ok] = np.eye(k)
+    wts = tilde @ np.linalg.inv(gram)  # b x N x k
+    beta = np.swapaxes(wts, 1, 2) @ y_tilde  # b x k x J
+    starts = design.bounds[:-1]
+    # cluster scores: sum_i w_ij (y~_io - sum_l t~_il beta_lo)
+    p_part = np.stack(
+        [
+            np.swapaxes(wts[:, design.bounds[g] : design.bounds[g + 1], :], 1, 2)
+            @ y_tilde[design.bounds[g] : design.bounds[g + 1]]
+            for g in range(design.n_clusters)
+        ],
+        axis=1,
+    )  # b x G x k x J
+    q_part = np.add.reduceat(wts[:, :, :, None] * tilde[:, :, None, :], starts, axis=1)
+    scores = p_part - q_part @ beta[:, None, :, :]
+    se = np.sqrt(design.crv1_factor * (scores**2).sum(axis=1))  # b x k x J
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = beta / se
+    t[~ok] = np.nan
+    return np.swapaxes(beta, 1, 2), np.swapaxes(t, 1, 2)
+
+
+def randomization_inference(
+    design: TwfeDesign,
+    y: np.ndarray,
+    histories: PartnershipHistories,
+    *,
+    reps: int = 9999,
+    seed: int | np.random.Generator | None = None,
+    permutations: np.ndarray | None = None,
+) -> InferenceResult:
+    """Randomisation-t inference by reassigning integration histories across partnerships.
+
+    The design, exactly:
+
+    1. The unit is the partnership (HSCP), not the area: Clackmannanshire and Stirling share
+       S37000005 and always receive the same history. Each partnership ``p`` has a history
+       ``h_p(t)`` (none/partial/full by year, :func:`partnership_histories`) and its own
+       ``hscp_start_year`` ``s_p``; the history is read in event time ``e = t - s_p``.
+    2. A draw is a uniform random permutation ``pi`` of the ``P`` partnerships. Partnership
+       ``r`` receives donor ``d = pi(r)``'s history re-anchored at its own start year:
+       category in year ``t`` = ``h_d(t - s_r + s_d)``, years beyond the panel taking the
+       donor's first/last category. So the multiset of histories (how many partnerships go
+       full, partial, or back) is kept, and every partnership keeps its start year.
+    3. The integration dummies are rebuilt from the permuted categories, the TWFE model is
+       refitted (same rows, area and year effects, covariates) and the CRV1 t of each term
+       recomputed - for all draws and outcomes at once.
+    4. ``p = share of draws with |t_perm| >= |t_obs|`` (randomisation-t, two-sided; draws whose
+       permuted dummy is collinear with the design, e.g. no treated row left, are dropped).
+
+    Integration was not randomised and is spatially clustered, so read this as a
+    placebo-assignment test (methods.md section 4). Pass the same ``permutations`` to every
+    indicator for a joint null across indicators (:func:`romano_wolf`).
+
+    Parameters
+    ----------
+    design
+        From :func:`build_design`.
+    y
+        ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
+    histories
+        From :func:`partnership_histories` on the whole panel.
+    reps, seed
+        Number of draws and their seed (ignored when ``permutations`` is given).
+    permutations
+        Optional ``B x P`` donor indices (:func:`draw_permutations`).
+
+    Returns
+    -------
+    InferenceResult
+        CRV1 estimate, SE and t; the randomisation p-value; ``draws`` = ``B x J x k`` t_perm.
+    """
+    y = _as_matrix(y, design)
+    if permutations is None:
+        permutations = draw_permutations(histories, reps, seed)
+    base = crv1(design, y)
+    y_tilde = design.residualise_w(y)
+    draws = np.empty((permutations.shape[0], y.shape[1], len(design.terms)))
+    for start in range(0, permutations.shape[0], _CHUNK):
+        chunk = permutations[start : start + _CHUNK]
+        treat = permuted_treatments(design, histories, chunk)
+        draws[start : start + len(chunk)] = _crv1_t_many(design, y_tilde, treat)[1]
+    nan = np.full_like(base.estimate, np.nan)
+    return InferenceResult(
+        terms=design.terms,
+        estimate=base.estimate,
+        std_error=base.std_error,
+        statistic=base.statistic,
+        p_value=_share_exceeding(draws, base.statistic),
+        conf_low=nan,
+        conf_high=nan,
+        df=nan.copy(),
+        draws=draws,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+def few_cluster_table(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    reps: int = 9999,
+    seed: int = 20240601,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Few-cluster inference for the TWFE integration terms of several indicators.
+
+    Indicators observed on the same area-years share one design (projections computed once);
+    the bootstrap weights (per area) and the permutations (per partnership) are drawn once
+    from ``seed`` and shared by all indicators, so the draws are joint across indicators and
+    the table is deterministic for a seed.
+
+    Parameters
+    ----------
+    panel
+        The long panel (:func:`integration_models.ingest.build_panel`).
+    indicator_ids
+        Indicators to analyse; one that cannot be modelled gets rows saying why.
+    scale_of
+        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+    reps
+        Draws for the bootstrap and the permutation test.
+    seed
+        Seed for both (split with ``numpy.random.SeedSequence``).
+    alpha
+        Level of the intervals (CRV1 and CR2 only).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TABLE_COLUMNS``: one row per indicator, integration term and method.
+    """
+    wcr_seed, ri_seed = np.random.SeedSequence(seed).spawn(2)
+    all_areas = np.sort(panel["area_code"].unique())
+    weights_all = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
+    histories = partnership_histories(panel)
+    permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
+    labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
+    groups: dict[tuple, list[tuple[str, TwfeDesign, np.ndarray]]] = {}
+    skipped: list[dict] = []
+    for indicator in indicator_ids:
+        try:
+            data = model_data(panel, indicator, scale_of.get(indicator, "identity"))
+            design, y = design_from_model_data(data)
+        except DesignError as err:
+            skipped.extend(
+                {
+                    "indicator_id": indicator,
+                    "model": "twfe",
+                    "term": term,
+                    **dict.fromkeys(_NUMBER_COLUMNS, np.nan),
+                    "n_obs": 0,
+                    "n_areas": 0,
+                    "inference": f"not estimated: {err}",
+                }
+                for term in TERMS_OF_INTEREST
+            )
+            continue
+        key = (
+            design.frame["area_code"].to_numpy().tobytes(),
+            design.frame["year"].to_numpy().tobytes(),
+            design.terms,
+            design.controls,
+            design.frame[list(design.controls)].to_numpy().tobytes(),
+        )
+        groups.setdefault(key, []).append((indicator, design, y))
+    rows = []
+    for members in groups.values():
+        design = members[0][1]
+        y = np.column_stack([m[2] for m in members])
+        weights = weights_all[np.searchsorted(all_areas, design.cluster_labels)]
+        results = {
+            "crv1": crv1(design, y, alpha=alpha),
+            "cr2": cr2_bell_mccaffrey(design, y, alpha=alpha),
+            "wcr": wild_cluster_bootstrap(design, y, weights=weights),
+            "ri": randomization_inference(design, y, histories, permutations=permutations),
+        }
+        for o, (indicator, _, _) in enumerate(members):
+            for j, term in enumerate(design.terms):
+                for method, res in results.items():
+                    rows.append(
+                        {
+                            "indicator_id": indicator,
+                            "model": "twfe",
+                            "term": term,
+                            "estimate": float(res.estimate[o, j]),
+                            "std_error": float(res.std_error[o, j]),
+                            "statistic": float(res.statistic[o, j]),
+                            "p_value": float(res.p_value[o, j]),
+                            "conf_low": float(res.conf_low[o, j]),
+                            "conf_high": float(res.conf_high[o, j]),
+                            "n_obs": design.n_obs,
+                            "n_areas": design.n_clusters,
+                            "inference": labels[method],
+                        }
+                    )
+    table = pd.DataFrame(rows + skipped, columns=TABLE_COLUMNS)
+    order = {ind: i for i, ind in enumerate(indicator_ids)}
+    method_order = {v: i for i, v in enumerate(labels.values())}
+    method_order.update({row["inference"]: len(method_order) for row in skipped})
+    return (
+        table.assign(_i=table["indicator_id"].map(order), _m=table["inference"].map(method_order))
+        .sort_values(["_i", "term", "_m"], kind="stable")
+        .drop(columns=["_i", "_m"])
+        .reset_index(drop=True)
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Multiple testing
+# --------------------------------------------------------------------------------------------
+
+
+def adjust_pvalues(p: Sequence[float] | np.ndarray, method: str = "fdr_bh") -> np.ndarray:
+    """Adjust p-values across a family with statsmodels ``multipletests``.
+
+    ``fdr_bh`` (Benjamini-Hochberg) is the headline; ``fdr_by``, ``holm`` and ``bonferroni``
+    are passed through. NaN p-values stay NaN and do not count towards the family size.
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=float)
+    out = np.full(p.shape, np.nan)
+    ok = np.isfinite(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], method=method)[1]
+    return out
+
+
+def romano_wolf(t_obs: np.ndarray, t_draws: np.ndarray) -> np.ndarray:
+    """Romano-Wolf step-down adjusted p-values (two-sided max-|t|).
+
+    Sort the hypotheses by ``|t_obs|`` descending; the ``s``-th has raw adjusted value
+    ``share of draws with max_{m in R_s} |t*_m| >= |t_obs_s|`` where ``R_s`` is the set of
+    hypotheses not yet stepped past (the ``s``-th and all less significant); then enforce
+    monotonicity with a running maximum. The draws must be a joint null distribution of all
+    statistics (restricted bootstrap or permutation, same draws for every hypothesis), which
+    is how the dependence between indicators is accounted for.
+
+    Parameters
+    ----------
+    t_obs
+        ``m`` observed statistics.
+    t_draws
+        ``B x m`` resampled statistics under the null. Non-finite draws count as 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``m`` adjusted p-values, each at least the unadjusted ``share(|t*_m| >= |t_m|)``.
+    """
+    t_obs = np.abs(np.asarray(t_obs, dtype=float))
+    draws = np.abs(np.nan_to_num(np.asarray(t_draws, dtype=float), nan=0.0))
+    m = t_obs.size
+    order = np.argsort(-t_obs, kind="stable")
+    # running max from the least significant upwards: column s = max over order[s:]
+    sorted_draws = draws[:, order]
+    suffix_max = np.maximum.accumulate(sorted_draws[:, ::-1], axis=1)[:, ::-1]
+    raw = (suffix_max >= t_obs[order][None, :] * (1 - 1e-12)).mean(axis=0)
+    adjusted_sorted = np.maximum.accumulate(raw)
+    out = np.empty(m)
+    out[order] = adjusted_sorted
+    return out

@@ -1,0 +1,295 @@
+"""Few-cluster inference: CRV1, CR2 Bell-McCaffrey, WCR bootstrap, randomisation, multiplicity."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from integration_models import inference as inf
+from integration_models.ingest import IngestSettings, build_panel
+from integration_models.models.base import FitSettings
+from integration_models.models.design import model_data
+from integration_models.models.twfe import fit_twfe
+from tests.conftest import DEMO
+
+
+@pytest.fixture(scope="module")
+def panel(areas, baseline) -> pd.DataFrame:
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+
+
+@pytest.fixture(scope="module")
+def indicators(panel) -> list[str]:
+    return sorted(panel["indicator_id"].unique())
+
+
+def _design(panel, indicator, scale="identity"):
+    return inf.design_from_model_data(model_data(panel, indicator, scale))
+
+
+def test_crv1_matches_twfe(panel, indicators):
+    for indicator in indicators[:6]:
+        data = model_data(panel, indicator, "identity")
+        reference = fit_twfe(data, FitSettings())
+        design, y = inf.design_from_model_data(data)
+        result = inf.crv1(design, y)
+        for j, term in enumerate(design.terms):
+            row = reference.rows[term]
+            for name, ours in (
+                ("estimate", result.estimate[0, j]),
+                ("std_error", result.std_error[0, j]),
+                ("p_value", result.p_value[0, j]),
+                ("conf_low", result.conf_low[0, j]),
+                ("conf_high", result.conf_high[0, j]),
+            ):
+                assert ours == pytest.approx(row[name], rel=1e-8, abs=1e-10), (indicator, term)
+
+
+def test_crv1_many_outcomes_equal_one_at_a_time(panel, indicators):
+    design, y = _design(panel, indicators[0])
+    rng = np.random.default_rng(0)
+    many = np.column_stack([y, y + rng.normal(size=y.size), 2 * y])
+    joint = inf.crv1(design, many)
+    for o in range(3):
+        single = inf.crv1(design, many[:, o])
+        np.testing.assert_allclose(joint.std_error[o], single.std_error[0], rtol=1e-12)
+    np.testing.assert_allclose(joint.statistic[2], joint.statistic[0], rtol=1e-10)
+
+
+@pytest.mark.skipif(shutil.which("Rscript") is None, reason="R (Rscript) is not installed")
+def test_cr2_matches_clubsandwich(panel, indicators, tmp_path):
+    check = subprocess.run(
+        ["Rscript", "-e", "library(clubSandwich)"], capture_output=True, text=True, check=False
+    )
+    if check.returncode != 0:
+        pytest.skip("R package clubSandwich is not installed (apt-get install r-cran-clubsandwich)")
+    for indicator in (indicators[0], indicators[3]):
+        design, y = _design(panel, indicator)
+        ours = inf.cr2_bell_mccaffrey(design, y)
+        path = tmp_path / f"{indicator}.csv"
+        design.frame.assign(y=y).to_csv(path, index=False)
+        terms = ", ".join(f'"{t}"' for t in design.terms)
+        rhs = " + ".join([*design.terms, *design.controls, "factor(area_code)", "factor(year)"])
+        script = f"""
+suppressMessages(library(clubSandwich))
+d <- read.csv("{path}")
+fit <- lm(y ~ {rhs}, data = d)
+ct <- coef_test(fit, vcov = "CR2", cluster = d$area_code, test = "Satterthwaite",
+                coefs = c({terms}))
+write.csv(data.frame(se = ct$SE, df = ct$df_Satt, p = ct$p_Satt), stdout(), row.names = FALSE)
+"""
+        run = subprocess.run(["Rscript", "-e", script], capture_output=True, text=True, check=True)
+        rows = [line.split(",") for line in run.stdout.strip().splitlines()[1:]]
+        expected = np.array(rows, dtype=float)
+        np.testing.assert_allclose(ours.std_error[0], expected[:, 0], rtol=1e-6)
+        np.testing.assert_allclose(ours.df[0], expected[:, 1], rtol=1e-6)
+        np.testing.assert_allclose(ours.p_value[0], expected[:, 2], rtol=1e-5, atol=1e-10)
+
+
+def test_cr2_df_far_below_clusters_with_few_treated(panel, indicators):
+    design, y = _design(panel, indicators[0])
+    result = inf.cr2_bell_mccaffrey(design, y)
+    assert np.all(result.df < design.n_clusters - 1)
+    assert np.all(result.df > 1)
+
+
+def test_webb_weights_support_and_seed():
+    a = inf.webb_weights(32, 5000, 1)
+    assert set(np.round(np.unique(a) ** 2, 12)) == {0.5, 1.0, 1.5}
+    assert abs(a.mean()) < 0.02 and abs(a.var() - 1) < 0.02
+    np.testing.assert_array_equal(a, inf.webb_weights(32, 5000, 1))
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("wildboottest") is None,
+    reason="wildboottest not installed (pip install wildboottest==0.3.2)",
+)
+def test_wcr_matches_wildboottest(panel, indicators):
+    import statsmodels.api as sm
+    from wildboottest.wildboottest import wildboottest
+
+    reps = 9999
+    for indicator in (indicators[0], indicators[2]):
+        design, y = _design(panel, indicator)
+        frame = design.frame
+        x = pd.concat(
+            [
+                frame[list(design.terms) + list(design.controls)],
+                pd.get_dummies(frame["area_code"], drop_first=True, dtype=float),
+                pd.get_dummies(frame["year"], drop_first=True, dtype=float),
+            ],
+            axis=1,
+        )
+        x.insert(0, "const", 1.0)
+        x.columns = x.columns.astype(str)
+        model = sm.OLS(y, x)
+        ours = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=7)
+        same_seed = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=1)
+        for j, term in enumerate(design.terms):
+            ref = wildboottest(
+                model,
+                B=reps,
+                cluster=design.cluster.astype(np.int64),
+                param=term,
+                weights_type="webb",
+                seed=1,
+                show=False,
+            )
+            t_ref, p_ref = ref.to_numpy()[0]
+            assert ours.statistic[0, j] == pytest.approx(t_ref, rel=1e-8)
+            # independent draws: Monte-Carlo tolerance (4 SDs of a difference of two shares)
+            tol = 4 * np.sqrt(2 * max(p_ref * (1 - p_ref), 0.01) / reps)
+            assert abs(ours.p_value[0, j] - p_ref) < tol, (indicator, term)
+            # wildboottest 0.3.2 draws Webb weights the same way from the same seed
+            assert same_seed.p_value[0, j] == pytest.approx(p_ref, abs=2 / reps)
+
+
+def test_wcr_null_rejection_close_to_nominal(panel, indicators):
+    design, _ = _design(panel, indicators[0])
+    rng = np.random.default_rng(11)
+    area_effect = rng.normal(size=design.n_clusters)[design.cluster]
+    y = area_effect[:, None] + rng.normal(size=(design.n_obs, 300))
+    result = inf.wild_cluster_bootstrap(design, y, reps=399, seed=2)
+    full = design.terms.index("integration_full")
+    rate = (result.p_value[:, full] < 0.05).mean()
+    assert 0.005 <= rate <= 0.10
+
+
+def test_histories_keep_partnerships_and_identity_reproduces_dummies(panel, indicators):
+    histories = inf.partnership_histories(panel)
+    clack = histories.area_partnership["S12000005"]
+    assert histories.area_partnership["S12000030"] == clack
+    assert histories.partnerships[clack] == "S37000005"
+    assert len(histories.partnerships) == panel["hscp_code"].nunique()
+    design, _ = _design(panel, indicators[0])
+    identity = np.arange(len(histories.partnerships))[None, :]
+    treat = inf.permuted_treatments(design, histories, identity)[0]
+    np.testing.assert_array_equal(treat, design.treat)
+
+
+def test_permutation_moves_clackmannanshire_and_stirling_together(panel, indicators):
+    histories = inf.partnership_histories(panel)
+    design, _ = _design(panel, indicators[0])
+    perms = inf.draw_permutations(histories, 200, seed=5)
+    treat = inf.permuted_treatments(design, histories, perms)
+    years = design.frame["year"].to_numpy()
+    areas = design.frame["area_code"].to_numpy()
+    for year in (2012, 2018, 2022):
+        a = (areas == "S12000005") & (years == year)
+        b = (areas == "S12000030") & (years == year)
+        if a.any() and b.any():
+            np.testing.assert_array_equal(treat[:, a, :], treat[:, b, :])
+    # the number of partnerships ever fully integrated is kept by every permutation
+    receiver = np.array([histories.area_partnership[a] for a in areas])
+    ever = np.zeros((len(perms), len(histories.partnerships)))
+    full = design.terms.index("integration_full")
+    for p in range(len(histories.partnerships)):
+        ever[:, p] = treat[:, receiver == p, full].max(axis=1)
+    observed = (histories.category == 2).any(axis=1).sum()
+    assert np.all(ever.sum(axis=1) <= observed)
+    assert np.all(ever.sum(axis=1) >= observed - 1)  # a donor's full spell may fall off the panel
+
+
+def test_randomization_inference_uniform_under_null(panel, indicators):
+    design, _ = _design(panel, indicators[0])
+    histories = inf.partnership_histories(panel)
+    rng = np.random.default_rng(2024)
+    n_sim = 200
+    area_effect = rng.normal(size=(design.n_clusters, n_sim))[design.cluster]
+    year_effect = rng.normal(size=(14, n_sim))[design.frame["year"].to_numpy() - 2010]
+    y = area_effect + year_effect + rng.normal(size=(design.n_obs, n_sim))
+    result = inf.randomization_inference(design, y, histories, reps=999, seed=3)
+    assert result.draws.shape == (999, n_sim, len(design.terms))
+    p = result.p_value[:, design.terms.index("integration_full")]
+    assert stats.kstest(p, "uniform").pvalue > 0.01
+    assert 0.01 <= (p < 0.05).mean() <= 0.10
+
+
+def test_randomization_draws_match_a_direct_refit(panel, indicators):
+    design, y = _design(panel, indicators[1])
+    histories = inf.partnership_histories(panel)
+    perms = inf.draw_permutations(histories, 5, seed=9)
+    result = inf.randomization_inference(design, y, histories, permutations=perms)
+    treat = inf.permuted_treatments(design, histories, perms)
+    for b in range(5):
+        if np.isnan(result.draws[b, 0]).any():
+            continue
+        frame = design.frame.copy()
+        frame[list(design.terms)] = treat[b]
+        redesign = inf.build_design(frame, terms=design.terms)
+        if redesign.terms != design.terms:
+            continue
+        direct = inf.crv1(redesign, y)
+        np.testing.assert_allclose(result.draws[b, 0], direct.statistic[0], rtol=1e-8)
+
+
+def test_few_cluster_table_shape_and_determinism(panel, indicators):
+    chosen = indicators[:3]
+    scale_of = {i: "identity" for i in chosen}
+    table = inf.few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
+    again = inf.few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
+    pd.testing.assert_frame_equal(table, again)
+    assert list(table.columns) == inf.TABLE_COLUMNS
+    assert set(table["inference"]) == {
+        "CRV1 t(G-1)",
+        "CR2 Bell-McCaffrey",
+        "wild cluster bootstrap (WCR, Webb, B=199)",
+        "randomization inference (partnership labels, B=199)",
+    }
+    assert not table.duplicated(["indicator_id", "term", "inference"]).any()
+    boot = table[table["inference"].str.startswith(("wild", "random"))]
+    assert boot["conf_low"].isna().all()
+    analytic = table[~table.index.isin(boot.index)]
+    assert analytic["conf_low"].notna().all()
+    assert (table["model"] == "twfe").all()
+    assert table["p_value"].between(0, 1).all()
+    crv = table[table["inference"] == "CRV1 t(G-1)"].iloc[0]
+    reference = fit_twfe(model_data(panel, crv["indicator_id"], "identity"), FitSettings())
+    assert crv["std_error"] == pytest.approx(reference.rows[crv["term"]]["std_error"], rel=1e-8)
+
+
+def test_adjust_pvalues_bh_by_hand():
+    p = np.array([0.01, 0.04, 0.03, 0.20, np.nan])
+    # sorted 0.01, 0.03, 0.04, 0.20 (m = 4): p * m / rank = 0.04, 0.06, 0.0533, 0.20;
+    # step-up running minimum from the top: 0.04, 0.0533, 0.0533, 0.20
+    expected = np.array([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.20, np.nan])
+    np.testing.assert_allclose(inf.adjust_pvalues(p, "fdr_bh"), expected, equal_nan=True)
+
+
+def test_romano_wolf_by_hand():
+    t_obs = np.array([3.0, 1.0, 2.0])
+    draws = np.array(
+        [
+            [0.5, 0.2, 2.5],
+            [3.5, 0.1, 0.3],
+            [0.1, 1.5, 0.2],
+            [0.2, 0.3, 0.4],
+        ]
+    )
+    # step 1 (|t| = 3, set {0, 1, 2}): max per draw 2.5, 3.5, 1.5, 0.4 -> 1/4
+    # step 2 (|t| = 2, set {2, 1}):   max 2.5, 0.3, 1.5, 0.4 -> 1/4, running max 1/4
+    # step 3 (|t| = 1, set {1}):      0.2, 0.1, 1.5, 0.3 -> 1/4, running max 1/4
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.25, 0.25, 0.25])
+    t_obs = np.array([3.0, 1.0, 2.0])
+    draws[0, 2] = 1.9
+    # step 2 max 1.9, 0.3, 1.5, 0.4 -> 0; running max keeps 1/4 from step 1
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.25, 0.25, 0.25])
+    draws[1, 0] = 2.9
+    # step 1: 1.9, 2.9, 1.5, 0.4 -> 0; step 2: 0; step 3: 1/4
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.0, 0.25, 0.0])
+
+
+def test_romano_wolf_not_below_unadjusted(panel, indicators):
+    rng = np.random.default_rng(4)
+    draws = rng.standard_t(5, size=(2000, 8)) + rng.normal(size=(2000, 1))
+    t_obs = np.array([0.2, 1.0, 1.8, 2.2, 2.6, 3.0, 3.5, 0.0])
+    adjusted = inf.romano_wolf(t_obs, draws)
+    raw = (np.abs(draws) >= np.abs(t_obs)).mean(axis=0)
+    assert np.all(adjusted >= raw - 1e-12)
+    assert np.all(np.diff(adjusted[np.argsort(-np.abs(t_obs))]) >= 0)
