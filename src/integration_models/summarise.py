@@ -43,20 +43,10 @@ HEADLINE_COLUMNS = [
 FLOAT_FORMAT = "%.12g"
 
 
-EVENT_COLUMNS = [
-    "indicator_id",
-    "model",
-    "category",
-    "event_time",
-    "estimate",
-    "std_error",
-    "conf_low",
-    "conf_high",
-]
-
-
 def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Read the JSON fit files; return (coefficients, model_fit, event_study), sorted stably."""
+    from integration_models.did import EVENT_COLUMNS
+
     coefficients, fits, events = [], [], []
     for path in paths:
         payload = json.loads(Path(path).read_text(encoding="utf-8"))

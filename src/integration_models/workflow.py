@@ -34,7 +34,7 @@ MODULES = {
         "registry.py",
         "models/design.py",
     ),
-    "tables": ("summarise.py", "registry.py", "models/base.py", "models/design.py"),
+    "tables": ("summarise.py", "did.py", "registry.py", "models/base.py", "models/design.py"),
     "figures": ("figures.py", "did.py", "registry.py"),
     "provenance": ("provenance.py",),
     "report": ("report.py", "provenance.py", "reference.py", "registry.py"),

@@ -20,13 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from integration_models.models.base import Estimates, FitSettings
 from integration_models.models.design import GLM_LINKS, ModelData, NotApplicableError
-from integration_models.models.twfe import ABSORBED_BY_YEAR, _varies_within_areas
-
-CANDIDATES = ("integration_full", "integration_partial", "deprivation", "log_density")
+from integration_models.models.twfe import cluster_t_rows, estimable_terms
 
 
 def fit_glm(data: ModelData, settings: FitSettings) -> Estimates:
@@ -39,17 +36,7 @@ def fit_glm(data: ModelData, settings: FitSettings) -> Estimates:
             f"no GLM family for measure '{data.measure}' (only counts, rates and percentages)"
         )
     frame = data.frame
-    notes = dict(data.not_estimable)
-    notes["time"] = ABSORBED_BY_YEAR
-    notes["covid"] = ABSORBED_BY_YEAR
-    terms = []
-    for term in CANDIDATES:
-        if term in notes:
-            continue
-        if not _varies_within_areas(frame, term):
-            notes[term] = "absorbed by the area effects (constant within each area)"
-            continue
-        terms.append(term)
+    terms, notes = estimable_terms(data)
     dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
     exog = pd.concat([frame[terms], dummies.astype(float)], axis=1)
     exog.insert(0, "const", 1.0)
@@ -68,26 +55,10 @@ def fit_glm(data: ModelData, settings: FitSettings) -> Estimates:
     groups = pd.factorize(frame["area_code"])[0]
     model = sm.GLM(endog, exog, family=family, **kwargs)
     result = model.fit(cov_type="cluster", cov_kwds={"groups": groups})
-    clusters = data.n_areas
-    t_crit = stats.t.ppf(1 - settings.alpha / 2, clusters - 1)
-    rows = {}
-    for term in terms:
-        estimate = float(result.params[term])
-        se = float(result.bse[term])
-        statistic = estimate / se if se > 0 else np.nan
-        rows[term] = {
-            "term": term,
-            "estimate": estimate,
-            "std_error": se,
-            "statistic": statistic,
-            "p_value": float(2 * stats.t.sf(abs(statistic), clusters - 1)),
-            "conf_low": estimate - t_crit * se,
-            "conf_high": estimate + t_crit * se,
-        }
     weighted = " weighted by denominator" if "var_weights" in kwargs else ""
     family_name = "Poisson (PPML)" if link == "log" else f"fractional logit{weighted}"
     return Estimates(
-        rows=rows,
+        rows=cluster_t_rows(result.params, result.bse, terms, data.n_areas, settings),
         notes=notes,
         converged=bool(result.converged),
         optimiser=f"IRLS, {family_name}",

@@ -36,11 +36,12 @@ def _varies_within_areas(frame: pd.DataFrame, column: str) -> bool:
     return bool((spread > 1e-10).any())
 
 
-def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
-    """Fit the two-way fixed effects model with area-clustered standard errors."""
-    from linearmodels.panel import PanelOLS
+def estimable_terms(data: ModelData) -> tuple[list[str], dict[str, str]]:
+    """Return the regressors a two-way fixed effects model can estimate, and notes on the rest.
 
-    frame = data.frame
+    ``time`` and ``covid`` are absorbed by the year effects; a candidate constant within
+    every area by the area effects; terms the design already ruled out keep their note.
+    """
     notes = dict(data.not_estimable)
     notes["time"] = ABSORBED_BY_YEAR
     notes["covid"] = ABSORBED_BY_YEAR
@@ -48,19 +49,26 @@ def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
     for term in CANDIDATES:
         if term in notes:
             continue
-        if not _varies_within_areas(frame, term):
+        if not _varies_within_areas(data.frame, term):
             notes[term] = "absorbed by the area effects (constant within each area)"
             continue
         terms.append(term)
-    indexed = frame.set_index(["area_code", "year"])
-    model = PanelOLS(indexed["y"], indexed[terms], entity_effects=True, time_effects=True)
-    result = model.fit(cov_type="clustered", cluster_entity=True, debiased=True, group_debias=True)
-    clusters = data.n_areas
+    return terms, notes
+
+
+def cluster_t_rows(
+    params: pd.Series,
+    std_errors: pd.Series,
+    terms: list[str],
+    clusters: int,
+    settings: FitSettings,
+) -> dict[str, dict]:
+    """Tidy rows with p-values and intervals from Student's t with ``clusters - 1`` df."""
     t_crit = stats.t.ppf(1 - settings.alpha / 2, clusters - 1)
     rows = {}
     for term in terms:
-        estimate = float(result.params[term])
-        se = float(result.std_errors[term])
+        estimate = float(params[term])
+        se = float(std_errors[term])
         statistic = estimate / se if se > 0 else np.nan
         rows[term] = {
             "term": term,
@@ -71,8 +79,20 @@ def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
             "conf_low": estimate - t_crit * se,
             "conf_high": estimate + t_crit * se,
         }
+    return rows
+
+
+def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
+    """Fit the two-way fixed effects model with area-clustered standard errors."""
+    from linearmodels.panel import PanelOLS
+
+    frame = data.frame
+    terms, notes = estimable_terms(data)
+    indexed = frame.set_index(["area_code", "year"])
+    model = PanelOLS(indexed["y"], indexed[terms], entity_effects=True, time_effects=True)
+    result = model.fit(cov_type="clustered", cluster_entity=True, debiased=True, group_debias=True)
     return Estimates(
-        rows=rows,
+        rows=cluster_t_rows(result.params, result.std_errors, terms, data.n_areas, settings),
         notes=notes,
         converged=True,
         optimiser="closed form (least squares)",
