@@ -83,7 +83,6 @@ METHOD_OR = "outcome regression on {covariate} at the base year"
 METHOD_UNCONDITIONAL = "unconditional"
 MIN_CONTROLS_OR = 3
 SVG_SALT = "integration-models"
-DPI = 150
 COLOURS = {"pre": ("#E69F00", "s"), "post": ("#0072B2", "o")}  # Okabe-Ito, with markers
 NEUTRAL = "#999999"
 
@@ -744,16 +743,9 @@ def plot_event_study(
             axes[0][0].legend(handles, labels, fontsize=7, frameon=False, loc="best")
         fig.suptitle(f"{title}: Callaway-Sant'Anna event study", fontsize=10)
         fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
-    try:
-        with plt.rc_context({"svg.hashsalt": SVG_SALT}):
-            fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
-            fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
-    finally:
-        plt.close(fig)
-    return paths
+    from integration_models.figures import save_figure
+
+    return save_figure(fig, out)
 
 
 __all__ = [

@@ -135,7 +135,7 @@ def _draw_intervals(
     ax.plot(table["estimate"] / scale, y, ls="none", marker=marker, color=colour, ms=4.5)
 
 
-def _save(fig: Figure, out: str | Path) -> list[Path]:
+def save_figure(fig: Figure, out: str | Path) -> list[Path]:
     """Save ``fig`` as ``out`` with suffixes ``.png`` (150 dpi) and ``.svg``, then close it.
 
     Parameters
@@ -261,7 +261,7 @@ def plot_trends(panel: pd.DataFrame, registry: pd.DataFrame, out: str | Path) ->
     handles.append(Line2D([], [], color=NEUTRAL, ls="--", label=START_LABEL))
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle("Mean value by year, areas grouped by their integration history")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _forest_rows(indicators: pd.DataFrame) -> tuple[dict[str, float], list[tuple]]:
@@ -360,7 +360,7 @@ def plot_forest(
     handles = [Line2D([], [], color=c, marker=m, label=lab) for c, m, lab in styles.values()]
     fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle("Integration effects, standardised by the SD of each outcome")
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _scale_label(table: pd.DataFrame, unit: str) -> str:
@@ -442,7 +442,7 @@ def plot_coefficients(
     if handles:
         fig.legend(handles=handles, loc="outside lower center", ncols=len(handles), frameon=False)
     fig.suptitle(_plain(entry["title"], 70))
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _sample(table: pd.DataFrame, model: str) -> str:

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from integration_models.models.base import COEFFICIENT_COLUMNS
 from integration_models.models.design import DesignError, ModelData, model_data
 
 TERMS_OF_INTEREST = ("integration_full", "integration_partial")
@@ -51,20 +52,7 @@ INFERENCE_LABELS = {
     "wcr": "wild cluster bootstrap (WCR, Webb, B={reps})",
     "ri": "randomization inference (partnership labels, B={reps})",
 }
-TABLE_COLUMNS = [
-    "indicator_id",
-    "model",
-    "term",
-    "estimate",
-    "std_error",
-    "statistic",
-    "p_value",
-    "conf_low",
-    "conf_high",
-    "n_obs",
-    "n_areas",
-    "inference",
-]
+TABLE_COLUMNS = COEFFICIENT_COLUMNS[: COEFFICIENT_COLUMNS.index("inference") + 1]
 _RANK_TOL = 1e-10
 _CHUNK = 500
 
