@@ -6,7 +6,6 @@ Skipped, with the reason, where the shared data folder is absent.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
 import subprocess
 import sys
@@ -105,7 +104,6 @@ def test_real_data_workflow(tmp_path):
     workdir = copy_workflow(tmp_path)
     shutil.copy2(REPO / "config.scotland.yaml", workdir / "config.scotland.yaml")
     (workdir / "sources.yaml").write_text(f"sources_dir: {SHARED}\n")
-    env = dict(os.environ)
     build = subprocess.run(
         [
             sys.executable,
@@ -119,7 +117,6 @@ def test_real_data_workflow(tmp_path):
         cwd=workdir,
         capture_output=True,
         text=True,
-        env=env,
         check=False,
     )
     assert build.returncode == 0, build.stderr
