@@ -14,6 +14,9 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
+localrules: ingest, classify, panel, fit, tables, report
+
+
 include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/models.smk"

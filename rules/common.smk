@@ -73,6 +73,24 @@ def raw_inputs():
     return [str(path) for path in files]
 
 
+def covariates_file():
+    """The dataset's covariates file."""
+    return str(Path(config["raw_dir"]) / "covariates.csv")
+
+
+def indicator_value_files(wildcards):
+    """The values files of one indicator: values/<id>.csv and values/<id>/*.csv.
+
+    Only these are the indicator's ingest inputs, so a new year's file for one indicator
+    reruns that indicator's ingest and fits and the steps that combine all indicators.
+    """
+    values = Path(config["raw_dir"]) / "values"
+    single = values / f"{wildcards.indicator}.csv"
+    files = [single] if single.is_file() else []
+    files += sorted((values / wildcards.indicator).glob("*.csv"))
+    return [str(path) for path in files]
+
+
 def dataset_dir(wildcards, input):
     """The dataset directory, as the folder of the registry file."""
     return str(Path(input.registry).parent)
@@ -84,6 +102,7 @@ FIGURE_BATCHES = {
     "coefficients_1": [f"coefficients_{i}" for i in INDICATORS[: len(INDICATORS) // 2]],
     "coefficients_2": [f"coefficients_{i}" for i in INDICATORS[len(INDICATORS) // 2 :]],
     "event_study": [f"event_study_{i}" for i in INDICATORS] if "csdid" in MODELS else [],
+    "power": ["power"],
 }
 
 

@@ -1,23 +1,60 @@
 rule ingest:
     input:
         registry=registry_file(),
-        raw=raw_inputs(),
+        values=indicator_value_files,
+        covariates=covariates_file(),
         areas=config["areas"],
-        classification=config["classification"],
         code=package_sources("ingest"),
     output:
-        panel=processed("panel.parquet"),
-        exclusions=processed("exclusions.csv"),
+        observations=processed("indicators/{indicator}.parquet"),
+        exclusions=processed("indicators/{indicator}.exclusions.parquet"),
     log:
-        processed("logs/ingest.log"),
+        processed("logs/ingest/{indicator}.log"),
     params:
         raw_dir=dataset_dir,
         first_year=config["first_year"],
         last_year=config["last_year"],
         covid_years=" ".join(str(year) for year in config["covid_years"]),
     shell:
-        "python -m integration_models ingest --raw-dir {params.raw_dir:q}"
-        " --areas {input.areas:q} --classification {input.classification:q}"
+        "python -m integration_models ingest-indicator --raw-dir {params.raw_dir:q}"
+        " --indicator {wildcards.indicator} --areas {input.areas:q}"
         " --first-year {params.first_year} --last-year {params.last_year}"
-        " --covid-years {params.covid_years}"
+        " --covid-years {params.covid_years} --observations {output.observations:q}"
+        " --exclusions {output.exclusions:q} 2> {log:q}"
+
+
+rule classify:
+    input:
+        areas=config["areas"],
+        classification=config["classification"],
+        code=package_sources("classify"),
+    output:
+        processed("integration.parquet"),
+    log:
+        processed("logs/classify.log"),
+    params:
+        first_year=config["first_year"],
+        last_year=config["last_year"],
+    shell:
+        "python -m integration_models classify --areas {input.areas:q}"
+        " --classification {input.classification:q} --first-year {params.first_year}"
+        " --last-year {params.last_year} --out {output:q} 2> {log:q}"
+
+
+rule panel:
+    input:
+        observations=expand(processed("indicators/{indicator}.parquet"), indicator=INDICATORS),
+        exclusions=expand(
+            processed("indicators/{indicator}.exclusions.parquet"), indicator=INDICATORS
+        ),
+        integration=processed("integration.parquet"),
+        code=package_sources("panel"),
+    output:
+        panel=processed("panel.parquet"),
+        exclusions=processed("exclusions.csv"),
+    log:
+        processed("logs/panel.log"),
+    shell:
+        "python -m integration_models panel --observations {input.observations:q}"
+        " --exclusions-in {input.exclusions:q} --integration {input.integration:q}"
         " --panel {output.panel:q} --exclusions {output.exclusions:q} 2> {log:q}"

@@ -1,6 +1,7 @@
 rule fit:
     input:
-        panel=processed("panel.parquet"),
+        observations=processed("indicators/{indicator}.parquet"),
+        integration=processed("integration.parquet"),
         registry=registry_file(),
         code=package_sources("fit"),
     output:
@@ -16,13 +17,25 @@ rule fit:
     run:
         from integration_models.fitting import fit_job
 
-        fit_job(input.panel, input.registry, wildcards.indicator, wildcards.model,
-                params.by_measure, params.overrides, params.settings, output[0], log[0])
+        fit_job(
+            input.observations,
+            input.integration,
+            input.registry,
+            wildcards.indicator,
+            wildcards.model,
+            params.by_measure,
+            params.overrides,
+            params.settings,
+            output[0],
+            log[0],
+        )
 
 
 rule tables:
     input:
         fits=expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
+        inference=results("tables/inference.csv"),
+        null_rates=results("tables/size.csv"),
         registry=registry_file(),
         code=package_sources("tables"),
     output:
@@ -47,6 +60,7 @@ rule tables:
         out_dir=output_dir,
     shell:
         "python -m integration_models tables --fits {input.fits:q} --registry {input.registry:q}"
+        " --inference {input.inference:q} --size {input.null_rates:q}"
         " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
 
 
@@ -58,6 +72,7 @@ rule inference:
     output:
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
+        null_rates=results("tables/size.csv"),
     log:
         results("logs/inference.log"),
     benchmark:
@@ -68,10 +83,50 @@ rule inference:
         reps=config["inference_reps"],
         power_reps=config["power_reps"],
         seed=config["seed"],
+        alpha=config["alpha"],
+        size_sims=config["size_sims"],
+        size_reps=config["size_reps"],
         out_dir=output_dir,
     shell:
         "python -m integration_models inference --panel {input.panel:q}"
         " --registry {input.registry:q} --scales-json {params.scales:q}"
         " --overrides-json {params.overrides:q} --reps {params.reps}"
-        " --power-reps {params.power_reps} --seed {params.seed}"
+        " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
+        " --size-sims {params.size_sims} --size-reps {params.size_reps}"
         " --out-dir {params.out_dir:q} 2> {log:q}"
+
+
+rule sensitivity:
+    input:
+        panel=processed("panel.parquet"),
+        registry=registry_file(),
+        areas=config["areas"],
+        scenarios=config["scenarios"],
+        code=package_sources("sensitivity"),
+    output:
+        table=results("tables/sensitivity.csv"),
+        summary=results("tables/sensitivity_summary.csv"),
+        figure=report(
+            results("figures/sensitivity.png"),
+            caption="captions/sensitivity.rst",
+            category="Figures",
+            labels={"figure": "sensitivity of the integration estimates"},
+        ),
+        figure_svg=results("figures/sensitivity.svg"),
+    log:
+        results("logs/sensitivity.log"),
+    benchmark:
+        results("benchmarks/sensitivity.tsv")
+    params:
+        scales=json.dumps(config["outcome_scale"], sort_keys=True),
+        overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
+        covid_years=" ".join(str(year) for year in config["covid_years"]),
+        alpha=config["alpha"],
+        figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
+    shell:
+        "python -m integration_models sensitivity --panel {input.panel:q}"
+        " --registry {input.registry:q} --areas {input.areas:q}"
+        " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
+        " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
+        " --alpha {params.alpha} --table {output.table:q} --summary {output.summary:q}"
+        " --figure-stem {params.figure_stem:q} 2> {log:q}"

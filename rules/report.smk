@@ -69,52 +69,75 @@ use rule figures_overview as figures_event_study with:
         which="event_study",
 
 
-rule provenance:
+rule figures_power:
     input:
-        dataset=dataset_files(),
-        reference=[config["areas"], config["classification"], *config["scenarios"]],
-        results=[
-            processed("panel.parquet"),
-            processed("exclusions.csv"),
-            results("tables/coefficients.csv"),
-            results("tables/model_fit.csv"),
-            results("tables/summary.csv"),
-        ],
-        code=package_sources("provenance"),
+        table=results("tables/power.csv"),
+        panel=processed("panel.parquet"),
+        registry=registry_file(),
+        coefficients=results("tables/coefficients.parquet"),
+        model_fit=results("tables/model_fit.csv"),
+        code=package_sources("figures"),
     output:
-        results("provenance.json"),
+        report(
+            figure_files("power")[0],
+            caption="captions/power.rst",
+            category="Figures",
+            labels={"figure": "minimum detectable effects"},
+        ),
+        figure_files("power")[1],
     log:
-        results("logs/provenance.log"),
+        results("logs/figures_power.log"),
     params:
-        config_json=config_json(),
+        out_dir=output_dir,
     shell:
-        "python -m integration_models provenance --dataset {input.dataset:q}"
-        " --reference {input.reference:q} --results {input.results:q}"
-        " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
+        "python -m integration_models figures --panel {input.panel:q}"
+        " --registry {input.registry:q} --coefficients {input.coefficients:q}"
+        " --model-fit {input.model_fit:q} --table {input.table:q}"
+        " --out-dir {params.out_dir:q} --which power 2> {log:q}"
 
 
 rule report:
     input:
         tables=rules.tables.output,
         inference=rules.inference.output,
+        sensitivity=[
+            results("tables/sensitivity.csv"),
+            results("tables/sensitivity_summary.csv"),
+        ],
+        sensitivity_figure=results("figures/sensitivity.png"),
         figures=figure_files(),
         panel=processed("panel.parquet"),
         exclusions=processed("exclusions.csv"),
         registry=registry_file(),
+        dataset=dataset_files(),
+        reference=[config["areas"], config["classification"], *config["scenarios"]],
         classification=config["classification"],
         areas=config["areas"],
-        provenance=results("provenance.json"),
         code=package_sources("report"),
     output:
-        results("report.html"),
+        report=results("report.html"),
+        provenance=results("provenance.json"),
     log:
         results("logs/report.log"),
     params:
         tables_dir=folder_of("tables"),
         figures_dir=folder_of("figures"),
+        config_json=config_json(),
+        provenance_results=lambda wildcards, input: [
+            input.panel,
+            input.exclusions,
+            *input.tables,
+            *input.inference,
+            *input.sensitivity,
+        ],
     shell:
-        "python -m integration_models report --tables-dir {params.tables_dir:q}"
+        # provenance first: the report shows it; both read the configuration, so a
+        # report-only setting (report_title) reruns this rule and nothing else
+        "(python -m integration_models provenance --dataset {input.dataset:q}"
+        " --reference {input.reference:q} --results {params.provenance_results:q}"
+        " --config-json {params.config_json:q} --out {output.provenance:q}"
+        " && python -m integration_models report --tables-dir {params.tables_dir:q}"
         " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
         " --exclusions {input.exclusions:q} --registry {input.registry:q}"
         " --classification {input.classification:q} --areas {input.areas:q}"
-        " --provenance {input.provenance:q} --out {output:q} 2> {log:q}"
+        " --provenance {output.provenance:q} --out {output.report:q}) 2> {log:q}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -39,12 +40,25 @@ def baseline(areas):
 
 
 def copy_workflow(target: Path) -> Path:
-    """Copy what a workflow run needs (no results) into ``target`` and return it."""
+    """Copy what a workflow run needs (no results) into ``target`` and return it.
+
+    The package sources are copied too and put first on ``PYTHONPATH`` by :func:`snakemake`,
+    so a test may edit them (code changes must rerun the rules that use them) and the run is
+    independent of the installed checkout.
+    """
     for name in ("Snakefile", "config.yaml"):
         shutil.copy2(REPO / name, target / name)
     for name in ("rules", "schemas", "profiles", "data/reference", "data/raw"):
         shutil.copytree(REPO / name, target / name)
+    shutil.copytree(
+        REPO / "src", target / "src", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info")
+    )
     return target
+
+
+def workflow_env(workdir: Path) -> dict[str, str]:
+    """The environment of a workflow run in ``workdir``: its own package copy first."""
+    return {**os.environ, "PYTHONPATH": str(workdir / "src")}
 
 
 def snakemake(workdir: Path, *args: str, cores: str = "2") -> subprocess.CompletedProcess:
@@ -55,6 +69,7 @@ def snakemake(workdir: Path, *args: str, cores: str = "2") -> subprocess.Complet
         capture_output=True,
         text=True,
         check=False,
+        env=workflow_env(workdir),
     )
 
 

@@ -293,3 +293,139 @@ def test_romano_wolf_not_below_unadjusted(panel, indicators):
     raw = (np.abs(draws) >= np.abs(t_obs)).mean(axis=0)
     assert np.all(adjusted >= raw - 1e-12)
     assert np.all(np.diff(adjusted[np.argsort(-np.abs(t_obs))]) >= 0)
+
+
+def _unbalanced_panel(seed: int) -> pd.DataFrame:
+    """12 areas = partnerships; 0 full from 2016, 1 partial from 2016, 2 full from 2015.
+
+    Area 5 is observed from 2017 only, so a draw that gives it partnership 1's history makes
+    the partial dummy constant within the area (absorbed by its effect): not estimable.
+    Area 7 misses 2012-2014. Three outcomes, noisier in the treated areas.
+    """
+    rng = np.random.default_rng(seed)
+    years = np.arange(2010, 2024)
+    frames = []
+    for a in range(12):
+        start = 2015 if a in (2, 4, 9) else 2016
+        category = np.full(years.size, "none", dtype=object)
+        if a in (0, 2):
+            category[years >= start] = "full"
+        if a == 1:
+            category[years >= start] = "partial"
+        keep = np.ones(years.size, dtype=bool)
+        if a == 5:
+            keep = years >= 2017
+        if a == 7:
+            keep = (years < 2012) | (years > 2014)
+        frames.append(
+            pd.DataFrame(
+                {
+                    "area_code": f"S12{a:06d}",
+                    "hscp_code": f"S37{a:06d}",
+                    "hscp_start_year": start,
+                    "year": years,
+                    "integration": category,
+                    "deprivation": 20 + 0.5 * rng.normal(size=years.size).cumsum(),
+                    "log_density": np.log(50.0 + a),
+                }
+            )[keep]
+        )
+    frame = pd.concat(frames, ignore_index=True)
+    frame["integration_full"] = (frame["integration"] == "full").astype(float)
+    frame["integration_partial"] = (frame["integration"] == "partial").astype(float)
+    return frame
+
+
+def test_fast_randomization_draws_equal_refits_on_unbalanced_design():
+    frame = _unbalanced_panel(3)
+    design = inf.build_design(frame)
+    histories = inf.partnership_histories(frame.assign(indicator_id="x"))
+    rng = np.random.default_rng(8)
+    scale = np.where(
+        design.frame["integration"].ne("none").groupby(design.cluster).transform("max"), 3.0, 1.0
+    )
+    y = (
+        rng.normal(size=(design.n_obs, 3)) * scale[:, None]
+        + design.frame["deprivation"].to_numpy()[:, None]
+    )
+    perms = inf.draw_permutations(histories, 150, seed=4)
+    fast = inf.randomization_inference(design, y, histories, permutations=perms).draws
+    treat = inf.permuted_treatments(design, histories, perms)
+    n_nan = n_checked = 0
+    for b in range(len(perms)):
+        refit_frame = design.frame.copy()
+        refit_frame[list(design.terms)] = treat[b]
+        try:
+            redesign = inf.build_design(refit_frame, terms=design.terms)
+        except inf.DesignError:
+            redesign = None
+        if redesign is None or redesign.terms != design.terms:
+            assert np.isnan(fast[b]).all(), b  # not estimable: dropped from the p-value
+            n_nan += 1
+            continue
+        np.testing.assert_allclose(fast[b], inf.crv1(redesign, y).statistic, rtol=1e-8)
+        n_checked += 1
+    assert n_nan > 0 and n_checked > 100  # both kinds of draw occurred
+
+
+def test_table_multiplicity_columns(panel, indicators):
+    from statsmodels.stats.multitest import multipletests
+
+    chosen = indicators[:5]
+    reps, seed = 199, 3
+    table = inf.few_cluster_table(panel, chosen, {}, reps=reps, seed=seed)
+    assert list(table.columns) == inf.TABLE_COLUMNS
+    assert inf.TABLE_COLUMNS[: len(inf.TABLE_COLUMNS) - 3] == [
+        c for c in inf.COEFFICIENT_COLUMNS if c not in ("scale", "note")
+    ]
+    # Benjamini-Hochberg per family (term x method) matches statsmodels
+    for (label, term), family in table.groupby(["inference", "term"]):
+        expected = multipletests(family["p_value"].to_numpy(), method="fdr_bh")[1]
+        np.testing.assert_allclose(family["p_adjusted"], expected, rtol=1e-12)
+        assert (
+            family["adjustment"] == f"Benjamini-Hochberg over 5 indicators ({label}, {term})"
+        ).all()
+    resampled = table["inference"].str.startswith(("wild", "random"))
+    assert table.loc[~resampled, "p_romano_wolf"].isna().all()
+    assert table.loc[resampled, "p_romano_wolf"].notna().all()
+    assert (table.loc[resampled, "p_romano_wolf"] >= table.loc[resampled, "p_value"] - 1e-12).all()
+    # the WCR Romano-Wolf p from the joint draws, recomputed independently: shared weights by area
+    wcr_seed = np.random.SeedSequence(seed).spawn(2)[0]
+    all_areas = np.sort(panel["area_code"].unique())
+    weights = inf.webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
+    label = inf.INFERENCE_LABELS["wcr"].format(reps=reps)
+    for term in inf.TERMS_OF_INTEREST:
+        t_obs, draws = [], []
+        for indicator in chosen:
+            design, y = _design(panel, indicator)
+            mine = weights[np.searchsorted(all_areas, design.cluster_labels)]
+            res = inf.wild_cluster_bootstrap(design, y, weights=mine)
+            j = design.terms.index(term)
+            t_obs.append(res.statistic[0, j])
+            draws.append(res.draws[:, 0, j])
+        expected = inf.romano_wolf(np.array(t_obs), np.column_stack(draws))
+        rows = table[(table["inference"] == label) & (table["term"] == term)]
+        np.testing.assert_allclose(rows["p_romano_wolf"], np.maximum(expected, rows["p_value"]))
+        assert (expected >= rows["p_value"].to_numpy() - 1e-12).all()  # no NaN draws in WCR
+
+
+def test_table_romano_wolf_handles_not_estimated_rows(panel, indicators):
+    table = inf.few_cluster_table(panel, [indicators[0], "no_such_indicator"], {}, reps=99, seed=1)
+    missing = table[table["indicator_id"] == "no_such_indicator"]
+    assert len(missing) == 2 and missing["inference"].str.startswith("not estimated").all()
+    assert missing[["p_adjusted", "p_romano_wolf"]].isna().all().all()
+    assert (missing["adjustment"] == "").all()
+    present = table[table["indicator_id"] == indicators[0]]
+    assert (present["adjustment"].str.contains("over 1 indicators")).all()
+
+
+def test_histories_reject_inconsistent_partnerships(panel):
+    clack = (panel["area_code"] == "S12000005") & (panel["year"] == 2019)
+    changed = panel.assign(integration=panel["integration"].astype(object))
+    changed.loc[clack, "integration"] = "full"  # Stirling stays as it was
+    with pytest.raises(ValueError, match="S37000005 have different integration histories"):
+        inf.partnership_histories(changed)
+    two_starts = panel.assign(hscp_start_year=panel["hscp_start_year"].astype(int))
+    two_starts.loc[panel["area_code"] == "S12000005", "hscp_start_year"] = 2014
+    with pytest.raises(ValueError, match="S37000005 has several start years"):
+        inf.partnership_histories(two_starts)

@@ -22,7 +22,7 @@ def count_rows(raw):
 def test_demo_reconciles(dataset, areas, baseline):
     panel, exclusions = ingest(dataset, areas, baseline)
     assert len(panel) + len(exclusions) == count_rows(dataset)
-    assert list(panel.columns) == PANEL_COLUMNS
+    assert list(panel.columns) == PANEL_COLUMNS + ["deprivation_alt"]
     assert list(exclusions.columns) == EXCLUSION_COLUMNS
     assert panel["indicator_id"].nunique() == 25
     assert not panel.duplicated(["indicator_id", "area_code", "year"]).any()
@@ -204,7 +204,7 @@ def test_covariates_bad_deprivation(dataset, areas, baseline):
     path = dataset / "covariates.csv"
     lines = path.read_text().split("\n")
     fields = lines[5].split(",")
-    fields[-1] = "140"
+    fields[5] = "140"
     lines[5] = ",".join(fields)
     path.write_text("\n".join(lines))
     expect_error(dataset, areas, baseline, r"covariates\.csv:6: deprivation 140 out of range")

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import copy_workflow, snakemake, workflow_env
 
 TABLES = [
     "event_study.csv",
@@ -18,6 +23,9 @@ TABLES = [
     "model_fit.csv",
     "summary.csv",
     "headline.csv",
+    "size.csv",
+    "sensitivity.csv",
+    "sensitivity_summary.csv",
 ]
 
 
@@ -34,9 +42,16 @@ def test_outputs_complete(finished):
     assert len(panel) + len(exclusions) == rows_in
     coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
     assert len(coefficients) == 25 * 4 * 6
-    assert coefficients.equals(pd.read_parquet(results / "tables" / "coefficients.parquet")) or (
-        len(pd.read_parquet(results / "tables" / "coefficients.parquet")) == len(coefficients)
-    )
+    parquet = pd.read_parquet(results / "tables" / "coefficients.parquet")
+    assert list(parquet.columns) == list(coefficients.columns) and len(parquet) == len(coefficients)
+    for column in coefficients:
+        if pd.api.types.is_numeric_dtype(coefficients[column]):
+            # the CSV keeps 12 significant digits
+            np.testing.assert_allclose(
+                coefficients[column], parquet[column].astype(float), rtol=1e-11, err_msg=column
+            )
+        else:
+            assert (coefficients[column].fillna("") == parquet[column].fillna("")).all(), column
     fits = pd.read_csv(results / "tables" / "model_fit.csv")
     assert len(fits) == 100
     skipped = fits[fits.status == "skipped"]
@@ -49,13 +64,20 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    assert len(figures) == 2 * (2 + 25 + 25)  # overview, coefficients, event studies
+    # overview, coefficients, event studies, power, sensitivity
+    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1)
     inference = pd.read_csv(results / "tables" / "inference.csv")
     assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
     assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()
     power = pd.read_csv(results / "tables" / "power.csv")
     assert len(power) == 50 and (power.mde > 0).sum() >= 40
-    assert "Few-cluster inference" in (results / "report.html").read_text(encoding="utf-8")
+    page = (results / "report.html").read_text(encoding="utf-8")
+    assert "Few-cluster inference" in page and "Sensitivity of the integration" in page
+    size = pd.read_csv(results / "tables" / "size.csv")
+    assert set(size.method) == {"crv1", "cr2", "wcr", "ri"} and (size.sims == 1000).all()
+    assert headline.inference.fillna("").str.len().gt(0).sum() == 2  # the honest-test rows
+    sensitivity = pd.read_csv(results / "tables" / "sensitivity_summary.csv")
+    assert {"baseline", "no_covid", "drop_highland", "alt_deprivation"} <= set(sensitivity.variant)
     events = pd.read_csv(results / "tables" / "event_study.csv")
     assert set(events.model) == {"csdid"} and events.indicator_id.nunique() == 25
     html = (results / "report.html").read_text(encoding="utf-8")
@@ -129,3 +151,32 @@ def test_snakemake_report(finished, tmp_path):
     result = snakemake(finished, "--report", str(tmp_path / "report.html"))
     assert result.returncode == 0, result.stdout + result.stderr
     assert (tmp_path / "report.html").stat().st_size > 100_000
+
+
+def test_killed_run_resumes_to_identical_tables(finished, workdir):
+    """SIGTERM during the model jobs, then a rerun: the same tables as an uninterrupted run."""
+    process = subprocess.Popen(
+        ["snakemake", "--cores", "2"],
+        cwd=workdir,
+        env=workflow_env(workdir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    fits = workdir / "results" / "fits"
+    deadline = time.monotonic() + 600
+    while len(list(fits.rglob("*.json"))) < 10 and process.poll() is None:
+        assert time.monotonic() < deadline, "the run never reached the model jobs"
+        time.sleep(0.2)
+    assert process.poll() is None, "the run finished before it could be interrupted"
+    os.killpg(process.pid, signal.SIGTERM)
+    assert process.wait(timeout=120) != 0
+    assert not (workdir / "results" / "tables" / "summary.csv").exists()
+    for path in fits.rglob("*.json"):  # each fit file left behind is whole
+        json.loads(path.read_text(encoding="utf-8"))
+    resumed = snakemake(workdir)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    for name in TABLES:
+        expected = (finished / "results" / "tables" / name).read_bytes()
+        assert (workdir / "results" / "tables" / name).read_bytes() == expected, name
+    assert not list((workdir / "results").rglob("*.tmp"))

@@ -17,6 +17,7 @@ import pandas as pd
 
 from integration_models.models.base import FIT_COLUMNS, FitSettings, ModelResult, fit_indicator
 from integration_models.models.design import SCALES, TERMS, DesignError, model_data
+from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
 
 _LOCK = threading.Lock()
@@ -128,7 +129,8 @@ def write_json(payload: dict, path: Path) -> None:
 
 
 def fit_job(
-    panel_path: str | Path,
+    observations_path: str | Path,
+    integration_path: str | Path,
     registry_path: str | Path,
     indicator_id: str,
     model: str,
@@ -142,8 +144,12 @@ def fit_job(
 
     Parameters
     ----------
-    panel_path, registry_path
-        ``panel.parquet`` and the dataset's ``indicators.csv``.
+    observations_path, integration_path
+        The indicator's ingested rows and the integration category of every area and year
+        (the two halves of ``panel.parquet``, kept apart so that a new classification does
+        not rerun the ingest).
+    registry_path
+        The dataset's ``indicators.csv``.
     indicator_id, model
         What to fit.
     by_measure, overrides
@@ -156,7 +162,9 @@ def fit_job(
     registry = load_registry(registry_path).set_index("indicator_id")
     measure = registry.loc[indicator_id, "measure"]
     scale = outcome_scale(measure, indicator_id, by_measure, overrides)
-    panel = pd.read_parquet(panel_path)
+    panel = attach_integration(
+        pd.read_parquet(observations_path), pd.read_parquet(integration_path)
+    )
     with _LOCK:
         if model == "csdid":
             result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))

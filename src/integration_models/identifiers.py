@@ -10,14 +10,40 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from integration_models.errors import InputError
 
 INDICATOR_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 AREA_CODE = re.compile(r"S12[0-9]{6}")
+# 2011 data zones, the small areas (about 7,000) that council areas are built from; only
+# accepted where a caller asks for them (load_areas(..., code_pattern=DATA_ZONE_CODE)).
+DATA_ZONE_CODE = re.compile(r"S01[0-9]{6}")
 HSCP_CODE = re.compile(r"S37[0-9]{6}")
 BOARD_CODE = re.compile(r"S08[0-9]{6}")
+SHOWN_LENGTH = 60
+
+
+def shown(text: object, limit: int = SHOWN_LENGTH) -> str:
+    r"""Quote untrusted text for a one-line message: escaped and shortened.
+
+    Cells and headers come from input files and may hold line breaks, NUL bytes, control
+    characters or a whole file (after an unclosed quote). ``repr`` escapes all of these, so an
+    error message stays one line and shows exactly what the file holds; text longer than
+    ``limit`` characters is cut, with ``...`` marking the cut.
+
+    Examples
+    --------
+    >>> shown("abc")
+    "'abc'"
+    >>> shown("1\n2")
+    "'1\\n2'"
+    """
+    text = str(text)
+    if len(text) > limit:
+        return repr(text[: limit - 3]) + "..."
+    return repr(text)
 
 
 def is_indicator_id(value: object) -> bool:
@@ -52,7 +78,21 @@ def registry_ids(path: str | Path) -> list[str]:
     if not path.is_file():
         raise InputError(path, "registry file not found")
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise InputError(path, "contains a NUL byte (a binary or UTF-16 file?)", line)
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        ids = _ids_in(reader, path)
+    except csv.Error as err:
+        raise InputError(path, f"cannot parse CSV: {err}", reader.line_num) from None
+    if not ids:
+        raise InputError(path, "the registry lists no indicators")
+    return ids
+
+
+def _ids_in(reader: Iterator[list[str]], path: Path) -> list[str]:
+    """Return the checked ids of the ``indicator_id`` column of a registry's CSV records."""
     header = next(reader, None)
     if not header or "indicator_id" not in [cell.strip() for cell in header]:
         raise InputError(path, "missing column: indicator_id", 1)
@@ -65,10 +105,8 @@ def registry_ids(path: str | Path) -> list[str]:
         if not is_indicator_id(value):
             raise InputError(
                 path,
-                f"illegal indicator_id '{value}' (must match [a-z][a-z0-9_]{{0,62}})",
+                f"illegal indicator_id {shown(value)} (must match [a-z][a-z0-9_]{{0,62}})",
                 reader.line_num,
             )
         ids.append(value)
-    if not ids:
-        raise InputError(path, "the registry lists no indicators")
     return ids

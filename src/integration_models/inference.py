@@ -24,6 +24,12 @@ and for every draw, so one orthonormal basis of the dummy-and-covariate design (
 unbalanced panels and collinear columns are handled) is computed once per design and reused:
 outcomes are the columns of a matrix, bootstrap weights and permuted treatments are further
 matrix dimensions, and cluster sums are contiguous slices because rows are sorted by area.
+
+Randomisation inference goes one step further (:class:`_PermutationPieces`): a receiving
+area's permuted dummies depend only on (area, donor partnership), so the per-area pieces of
+the FWL fit and of the CRV1 scores are tabulated once per design for every distinct
+(area, donor block) pair, and each permutation is assembled from them by gathers and a few
+matrix products, never materialising the ``B x N`` permuted dummies.
 """
 
 from __future__ import annotations
@@ -52,9 +58,14 @@ INFERENCE_LABELS = {
     "wcr": "wild cluster bootstrap (WCR, Webb, B={reps})",
     "ri": "randomization inference (partnership labels, B={reps})",
 }
-TABLE_COLUMNS = COEFFICIENT_COLUMNS[: COEFFICIENT_COLUMNS.index("inference") + 1]
+TABLE_COLUMNS = [
+    *COEFFICIENT_COLUMNS[: COEFFICIENT_COLUMNS.index("inference") + 1],
+    "p_adjusted",
+    "adjustment",
+    "p_romano_wolf",
+]
 _RANK_TOL = 1e-10
-_CHUNK = 500
+_CHUNK_ELEMENTS = 400_000  # floats per temporary in the draw loops: small enough to stay in cache
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,8 +167,8 @@ def _extend_basis(basis: np.ndarray, extra: np.ndarray) -> np.ndarray:
 
 
 def _varies_within_areas(frame: pd.DataFrame, column: str) -> bool:
-    spread = frame.groupby("area_code")[column].agg(lambda s: s.max() - s.min())
-    return bool((spread > 1e-10).any())
+    by_area = frame.groupby("area_code", sort=False)[column]
+    return bool(((by_area.max() - by_area.min()) > 1e-10).any())
 
 
 def build_design(
@@ -555,26 +566,42 @@ def partnership_histories(panel: pd.DataFrame) -> PartnershipHistories:
     cells = panel[["area_code", "hscp_code", "hscp_start_year", "year", "integration"]]
     cells = cells.drop_duplicates(["area_code", "year"])
     years = np.arange(int(cells["year"].min()), int(cells["year"].max()) + 1)
-    partnerships = np.sort(cells["hscp_code"].unique())
-    index = {code: i for i, code in enumerate(partnerships)}
-    start = np.zeros(len(partnerships), dtype=int)
-    category = np.zeros((len(partnerships), len(years)), dtype=int)
-    for code, rows in cells.groupby("hscp_code"):
-        starts = rows["hscp_start_year"].unique()
-        if len(starts) != 1:
-            raise ValueError(f"partnership {code} has several start years: {sorted(starts)}")
-        table = rows.pivot_table(
-            index="year", columns="area_code", values="integration", aggfunc="first"
+    by_partnership = cells.groupby("hscp_code", sort=True)["hscp_start_year"]
+    n_starts = by_partnership.nunique()
+    if (n_starts != 1).any():
+        code = n_starts.index[n_starts != 1][0]
+        starts = sorted(cells.loc[cells["hscp_code"] == code, "hscp_start_year"].unique())
+        raise ValueError(f"partnership {code} has several start years: {starts}")
+    partnerships = n_starts.index.to_numpy()
+    start = by_partnership.first().to_numpy(dtype=int)
+    codes = cells["integration"].map(CATEGORY_CODES)
+    if codes.isna().any():
+        raise ValueError(
+            f"unknown integration category: {cells['integration'][codes.isna()].iloc[0]}"
         )
-        table = table.reindex(years).ffill().bfill()
-        if not table.eq(table.iloc[:, 0], axis=0).all().all():
-            raise ValueError(f"areas of partnership {code} have different integration histories")
-        category[index[code]] = table.iloc[:, 0].map(CATEGORY_CODES).to_numpy(dtype=int)
-        start[index[code]] = int(starts[0])
-    area_partnership = {
-        str(a): index[h] for a, h in cells[["area_code", "hscp_code"]].drop_duplicates().to_numpy()
-    }
-    return PartnershipHistories(partnerships, start, years, category, area_partnership)
+    area_codes, area = np.unique(cells["area_code"].to_numpy(dtype=str), return_inverse=True)
+    grid = np.full((len(area_codes), len(years)), -1)
+    grid[area, cells["year"].to_numpy(dtype=int) - years[0]] = codes.to_numpy(dtype=int)
+    filled = _fill_years(grid)
+    index = {code: i for i, code in enumerate(partnerships)}
+    area_part = np.empty(len(area_codes), dtype=int)
+    area_part[area] = cells["hscp_code"].map(index).to_numpy(dtype=int)
+    _, lead = np.unique(area_part, return_index=True)  # first area of each partnership
+    differs = (filled != filled[lead[area_part]]).any(axis=1)
+    if differs.any():
+        code = partnerships[area_part[differs].min()]
+        raise ValueError(f"areas of partnership {code} have different integration histories")
+    area_partnership = {str(a): int(p) for a, p in zip(area_codes, area_part, strict=True)}
+    return PartnershipHistories(partnerships, start, years, filled[lead], area_partnership)
+
+
+def _fill_years(grid: np.ndarray) -> np.ndarray:
+    """Fill ``-1`` cells of each row from the nearest earlier valid cell, else the first one."""
+    valid = grid >= 0
+    position = np.where(valid, np.arange(grid.shape[1]), -1)
+    last = np.maximum.accumulate(position, axis=1)
+    last = np.where(last < 0, valid.argmax(axis=1)[:, None], last)
+    return grid[np.arange(grid.shape[0])[:, None], last]
 
 
 def draw_permutations(
@@ -595,54 +622,272 @@ def permuted_treatments(
     calendar year ``t`` is the donor's category in year ``t - start_r + start_d`` (clamped to
     the panel's years, i.e. the donor's first or last observed category is carried outward).
     """
-    rows = design.frame
-    receiver = rows["area_code"].map(histories.area_partnership).to_numpy()
-    if np.isnan(receiver.astype(float)).any():
-        raise ValueError("an area of the design has no partnership in the histories")
-    receiver = receiver.astype(int)
-    year = rows["year"].to_numpy(dtype=int)
-    donor = permutations[:, receiver]  # B x N
-    donor_year = year[None, :] - histories.start_year[receiver][None, :]
-    donor_year = donor_year + histories.start_year[donor]
-    col = np.clip(donor_year - histories.years[0], 0, len(histories.years) - 1)
-    cat = histories.category[donor, col]
-    codes = np.array([TERM_CATEGORY[t] for t in design.terms])
-    return (cat[:, :, None] == codes[None, None, :]).astype(float)
+    receiver = _area_receivers(design, histories)
+    dummies = _donor_dummies(design, histories, receiver)  # N x P x k
+    rows = np.arange(design.n_obs)[None, :]
+    return dummies[rows, permutations[:, receiver[design.cluster]], :]
 
 
-def _crv1_t_many(
-    design: TwfeDesign, y_tilde: np.ndarray, treat: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """CRV1 (estimates, t) for ``b`` treatment assignments at once: ``b x J x k`` each.
+@dataclass(frozen=True)
+class _PermutationPieces:
+    """Per-area pieces of the permuted TWFE fit of one design, for any permutation.
 
-    ``treat`` is ``b x N x k``; ``y_tilde`` the ``N x J`` outcomes already residualised on the
-    fixed effects and controls. Draws whose dummies are collinear with the design give NaN.
+    A receiving area's permuted dummy block depends only on (area, donor partnership), so every
+    quantity the CRV1 t needs is a sum over areas of pieces tabulated once per distinct
+    (area, block) pair ("pair"). Write ``Q_Z`` for an orthonormal basis of the year effects and
+    controls after removing area means (so the residual maker of the fixed effects and controls
+    is area-demeaning minus ``Q_Z Q_Z'``), ``D_g`` an area's dummy block and ``Dd_g`` the block
+    demeaned within the area. A draw's dummies ``D`` residualise to
+    ``D~ = Dd - Q_Z S`` with ``S = sum_g Q_Z,g' D_g`` (FWL), so the gram matrix is
+    ``sum_g Dd_g' Dd_g - S'S``, the score-side products are ``D~'y~ = sum_g D_g' y~_g`` (``y~``
+    is already residualised) and the per-area CRV1 pieces are
+    ``D~_g' y~_g = D_g' y~_g - S' F_g`` and
+    ``D~_g' D~_g = Dd_g' Dd_g - C_g' S - S' C_g + S' R_g S`` with ``C_g = Q_Z,g' D_g``,
+    ``F_g = Q_Z,g' y~_g`` and ``R_g = Q_Z,g' Q_Z,g``.
+
+    Attributes
+    ----------
+    pair
+        ``G x P``: index of the (area, donor) block in the tables; blocks that are all zero
+        (a never-integrated donor, say) point to the last row, which is zero.
+    receiver
+        ``G``: each area's partnership (the receiver of a donor history).
+    c_tab, e_tab, a_tab
+        ``K + 1`` rows of ``C`` (``m x k``), ``Dd'Dd`` (``k x k``) and ``D'y~`` (``k x J``).
+    f_area, r_area
+        ``G x m x J`` and ``G x m x m``: ``F_g`` and ``R_g``.
     """
-    b, n, k = treat.shape
-    tilde = design.residualise_w(np.moveaxis(treat, 0, 1)).transpose(1, 0, 2)  # b x N x k
-    gram = np.swapaxes(tilde, 1, 2) @ tilde
-    scale = np.einsum("bkk->b", gram)
-    ok = (np.linalg.cond(gram) < 1e10) & (scale > 1e-12)
-    gram[~ok] = np.eye(k)
-    wts = tilde @ np.linalg.inv(gram)  # b x N x k
-    beta = np.swapaxes(wts, 1, 2) @ y_tilde  # b x k x J
-    starts = design.bounds[:-1]
-    # cluster scores: sum_i w_ij (y~_io - sum_l t~_il beta_lo)
-    p_part = np.stack(
-        [
-            np.swapaxes(wts[:, design.bounds[g] : design.bounds[g + 1], :], 1, 2)
-            @ y_tilde[design.bounds[g] : design.bounds[g + 1]]
-            for g in range(design.n_clusters)
-        ],
-        axis=1,
-    )  # b x G x k x J
-    q_part = np.add.reduceat(wts[:, :, :, None] * tilde[:, :, None, :], starts, axis=1)
-    scores = p_part - q_part @ beta[:, None, :, :]
-    se = np.sqrt(design.crv1_factor * (scores**2).sum(axis=1))  # b x k x J
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = beta / se
+
+    pair: np.ndarray
+    receiver: np.ndarray
+    c_tab: np.ndarray
+    e_tab: np.ndarray
+    a_tab: np.ndarray
+    f_area: np.ndarray
+    r_area: np.ndarray
+
+
+def _area_demean(design: TwfeDesign, values: np.ndarray) -> np.ndarray:
+    """Subtract each area's mean from ``values`` (``N x ...``)."""
+    counts = np.diff(design.bounds).reshape(-1, *([1] * (values.ndim - 1)))
+    return values - (design.cluster_sum(values) / counts)[design.cluster]
+
+
+def _area_receivers(design: TwfeDesign, histories: PartnershipHistories) -> np.ndarray:
+    """Partnership index (into ``histories.partnerships``) of each area of the design."""
+    missing = [a for a in design.cluster_labels if str(a) not in histories.area_partnership]
+    if missing:
+        raise ValueError(f"areas of the design have no partnership in the histories: {missing}")
+    return np.array([histories.area_partnership[str(a)] for a in design.cluster_labels])
+
+
+def _donor_dummies(
+    design: TwfeDesign, histories: PartnershipHistories, receiver: np.ndarray
+) -> np.ndarray:
+    """``N x P x k``: each row's dummies if its partnership received donor ``d``'s history."""
+    year = design.frame["year"].to_numpy(dtype=int)
+    start = histories.start_year
+    shifted = (year - start[receiver[design.cluster]])[:, None] + start[None, :]
+    col = np.clip(shifted - histories.years[0], 0, len(histories.years) - 1)
+    cat = histories.category[np.arange(len(start))[None, :], col]  # N x P
+    codes = np.array([TERM_CATEGORY[t] for t in design.terms])
+    return (cat[:, :, None] == codes).astype(float)
+
+
+def _unique_rows(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct rows of an integer matrix: index of each one's first row, and each row's id.
+
+    Ids follow the lexicographic order of the rows (deterministic); a lexsort on the columns is
+    much faster than ``np.unique(axis=0)``, which sorts opaque byte strings.
+    """
+    order = np.lexsort(keys.T[::-1])
+    ordered = keys[order]
+    starts = np.concatenate([[True], (ordered[1:] != ordered[:-1]).any(axis=1)])
+    ids = np.cumsum(starts) - 1
+    inverse = np.empty(len(keys), dtype=np.intp)
+    inverse[order] = ids
+    first = np.full(int(ids[-1]) + 1, len(keys), dtype=np.intp)
+    np.minimum.at(first, ids, order)
+    return first, inverse
+
+
+def _permutation_pieces(
+    design: TwfeDesign, histories: PartnershipHistories, y_tilde: np.ndarray
+) -> _PermutationPieces:
+    """Tabulate the per-(area, donor block) pieces of :class:`_PermutationPieces`."""
+    receiver = _area_receivers(design, histories)
+    dummies = _donor_dummies(design, histories, receiver)  # N x P x k
+    n, n_donors, k = dummies.shape
+    n_areas = design.n_clusters
+    basis_z = _orthonormal_basis(_area_demean(design, design.basis_w))
+    m = basis_z.shape[1]
+    # per (area, donor): C = Q_Z,g' D_g and Dd_g' Dd_g, by sums within areas
+    c_all = design.cluster_sum(basis_z[:, :, None] * dummies.reshape(n, 1, -1))
+    c_all = c_all.reshape(n_areas, m, n_donors, k).transpose(0, 2, 1, 3)  # G x P x m x k
+    demeaned = _area_demean(design, dummies)
+    e_all = design.cluster_sum(demeaned[:, :, :, None] * demeaned[:, :, None, :])
+    # distinct non-zero blocks: one key row per (area, donor), the block padded to the
+    # longest area; equal keys (donors with the same re-anchored history) share a table row
+    position = np.arange(n) - design.bounds[design.cluster]
+    padded = np.zeros((n_areas, position.max() + 1, n_donors, k), dtype=np.int8)
+    padded[design.cluster, position] = dummies
+    keys = padded.transpose(0, 2, 1, 3).reshape(n_areas * n_donors, -1)
+    keys = np.column_stack([np.repeat(np.arange(n_areas), n_donors), keys])
+    first, inverse = _unique_rows(keys)
+    nonzero = keys[first, 1:].any(axis=1)
+    n_pairs = int(nonzero.sum())
+    row_of = np.full(len(first), n_pairs)
+    row_of[nonzero] = np.arange(n_pairs)
+    pair = row_of[inverse].reshape(n_areas, n_donors)
+    pair_area, pair_donor = np.divmod(first[nonzero], n_donors)
+    # D'y~ per pair: the pair's block on its area's rows (zero elsewhere) times y~
+    blocks = dummies[:, pair_donor, :] * (design.cluster[:, None] == pair_area)[:, :, None]
+    a_tab = (blocks.reshape(n, -1).T @ y_tilde).reshape(n_pairs, k, -1)
+
+    def with_zero_row(table: np.ndarray) -> np.ndarray:
+        return np.concatenate([table, np.zeros((1, *table.shape[1:]))])
+
+    return _PermutationPieces(
+        pair=pair,
+        receiver=receiver,
+        c_tab=with_zero_row(c_all[pair_area, pair_donor]),
+        e_tab=with_zero_row(e_all[pair_area, pair_donor]),
+        a_tab=with_zero_row(a_tab),
+        f_area=design.cluster_sum(basis_z[:, :, None] * y_tilde[:, None, :]),
+        r_area=design.cluster_sum(basis_z[:, :, None] * basis_z[:, None, :]),
+    )
+
+
+def _solve_small_gram(gram: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverses of ``b`` symmetric PSD ``k x k`` matrices and which are well conditioned.
+
+    A draw is kept when the smallest eigenvalue exceeds ``1e-10`` times both the largest and
+    ``scale`` (the draw's ``sum_g Dd_g' Dd_g`` trace: the dummies' within-area variation, so a
+    dummy absorbed by the year effects and controls is caught despite rounding in
+    ``Dd'Dd - S'S``) and ``1e-12``. Closed forms for ``k <= 2`` (``np.linalg`` on stacks of
+    tiny matrices is slow); ``k > 2`` falls back to ``eigvalsh`` and ``inv``.
+    """
+    k = gram.shape[1]
+    if k == 1:
+        low = high = gram[:, 0, 0]
+    elif k == 2:
+        a, c, d = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
+        half = 0.5 * (a + d)
+        high = half + np.sqrt(np.maximum(half**2 - (a * d - c * c), 0.0))
+        det = a * d - c * c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            low = np.where(high > 0, det / high, 0.0)
+    else:
+        values = np.linalg.eigvalsh(gram)
+        low, high = values[:, 0], values[:, -1]
+    ok = (low > 1e-10 * high) & (low > 1e-10 * scale) & (low > 1e-12)
+    safe = np.where(ok[:, None, None], gram, np.eye(k))
+    if k == 1:
+        inv = 1.0 / safe
+    elif k == 2:
+        a, c, d = safe[:, 0, 0], safe[:, 0, 1], safe[:, 1, 1]
+        det = (a * d - c * c)[:, None, None]
+        inv = np.stack([np.stack([d, -c], -1), np.stack([-c, a], -1)], -2) / det
+    else:
+        inv = np.linalg.inv(safe)
+    return inv, ok
+
+
+def _chunk_size(design: TwfeDesign, pieces: _PermutationPieces) -> int:
+    """Draws per chunk so that the largest temporaries stay near ``_CHUNK_ELEMENTS`` floats."""
+    rows, m, k = pieces.c_tab.shape
+    n_out = pieces.a_tab.shape[2]
+    per_draw = max(design.n_clusters * k * max(k, n_out), rows * k * k, m * m * k * k)
+    return max(1, _CHUNK_ELEMENTS // per_draw)
+
+
+def _drawn_rows(
+    design: TwfeDesign, pieces: _PermutationPieces, permutations: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Table row of each area under each permutation (``b x G``) and the draws' sums.
+
+    Returns ``idx``, ``S`` (``b x m x k``), ``sum_g Dd_g'Dd_g`` (``b x k x k``) and
+    ``D'y~`` (``b x k x J``); the sums are one product of a ``b x (K + 1)`` indicator matrix
+    (each area selects one row) with the stacked tables.
+    """
+    n_rows, m, k = pieces.c_tab.shape
+    b = permutations.shape[0]
+    area_offset = np.arange(design.n_clusters) * pieces.pair.shape[1]
+    idx = pieces.pair.ravel().take(permutations[:, pieces.receiver] + area_offset)
+    onehot = np.zeros((b, n_rows))
+    onehot[np.arange(b)[:, None], idx] = 1.0
+    tables = (pieces.c_tab, pieces.e_tab, pieces.a_tab)
+    sums = onehot @ np.concatenate([t.reshape(n_rows, -1) for t in tables], axis=1)
+    s = sums[:, : m * k].reshape(b, m, k)
+    e_sum = sums[:, m * k : m * k + k * k].reshape(b, k, k)
+    return idx, s, e_sum, sums[:, m * k + k * k :].reshape(b, k, -1)
+
+
+def _area_grams(
+    pieces: _PermutationPieces, idx: np.ndarray, s: np.ndarray
+) -> dict[tuple[int, int], np.ndarray]:
+    """``H_g = D~_g'D~_g = Dd_g'Dd_g - S'C_g - C_g'S + S'R_g S`` per component (``b x G``).
+
+    ``S'C_p`` is one product for every table row, then gathered at the rows drawn; ``S'R_g S``
+    is one product of the areas' ``R_g`` with the outer products of ``S``'s columns (laid out
+    ``m*m x b``, draws innermost, which NumPy multiplies fastest).
+    """
+    n_rows, m, k = pieces.c_tab.shape
+    b, n_areas = idx.shape
+    s_cols = np.ascontiguousarray(s.transpose(2, 1, 0))  # k x m x b
+    sc_all = (
+        s.transpose(0, 2, 1).reshape(b * k, m) @ pieces.c_tab.transpose(1, 0, 2).reshape(m, -1)
+    ).ravel()
+    row_offset = (np.arange(b)[:, None] * (k * n_rows) + idx) * k  # where row idx starts
+
+    def sc(i: int, j: int) -> np.ndarray:  # (S'C_g)_ij
+        return sc_all.take(row_offset + (i * n_rows * k + j))
+
+    r_flat = pieces.r_area.reshape(n_areas, m * m)
+    h = {}
+    for i in range(k):
+        for j in range(i, k):
+            srs = r_flat @ (s_cols[i][:, None, :] * s_cols[j][None, :, :]).reshape(m * m, b)
+            h[i, j] = h[j, i] = pieces.e_tab[:, i, j][idx] - sc(i, j) - sc(j, i) + srs.T
+    return h
+
+
+def _permuted_t(
+    design: TwfeDesign, pieces: _PermutationPieces, permutations: np.ndarray
+) -> np.ndarray:
+    """CRV1 t of every term and outcome under each permutation: ``b x J x k``.
+
+    Assembles each draw from :class:`_PermutationPieces` by gathers and a few matrix products
+    (no loop over areas or draws); draws whose dummies are collinear with the design are NaN.
+    The ``k x k`` and ``k x J`` algebra is spelt out per component on contiguous ``b x G``
+    (``b x G x J``) arrays: ``k <= 2`` here, and NumPy's ``matmul`` or ``einsum`` on stacks of
+    tiny matrices is several times slower than these elementwise passes.
+    """
+    n_areas, (_, m, k) = design.n_clusters, pieces.c_tab.shape
+    n_out = pieces.a_tab.shape[2]
+    idx, s, e_sum, a_sum = _drawn_rows(design, pieces, permutations)
+    b = len(idx)
+    gram = e_sum - np.einsum("bai,baj->bij", s, s)
+    inv, ok = _solve_small_gram(gram, np.trace(e_sum, axis1=1, axis2=2))
+    beta = [sum(inv[:, i, j, None] * a_sum[:, j] for j in range(k)) for i in range(k)]  # b x J
+    h = _area_grams(pieces, idx, s)
+    sf = s.transpose(0, 2, 1).reshape(b * k, m) @ pieces.f_area.transpose(1, 0, 2).reshape(m, -1)
+    sf = sf.reshape(b, k, n_areas, n_out)  # S'F_g
+    # u_g = D~_g'e_g = D_g'y~_g - S'F_g - H_g beta   (b x G x J per term)
+    u = []
+    for i in range(k):
+        ui = pieces.a_tab[:, i, :][idx] - sf[:, i]
+        for j in range(k):
+            ui -= h[i, j][:, :, None] * beta[j][:, None, :]
+        u.append(ui)
+    t = np.empty((b, n_out, k))
+    for i in range(k):
+        score = sum(inv[:, i, j, None, None] * u[j] for j in range(k))  # b x G x J
+        se = np.sqrt(design.crv1_factor * (score**2).sum(axis=1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t[:, :, i] = beta[i] / se
     t[~ok] = np.nan
-    return np.swapaxes(beta, 1, 2), np.swapaxes(t, 1, 2)
+    return t
 
 
 def randomization_inference(
@@ -669,9 +914,12 @@ def randomization_inference(
        full, partial, or back) is kept, and every partnership keeps its start year.
     3. The integration dummies are rebuilt from the permuted categories, the TWFE model is
        refitted (same rows, area and year effects, covariates) and the CRV1 t of each term
-       recomputed - for all draws and outcomes at once.
+       recomputed - for all draws and outcomes at once, exactly (to rounding) as refitting
+       each draw would, but assembled from per-(area, donor) pieces
+       (:class:`_PermutationPieces`).
     4. ``p = share of draws with |t_perm| >= |t_obs|`` (randomisation-t, two-sided; draws whose
-       permuted dummy is collinear with the design, e.g. no treated row left, are dropped).
+       permuted dummies are collinear with the design - no treated row left, or a dummy
+       absorbed by the area effects - are NaN and dropped; see :func:`_solve_small_gram`).
 
     Integration was not randomised and is spatially clustered, so read this as a
     placebo-assignment test (methods.md section 4). Pass the same ``permutations`` to every
@@ -699,12 +947,12 @@ def randomization_inference(
     if permutations is None:
         permutations = draw_permutations(histories, reps, seed)
     base = crv1(design, y)
-    y_tilde = design.residualise_w(y)
+    pieces = _permutation_pieces(design, histories, design.residualise_w(y))
     draws = np.empty((permutations.shape[0], y.shape[1], len(design.terms)))
-    for start in range(0, permutations.shape[0], _CHUNK):
-        chunk = permutations[start : start + _CHUNK]
-        treat = permuted_treatments(design, histories, chunk)
-        draws[start : start + len(chunk)] = _crv1_t_many(design, y_tilde, treat)[1]
+    step = _chunk_size(design, pieces)
+    for start in range(0, permutations.shape[0], step):
+        chunk = permutations[start : start + step]
+        draws[start : start + len(chunk)] = _permuted_t(design, pieces, chunk)
     nan = np.full_like(base.estimate, np.nan)
     return InferenceResult(
         terms=design.terms,
@@ -724,6 +972,74 @@ def randomization_inference(
 # --------------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class DesignGroup:
+    """Indicators observed on the same area-years with the same terms and covariates.
+
+    Such indicators share one :class:`TwfeDesign` (projections computed once); ``y`` holds their
+    outcomes as columns, in the order of ``indicators``.
+    """
+
+    indicators: tuple[str, ...]
+    design: TwfeDesign
+    y: np.ndarray
+
+
+def design_key(design: TwfeDesign) -> tuple:
+    """Hashable identity of a design: its rows (area, year), terms, controls and their values.
+
+    Area codes go in as fixed-width text: ``tobytes`` of an object array would give pointers.
+    """
+    return (
+        design.frame["area_code"].to_numpy(dtype=str).tobytes(),
+        design.frame["year"].to_numpy().tobytes(),
+        design.terms,
+        design.controls,
+        design.frame[list(design.controls)].to_numpy().tobytes(),
+    )
+
+
+def group_designs(
+    panel: pd.DataFrame, indicator_ids: Sequence[str], scale_of: Mapping[str, str]
+) -> tuple[list[DesignGroup], dict[str, str]]:
+    """Build each indicator's TWFE design and group indicators that share one.
+
+    Parameters
+    ----------
+    panel
+        The long panel.
+    indicator_ids
+        Indicators, in the order groups and members are reported.
+    scale_of
+        Indicator -> outcome scale; missing means ``identity``.
+
+    Returns
+    -------
+    tuple
+        The groups (in order of their first indicator) and, for indicators that cannot be
+        modelled, indicator -> reason (the ``DesignError`` message).
+    """
+    members: dict[tuple, list[tuple[str, TwfeDesign, np.ndarray]]] = {}
+    failed: dict[str, str] = {}
+    for indicator in indicator_ids:
+        try:
+            data = model_data(panel, indicator, scale_of.get(indicator, "identity"))
+            design, y = design_from_model_data(data)
+        except DesignError as err:
+            failed[indicator] = str(err)
+            continue
+        members.setdefault(design_key(design), []).append((indicator, design, y))
+    groups = [
+        DesignGroup(
+            indicators=tuple(m[0] for m in group),
+            design=group[0][1],
+            y=np.column_stack([m[2] for m in group]),
+        )
+        for group in members.values()
+    ]
+    return groups, failed
+
+
 def few_cluster_table(
     panel: pd.DataFrame,
     indicator_ids: Sequence[str],
@@ -739,6 +1055,20 @@ def few_cluster_table(
     the bootstrap weights (per area) and the permutations (per partnership) are drawn once
     from ``seed`` and shared by all indicators, so the draws are joint across indicators and
     the table is deterministic for a seed.
+
+    Two multiplicity adjustments across indicators are added, each within one family = one
+    term and one method (the integration terms are kept apart, as the change-over-time family
+    is in the coefficient table):
+
+    - ``p_adjusted``: Benjamini-Hochberg (:func:`adjust_pvalues`); ``adjustment`` names the
+      family and its size; NaN p-values stay NaN and do not count;
+    - ``p_romano_wolf``: the Romano-Wolf step-down (:func:`romano_wolf`) for the ``wcr`` and
+      ``ri`` rows, from the joint draws: every indicator's bootstrap uses the same weight per
+      area and draw, and its permutation test the same permutation per draw, so the ``B x m``
+      matrix of resampled t's is a joint null of the ``m`` indicators even where their designs
+      differ. A draw that is not finite for one indicator (collinear permuted dummies) counts
+      as not exceeding in the joint maximum; the unadjusted p drops it instead, so the
+      adjusted value is floored at the row's ``p_value``. NaN for ``crv1`` and ``cr2`` rows.
 
     Parameters
     ----------
@@ -766,74 +1096,99 @@ def few_cluster_table(
     histories = partnership_histories(panel)
     permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
-    groups: dict[tuple, list[tuple[str, TwfeDesign, np.ndarray]]] = {}
-    skipped: list[dict] = []
-    for indicator in indicator_ids:
-        try:
-            data = model_data(panel, indicator, scale_of.get(indicator, "identity"))
-            design, y = design_from_model_data(data)
-        except DesignError as err:
-            skipped.extend(
-                {
-                    "indicator_id": indicator,
-                    "model": "twfe",
-                    "term": term,
-                    **dict.fromkeys(_NUMBER_COLUMNS, np.nan),
-                    "n_obs": 0,
-                    "n_areas": 0,
-                    "inference": f"not estimated: {err}",
-                }
-                for term in TERMS_OF_INTEREST
-            )
-            continue
-        key = (
-            design.frame["area_code"].to_numpy().tobytes(),
-            design.frame["year"].to_numpy().tobytes(),
-            design.terms,
-            design.controls,
-            design.frame[list(design.controls)].to_numpy().tobytes(),
-        )
-        groups.setdefault(key, []).append((indicator, design, y))
-    rows = []
-    for members in groups.values():
-        design = members[0][1]
-        y = np.column_stack([m[2] for m in members])
+    groups, failed = group_designs(panel, indicator_ids, scale_of)
+    rows: list[dict] = []
+    joint: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
+    for group in groups:
+        design = group.design
         weights = weights_all[np.searchsorted(all_areas, design.cluster_labels)]
         results = {
-            "crv1": crv1(design, y, alpha=alpha),
-            "cr2": cr2_bell_mccaffrey(design, y, alpha=alpha),
-            "wcr": wild_cluster_bootstrap(design, y, weights=weights),
-            "ri": randomization_inference(design, y, histories, permutations=permutations),
+            "crv1": crv1(design, group.y, alpha=alpha),
+            "cr2": cr2_bell_mccaffrey(design, group.y, alpha=alpha),
+            "wcr": wild_cluster_bootstrap(design, group.y, weights=weights),
+            "ri": randomization_inference(design, group.y, histories, permutations=permutations),
         }
-        for o, (indicator, _, _) in enumerate(members):
+        for o, indicator in enumerate(group.indicators):
             for j, term in enumerate(design.terms):
                 for method, res in results.items():
-                    rows.append(
-                        {
-                            "indicator_id": indicator,
-                            "model": "twfe",
-                            "term": term,
-                            "estimate": float(res.estimate[o, j]),
-                            "std_error": float(res.std_error[o, j]),
-                            "statistic": float(res.statistic[o, j]),
-                            "p_value": float(res.p_value[o, j]),
-                            "conf_low": float(res.conf_low[o, j]),
-                            "conf_high": float(res.conf_high[o, j]),
-                            "n_obs": design.n_obs,
-                            "n_areas": design.n_clusters,
-                            "inference": labels[method],
-                        }
-                    )
-    table = pd.DataFrame(rows + skipped, columns=TABLE_COLUMNS)
+                    if res.draws is not None:  # keep one column per row, not B x J x k
+                        joint.setdefault((method, term), []).append(
+                            (len(rows), res.draws[:, o, j].copy())
+                        )
+                    rows.append(_table_row(indicator, term, design, res, o, j, labels[method]))
+    rows.extend(_failed_rows(failed))
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS[: TABLE_COLUMNS.index("inference") + 1])
+    table = _add_multiplicity(table, joint)
     order = {ind: i for i, ind in enumerate(indicator_ids)}
     method_order = {v: i for i, v in enumerate(labels.values())}
-    method_order.update({row["inference"]: len(method_order) for row in skipped})
-    return (
-        table.assign(_i=table["indicator_id"].map(order), _m=table["inference"].map(method_order))
-        .sort_values(["_i", "term", "_m"], kind="stable")
-        .drop(columns=["_i", "_m"])
-        .reset_index(drop=True)
+    table = table.assign(
+        _i=table["indicator_id"].map(order),
+        _m=table["inference"].map(method_order).fillna(len(method_order)),
     )
+    return (
+        table.sort_values(["_i", "term", "_m"], kind="stable")
+        .drop(columns=["_i", "_m"])
+        .reset_index(drop=True)[TABLE_COLUMNS]
+    )
+
+
+def _table_row(
+    indicator: str, term: str, design: TwfeDesign, res: InferenceResult, o: int, j: int, label: str
+) -> dict[str, object]:
+    """One tidy row of :func:`few_cluster_table`."""
+    return {
+        "indicator_id": indicator,
+        "model": "twfe",
+        "term": term,
+        **{name: float(getattr(res, name)[o, j]) for name in _NUMBER_COLUMNS},
+        "n_obs": design.n_obs,
+        "n_areas": design.n_clusters,
+        "inference": label,
+    }
+
+
+def _failed_rows(failed: Mapping[str, str]) -> list[dict[str, object]]:
+    """Rows saying why an indicator was not estimated (both integration terms)."""
+    return [
+        {
+            "indicator_id": indicator,
+            "model": "twfe",
+            "term": term,
+            **dict.fromkeys(_NUMBER_COLUMNS, np.nan),
+            "n_obs": 0,
+            "n_areas": 0,
+            "inference": f"not estimated: {reason}",
+        }
+        for indicator, reason in failed.items()
+        for term in TERMS_OF_INTEREST
+    ]
+
+
+def _add_multiplicity(
+    table: pd.DataFrame, joint: Mapping[tuple[str, str], list[tuple[int, np.ndarray]]]
+) -> pd.DataFrame:
+    """Add ``p_adjusted``/``adjustment`` (BH) and ``p_romano_wolf`` (see few_cluster_table)."""
+    out = table.assign(p_adjusted=np.nan, adjustment="", p_romano_wolf=np.nan)
+    estimated = ~out["inference"].str.startswith("not estimated")
+    for (label, term), family in out[estimated].groupby(["inference", "term"], sort=True):
+        finite = family.index[np.isfinite(family["p_value"].to_numpy())]
+        if finite.empty:
+            continue
+        out.loc[finite, "p_adjusted"] = adjust_pvalues(out.loc[finite, "p_value"].to_numpy())
+        out.loc[finite, "adjustment"] = (
+            f"Benjamini-Hochberg over {len(finite)} indicators ({label}, {term})"
+        )
+    for columns in joint.values():
+        index = np.array([i for i, _ in columns])
+        t_obs = out.loc[index, "statistic"].to_numpy()
+        keep = np.isfinite(t_obs)
+        if not keep.any():
+            continue
+        index = index[keep]
+        draws = np.column_stack([d for (_, d), k in zip(columns, keep, strict=True) if k])
+        adjusted = romano_wolf(t_obs[keep], draws)
+        out.loc[index, "p_romano_wolf"] = np.maximum(adjusted, out.loc[index, "p_value"])
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,10 +16,17 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.numbers import MARKERS, parse_cell
+from integration_models.identifiers import shown
+from integration_models.numbers import MARKERS, CellError, parse_cells
+from integration_models.panel import (
+    OBSERVATION_COLUMNS,
+    OPTIONAL_COLUMNS,
+    PANEL_COLUMNS,
+    attach_integration,
+)
 from integration_models.reference import code_lookup, integration_by_area_year
 from integration_models.registry import load_registry
-from integration_models.tables import LINE, read_table
+from integration_models.tables import LINE, neutralise_formulas, read_table
 
 VALUE_COLUMNS = ["area_code", "year", "value"]
 VALUE_OPTIONAL = ["numerator", "denominator"]
@@ -31,28 +38,10 @@ COVARIATE_COLUMNS = [
     "land_area_km2",
     "deprivation",
 ]
+# Optional covariates: an alternative deprivation percentage (0-100) for the sensitivity
+# analysis; a column that is absent or empty in every row means "not in this dataset".
+COVARIATE_OPTIONAL = OPTIONAL_COLUMNS
 EXCLUSION_COLUMNS = ["file", "line", "area_code", "year", "indicator_id", "raw_value", "reason"]
-PANEL_COLUMNS = [
-    "area_code",
-    "area_name",
-    "hscp_code",
-    "health_board_code",
-    "year",
-    "indicator_id",
-    "value",
-    "numerator",
-    "denominator",
-    "integration",
-    "deprivation",
-    "population_density",
-    "covid",
-    "population",
-    "population_0_17",
-    "hscp_start_year",
-    "area_code_original",
-    "file",
-    "line",
-]
 PLAUSIBLE_YEARS = (1990, 2100)
 
 
@@ -103,25 +92,56 @@ def value_files(
     claimed = {path for paths in files.values() for path in paths}
     if values_dir.is_dir():
         for path in sorted(values_dir.rglob("*.csv")):
-            if path not in claimed:
-                raise InputError(path, "values file of an indicator not in indicators.csv")
+            if path in claimed:
+                continue
+            if path.parent.parent != values_dir and path.parent != values_dir:
+                raise InputError(
+                    path, "values file in a nested folder (only values/<id>/*.csv are read)"
+                )
+            raise InputError(path, "values file of an indicator not in indicators.csv")
     return files
 
 
-def _parse_column(frame: pd.DataFrame, column: str, path: Path) -> tuple[np.ndarray, list]:
-    """Parse one numeric column; return numbers (NaN where missing) and the missing reasons."""
-    numbers = np.full(len(frame), np.nan)
-    reasons: list[str | None] = [None] * len(frame)
-    for i, (text, line) in enumerate(zip(frame[column], frame[LINE], strict=True)):
-        try:
-            cell = parse_cell(text)
-        except ValueError as err:
-            raise InputError(path, f"{column} {err}", int(line)) from None
-        if cell.number is None:
-            reasons[i] = cell.missing_reason
-        else:
-            numbers[i] = cell.number
-    return numbers, reasons
+def _parse_column(frame: pd.DataFrame, column: str, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Parse one numeric column; return numbers (NaN where missing) and the missing reasons.
+
+    The reasons are None for a number (see :func:`integration_models.numbers.parse_cells`).
+    """
+    try:
+        return parse_cells(frame[column].to_numpy(dtype=object))
+    except CellError as err:
+        raise InputError(path, f"{column} {err}", int(frame[LINE].iloc[err.index])) from None
+
+
+def _check_codes(table: pd.DataFrame, codes: dict[str, str], path: Path) -> None:
+    """Refuse the first area code that is neither a current nor a former council code."""
+    unknown = ~table["area_code"].isin(codes.keys()).to_numpy()
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        code = table["area_code"].iloc[i]
+        raise InputError(path, f"unknown area code {shown(code)}", int(table[LINE].iloc[i]))
+
+
+def _parse_years(table: pd.DataFrame, path: Path) -> np.ndarray:
+    """Return the ``year`` column as integers; refuse the first that is not a plausible year.
+
+    Only four ASCII digits count (``str.isdigit`` would also take ``²`` or ``２０１５``).
+    """
+    text = table["year"]
+    number = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    year = np.where(np.abs(number) < 1e5, number, 0).astype("int64")  # NaN compares False
+    # a year is exactly the digits of its number: refuses "2015.0", "+2015", "２０１５"
+    spelled = pd.Series(year.astype(str), dtype=object).to_numpy() == text.to_numpy(dtype=object)
+    bad = ~spelled | (year < PLAUSIBLE_YEARS[0]) | (year > PLAUSIBLE_YEARS[1])
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            path,
+            f"year {shown(text.iloc[i])} is not a plausible calendar year "
+            f"({PLAUSIBLE_YEARS[0]}-{PLAUSIBLE_YEARS[1]})",
+            int(table[LINE].iloc[i]),
+        )
+    return year
 
 
 def _check_range(measure: str, values: np.ndarray, frame: pd.DataFrame, path: Path) -> None:
@@ -172,15 +192,8 @@ def read_values(
     table = read_table(path, VALUE_COLUMNS, VALUE_OPTIONAL)
     if table.empty:
         raise InputError(path, "file has a header but no data rows")
-    for code, line in zip(table["area_code"], table[LINE], strict=True):
-        if code not in codes:
-            raise InputError(path, f"unknown area code '{code}'", int(line))
-    years = []
-    for text, line in zip(table["year"], table[LINE], strict=True):
-        if not text.isdigit() or not PLAUSIBLE_YEARS[0] <= int(text) <= PLAUSIBLE_YEARS[1]:
-            raise InputError(path, f"year '{text}' is not a plausible calendar year", int(line))
-        years.append(int(text))
-    year = np.array(years, dtype="int64")
+    _check_codes(table, codes, path)
+    year = _parse_years(table, path)
     value, reasons = _parse_column(table, "value", path)
     numerator, _ = _parse_column(table, "numerator", path)
     denominator, _ = _parse_column(table, "denominator", path)
@@ -256,7 +269,9 @@ def resolve_duplicates(
 def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings) -> pd.DataFrame:
     """Read ``covariates.csv``: population, children, land area and deprivation by area and year.
 
-    Rows outside the year window are not needed and are ignored.
+    Rows outside the year window are not needed and are ignored. The optional
+    ``deprivation_alt`` (an alternative deprivation percentage, checked as ``deprivation``) is
+    returned only when the file has it; a column empty in every row counts as absent.
 
     Raises
     ------
@@ -264,24 +279,20 @@ def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings)
         On an unknown area, a bad or missing number, an out-of-range value or a conflicting
         duplicate, naming the line.
     """
-    table = read_table(path, COVARIATE_COLUMNS)
+    table = read_table(path, COVARIATE_COLUMNS, COVARIATE_OPTIONAL)
     if table.empty:
         raise InputError(path, "file has a header but no data rows")
     out = pd.DataFrame({"line": table[LINE].to_numpy()})
-    for code, line in zip(table["area_code"], table[LINE], strict=True):
-        if code not in codes:
-            raise InputError(path, f"unknown area code '{code}'", int(line))
+    _check_codes(table, codes, path)
     out["area_code"] = table["area_code"].map(codes).to_numpy()
-    for text, line in zip(table["year"], table[LINE], strict=True):
-        if not text.isdigit():
-            raise InputError(path, f"year '{text}' is not an integer", int(line))
-    out["year"] = table["year"].astype("int64").to_numpy()
+    out["year"] = _parse_years(table, path)
     limits = {
         "population": (0, None, False),
         "population_0_17": (0, None, True),
         "land_area_km2": (0, None, False),
         "deprivation": (0, 100, True),
     }
+    limits.update({c: (0, 100, True) for c in COVARIATE_OPTIONAL if table[c].ne("").any()})
     for column, (low, high, low_ok) in limits.items():
         numbers, reasons = _parse_column(table, column, path)
         for i, reason in enumerate(reasons):
@@ -311,6 +322,110 @@ def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings)
     return out.drop_duplicates(["area_code", "year"]).drop(columns="line")
 
 
+@dataclass(frozen=True)
+class Dataset:
+    """What every indicator's ingest shares: the registry, the covariates and the reference.
+
+    Build it with :func:`open_dataset`; the dataset-level checks (every registered indicator
+    has a values file, no values file lacks a registry row, covariates are valid) run there.
+    """
+
+    raw_dir: Path
+    registry: pd.DataFrame
+    files: dict[str, list[Path]]
+    covariates: pd.DataFrame
+    covariates_path: Path
+    codes: dict[str, str]
+    areas: pd.DataFrame
+    settings: IngestSettings
+
+
+def open_dataset(raw_dir: str | Path, areas: pd.DataFrame, settings: IngestSettings) -> Dataset:
+    """Read and check the dataset's registry, file layout and covariates.
+
+    Raises
+    ------
+    InputError
+        For an unusable registry, values-file layout or covariates file, naming file and line.
+    """
+    raw_dir = Path(raw_dir)
+    registry_path = raw_dir / "indicators.csv"
+    registry = load_registry(registry_path)
+    codes = code_lookup(areas)
+    files = value_files(raw_dir, registry, registry_path)
+    covariates_path = raw_dir / "covariates.csv"
+    covariates = read_covariates(covariates_path, codes, settings)
+    return Dataset(raw_dir, registry, files, covariates, covariates_path, codes, areas, settings)
+
+
+def ingest_indicator(dataset: Dataset, indicator: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read one indicator's values files into observations and exclusions.
+
+    The observations carry every panel column except ``integration`` (which depends on the
+    classification and is attached by :func:`attach_integration`), so that a new
+    classification does not rerun the ingest, and a new values file reruns only its indicator.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        Observations with ``OBSERVATION_COLUMNS`` sorted by area and year, and exclusions with
+        ``EXCLUSION_COLUMNS`` sorted by file and line; their row counts add up to the data
+        rows read (checked here).
+
+    Raises
+    ------
+    InputError
+        For any input that cannot be used, naming file and line.
+    """
+    registry = dataset.registry.set_index("indicator_id")
+    if indicator not in registry.index:
+        raise InputError(
+            dataset.raw_dir / "indicators.csv", f"no registry row for indicator '{indicator}'"
+        )
+    measure = registry.loc[indicator, "measure"]
+    raw_dir, settings = dataset.raw_dir, dataset.settings
+    paths = {path.relative_to(raw_dir).as_posix(): path for path in dataset.files[indicator]}
+    parts = [
+        read_values(path, relative, indicator, measure, dataset.codes, settings)
+        for relative, path in paths.items()
+    ]
+    rows_in = sum(len(ok) + len(bad) for ok, bad in parts)
+    values, duplicates = resolve_duplicates(pd.concat([ok for ok, _ in parts]), paths)
+    merged = values.merge(dataset.covariates, on=["area_code", "year"], how="left", validate="m:1")
+    lacking = merged["population"].isna()
+    if lacking.any():
+        first = merged[lacking].iloc[0]
+        raise InputError(
+            dataset.covariates_path,
+            f"no row for area {first['area_code']} year {first['year']} "
+            f"(needed by {first['file']} line {first['line']}; {int(lacking.sum())} rows lack "
+            "covariates)",
+        )
+    info = dataset.areas[["area_code", "area_name", "hscp_code", "health_board_code"]]
+    info = info.assign(hscp_start_year=dataset.areas["hscp_start_year"])
+    observations = merged.merge(info, on="area_code", how="left", validate="m:1")
+    observations["population_density"] = observations["population"] / observations["land_area_km2"]
+    observations["covid"] = observations["year"].isin(settings.covid_years).astype("int64")
+    optional = [c for c in COVARIATE_OPTIONAL if c in observations.columns]
+    observations = observations[OBSERVATION_COLUMNS + optional]
+    observations = observations.sort_values(["area_code", "year"])
+    exclusions = pd.concat([bad for _, bad in parts] + [duplicates], ignore_index=True)
+    exclusions = exclusions.assign(area_code=exclusions["area_code_original"])
+    exclusions = exclusions[EXCLUSION_COLUMNS].sort_values(["file", "line"])
+    if len(observations) + len(exclusions) != rows_in:
+        raise RuntimeError(
+            f"reconciliation failed for {indicator}: {rows_in} rows read, {len(observations)} "
+            f"in the panel, {len(exclusions)} excluded"
+        )
+    return observations.reset_index(drop=True), exclusions.reset_index(drop=True)
+
+
+def combine_exclusions(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate per-indicator exclusions in the order of the exclusions table."""
+    frame = pd.concat(parts, ignore_index=True)[EXCLUSION_COLUMNS]
+    return frame.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
+
+
 def build_panel(
     raw_dir: str | Path,
     areas: pd.DataFrame,
@@ -318,6 +433,9 @@ def build_panel(
     settings: IngestSettings,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read a dataset directory and return the long panel and the exclusions.
+
+    The whole ingest in one call (the workflow runs :func:`ingest_indicator` per indicator
+    and :func:`attach_integration` once, to the same result).
 
     Parameters
     ----------
@@ -336,66 +454,31 @@ def build_panel(
     tuple of pandas.DataFrame
         ``panel`` with ``PANEL_COLUMNS``, sorted by indicator, area and year, and
         ``exclusions`` with ``EXCLUSION_COLUMNS``, sorted by file and line. Their row counts add
-        up to the number of data rows read, which is checked here.
+        up to the number of data rows read, which is checked per indicator.
 
     Raises
     ------
     InputError
         For any input that cannot be used, naming file and line.
     """
-    raw_dir = Path(raw_dir)
-    registry_path = raw_dir / "indicators.csv"
-    registry = load_registry(registry_path)
-    codes = code_lookup(areas)
-    files = value_files(raw_dir, registry, registry_path)
-    covariates_path = raw_dir / "covariates.csv"
-    covariates = read_covariates(covariates_path, codes, settings)
-    accepted, excluded = [], []
-    rows_in = 0
-    for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True):
-        paths = {path.relative_to(raw_dir).as_posix(): path for path in files[indicator]}
-        parts = [
-            read_values(path, relative, indicator, measure, codes, settings)
-            for relative, path in paths.items()
-        ]
-        rows_in += sum(len(ok) + len(bad) for ok, bad in parts)
-        kept, duplicates = resolve_duplicates(pd.concat([ok for ok, _ in parts]), paths)
-        accepted.append(kept)
-        excluded.extend([bad for _, bad in parts] + [duplicates])
-    values = pd.concat(accepted, ignore_index=True)
-    merged = values.merge(covariates, on=["area_code", "year"], how="left", validate="m:1")
-    lacking = merged["population"].isna()
-    if lacking.any():
-        first = merged[lacking].iloc[0]
-        raise InputError(
-            covariates_path,
-            f"no row for area {first['area_code']} year {first['year']} "
-            f"(needed by {first['file']} line {first['line']}; {int(lacking.sum())} rows lack "
-            "covariates)",
-        )
+    dataset = open_dataset(raw_dir, areas, settings)
+    parts = [ingest_indicator(dataset, i) for i in dataset.registry["indicator_id"]]
+    observations = pd.concat([rows for rows, _ in parts], ignore_index=True)
     integration = integration_by_area_year(classification, areas, settings.years)
-    merged = merged.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
-    info = areas[["area_code", "area_name", "hscp_code", "health_board_code", "hscp_start_year"]]
-    panel = merged.merge(info, on="area_code", how="left", validate="m:1")
-    panel["population_density"] = panel["population"] / panel["land_area_km2"]
-    panel["covid"] = panel["year"].isin(settings.covid_years).astype("int64")
-    panel = panel[PANEL_COLUMNS].sort_values(["indicator_id", "area_code", "year"])
-    panel = panel.reset_index(drop=True)
-    exclusions = pd.concat(excluded, ignore_index=True)
-    exclusions = exclusions.assign(area_code=exclusions["area_code_original"])
-    exclusions = exclusions[EXCLUSION_COLUMNS].sort_values(["file", "line"]).reset_index(drop=True)
-    if len(panel) + len(exclusions) != rows_in:
-        raise RuntimeError(
-            f"reconciliation failed: {rows_in} rows read, {len(panel)} in the panel, "
-            f"{len(exclusions)} excluded"
-        )
-    return panel, exclusions
+    panel = attach_integration(observations, integration)
+    return panel, combine_exclusions([bad for _, bad in parts])
 
 
 def write_panel(
     panel: pd.DataFrame, exclusions: pd.DataFrame, panel_path: Path, exclusions_path: Path
 ) -> None:
-    """Write the panel (Parquet) and the exclusions (CSV) atomically, each via a temporary file."""
+    """Write the panel (Parquet) and the exclusions (CSV) atomically, each via a temporary file.
+
+    ``raw_value`` in the exclusions is copied from the input, so the CSV goes through
+    :func:`integration_models.tables.neutralise_formulas`: a cell such as ``=HYPERLINK(...)``
+    is written as ``'=HYPERLINK(...)`` and cannot run when the file is opened in a
+    spreadsheet program.
+    """
     for frame, path, writer in (
         (panel, Path(panel_path), "parquet"),
         (exclusions, Path(exclusions_path), "csv"),
@@ -405,8 +488,17 @@ def write_panel(
         if writer == "parquet":
             frame.to_parquet(tmp, index=False)
         else:
-            frame.to_csv(tmp, index=False, lineterminator="\n")
+            neutralise_formulas(frame).to_csv(tmp, index=False, lineterminator="\n")
         tmp.replace(path)
 
 
-__all__ = ["IngestSettings", "build_panel", "write_panel", "MARKERS"]
+__all__ = [
+    "IngestSettings",
+    "attach_integration",
+    "build_panel",
+    "ingest_indicator",
+    "open_dataset",
+    "write_panel",
+    "MARKERS",
+    "PANEL_COLUMNS",
+]

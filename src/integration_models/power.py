@@ -4,19 +4,61 @@
 (methods.md section 6). The design (rows, areas, years, covariates, who is integrated when) is
 held fixed; outcomes are simulated as
 
-    y*(delta) = fitted null + v_g * restricted residuals + delta * treat
+    y*(delta) = fitted null + v_g * residuals + delta * treat
 
-with the null ``b_term = 0`` imposed in the fit, one Webb weight ``v_g`` per area and replicate
-(so each area's serial correlation is kept; Burlig, Preonas and Woerman 2020), and the test is
-the package's CRV1 t with ``G - 1`` df at level ``alpha``. The coefficient is linear in ``y``
-and the residuals do not depend on ``delta`` (``treat`` is in the design), so ``b*(delta) =
-b*(0) + delta`` and the CRV1 SE are computed once per replicate and the power curve over a
-grid of deltas costs one comparison.
+with one Webb weight ``v_g`` per area and replicate (so each area's serial correlation is kept;
+Burlig, Preonas and Woerman 2020), and the test is the package's CRV1 t with ``G - 1`` df at
+level ``alpha``. The coefficient is linear in ``y`` and the residuals do not depend on
+``delta`` (``treat`` is in the design), so ``b*(delta) = b*(0) + delta`` and the CRV1 SE are
+computed once per replicate: the power at any delta costs one comparison, and the MDE (the
+smallest delta with the target power) is found exactly from the replicates, without a grid
+(:func:`exact_mde`).
+
+Which residuals (``residuals=``):
+
+- ``"cr2"`` (default): the full model's residuals, so a real integration effect is not
+  mistaken for noise, each area's block multiplied by ``(I - H_gg)^(-1/2)`` (the CR2
+  correction, ``H`` the hat matrix with the fixed effects), which undoes the shrinkage of the
+  treated areas' residuals when they are few. Under homoskedastic errors the corrected
+  residuals have the errors' covariance.
+- ``"restricted"``: residuals of the fit with the null ``b_term = 0`` imposed, as the wild
+  cluster bootstrap (WCR) uses them. They contain any real effect of the term, which then
+  counts as noise. Kept for comparison.
+
+Checked against the truth (the MDE of the CRV1 t(G-1) test on 4,000 fresh iid samples of a
+32-area x 14-year design; 30 simulated panels, B = 2,000; mean and SD of simulated / true MDE):
+
+============== ============== ============== ==========================
+treated areas  ``cr2``        ``restricted`` ``restricted``, effect 6 SD
+============== ============== ============== ==========================
+12             1.04 (0.15)    1.02 (0.14)    1.58
+5              0.98 (0.27)    0.97 (0.30)    2.46
+2              0.94 (0.60)    1.10 (0.58)    3.92
+============== ============== ============== ==========================
+
+``cr2`` is unchanged by a real effect (its residuals do not contain it); on the demo data the
+restricted MDE of a term with a strong effect (``lac_rate``, t = -9) was 6.8 SEs against 3.0.
+With one treated area its noise cannot be told from the effect, so no MDE is computed.
+
+With very few treated areas (the partial term has two in the demo data) the nominal CRV1
+t(G-1) test over-rejects: its simulated rejection rate at ``delta = 0`` (``size``) can be far
+above ``alpha``, and its "power" then counts false rejections. Next to the nominal MDE the
+table therefore gives a size-adjusted MDE, for the test that rejects when ``|t|`` exceeds the
+``1 - alpha`` quantile of the simulated null ``|t*|``, so that its simulated size is
+``alpha``.
+
+Public functions: :func:`simulated_power` (a power curve on a design), :func:`exact_mde`,
+:func:`minimum_detectable_effect` (one indicator and term), :func:`pre_period_mean` (the
+baseline level), :func:`power_table` (all indicators, the rows of ``power.csv``) and
+:func:`plot_power` (the figure).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,26 +71,78 @@ from integration_models.inference import (
     restricted_bootstrap_maps,
     webb_weights,
 )
-from integration_models.models.design import DesignError, model_data
+from integration_models.models.design import DesignError, ModelData, model_data
+
+if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
+    from matplotlib.axes import Axes
+    from matplotlib.lines import Line2D
+
+TERMS = ("integration_full", "integration_partial")
+DEFAULT_SEED = 20240601
+GRID_MAX_SE = 8.0  # the power curves kept for display: 0 to 8 CRV1 SEs in 0.025 steps
+GRID_STEP_SE = 0.025
+RESIDUALS = ("cr2", "restricted")
+MIN_TREATED_AREAS = 2
+_EIGEN_TOL = 1e-10
+_NO_CURVE = np.empty(0)
+OVER_REJECTION = 2.0  # flag the nominal test when its simulated size exceeds this times alpha
+POWER_COLUMNS = [
+    "indicator_id",
+    "term",
+    "scale",
+    "n_obs",
+    "n_areas",
+    "n_treated_areas",
+    "std_error",
+    "mde",
+    "mde_sd",
+    "mde_resid_sd",
+    "mde_units",
+    "units_note",
+    "pre_mean",
+    "mde_pct_pre_mean",
+    "size",
+    "mde_size_adjusted",
+    "mde_size_adjusted_sd",
+    "reps",
+    "residuals",
+    "note",
+]
+UNITS_NOTE = {
+    "identity": "indicator units",
+    "log": "% change (log-scale model: 100 * (exp(mde) - 1))",
+}
 
 
 @dataclass(frozen=True)
 class PowerResult:
-    """The minimum detectable effect of one term of one indicator and its power curve.
+    """The minimum detectable effect of one term of one indicator and its power curves.
 
     Attributes
     ----------
     mde
-        Smallest effect (outcome's model-scale units) detected with the target power; NaN if
-        the grid never reaches it.
+        Smallest effect (outcome's model-scale units) detected with the target power by the
+        nominal CRV1 t(G-1) test (:func:`exact_mde`); NaN only if no replicate is finite.
     mde_sd
-        ``mde`` over the outcome's standard deviation across all rows.
+        ``mde`` over the outcome's standard deviation across all rows (model scale).
     mde_resid_sd
         ``mde`` over the residual standard deviation of the TWFE fit.
     std_error
         CRV1 standard error of the term on the real outcome.
-    deltas, power_curve
-        The grid of effects and the simulated power at each.
+    sd, resid_sd
+        The two standard deviations used above.
+    size
+        Simulated rejection rate of the nominal test at ``delta = 0``.
+    mde_size_adjusted
+        MDE of the size-adjusted test (critical value: the ``1 - alpha`` quantile of the
+        simulated null ``|t*|``).
+    deltas, power_curve, power_curve_size_adjusted
+        A grid of effects (multiples of ``std_error``) and the simulated power of both tests
+        at each, for display; the MDEs do not depend on it.
+    n_obs, n_areas, n_treated_areas
+        Rows, areas and areas with at least one row coded with the term.
+    residuals
+        Which residuals the replicates resample (``"cr2"`` or ``"restricted"``).
     """
 
     indicator_id: str
@@ -62,18 +156,127 @@ class PowerResult:
     deltas: np.ndarray
     power_curve: np.ndarray
     reps: int
+    size: float = float("nan")
+    mde_size_adjusted: float = float("nan")
+    power_curve_size_adjusted: np.ndarray | None = None
+    n_obs: int = 0
+    n_areas: int = 0
+    n_treated_areas: int = 0
+    residuals: str = "cr2"
 
     def as_row(self) -> dict[str, object]:
-        """One tidy row (no curve)."""
+        """One tidy row (no curves)."""
         return {
             "indicator_id": self.indicator_id,
             "term": self.term,
+            "n_obs": self.n_obs,
+            "n_areas": self.n_areas,
+            "n_treated_areas": self.n_treated_areas,
+            "std_error": self.std_error,
             "mde": self.mde,
             "mde_sd": self.mde_sd,
             "mde_resid_sd": self.mde_resid_sd,
-            "std_error": self.std_error,
+            "size": self.size,
+            "mde_size_adjusted": self.mde_size_adjusted,
+            "mde_size_adjusted_sd": _ratio(self.mde_size_adjusted, self.sd),
             "reps": self.reps,
+            "residuals": self.residuals,
         }
+
+
+# --------------------------------------------------------------------------------------------
+# Simulation on one design
+# --------------------------------------------------------------------------------------------
+
+
+def _fwl_weights(design: TwfeDesign) -> np.ndarray:
+    """Return the ``N x k`` weights giving coefficient ``j`` as ``w_j' y`` (Frisch-Waugh-Lovell)."""
+    tilde = design.residualise_w(design.treat)
+    return tilde @ np.linalg.inv(tilde.T @ tilde)
+
+
+def cr2_residuals(design: TwfeDesign, y: np.ndarray) -> np.ndarray:
+    """Return the full model's residuals with the CR2 correction ``(I - H_gg)^(-1/2)`` per area.
+
+    ``H_gg`` is the area's diagonal block of the hat matrix of the full design (fixed effects,
+    covariates and integration dummies). Least squares residuals have covariance ``sigma^2 (I
+    - H)`` under homoskedastic errors, and for a treated area among few ``H_gg`` is large
+    (the dummy nearly fits its post-period mean), so raw residuals understate its noise. The
+    inverse square root is taken on the non-null eigenspace (the area effect always makes
+    ``I - H_gg`` singular along the area's constant, where the residuals are zero anyway).
+
+    Parameters
+    ----------
+    design
+        From :func:`integration_models.inference.build_design`.
+    y
+        ``N`` outcome aligned with ``design.frame``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``N`` corrected residuals.
+    """
+    resid = design.residualise_full(np.asarray(y, dtype=float)[:, None])[:, 0]
+    out = np.zeros_like(resid)
+    basis = design.basis_full
+    for g in range(design.n_clusters):
+        rows = slice(design.bounds[g], design.bounds[g + 1])
+        block = basis[rows]
+        values, vectors = np.linalg.eigh(np.eye(block.shape[0]) - block @ block.T)
+        keep = values > _EIGEN_TOL
+        root = (vectors[:, keep] / np.sqrt(values[keep])) @ vectors[:, keep].T
+        out[rows] = root @ resid[rows]
+    return out
+
+
+def _replicate_maps(
+    design: TwfeDesign, y: np.ndarray, j: int, residuals: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return the maps from cluster weights to ``b*(0)`` (``G``) and CRV1 scores (``G x G``)."""
+    if residuals == "restricted":
+        beta_map, score_map, _ = restricted_bootstrap_maps(design, y, j)
+        return beta_map[0], score_map[0]
+    if residuals != "cr2":
+        raise ValueError(f"unknown residuals '{residuals}' (use one of {', '.join(RESIDUALS)})")
+    w = _fwl_weights(design)[:, j]
+    split = np.zeros((design.n_obs, design.n_clusters))
+    split[np.arange(design.n_obs), design.cluster] = cr2_residuals(design, y)
+    score_map = design.cluster_sum(w[:, None] * design.residualise_full(split))
+    return w @ split, score_map
+
+
+def _null_replicates(
+    design: TwfeDesign, y: np.ndarray, term: str, weights: np.ndarray, residuals: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return estimates and CRV1 SEs of ``term`` in the null replicates (``B`` each).
+
+    ``weights`` are ``G x B`` cluster weights aligned with ``design.cluster_labels``.
+    """
+    if term not in design.terms:
+        raise DesignError(f"term '{term}' is not estimable in this design")
+    if weights.shape[0] != design.n_clusters:
+        raise ValueError("weights must have one row per cluster of the design")
+    j = design.terms.index(term)
+    beta_map, score_map = _replicate_maps(design, np.asarray(y, dtype=float), j, residuals)
+    beta0 = beta_map @ weights
+    se = np.sqrt(design.crv1_factor * ((score_map @ weights) ** 2).sum(axis=0))
+    return beta0, se
+
+
+def _rejection_rate(
+    beta0: np.ndarray, se: np.ndarray, crit: float, deltas: np.ndarray
+) -> np.ndarray:
+    """Share of replicates with ``|beta0 + delta| > crit * se``, for each delta."""
+    return (np.abs(beta0[:, None] + deltas[None, :]) > crit * se[:, None]).mean(axis=0)
+
+
+def _size_adjusted_critical_value(beta0: np.ndarray, se: np.ndarray, alpha: float) -> float:
+    """Return the ``1 - alpha`` quantile of the null ``|t*|`` (upper order statistic)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.abs(beta0 / se)
+    t = np.where(np.isnan(t), 0.0, t)
+    return float(np.quantile(t, 1 - alpha, method="higher"))
 
 
 def simulated_power(
@@ -85,16 +288,14 @@ def simulated_power(
     alpha: float = 0.05,
     reps: int = 2000,
     seed: int | np.random.Generator | None = None,
+    weights: np.ndarray | None = None,
+    residuals: str = "cr2",
 ) -> np.ndarray:
     """Simulate the power of the CRV1 t(G-1) test of ``term`` at each effect in ``deltas``.
 
-    Replicates are ``fitted null + v_g * restricted residuals + delta * treat``. The residuals
-    are not rescaled: the estimate is a weighted sum with weights orthogonal to the area
-    effects, so the area-effect leverage that shrinks least squares residuals does not shrink
-    the replicates' sampling variance of the estimate (only the year-effect leverage, about
-    ``1/G``, does). The CRV1 factor ``G/(G-1) (N-1)/(N-K)`` counts the fixed effects in ``K``
-    and so is conservative in this design; the simulated power reflects that, as the test
-    reported does.
+    Replicates are ``fitted null + v_g * residuals + delta * treat`` (module docstring). The
+    CRV1 factor ``G/(G-1) (N-1)/(N-K)`` counts the fixed effects in ``K`` and so is
+    conservative in this design; the simulated power reflects that, as the test reported does.
 
     Parameters
     ----------
@@ -108,36 +309,142 @@ def simulated_power(
         Effects to evaluate (outcome units).
     alpha, reps, seed
         Test level, number of replicates and seed of the Webb weights (common to all deltas).
+    weights
+        Optional ``G x B`` cluster weights aligned with ``design.cluster_labels`` (then
+        ``reps`` and ``seed`` are ignored); pass weights indexed by area to share draws across
+        indicators.
+    residuals
+        ``"cr2"`` (CR2-corrected full-model residuals) or ``"restricted"`` (null imposed).
 
     Returns
     -------
     numpy.ndarray
         Power (share of replicates rejecting) per delta.
     """
-    if term not in design.terms:
-        raise DesignError(f"term '{term}' is not estimable in this design")
-    j = design.terms.index(term)
-    beta_map, score_map, _ = restricted_bootstrap_maps(design, np.asarray(y, dtype=float), j)
-    factor = design.crv1_factor
-    weights = webb_weights(design.n_clusters, reps, seed)
-    beta0 = beta_map[0] @ weights
-    se = np.sqrt(factor * ((score_map[0] @ weights) ** 2).sum(axis=0))
+    if weights is None:
+        weights = webb_weights(design.n_clusters, reps, seed)
+    beta0, se = _null_replicates(design, y, term, weights, residuals)
     crit = stats.t.ppf(1 - alpha / 2, design.n_clusters - 1)
-    deltas = np.asarray(deltas, dtype=float)
-    reject = np.abs(beta0[:, None] + deltas[None, :]) > crit * se[:, None]
-    return reject.mean(axis=0)
+    return _rejection_rate(beta0, se, crit, np.asarray(deltas, dtype=float))
 
 
-def _first_crossing(deltas: np.ndarray, curve: np.ndarray, target: float) -> float:
-    """Smallest delta where the (interpolated) power curve reaches ``target``."""
-    above = np.nonzero(curve >= target)[0]
-    if above.size == 0:
+def exact_mde(beta0: np.ndarray, se: np.ndarray, crit: float, power: float) -> float:
+    """Return the smallest effect ``delta >= 0`` at which the simulated power reaches ``power``.
+
+    Replicate ``b`` accepts the null at effect ``delta`` when ``|beta0_b + delta| <= crit *
+    se_b``, that is when ``delta`` lies in ``[lo_b, hi_b] = [-crit se_b - beta0_b, crit se_b -
+    beta0_b]``. The power at ``delta`` is one minus the share of these intervals that contain
+    it, a step function that can only rise just after some ``hi_b``; so the MDE is the first
+    of ``0`` and the ``hi_b`` (ascending) after which at most ``(1 - power) B`` intervals still
+    contain ``delta``. Exact for the replicates (no grid, no interpolation) and never "off the
+    grid", however heavy the tails of ``t*``.
+
+    Parameters
+    ----------
+    beta0, se
+        Estimates and CRV1 SEs of the ``B`` null replicates.
+    crit
+        Critical value of ``|t|``.
+    power
+        Target power.
+
+    Returns
+    -------
+    float
+        The MDE (NaN if no replicate has a finite interval).
+    """
+    ok = np.isfinite(beta0) & np.isfinite(se)
+    if not ok.any():
         return float("nan")
-    i = above[0]
-    if i == 0:
-        return float(deltas[0])
-    d0, d1, p0, p1 = deltas[i - 1], deltas[i], curve[i - 1], curve[i]
-    return float(d0 + (target - p0) * (d1 - d0) / (p1 - p0))
+    lo = np.sort(-crit * se[ok] - beta0[ok])
+    hi = np.sort(crit * se[ok] - beta0[ok])
+    allowed = np.floor((1.0 - power) * ok.sum() + 1e-9)
+    candidates = np.concatenate([[0.0], hi[hi > 0]])
+    # intervals containing points just right of each candidate x: lo_b <= x < hi_b
+    inside = np.searchsorted(lo, candidates, side="right") - np.searchsorted(
+        hi, candidates, side="right"
+    )
+    return float(candidates[np.nonzero(inside <= allowed)[0][0]])
+
+
+def _ratio(value: float, scale: float) -> float:
+    """``value / scale``, NaN when the scale is not positive."""
+    return value / scale if scale > 0 else float("nan")
+
+
+def _default_grid() -> np.ndarray:
+    """Effects in multiples of the CRV1 SE: 0 to ``GRID_MAX_SE`` in ``GRID_STEP_SE`` steps."""
+    return np.linspace(0.0, GRID_MAX_SE, round(GRID_MAX_SE / GRID_STEP_SE) + 1)
+
+
+def _treated_areas(design: TwfeDesign, term: str) -> int:
+    """Count the areas with at least one row coded with ``term``."""
+    column = design.treat[:, design.terms.index(term)]
+    return int((design.cluster_sum(column) > 0).sum())
+
+
+def _mde_on_design(
+    indicator_id: str,
+    design: TwfeDesign,
+    y: np.ndarray,
+    term: str,
+    weights: np.ndarray,
+    *,
+    power: float,
+    alpha: float,
+    grid: np.ndarray | None,
+    residuals: str,
+) -> PowerResult:
+    """Simulate both MDEs of ``term`` on a built design with given ``G x B`` weights.
+
+    Raises DesignError when fewer than ``MIN_TREATED_AREAS`` areas are coded with the term.
+    """
+    n_treated = _treated_areas(design, term)
+    if n_treated < MIN_TREATED_AREAS:
+        raise DesignError(
+            f"{n_treated} treated area: its noise cannot be told from the effect, no simulation"
+        )
+    se = float(crv1(design, y).std_error[0, design.terms.index(term)])
+    multiples = _default_grid() if grid is None else np.asarray(grid, dtype=float)
+    deltas = multiples * se
+    beta0, se_star = _null_replicates(design, y, term, weights, residuals)
+    crit = stats.t.ppf(1 - alpha / 2, design.n_clusters - 1)
+    curve = _rejection_rate(beta0, se_star, crit, deltas)
+    crit_adj = _size_adjusted_critical_value(beta0, se_star, alpha)
+    curve_adj = _rejection_rate(beta0, se_star, crit_adj, deltas)
+    size = float(_rejection_rate(beta0, se_star, crit, np.zeros(1))[0])
+    resid = design.residualise_full(y[:, None])[:, 0]
+    resid_sd = float(np.sqrt(resid @ resid / (design.n_obs - design.n_params)))
+    sd = float(np.std(y, ddof=1))
+    mde = exact_mde(beta0, se_star, crit, power)
+    return PowerResult(
+        indicator_id=indicator_id,
+        term=term,
+        mde=mde,
+        mde_sd=_ratio(mde, sd),
+        mde_resid_sd=_ratio(mde, resid_sd),
+        std_error=se,
+        sd=sd,
+        resid_sd=resid_sd,
+        deltas=deltas,
+        power_curve=curve,
+        reps=weights.shape[1],
+        size=size,
+        mde_size_adjusted=exact_mde(beta0, se_star, crit_adj, power),
+        power_curve_size_adjusted=curve_adj,
+        n_obs=design.n_obs,
+        n_areas=design.n_clusters,
+        n_treated_areas=n_treated,
+        residuals=residuals,
+    )
+
+
+def _design(data: ModelData) -> tuple[TwfeDesign, np.ndarray]:
+    """Build the TWFE design of ``data``; DesignError if too few areas for a clustered test."""
+    design, y = design_from_model_data(data)
+    if design.n_clusters < 3:
+        raise DesignError(f"only {design.n_clusters} area(s): a clustered test needs 3 or more")
+    return design, y
 
 
 def minimum_detectable_effect(
@@ -148,10 +455,11 @@ def minimum_detectable_effect(
     power: float = 0.8,
     alpha: float = 0.05,
     reps: int = 2000,
-    seed: int | np.random.Generator | None = 20240601,
+    seed: int | np.random.Generator | None = DEFAULT_SEED,
     grid: np.ndarray | None = None,
+    residuals: str = "cr2",
 ) -> PowerResult:
-    """Minimum detectable effect of an integration term, simulated on the indicator's design.
+    """Simulate the minimum detectable effect of an integration term on the indicator's design.
 
     Parameters
     ----------
@@ -164,39 +472,450 @@ def minimum_detectable_effect(
     power, alpha
         Target power and test level (two-sided CRV1 t(G-1), the package's headline test).
     reps, seed
-        Replicates and the seed of their weights.
+        Replicates and the seed of their weights (drawn for this design's areas only; see
+        :func:`power_table` for weights shared across indicators).
     grid
-        Effects to scan, in multiples of the CRV1 SE (default 0 to 8 in steps of 0.025); the
-        MDE is interpolated linearly between grid points.
+        Effects at which the power curves are reported, in multiples of the CRV1 SE (default
+        0 to 8 in steps of 0.025); the MDEs are exact and do not depend on it.
+    residuals
+        ``"cr2"`` or ``"restricted"`` (module docstring).
 
     Returns
     -------
     PowerResult
-        MDE in the outcome's model-scale units and in SDs, with the power curve.
+        MDE in the outcome's model-scale units and in SDs, with the power curves.
+
+    Raises
+    ------
+    DesignError
+        If the indicator cannot be modelled, the term is not estimable or fewer than two
+        areas are coded with it.
     """
-    data = model_data(panel, indicator_id, scale)
-    design, y = design_from_model_data(data)
+    design, y = _design(model_data(panel, indicator_id, scale))
     if term not in design.terms:
         raise DesignError(f"term '{term}' is not estimable for '{indicator_id}'")
-    j = design.terms.index(term)
-    se = float(crv1(design, y).std_error[0, j])
-    multiples = np.linspace(0.0, 8.0, 321) if grid is None else np.asarray(grid, dtype=float)
-    deltas = multiples * se
-    curve = simulated_power(design, y, term, deltas, alpha=alpha, reps=reps, seed=seed)
-    mde = _first_crossing(deltas, curve, power)
-    resid = design.residualise_full(y[:, None])[:, 0]
-    resid_sd = float(np.sqrt(resid @ resid / (design.n_obs - design.n_params)))
-    sd = float(np.std(y, ddof=1))
-    return PowerResult(
-        indicator_id=indicator_id,
+    weights = webb_weights(design.n_clusters, reps, seed)
+    return _mde_on_design(
+        indicator_id,
+        design,
+        y,
+        term,
+        weights,
+        power=power,
+        alpha=alpha,
+        grid=grid,
+        residuals=residuals,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Units: the pre-period mean and the conversions
+# --------------------------------------------------------------------------------------------
+
+
+def first_partnership_year(panel: pd.DataFrame) -> int:
+    """Return the year the first partnership went live: the smallest ``hscp_start_year``.
+
+    Without that column (or with it empty), the first year any area-year is coded other than
+    ``none``. Raises DesignError if neither can be found.
+    """
+    if "hscp_start_year" in panel.columns and panel["hscp_start_year"].notna().any():
+        return int(panel["hscp_start_year"].min())
+    coded = panel.loc[panel["integration"] != "none", "year"]
+    if coded.empty:
+        raise DesignError("no area-year is integrated: no pre-integration period")
+    return int(coded.min())
+
+
+def pre_period_mean(panel: pd.DataFrame, indicator_id: str, first_year: int) -> tuple[float, int]:
+    """Return the mean of an indicator in its own units over the pre-integration period.
+
+    The pre-integration period is every row of the indicator with ``year < first_year`` (the
+    year the first partnership went live, :func:`first_partnership_year`) and integration
+    category ``none`` (so Highland's lead-agency years from 2012 are left out). The mean is
+    the plain mean over those area-years of ``value`` (not population weighted), so it is the
+    typical area's level before integration.
+
+    Returns
+    -------
+    tuple of (float, int)
+        The mean (NaN when there is no such row) and the number of area-years behind it.
+    """
+    rows = panel.loc[
+        (panel["indicator_id"] == indicator_id)
+        & (panel["year"] < first_year)
+        & (panel["integration"] == "none"),
+        "value",
+    ]
+    values = pd.to_numeric(rows, errors="coerce").dropna()
+    return (float(values.mean()) if len(values) else float("nan")), len(values)
+
+
+def units_of_mde(mde: float, scale: str, pre_mean: float) -> tuple[float, float]:
+    """Convert an MDE to the indicator's units and to a percentage of the pre-period mean.
+
+    On the identity scale the MDE is already in the indicator's units, and as a percentage of
+    the pre-period mean it is ``100 * mde / pre_mean`` (NaN unless ``pre_mean > 0``). On the
+    log scale an effect ``mde`` multiplies the outcome by ``exp(mde)``: it is reported as the
+    proportional change ``100 * (exp(mde) - 1)`` per cent (an increase; the detectable decrease
+    ``100 * (1 - exp(-mde))`` is smaller), which is also its percentage of any mean level,
+    the pre-period mean included.
+
+    Returns
+    -------
+    tuple of (float, float)
+        ``mde_units`` (see ``UNITS_NOTE``) and ``mde_pct_pre_mean``.
+    """
+    if scale == "log":
+        pct = 100.0 * float(np.expm1(mde))
+        return pct, pct
+    pct = 100.0 * mde / pre_mean if pre_mean > 0 else float("nan")
+    return mde, pct
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _TableSettings:
+    """What every indicator of a power table shares: the weights, the period, the test."""
+
+    all_areas: np.ndarray  # sorted area codes of the panel
+    weights_all: np.ndarray  # one row of Webb weights per area of ``all_areas``
+    first_year: int
+    alpha: float
+    power: float
+    residuals: str
+
+    @property
+    def reps(self) -> int:
+        """Number of replicates."""
+        return self.weights_all.shape[1]
+
+    def weights_for(self, design: TwfeDesign) -> np.ndarray:
+        """Return the ``G x B`` weights of the design's areas."""
+        return self.weights_all[np.searchsorted(self.all_areas, design.cluster_labels)]
+
+
+def _empty_row(indicator: str, term: str, scale: str, reps: int, note: str) -> dict[str, object]:
+    """Return a row for a term that could not be simulated, saying why."""
+    row: dict[str, object] = dict.fromkeys(POWER_COLUMNS, float("nan"))
+    row.update(
+        indicator_id=indicator,
         term=term,
-        mde=mde,
-        mde_sd=mde / sd if sd > 0 else float("nan"),
-        mde_resid_sd=mde / resid_sd if resid_sd > 0 else float("nan"),
-        std_error=se,
-        sd=sd,
-        resid_sd=resid_sd,
-        deltas=deltas,
-        power_curve=curve,
+        scale=scale,
+        n_obs=0,
+        n_areas=0,
+        n_treated_areas=0,
+        units_note=UNITS_NOTE.get(scale, ""),
         reps=reps,
+        residuals="",
+        note=note,
+    )
+    return row
+
+
+def _notes(result: PowerResult, settings: _TableSettings, pre_n: int) -> str:
+    """Return why a number of the row is missing or should be read with care ("" if none)."""
+    notes = []
+    if np.isnan(result.mde):
+        notes.append("no finite replicate: MDE not computed")
+    if result.size > OVER_REJECTION * settings.alpha:
+        notes.append(
+            f"CRV1 t(G-1) over-rejects here (simulated size {result.size:.2f} at alpha "
+            f"{settings.alpha:g}, {result.n_treated_areas} treated areas): read "
+            "mde_size_adjusted"
+        )
+    if pre_n == 0:
+        notes.append(f"no pre-period rows (category none, years before {settings.first_year})")
+    return "; ".join(notes)
+
+
+def _term_row(
+    panel: pd.DataFrame,
+    indicator: str,
+    scale: str,
+    design: TwfeDesign,
+    y: np.ndarray,
+    term: str,
+    settings: _TableSettings,
+) -> dict[str, object]:
+    """Return the row of one estimable term of one indicator."""
+    try:
+        result = _mde_on_design(
+            indicator,
+            design,
+            y,
+            term,
+            settings.weights_for(design),
+            power=settings.power,
+            alpha=settings.alpha,
+            grid=_NO_CURVE,  # the table needs the MDEs only (exact), not the curves
+            residuals=settings.residuals,
+        )
+    except DesignError as err:
+        return _empty_row(indicator, term, scale, settings.reps, f"not estimated: {err}")
+    pre_mean, pre_n = pre_period_mean(panel, indicator, settings.first_year)
+    mde_units, mde_pct = units_of_mde(result.mde, scale, pre_mean)
+    row = _empty_row(indicator, term, scale, settings.reps, "")
+    row.update(result.as_row())
+    row.update(
+        mde_units=mde_units,
+        pre_mean=pre_mean,
+        mde_pct_pre_mean=mde_pct,
+        note=_notes(result, settings, pre_n),
+    )
+    return row
+
+
+def _indicator_rows(
+    panel: pd.DataFrame, indicator: str, scale: str, settings: _TableSettings
+) -> list[dict[str, object]]:
+    """Return the two rows (full, partial) of one indicator."""
+    try:
+        data = model_data(panel, indicator, scale)
+        design, y = _design(data)
+    except DesignError as err:
+        note = f"not estimated: {err}"
+        return [_empty_row(indicator, term, scale, settings.reps, note) for term in TERMS]
+    rows = []
+    for term in TERMS:
+        if term in design.terms:
+            rows.append(_term_row(panel, indicator, scale, design, y, term, settings))
+            continue
+        reason = data.not_estimable.get(term, "not estimable: no change within areas")
+        note = f"not estimated: {reason.removeprefix('not estimable: ')}"
+        rows.append(_empty_row(indicator, term, scale, settings.reps, note))
+    return rows
+
+
+def power_table(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    reps: int = 2000,
+    seed: int = DEFAULT_SEED,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    residuals: str = "cr2",
+) -> pd.DataFrame:
+    """Simulate the minimum detectable effects of both integration terms for many indicators.
+
+    One Webb weight per area and replicate is drawn once from ``seed`` and shared by all
+    indicators and both terms (each design takes the rows of its own areas), as
+    :func:`integration_models.inference.few_cluster_table` shares its bootstrap weights; so
+    the table is deterministic for a seed and an indicator's rows do not depend on which
+    other indicators are in the table. The simulation of 25 indicators x 2 terms x 2,000
+    replicates takes about 0.5 s on one core (building the 25 designs about as long again),
+    so indicators are simulated one after the other.
+
+    Parameters
+    ----------
+    panel
+        The long panel (:func:`integration_models.ingest.build_panel`).
+    indicator_ids
+        Indicators, in the order of the output; one that cannot be modelled gets two rows
+        saying why in ``note``.
+    scale_of
+        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+    reps, seed
+        Number of simulated replicates and the seed of their weights.
+    alpha, power
+        Level of the two-sided test and the target power.
+    residuals
+        ``"cr2"`` (default) or ``"restricted"`` (module docstring).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``POWER_COLUMNS``, two rows per indicator (``integration_full``, then
+        ``integration_partial``):
+
+        - ``n_obs``, ``n_areas``, ``n_treated_areas``: rows, areas, areas coded with the term;
+        - ``std_error``: CRV1 SE of the term on the real outcome;
+        - ``mde``: MDE of the nominal CRV1 t(G-1) test on the model scale;
+        - ``mde_sd``, ``mde_resid_sd``: ``mde`` in SDs of the modelled outcome (all rows, as
+          ``outcome_sd`` of ``model_fit``) and in residual SDs of the TWFE fit;
+        - ``mde_units``: in the indicator's units (identity scale) or as a % change (log
+          scale), as ``units_note`` says;
+        - ``pre_mean``, ``mde_pct_pre_mean``: the pre-period mean (:func:`pre_period_mean`)
+          and the MDE as a percentage of it (:func:`units_of_mde`);
+        - ``size``: simulated rejection rate of the nominal test when there is no effect;
+        - ``mde_size_adjusted``, ``mde_size_adjusted_sd``: MDE of the size-adjusted test;
+        - ``reps``, ``residuals``: the simulation;
+        - ``note``: why a row is empty or should be read with care.
+
+    Raises
+    ------
+    ValueError
+        If ``residuals`` is not one of ``RESIDUALS``.
+    """
+    if residuals not in RESIDUALS:
+        raise ValueError(f"unknown residuals '{residuals}' (use one of {', '.join(RESIDUALS)})")
+    all_areas = np.sort(panel["area_code"].unique())
+    settings = _TableSettings(
+        all_areas=all_areas,
+        weights_all=webb_weights(len(all_areas), reps, np.random.default_rng(seed)),
+        first_year=first_partnership_year(panel),
+        alpha=alpha,
+        power=power,
+        residuals=residuals,
+    )
+    rows = []
+    for indicator in indicator_ids:
+        scale = scale_of.get(indicator, "identity")
+        rows.extend(_indicator_rows(panel, indicator, scale, settings))
+    table = pd.DataFrame(rows, columns=POWER_COLUMNS)
+    return table.astype({"n_obs": int, "n_areas": int, "n_treated_areas": int, "reps": int})
+
+
+# --------------------------------------------------------------------------------------------
+# The figure
+# --------------------------------------------------------------------------------------------
+
+PLOT_COLUMNS = ["indicator_id", "term", "mde_sd", "size", "mde_size_adjusted_sd", "note"]
+TERM_STYLES = {  # term -> colour, marker, label, vertical offset within the row
+    "integration_full": ("#0072B2", "o", "full integration vs none", 0.14),
+    "integration_partial": ("#E69F00", "s", "partial integration vs none", -0.14),
+}
+
+
+def _plot_rows(registry: pd.DataFrame, ids: Sequence[str]) -> tuple[dict[str, float], list]:
+    """Return heights and wrapped titles of the indicators, in registry order, top down."""
+    from integration_models.figures import _ordered, _plain
+
+    indicators = _ordered(registry, ids, "power table")
+    indicators = indicators.loc[indicators["indicator_id"].isin(set(ids))]
+    positions = {ind: -float(i) for i, ind in enumerate(indicators["indicator_id"])}
+    labels = [_plain(title, 48) for title in indicators["title"]]
+    return positions, labels
+
+
+def _draw_term(
+    ax: Axes, rows: pd.DataFrame, style: tuple, positions: dict, alpha: float
+) -> np.ndarray:
+    """Draw one term's MDEs (filled: nominal; hollow: size-adjusted where it over-rejects).
+
+    Returns the values drawn, so that the caller can set the axis limits.
+    """
+    from integration_models.figures import _note
+
+    colour, marker, label, offset = style
+    y = rows["indicator_id"].map(positions).to_numpy(dtype=float) + offset
+    x = rows["mde_sd"].to_numpy(dtype=float)
+    x = np.where(x > 0, x, np.nan)  # a log axis; an MDE of 0 only with a useless test
+    ax.plot(x, y, ls="none", marker=marker, color=colour, ms=5)
+    adjusted = rows["mde_size_adjusted_sd"].to_numpy(dtype=float)
+    flagged = (rows["size"].to_numpy(dtype=float) > OVER_REJECTION * alpha) & np.isfinite(x)
+    flagged &= np.isfinite(adjusted) & (adjusted > 0)
+    ax.hlines(y[flagged], x[flagged], adjusted[flagged], color=colour, lw=0.8, ls=":")
+    ax.plot(adjusted[flagged], y[flagged], ls="none", marker=marker, mfc="white", color=colour)
+    for height, value, note in zip(y, x, rows["note"], strict=True):
+        if not np.isfinite(value):
+            reason = "not estimated" if str(note).startswith("not estimated") else "no MDE"
+            _note(ax, height, f"{label.split(' vs')[0]}: {reason}", colour)
+    return np.concatenate([x[np.isfinite(x)], adjusted[flagged]])
+
+
+def _set_log_axis(ax: Axes, values: np.ndarray) -> None:
+    """Log x axis over the values drawn, ticks at 1, 2 and 5 times powers of ten."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    low, high = (values.min(), values.max()) if values.size else (0.1, 1.0)
+    ax.set_xscale("log")
+    ax.set_xlim(low / 1.3, high * 1.3)
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
+
+
+def plot_power(
+    table: pd.DataFrame,
+    registry: pd.DataFrame,
+    path_stem: str | Path,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+) -> list[Path]:
+    """Draw the minimum detectable effects of every indicator, in SDs of the outcome.
+
+    One row per indicator (registry title, domain order as in the forest plot); full and
+    partial integration side by side in each row, on a log axis (MDEs span two orders of
+    magnitude). Filled markers: MDE of the nominal CRV1 t(G-1) test (``mde_sd``). Where that
+    test over-rejects (simulated ``size`` above twice ``alpha``) a dotted line leads to a
+    hollow marker at the size-adjusted MDE (``mde_size_adjusted_sd``). Terms without an MDE
+    say why.
+
+    Parameters
+    ----------
+    table
+        From :func:`power_table` (at least ``PLOT_COLUMNS``).
+    registry
+        The indicator registry: ``indicator_id, title, domain``.
+    path_stem
+        Target path without suffix; ``.png`` and ``.svg`` are written.
+    alpha, power
+        The level and power the table was computed at (for the flag and the title).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG written (byte-identical for the same input).
+
+    Raises
+    ------
+    ValueError
+        If a column is missing or an indicator is missing from the registry.
+    """
+    import matplotlib.pyplot as plt
+
+    from integration_models.figures import STYLE, _require, save_figure
+
+    _require(table, PLOT_COLUMNS, "power table")
+    _require(registry, ["indicator_id", "title", "domain"], "registry")
+    positions, labels = _plot_rows(registry, list(dict.fromkeys(table["indicator_id"])))
+    with plt.rc_context(STYLE):
+        fig, ax = plt.subplots(figsize=(8.5, 0.36 * len(positions) + 2.6), layout="constrained")
+        drawn = [
+            _draw_term(ax, table.loc[table["term"] == term], style, positions, alpha)
+            for term, style in TERM_STYLES.items()
+        ]
+        _set_log_axis(ax, np.concatenate(drawn))
+        ax.set_yticks(list(positions.values()), labels)
+        ax.set_ylim(min(positions.values(), default=0.0) - 0.7, 0.7)
+        ax.set_xlabel(_caption(table, alpha))
+        fig.legend(handles=_legend_handles(), loc="outside lower center", ncols=3, frameon=False)
+        fig.suptitle(f"Minimum detectable effects ({power:.0%} power, two-sided {alpha:g} test)")
+        return save_figure(fig, path_stem)
+
+
+def _legend_handles() -> list[Line2D]:
+    """Return the legend entries: the two terms, and what a hollow marker means."""
+    from matplotlib.lines import Line2D
+
+    handles = [
+        Line2D([], [], ls="none", color=c, marker=m, label=label)
+        for c, m, label, _ in TERM_STYLES.values()
+    ]
+    handles.append(
+        Line2D([], [], ls=":", color="#555555", marker="o", mfc="white", label="size-adjusted")
+    )
+    return handles
+
+
+def _caption(table: pd.DataFrame, alpha: float) -> str:
+    """Return the axis label: the units, the test and what the hollow markers are."""
+    reps = int(table["reps"].max()) if "reps" in table.columns and len(table) else 0
+    return "\n".join(
+        [
+            "minimum detectable effect in SDs of the outcome as modelled (log axis;",
+            "rates and counts are modelled on the log scale)",
+            f"filled: CRV1 t(G-1) test, simulated on each indicator's design ({reps} replicates)",
+            "hollow: size-adjusted MDE, where that test's simulated size exceeds "
+            f"{OVER_REJECTION * alpha:g}",
+        ]
     )

@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.identifiers import AREA_CODE, BOARD_CODE, HSCP_CODE
+from integration_models.identifiers import AREA_CODE, BOARD_CODE, HSCP_CODE, shown
 from integration_models.tables import LINE, read_table
 
 AREA_COLUMNS = [
@@ -43,13 +43,17 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def load_areas(path: str | Path) -> pd.DataFrame:
+def load_areas(path: str | Path, code_pattern: re.Pattern[str] = AREA_CODE) -> pd.DataFrame:
     """Read and check the council-area reference table.
 
     Parameters
     ----------
     path
         ``areas.csv`` with the columns in ``AREA_COLUMNS``.
+    code_pattern
+        The form of ``area_code`` and former codes: council areas (``S12`` and six digits) by
+        default; :data:`integration_models.identifiers.DATA_ZONE_CODE` reads a table of data
+        zones instead (used by the load benchmark). The workflow always uses the default.
 
     Returns
     -------
@@ -60,37 +64,67 @@ def load_areas(path: str | Path) -> pd.DataFrame:
     Raises
     ------
     InputError
-        On a malformed code, a repeated code or name, or a start year that is not a year.
+        On a malformed code, a repeated code or name, a start year that is not a year, a
+        partnership whose areas disagree on its name, start year or health board, or a table
+        without rows.
     """
     path = Path(path)
     table = read_table(path, AREA_COLUMNS)
+    if table.empty:
+        raise InputError(path, "file has a header but no areas")
     seen: dict[str, int] = {}
     for row in table.itertuples(index=False):
         line = getattr(row, LINE)
         checks = [
-            (AREA_CODE, row.area_code, "area_code"),
+            (code_pattern, row.area_code, "area_code"),
             (HSCP_CODE, row.hscp_code, "hscp_code"),
             (BOARD_CODE, row.health_board_code, "health_board_code"),
         ]
         for pattern, value, column in checks:
             if not pattern.fullmatch(value):
-                raise InputError(path, f"{column} '{value}' is not a valid code", line)
+                raise InputError(path, f"{column} {shown(value)} is not a valid code", line)
         for former in _split(row.former_codes):
-            if not AREA_CODE.fullmatch(former):
-                raise InputError(path, f"former code '{former}' is not a valid S12 code", line)
-        if not re.fullmatch(r"(19|20)\d\d", row.hscp_start_year):
-            raise InputError(path, f"hscp_start_year '{row.hscp_start_year}' is not a year", line)
+            if not code_pattern.fullmatch(former):
+                raise InputError(path, f"former code {shown(former)} is not a valid code", line)
+        if not re.fullmatch(r"(19|20)[0-9][0-9]", row.hscp_start_year):
+            raise InputError(
+                path, f"hscp_start_year {shown(row.hscp_start_year)} is not a year", line
+            )
         keys = [row.area_code, *_split(row.former_codes)]
         keys += ["name:" + normalise_name(n) for n in [row.area_name, *_split(row.name_variants)]]
         for key in dict.fromkeys(keys):
             if key in seen:
                 raise InputError(path, f"'{key}' also used on line {seen[key]}", line)
             seen[key] = line
+    _check_partnerships(path, table)
     areas = table.drop(columns=LINE).copy()
     areas["hscp_start_year"] = areas["hscp_start_year"].astype(int)
     areas["former_codes"] = areas["former_codes"].map(_split)
     areas["name_variants"] = areas["name_variants"].map(_split)
     return areas.sort_values("area_code").reset_index(drop=True)
+
+
+def _check_partnerships(path: Path, table: pd.DataFrame) -> None:
+    """Refuse a partnership (or board) described differently on two rows of the areas table.
+
+    Two councils may share a partnership (Clackmannanshire and Stirling do), but then both
+    rows must give it the same name, start year and health board, or the integration coding
+    and the clustering would depend on which row was read last.
+    """
+    for key, columns in (
+        ("hscp_code", ("hscp_name", "hscp_start_year", "health_board_code")),
+        ("health_board_code", ("health_board_name",)),
+    ):
+        first: dict[str, tuple] = {}
+        for row in table.itertuples(index=False):
+            code, described = getattr(row, key), tuple(getattr(row, c) for c in columns)
+            previous = first.setdefault(code, (described, getattr(row, LINE)))
+            if previous[0] != described:
+                raise InputError(
+                    path,
+                    f"{key} {code}: {', '.join(columns)} differ from line {previous[1]}",
+                    getattr(row, LINE),
+                )
 
 
 def code_lookup(areas: pd.DataFrame) -> dict[str, str]:
@@ -142,15 +176,15 @@ def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
     for row in table.itertuples(index=False):
         line = getattr(row, LINE)
         if row.hscp_code not in known:
-            raise InputError(path, f"unknown partnership code '{row.hscp_code}'", line)
+            raise InputError(path, f"unknown partnership code {shown(row.hscp_code)}", line)
         if row.category not in CATEGORIES:
             raise InputError(
-                path, f"category '{row.category}' is not one of {', '.join(CATEGORIES)}", line
+                path, f"category {shown(row.category)} is not one of {', '.join(CATEGORIES)}", line
             )
-        if not re.fullmatch(r"\d{4}", row.from_year):
-            raise InputError(path, f"from_year '{row.from_year}' is not a year", line)
-        if row.to_year and not re.fullmatch(r"\d{4}", row.to_year):
-            raise InputError(path, f"to_year '{row.to_year}' is not a year or empty", line)
+        if not re.fullmatch(r"[0-9]{4}", row.from_year):
+            raise InputError(path, f"from_year {shown(row.from_year)} is not a year", line)
+        if row.to_year and not re.fullmatch(r"[0-9]{4}", row.to_year):
+            raise InputError(path, f"to_year {shown(row.to_year)} is not a year or empty", line)
         if row.to_year and int(row.to_year) < int(row.from_year):
             raise InputError(path, f"to_year {row.to_year} is before from_year", line)
         if not row.evidence:

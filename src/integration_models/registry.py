@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.identifiers import is_indicator_id
+from integration_models.identifiers import is_indicator_id, shown
 from integration_models.tables import LINE, read_table
 
 REGISTRY_COLUMNS = [
@@ -56,7 +56,8 @@ def load_registry(path: str | Path) -> pd.DataFrame:
         if not is_indicator_id(row.indicator_id):
             raise InputError(
                 path,
-                f"illegal indicator_id '{row.indicator_id}' (must match [a-z][a-z0-9_]{{0,62}})",
+                f"illegal indicator_id {shown(row.indicator_id)} "
+                "(must match [a-z][a-z0-9_]{0,62})",
                 line,
             )
         if row.indicator_id in seen:
@@ -70,11 +71,11 @@ def load_registry(path: str | Path) -> pd.DataFrame:
             value = getattr(row, column)
             if value not in allowed:
                 raise InputError(
-                    path, f"{column} '{value}' is not one of {', '.join(allowed)}", line
+                    path, f"{column} {shown(value)} is not one of {', '.join(allowed)}", line
                 )
         if row.higher_is_better.lower() not in ("true", "false"):
             raise InputError(
-                path, f"higher_is_better '{row.higher_is_better}' is not true or false", line
+                path, f"higher_is_better {shown(row.higher_is_better)} is not true or false", line
             )
         if not row.title:
             raise InputError(path, "title is empty", line)

@@ -363,7 +363,8 @@ def _header(
     config: dict,
     synthetic: bool,
 ) -> str:
-    out = [f"<h1>{html.escape(TITLE)}</h1>", f"<p>{html.escape(QUESTION)}</p>"]
+    title = str(config.get("report_title") or TITLE)
+    out = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(QUESTION)}</p>"]
     if synthetic:
         out.append(
             '<p class="notice"><strong>These results come from the embedded synthetic demo '
@@ -411,6 +412,7 @@ def _header(
         ("figures", "Figures"),
         ("convergence", "Convergence"),
         ("inference", "Inference"),
+        ("sensitivity", "Sensitivity"),
         ("coefficients", "Coefficients"),
         ("provenance", "Provenance"),
     ]
@@ -968,7 +970,36 @@ def _fixed(value: object, decimals: int | None) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
-def _inference_section(inference: pd.DataFrame | None, power: pd.DataFrame | None) -> str:
+def _size_part(size: pd.DataFrame) -> str:
+    """Render the simulated rejection rates under no effect and the test the headline uses."""
+    from integration_models.size import honest_method
+
+    alpha = 0.05
+    chosen = honest_method(size, alpha)
+    label = size.loc[size["method"] == chosen, "label"]
+    design = _text(size["design_indicators"].iloc[0]) if "design_indicators" in size else ""
+    words = (
+        "<p>How often each test rejects at 5% when there is no effect, simulated on this "
+        f"dataset's own design ({_esc(design)}: who is integrated when, the areas and years "
+        "observed) with its residuals resampled by whole area. A rate above the upper Monte "
+        "Carlo bound of 5% marks a test that is not honest here. The headline uses "
+        f"<strong>{_esc(label.iloc[0] if len(label) else chosen)}</strong>, chosen by the rule "
+        "in the README (among the tests honest for every term, the least conservative; "
+        "randomization inference if none is).</p>"
+    )
+    columns = ["label", "term", "n_treated_areas", "sims", "reps", "rate", "mc_se", "honest"]
+    return words + _table(
+        size,
+        [column for column in columns if column in size],
+        headers={"label": "test", "rate": "rejection rate", "mc_se": "Monte Carlo SE"},
+        formats={"rate": _number, "mc_se": _number},
+        numeric=["rate", "mc_se", "sims", "reps", "n_treated_areas"],
+    )
+
+
+def _inference_section(
+    inference: pd.DataFrame | None, power: pd.DataFrame | None, size: pd.DataFrame | None = None
+) -> str:
     """Render the twfe integration terms under each few-cluster method, and the MDEs."""
     title = "Few-cluster inference and power (twfe)"
     if inference is None:
@@ -991,20 +1022,109 @@ def _inference_section(inference: pd.DataFrame | None, power: pd.DataFrame | Non
             numeric=methods,
         ),
     ]
+    if size is not None:
+        body.insert(0, _size_part(size))
+    body.append(_multiplicity_part(inference))
     if power is not None:
-        body += [
-            "<p>Minimum detectable effect at 80% power and 5% (CRV1), simulated on the real "
-            "design with resampled residuals: effects smaller than this could easily be "
-            "missed, so 'no association' means 'no effect this large'.</p>",
-            _table(
-                power,
-                ["indicator_id", "term", "scale", "mde", "mde_sd", "note"],
-                headers={"mde": "MDE (model scale)", "mde_sd": "MDE (SDs of outcome)"},
-                formats={"mde": _number, "mde_sd": _number},
-                numeric=["mde", "mde_sd"],
-            ),
-        ]
+        body.append(_power_part(power))
     return _section("inference", title, body)
+
+
+def _multiplicity_part(inference: pd.DataFrame) -> str:
+    """Render how many indicators each test finds before and after multiplicity adjustment."""
+    rows = []
+    for (label, term), group in inference.groupby(["inference", "term"], sort=False):
+        p = pd.to_numeric(group["p_value"], errors="coerce")
+        row = {"test": label, "term": term, "tested": int(p.notna().sum())}
+        row["p < 0.05"] = int((p < 0.05).sum())
+        for column, name in (("p_adjusted", "after BH"), ("p_romano_wolf", "after Romano-Wolf")):
+            values = pd.to_numeric(group.get(column), errors="coerce")
+            row[name] = (
+                int((values < 0.05).sum()) if values is not None and values.notna().any() else ""
+            )
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    numbers = ["tested", "p < 0.05", "after BH", "after Romano-Wolf"]
+    return (
+        "<p>Indicators with an integration association at 5%, per test, before and after "
+        "adjusting for testing 25 indicators: Benjamini-Hochberg (false discovery rate) and "
+        "Romano-Wolf (family-wise, from the joint bootstrap or permutation draws).</p>"
+        + _table(frame, list(frame.columns), numeric=numbers)
+    )
+
+
+def _sensitivity_section(table: pd.DataFrame | None, summary: pd.DataFrame | None) -> str:
+    """Render whether any conclusion changes under the sensitivity variants, in words first."""
+    from integration_models.sensitivity import describe_sensitivity
+
+    title = "Sensitivity of the integration estimates"
+    if table is None or summary is None:
+        return _section("sensitivity", title, [_notice("tables/sensitivity.csv was not found.")])
+    body = [
+        f"<p><strong>{_esc(describe_sensitivity(summary))}</strong></p>",
+        "<p>The twfe integration terms rerun under every scenario classification, without the "
+        "COVID-19 years, leaving out each partnership in turn, without Highland and with the "
+        "alternative deprivation measure (CR2 Bell-McCaffrey inference, Benjamini-Hochberg "
+        "across indicators within each variant). The figure <code>sensitivity.png</code> "
+        "shows every estimate; <code>tables/sensitivity.csv</code> has every row.</p>",
+        _table(
+            summary,
+            [
+                c
+                for c in (
+                    "variant",
+                    "term",
+                    "n_tested",
+                    "n_significant",
+                    "n_changed",
+                    "changes",
+                    "note",
+                )
+                if c in summary
+            ],
+            numeric=["n_tested", "n_significant", "n_changed"],
+        ),
+    ]
+    return _section("sensitivity", title, body)
+
+
+def _power_part(power: pd.DataFrame) -> str:
+    """Render the minimum detectable effects, their units, and where the test misleads."""
+    numbers = ["mde", "mde_sd", "mde_units", "mde_pct_pre_mean", "size", "mde_size_adjusted_sd"]
+    numbers = [column for column in numbers if column in power]
+    over = power[pd.to_numeric(power.get("size"), errors="coerce") > 0.1] if "size" in power else []
+    words = (
+        "<p>Minimum detectable effect (MDE) of each integration term at 80% power and a 5% "
+        "two-sided test, simulated on this dataset's own design (who is integrated when, the "
+        "areas and years observed) with its residual variation resampled by area. An effect "
+        "smaller than this could easily be missed, so 'no association' means 'no effect this "
+        "large'. <code>mde_units</code> is in the indicator's own units (for log-scale "
+        "outcomes, a percentage change); <code>mde_pct_pre_mean</code> relates it to the mean "
+        "before integration began; <code>size</code> is the simulated rejection rate of the "
+        "test under no effect.</p>"
+    )
+    if len(over):
+        words += (
+            f"<p>For {_plural(len(over), 'term')} the CRV1 test rejects more than 10% of the "
+            "time when there is no effect (typically the partial category, with very few "
+            "treated areas): there the size-adjusted MDE, whose critical value holds the "
+            "rejection rate at 5%, is the honest figure.</p>"
+        )
+    columns = ["indicator_id", "term", "scale", "n_treated_areas", *numbers, "units_note", "note"]
+    return words + _table(
+        power,
+        [column for column in columns if column in power],
+        headers={
+            "mde": "MDE (model scale)",
+            "mde_sd": "MDE (SDs)",
+            "mde_units": "MDE (units)",
+            "mde_pct_pre_mean": "MDE (% of pre-period mean)",
+            "size": "size at 5%",
+            "mde_size_adjusted_sd": "size-adjusted MDE (SDs)",
+        },
+        formats=dict.fromkeys(numbers, _number),
+        numeric=numbers,
+    )
 
 
 def _coefficients_section(coefficients: pd.DataFrame | None) -> str:
@@ -1131,7 +1251,7 @@ def render_report(
     coefficients = _read_csv(tables_dir / "coefficients.csv")
     summary = _read_csv(tables_dir / "summary.csv", strings=True)
     config = provenance.get("config") or {}
-    title = ("[SYNTHETIC] " if synthetic else "") + TITLE
+    title = ("[SYNTHETIC] " if synthetic else "") + str(config.get("report_title") or TITLE)
     body = []
     if synthetic:
         body.append(f'<div class="banner" role="alert">{html.escape(SYNTHETIC_BANNER)}</div>')
@@ -1145,7 +1265,13 @@ def render_report(
         _figures_section(figures_dir, registry),
         _convergence_section(model_fit),
         _inference_section(
-            _read_csv(tables_dir / "inference.csv"), _read_csv(tables_dir / "power.csv")
+            _read_csv(tables_dir / "inference.csv"),
+            _read_csv(tables_dir / "power.csv"),
+            _read_csv(tables_dir / "size.csv"),
+        ),
+        _sensitivity_section(
+            _read_csv(tables_dir / "sensitivity.csv"),
+            _read_csv(tables_dir / "sensitivity_summary.csv"),
         ),
         _coefficients_section(coefficients),
         _provenance_section(provenance),

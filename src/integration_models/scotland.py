@@ -34,6 +34,8 @@ CPOP = "cpop/CPPcleandata.csv"
 IMMUNISATION = "opendatascot_fixtures/sparql-eb1108-POST.csv"
 LOW_INCOME = "child_poverty/children_low_income_ltla_scotland_2015_2020.csv"
 LGBF_SOURCE = "Improvement Service, LGBF January 2022 release"
+# The deprivation measure written as ``deprivation_alt``: the one not chosen as ``deprivation``.
+OTHER_DEPRIVATION = {"children_simd": "income", "income": "children_simd"}
 CPOP_SOURCE = "Improvement Service, CPOP September 2023 release"
 
 
@@ -355,6 +357,38 @@ class BuildSettings:
     deprivation_measure: str = "children_simd"
 
 
+def _add_alternative_deprivation(
+    sources: Path,
+    areas: pd.DataFrame,
+    settings: BuildSettings,
+    covariates: pd.DataFrame,
+    flags: pd.DataFrame,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Add the other deprivation measure as ``deprivation_alt``, with its flags.
+
+    The sensitivity analysis reruns the headline estimates with this column in place of
+    ``deprivation`` (``alt_deprivation``): ``income`` when ``deprivation`` is ``children_simd``
+    and the reverse. Its flags are those of the measure, under the column ``deprivation_alt``.
+    """
+    from integration_models.covariates import build_covariates
+
+    other = OTHER_DEPRIVATION[settings.deprivation_measure]
+    alternative, alternative_flags = build_covariates(
+        sources, areas, settings.first_year, settings.last_year, settings.simd_switch_year, other
+    )
+    alternative = alternative[["area_code", "year", "deprivation"]]
+    covariates = covariates.merge(
+        alternative.rename(columns={"deprivation": "deprivation_alt"}),
+        on=["area_code", "year"],
+        how="left",
+        validate="1:1",
+    )
+    alternative_flags = alternative_flags[alternative_flags["column"] == "deprivation"]
+    flags = pd.concat([flags, alternative_flags.assign(column="deprivation_alt")])
+    flags = flags.sort_values(["column", "area_code", "year"], kind="stable")
+    return covariates, flags.reset_index(drop=True)
+
+
 def _format(value: float) -> str:
     return "" if not np.isfinite(value) else repr(float(value))
 
@@ -443,6 +477,7 @@ def build_dataset(
         settings.simd_switch_year,
         settings.deprivation_measure,
     )
+    covariates, flags = _add_alternative_deprivation(sources, areas, settings, covariates, flags)
     loaders = _loaders(sources, matcher)
     loaded: dict[str, pd.DataFrame] = {}
     raw = lgbf.read_lgbf_raw(sources / LGBF_RAW, matcher, list(lgbf.LAC_SERIES))
@@ -570,8 +605,10 @@ def _readme(summary: dict, settings: BuildSettings, flags: pd.DataFrame) -> str:
         f"deprivation ({settings.deprivation_measure}): the percentage of children living in",
         "Scotland's 20% most deprived data zones, SIMD 2016 before "
         f"{settings.simd_switch_year} and SIMD 2020 from then on (or the ScotPHO",
-        "income-deprived share where configured). Every value that is not a direct",
-        "observation is listed in `covariate_flags.csv`:",
+        "income-deprived share where configured). `deprivation_alt` is the other measure",
+        f"({OTHER_DEPRIVATION[settings.deprivation_measure]}), used only by the sensitivity",
+        "analysis in place of `deprivation`. Every value that is not a direct observation is",
+        "listed in `covariate_flags.csv`:",
         "",
         "| column | flag | rows |",
         "|---|---|---|",

@@ -8,11 +8,13 @@ and model), ``summary`` (one row per indicator: the sign of each significant ter
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from integration_models.inference import INFERENCE_LABELS
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
 from integration_models.models.design import TERMS
 
@@ -39,6 +41,7 @@ HEADLINE_COLUMNS = [
     "n_negative",
     "n_estimated",
     "statement",
+    "inference",
 ]
 FLOAT_FORMAT = "%.12g"
 
@@ -156,17 +159,81 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
                 f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative{after})"
             )
             rows.append(
-                [model, term, family, significant, positive, negative, estimated, statement]
+                [model, term, family, significant, positive, negative, estimated, statement, ""]
             )
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
+def honest_headline(
+    inference: pd.DataFrame, size: pd.DataFrame, method: str, alpha: float
+) -> pd.DataFrame:
+    """Headline rows for the ``twfe`` integration terms under the honest few-cluster test.
+
+    ``method`` is the test chosen from the null simulation
+    (:func:`integration_models.size.honest_method`); its rows of ``inference`` (from
+    :func:`integration_models.inference.few_cluster_table`) are counted before and after
+    Benjamini-Hochberg (``p_adjusted``) and Romano-Wolf (``p_romano_wolf``, where the method
+    has joint draws), and the statement quotes the method's simulated rejection rates.
+    """
+    # the simulation ran fewer draws than the table, so match the label whatever B is
+    pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
+    labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
+    label = labels[0] if labels else INFERENCE_LABELS[method]
+    rows = []
+    for term in ("integration_full", "integration_partial"):
+        picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
+        picked = picked[np.isfinite(picked["p_value"].astype(float))]
+        significant = picked[picked["p_value"] < alpha]
+        positive = int((significant["estimate"] > 0).sum())
+        negative = len(significant) - positive
+        after = [f"{int((picked['p_adjusted'] < alpha).sum())} after Benjamini-Hochberg"]
+        if picked["p_romano_wolf"].notna().any():
+            after.append(f"{int((picked['p_romano_wolf'] < alpha).sum())} after Romano-Wolf")
+        rate = size.loc[(size["method"] == method) & (size["term"] == term), "rate"]
+        level = (
+            f"; it rejected {float(rate.iloc[0]):.1%} of simulated null outcomes at {alpha:g}"
+            if len(rate)
+            else ""
+        )
+        statement = (
+            f"twfe, {label} (the honest test in the null simulation{level}): "
+            f"{TERM_WORDS[term]} in {len(significant)} of {len(picked)} indicators "
+            f"(p < {alpha:g}; {positive} positive, {negative} negative; {'; '.join(after)})"
+        )
+        rows.append(
+            [
+                "twfe",
+                term,
+                "integration",
+                len(significant),
+                positive,
+                negative,
+                len(picked),
+                statement,
+                label,
+            ]
+        )
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a result table as CSV with a fixed float format, atomically."""
+    """Write a result table as CSV with a fixed float format, atomically.
+
+    Text cells (titles and units from the registry, notes, messages) pass through
+    :func:`integration_models.tables.neutralise_formulas`: a text cell that a spreadsheet
+    program would run as a formula (starting with ``=``, ``@``, tab or CR, or with ``+`` or
+    ``-`` followed by more characters, and not a plain number) is written with a leading
+    single quote. Numeric columns are untouched (``-1.5`` stays a number), and so are the
+    lone ``+`` and ``-`` signs of ``summary.csv``.
+    """
+    from integration_models.tables import neutralise_formulas
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    frame.to_csv(tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n")
+    neutralise_formulas(frame).to_csv(
+        tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+    )
     tmp.replace(path)
 
 

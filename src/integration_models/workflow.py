@@ -1,50 +1,100 @@
 """Helpers for the Snakefile: checks on the configuration and the code each rule depends on.
 
-Snakemake reruns a job when its shell command changes, not when the imported package does, so
-each rule lists the package modules it runs as inputs (``package_sources``): editing one of
-them reruns exactly the rules that use it.
+Snakemake reruns a job when its inputs, parameters or shell command change, not when the
+imported package does. So each rule lists as inputs the package modules its step runs
+(``package_sources``), found by following the ``integration_models`` imports of the step's
+entry module (at any depth, including imports inside functions): editing one module reruns
+exactly the rules whose code imports it, and a new import is picked up without a hand-kept list.
 """
 
 from __future__ import annotations
 
+import ast
+from functools import cache
 from pathlib import Path, PurePosixPath
 
 from integration_models.errors import InputError
 
+PACKAGE = "integration_models"
 PACKAGE_DIR = Path(__file__).resolve().parent
-COMMON = ("__init__.py", "__main__.py", "cli.py", "errors.py", "identifiers.py", "tables.py")
-MODULES = {
-    "ingest": ("ingest.py", "numbers.py", "reference.py", "registry.py"),
-    "fit": (
-        "fitting.py",
-        "registry.py",
-        "models/__init__.py",
-        "models/base.py",
-        "models/design.py",
-        "models/mixed.py",
-        "models/twfe.py",
-        "models/glm.py",
-        "did.py",
-    ),
-    "inference": (
-        "inference.py",
-        "power.py",
-        "fitting.py",
-        "summarise.py",
-        "registry.py",
-        "models/design.py",
-    ),
-    "tables": ("summarise.py", "did.py", "registry.py", "models/base.py", "models/design.py"),
-    "figures": ("figures.py", "did.py", "registry.py"),
-    "provenance": ("provenance.py",),
-    "report": ("report.py", "provenance.py", "reference.py", "registry.py"),
+# How Snakemake reaches a step: `python -m integration_models <command>` for shell rules.
+LAUNCHER = ("__init__.py", "__main__.py", "cli.py", "commands/__init__.py")
+ENTRY = {
+    "ingest": ("commands/ingest_indicator.py",),
+    "classify": ("commands/classify.py",),
+    "panel": ("commands/panel.py",),
+    "fit": ("fitting.py",),
+    "tables": ("commands/tables.py",),
+    "inference": ("commands/inference.py",),
+    "sensitivity": ("commands/sensitivity.py",),
+    "figures": ("commands/figures.py",),
+    "report": ("commands/report.py", "commands/provenance.py"),
 }
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 
 
+def _module_file(dotted: str) -> Path | None:
+    """Return the source file of a package module (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``)."""
+    parts = dotted.split(".")
+    if parts[0] != PACKAGE:
+        return None
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imported_modules(path: Path) -> set[str]:
+    """Dotted names of the package modules that ``path`` imports, anywhere in the file."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            # `from package import module` imports a module, not only an attribute
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return {name for name in found if name.split(".")[0] == PACKAGE}
+
+
+@cache
+def import_closure(entry: str) -> tuple[Path, ...]:
+    """Every package source file that importing ``entry`` (relative path) can execute.
+
+    Parent packages' ``__init__.py`` files count too, since Python runs them on import.
+    """
+    seen: set[Path] = set()
+    stack = [PACKAGE_DIR / entry]
+    while stack:
+        path = stack.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for dotted in _imported_modules(path):
+            parts = dotted.split(".")
+            for depth in range(1, len(parts) + 1):
+                module = _module_file(".".join(parts[:depth]))
+                if module is not None and module not in seen:
+                    stack.append(module)
+    return tuple(sorted(seen))
+
+
 def package_sources(step: str) -> list[str]:
-    """Return the package source files that the workflow step ``step`` runs."""
-    return [str(PACKAGE_DIR / name) for name in (*COMMON, *MODULES[step])]
+    """Return the package source files that the workflow step ``step`` runs.
+
+    Paths are relative to the working directory when the package lies inside it (a copy of
+    the project run with ``PYTHONPATH=src``), so that Snakemake's records stay valid when the
+    whole project folder is moved; otherwise absolute (an installed package).
+    """
+    files = {PACKAGE_DIR / name for name in LAUNCHER}
+    for entry in ENTRY[step]:
+        files.update(import_closure(entry))
+    cwd = Path.cwd().resolve()
+    return [
+        str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
+        for path in sorted(files)
+    ]
 
 
 def check_config(config: dict) -> None:

@@ -32,8 +32,8 @@ ABSORBED_BY_YEAR = "absorbed by the year effects"
 
 
 def _varies_within_areas(frame: pd.DataFrame, column: str) -> bool:
-    spread = frame.groupby("area_code")[column].agg(lambda s: s.max() - s.min())
-    return bool((spread > 1e-10).any())
+    grouped = frame.groupby("area_code", sort=False)[column]
+    return bool(((grouped.max() - grouped.min()) > 1e-10).any())
 
 
 def estimable_terms(data: ModelData) -> tuple[list[str], dict[str, str]]:

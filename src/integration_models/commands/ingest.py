@@ -1,0 +1,39 @@
+"""``ingest``: build panel.parquet and exclusions.csv from the dataset directory."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "ingest"
+HELP = "build panel.parquet and exclusions.csv"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument("--raw-dir", type=Path, required=True)
+    parser.add_argument("--areas", type=Path, required=True)
+    parser.add_argument("--classification", type=Path, required=True)
+    parser.add_argument("--first-year", type=int, required=True)
+    parser.add_argument("--last-year", type=int, required=True)
+    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
+    parser.add_argument("--panel", type=Path, required=True)
+    parser.add_argument("--exclusions", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Read, validate and write; report the row counts on stderr."""
+    from integration_models.ingest import IngestSettings, build_panel, write_panel
+    from integration_models.reference import load_areas, load_classification
+
+    areas = load_areas(args.areas)
+    classification = load_classification(args.classification, areas)
+    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
+    panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
+    write_panel(panel, exclusions, args.panel, args.exclusions)
+    print(
+        f"ingest: {len(panel) + len(exclusions)} rows read, {len(panel)} in the panel, "
+        f"{len(exclusions)} excluded",
+        file=sys.stderr,
+    )

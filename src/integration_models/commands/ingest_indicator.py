@@ -1,0 +1,48 @@
+"""``ingest-indicator``: read one indicator's values files (observations and exclusions)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "ingest-indicator"
+HELP = "ingest one indicator: its observations (without integration) and exclusions"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument("--raw-dir", type=Path, required=True)
+    parser.add_argument("--indicator", required=True)
+    parser.add_argument("--areas", type=Path, required=True)
+    parser.add_argument("--first-year", type=int, required=True)
+    parser.add_argument("--last-year", type=int, required=True)
+    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
+    parser.add_argument("--observations", type=Path, required=True)
+    parser.add_argument("--exclusions", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Read, validate and write one indicator; report the row counts on stderr."""
+    from integration_models.errors import InputError
+    from integration_models.identifiers import is_indicator_id
+    from integration_models.ingest import (
+        IngestSettings,
+        ingest_indicator,
+        open_dataset,
+    )
+    from integration_models.panel import write_parquet_atomic
+    from integration_models.reference import load_areas
+
+    if not is_indicator_id(args.indicator):
+        raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")
+    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
+    dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
+    observations, exclusions = ingest_indicator(dataset, args.indicator)
+    write_parquet_atomic(observations, args.observations)
+    write_parquet_atomic(exclusions, args.exclusions)
+    print(
+        f"ingest {args.indicator}: {len(observations) + len(exclusions)} rows read, "
+        f"{len(observations)} kept, {len(exclusions)} excluded",
+        file=sys.stderr,
+    )

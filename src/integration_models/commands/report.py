@@ -1,0 +1,51 @@
+"""``report``: write the self-contained HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "report"
+HELP = "write the self-contained HTML report"
+PATH_ARGUMENTS = (
+    "tables-dir",
+    "figures-dir",
+    "panel",
+    "exclusions",
+    "registry",
+    "classification",
+    "areas",
+    "provenance",
+    "out",
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    for name in PATH_ARGUMENTS:
+        parser.add_argument(f"--{name}", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Render report.html from the tables, figures and reference data."""
+    import pandas as pd
+
+    from integration_models.reference import load_areas, load_classification
+    from integration_models.registry import is_synthetic, load_registry
+    from integration_models.report import write_report
+
+    registry = load_registry(args.registry)
+    areas = load_areas(args.areas)
+    write_report(
+        args.out,
+        tables_dir=args.tables_dir,
+        figures_dir=args.figures_dir,
+        panel=pd.read_parquet(args.panel),
+        exclusions=pd.read_csv(args.exclusions, dtype={"raw_value": str}, keep_default_na=False),
+        registry=registry,
+        classification=load_classification(args.classification, areas),
+        areas=areas,
+        provenance=json.loads(Path(args.provenance).read_text(encoding="utf-8")),
+        synthetic=is_synthetic(registry),
+    )

@@ -1,0 +1,53 @@
+"""``sensitivity``: the headline twfe integration estimates under every sensitivity variant."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "sensitivity"
+HELP = "rerun the twfe integration estimates under each sensitivity variant"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument("--panel", type=Path, required=True)
+    parser.add_argument("--registry", type=Path, required=True)
+    parser.add_argument("--areas", type=Path, required=True)
+    parser.add_argument("--scenarios", type=Path, nargs="*", default=[])
+    parser.add_argument("--scales-json", required=True)
+    parser.add_argument("--overrides-json", required=True)
+    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--table", type=Path, required=True)
+    parser.add_argument("--summary", type=Path, required=True)
+    parser.add_argument("--figure-stem", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Write the variant table, its per-variant summary and the figure."""
+    import pandas as pd
+
+    from integration_models.commands.inference import indicator_scales
+    from integration_models.reference import load_areas
+    from integration_models.registry import load_registry
+    from integration_models.sensitivity import (
+        conclusion_summary,
+        load_scenarios,
+        plot_sensitivity,
+        sensitivity_table,
+    )
+    from integration_models.summarise import write_csv
+
+    scales = indicator_scales(args.registry, args.scales_json, args.overrides_json)
+    table = sensitivity_table(
+        pd.read_parquet(args.panel),
+        list(scales),
+        scales,
+        scenarios=load_scenarios(args.scenarios, load_areas(args.areas)),
+        covid_years=args.covid_years,
+        alpha=args.alpha,
+    )
+    write_csv(table, args.table)
+    write_csv(conclusion_summary(table), args.summary)
+    plot_sensitivity(table, load_registry(args.registry), args.figure_stem)

@@ -1,0 +1,56 @@
+"""``tables``: gather the fit files into the tidy result tables."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "tables"
+HELP = "gather fits into the result tables"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument("--fits", type=Path, nargs="+", required=True)
+    parser.add_argument("--registry", type=Path, required=True)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--inference", type=Path, required=True)
+    parser.add_argument("--size", type=Path, required=True)
+    parser.add_argument("--out-dir", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Write coefficients, model_fit, summary, headline and event_study tables.
+
+    The headline starts with the twfe integration terms under the test that kept its level
+    in the null simulation (``size.csv``), then counts every model's terms as fitted.
+    """
+    import pandas as pd
+
+    from integration_models.registry import load_registry
+    from integration_models.size import honest_method
+    from integration_models.summarise import (
+        adjust_pvalues,
+        collect_fits,
+        headline_table,
+        honest_headline,
+        summary_table,
+        write_csv,
+        write_parquet,
+    )
+
+    registry = load_registry(args.registry)
+    coefficients, model_fit, event_study = collect_fits(args.fits)
+    coefficients = adjust_pvalues(coefficients, model_fit)
+    summary = summary_table(coefficients, model_fit, registry, args.alpha)
+    write_csv(coefficients, args.out_dir / "coefficients.csv")
+    write_parquet(coefficients, args.out_dir / "coefficients.parquet")
+    write_csv(model_fit, args.out_dir / "model_fit.csv")
+    write_csv(summary, args.out_dir / "summary.csv")
+    size = pd.read_csv(args.size)
+    honest = honest_headline(
+        pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
+    )
+    headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
+    write_csv(headline, args.out_dir / "headline.csv")
+    write_csv(event_study, args.out_dir / "event_study.csv")

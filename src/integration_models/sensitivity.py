@@ -1,0 +1,1024 @@
+"""Sensitivity analyses of the headline ``twfe`` integration estimates.
+
+The headline estimates are the two-way fixed effects integration terms of every indicator::
+
+    y_it = a_i + g_t + b_full * full_it + b_partial * partial_it
+           + b_dep * deprivation_it + b_dens * log(density_it) + e_it
+
+clustered by council area (:mod:`integration_models.models.twfe`). This module reruns them
+under each of these *variants* and says whether any conclusion changes:
+
+- ``baseline``: the panel as built;
+- ``classification_<name>``: the ``integration`` column recomputed from each scenario
+  classification of the config (``scenarios``), with no re-ingest;
+- ``no_covid``: the COVID-19 years dropped;
+- ``drop_highland``: Highland (S12000017, a lead-agency model since 2012) dropped;
+- ``alt_deprivation``: ``deprivation`` replaced by the optional ``deprivation_alt`` covariate,
+  reported as not available when the dataset has none;
+- ``drop_<hscp_code>``: each partnership left out in turn (Clackmannanshire and Stirling
+  share S37000005 and leave together).
+
+Inference is CR2 with Bell-McCaffrey degrees of freedom
+(:func:`integration_models.inference.cr2_bell_mccaffrey`): analytic, so every variant is cheap
+and deterministic, and honest with few treated clusters because the df shrink towards the
+number of treated areas (methods.md section 4), where CRV1 with ``G - 1`` df over-rejects.
+p-values are adjusted with Benjamini-Hochberg across indicators, per term and variant
+(:func:`integration_models.inference.adjust_pvalues`); a conclusion is ``+`` or ``-`` when the
+adjusted p-value is below ``alpha``, ``ns`` otherwise, and ``changed`` compares it with the
+baseline conclusion of the same indicator and term.
+
+A term with a single treated area keeps its estimate but gets no standard error, p-value or
+conclusion (as ``fitting.MIN_TREATED_FOR_SE`` does for csdid): the cluster-robust variance
+cannot see that area's own variability. On the demo design with iid normal outcomes (2,000
+null draws, ``attendance`` rows) the CR2 Bell-McCaffrey test at 5% rejected 4.3% of the time
+for full integration (12 treated areas, df 17), 0.4% for partial (2 treated areas, df 1.4),
+but 53% for partial once North Lanarkshire is left out (1 treated area, df 17).
+
+Speed: about 37 variants x 25 indicators means about 900 designs. Each is assembled here from
+numpy arrays (:func:`fast_design`, the design of :func:`integration_models.inference.build_design`
+with the area effects projected out in closed form) instead of through pandas, and indicators
+observed on the same rows share one design: the whole table took 3.6 s for the 25 demo
+indicators (37 variants, 925 designs) and 2.7 s on the real data, on the shared 2-core machine,
+about two thirds of it in the per-area eigendecompositions of ``cr2_bell_mccaffrey``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.errors import InputError
+from integration_models.inference import (
+    CONTROLS,
+    INFERENCE_LABELS,
+    TERMS_OF_INTEREST,
+    TwfeDesign,
+    adjust_pvalues,
+    cr2_bell_mccaffrey,
+)
+from integration_models.models.design import DesignError, model_data
+from integration_models.reference import integration_by_area_year, load_classification
+from integration_models.registry import DOMAINS
+
+HIGHLAND = "S12000017"
+ALT_DEPRIVATION = "deprivation_alt"
+NOT_AVAILABLE = "not available in this dataset: covariates.csv has no deprivation_alt column"
+INFERENCE = INFERENCE_LABELS["cr2"]
+CATEGORIES = ("none", "partial", "full")
+TERM_CATEGORY = {"integration_full": "full", "integration_partial": "partial"}
+TERM_LABELS = {"integration_full": "full integration", "integration_partial": "partial integration"}
+KINDS = ("baseline", "classification", "covid", "highland", "deprivation", "leave_one_out")
+NOT_ESTIMATED = "n/a"
+ONE_TREATED = (
+    "only 1 treated area: estimate only, no valid standard error, as the cluster-robust "
+    "variance cannot see that area's own variability"
+)
+TABLE_COLUMNS = [
+    "variant",
+    "kind",
+    "description",
+    "indicator_id",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "p_adjusted",
+    "n_obs",
+    "n_areas",
+    "n_treated_areas",
+    "conclusion",
+    "changed",
+    "inference",
+    "note",
+]
+SUMMARY_COLUMNS = [
+    "variant",
+    "kind",
+    "description",
+    "term",
+    "n_indicators",
+    "n_tested",
+    "n_significant",
+    "n_positive",
+    "n_negative",
+    "n_changed",
+    "changes",
+    "note",
+]
+KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
+    "classification": ("#0072B2", "D", "other classification"),
+    "covid": ("#E69F00", "v", "COVID-19 years excluded"),
+    "highland": ("#009E73", "^", "Highland excluded"),
+    "deprivation": ("#CC79A7", "s", "alternative deprivation"),
+}
+CHANGED = "#D55E00"
+EFFECT_TITLES = {
+    "integration_full": "Full integration vs none",
+    "integration_partial": "Partial integration vs none",
+}
+_NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high")
+# Fewest treated areas behind a term for a standard error, as in ``fitting.MIN_TREATED_FOR_SE``:
+# with one treated area the cluster-robust variance cannot see that area's own variability.
+MIN_TREATED_AREAS = 2
+_RANK_TOL = 1e-10
+_VARIES_TOL = 1e-10
+
+
+# --------------------------------------------------------------------------------------------
+# Variants
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One sensitivity variant: which rows are dropped and which data replace the baseline's.
+
+    Attributes
+    ----------
+    variant
+        Identifier, e.g. ``drop_S37000005``.
+    kind
+        One of ``KINDS`` (used to group variants in the summary and the figure).
+    description
+        Human description for tables and the report.
+    drop_areas, drop_years
+        Council areas and calendar years left out.
+    integration
+        Per area-year integration categories replacing the panel's (a scenario), or ``None``.
+    deprivation
+        The panel column used as the ``deprivation`` control.
+    unavailable
+        Why the variant cannot be run on this dataset (empty when it can).
+    """
+
+    variant: str
+    kind: str
+    description: str
+    drop_areas: frozenset[str] = frozenset()
+    drop_years: frozenset[int] = frozenset()
+    integration: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    deprivation: str = "deprivation"
+    unavailable: str = ""
+
+
+def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Read scenario classifications (config ``scenarios``), keyed by file stem.
+
+    Parameters
+    ----------
+    paths
+        Classification files of the form of the baseline (``hscp_code, category, from_year,
+        to_year, evidence``).
+    areas
+        The council-area reference table (:func:`integration_models.reference.load_areas`).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{stem: classification}``, e.g. ``{"confirmed_only": ...}``, in the order given.
+
+    Raises
+    ------
+    InputError
+        From :func:`integration_models.reference.load_classification`, naming file and line.
+        Also if two files share a stem (their variants would share an id).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for path in map(Path, paths):
+        if path.stem in out:
+            raise InputError(path, f"another scenario file is also named '{path.stem}'")
+        out[path.stem] = load_classification(path, areas)
+    return out
+
+
+def scenario_integration(scenario: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Per area-year integration categories of a scenario, for every area-year of the panel.
+
+    Parameters
+    ----------
+    scenario
+        Either a classification (``hscp_code, category, from_year, to_year``, from
+        :func:`integration_models.reference.load_classification`), expanded with
+        :func:`integration_models.reference.integration_by_area_year` over the panel's areas
+        and years exactly as the ingest does, or already ``area_code, year, integration``.
+    panel
+        The long panel (``area_code, hscp_code, year``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, year, integration``, one row per area and year.
+
+    Raises
+    ------
+    ValueError
+        If the scenario has neither form, a category is unknown, or an area-year of the
+        panel has no category.
+    """
+    columns = set(scenario.columns)
+    if {"area_code", "year", "integration"} <= columns:
+        table = scenario[["area_code", "year", "integration"]].copy()
+    elif {"hscp_code", "category", "from_year", "to_year"} <= columns:
+        areas = panel[["area_code", "hscp_code"]].drop_duplicates("area_code")
+        years = list(range(int(panel["year"].min()), int(panel["year"].max()) + 1))
+        table = integration_by_area_year(scenario, areas.sort_values("area_code"), years)
+    else:
+        raise ValueError(
+            "a scenario needs columns area_code, year, integration or a classification's "
+            f"hscp_code, category, from_year, to_year (found: {', '.join(scenario.columns)})"
+        )
+    unknown = sorted(set(table["integration"]) - set(CATEGORIES))
+    if unknown:
+        raise ValueError(f"unknown integration categories: {', '.join(map(str, unknown))}")
+    table["area_code"] = table["area_code"].astype(str)
+    table["year"] = table["year"].astype("int64")
+    if table.duplicated(["area_code", "year"]).any():
+        raise ValueError("a scenario has several categories for one area and year")
+    return table.reset_index(drop=True)
+
+
+def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
+    """Return the panel with its ``integration`` column taken from ``integration``.
+
+    Rows and their order are kept; only the category changes, as if the panel had been
+    ingested with the scenario's classification.
+
+    Raises
+    ------
+    ValueError
+        If an area-year of the panel has no category in ``integration``.
+    """
+    keys = panel[["area_code", "year"]].astype({"area_code": str, "year": "int64"})
+    merged = keys.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
+    missing = merged["integration"].isna()
+    if missing.any():
+        first = merged.loc[missing].iloc[0]
+        raise ValueError(
+            f"no integration category for area {first['area_code']} year {first['year']} "
+            f"({int(missing.sum())} panel rows lack one)"
+        )
+    return panel.assign(integration=merged["integration"].to_numpy())
+
+
+def build_variants(
+    panel: pd.DataFrame,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    covid_years: Sequence[int] | None = None,
+) -> list[Variant]:
+    """List the sensitivity variants for a panel, baseline first.
+
+    Parameters
+    ----------
+    panel
+        The long panel (``area_code, area_name, hscp_code, year, covid``, and optionally
+        ``deprivation_alt``).
+    scenarios
+        ``{name: classification or area-year table}`` (:func:`load_scenarios`); one variant
+        ``classification_<name>`` each.
+    covid_years
+        Years dropped by ``no_covid``; ``None`` takes the years flagged in the panel's
+        ``covid`` column (the config's ``covid_years`` at ingest).
+
+    Returns
+    -------
+    list of Variant
+        ``baseline``, the classification scenarios, ``no_covid``, ``drop_highland``,
+        ``alt_deprivation`` and one ``drop_<hscp_code>`` per partnership in the panel.
+    """
+    variants = [Variant("baseline", "baseline", "baseline: the panel as built")]
+    for name, scenario in (scenarios or {}).items():
+        variants.append(
+            Variant(
+                f"classification_{name}",
+                "classification",
+                f"integration coded by the '{name}' classification",
+                integration=scenario_integration(scenario, panel),
+            )
+        )
+    if covid_years is None:
+        covid_years = sorted(panel.loc[panel["covid"] == 1, "year"].unique())
+    years = ", ".join(str(int(y)) for y in sorted(covid_years)) or "none flagged"
+    variants.append(
+        Variant(
+            "no_covid",
+            "covid",
+            f"COVID-19 years excluded ({years})",
+            drop_years=frozenset(int(y) for y in covid_years),
+        )
+    )
+    variants.append(
+        Variant(
+            "drop_highland",
+            "highland",
+            f"Highland ({HIGHLAND}, lead-agency model since 2012) excluded",
+            drop_areas=frozenset({HIGHLAND}),
+        )
+    )
+    available = ALT_DEPRIVATION in panel.columns and panel[ALT_DEPRIVATION].notna().any()
+    variants.append(
+        Variant(
+            "alt_deprivation",
+            "deprivation",
+            "alternative deprivation measure (deprivation_alt) in place of deprivation",
+            deprivation=ALT_DEPRIVATION,
+            unavailable="" if available else NOT_AVAILABLE,
+        )
+    )
+    areas = panel[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
+    for hscp, members in areas.sort_values("area_code").groupby("hscp_code", sort=True):
+        names = ", ".join(members["area_name"].astype(str))
+        variants.append(
+            Variant(
+                f"drop_{hscp}",
+                "leave_one_out",
+                f"partnership {hscp} left out ({names})",
+                drop_areas=frozenset(members["area_code"].astype(str)),
+            )
+        )
+    return variants
+
+
+# --------------------------------------------------------------------------------------------
+# Rows of one indicator, and a fast design
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorRows:
+    """One indicator's model rows as arrays sorted by area then year (from ``model_data``)."""
+
+    area: np.ndarray
+    year: np.ndarray
+    y: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> IndicatorRows:
+    """Model rows of one indicator: ``model_data`` plus ``deprivation_alt`` when present.
+
+    Raises
+    ------
+    DesignError
+        From :func:`integration_models.models.design.model_data` (no rows, constant outcome,
+        non-positive values on the log scale).
+    """
+    frame = model_data(panel, indicator_id, scale).frame
+    rows = panel.loc[panel["indicator_id"] == indicator_id]
+    extra = {}
+    if ALT_DEPRIVATION in rows.columns:  # model_data keeps the panel's row order
+        extra[ALT_DEPRIVATION] = rows[ALT_DEPRIVATION].to_numpy(dtype=float)
+    area = frame["area_code"].astype(str).to_numpy()
+    year = frame["year"].to_numpy(dtype="int64")
+    order = np.lexsort((year, area))
+    names = [*TERMS_OF_INTEREST, *CONTROLS]
+    columns = {name: frame[name].to_numpy(dtype=float)[order] for name in names}
+    columns.update({name: values[order] for name, values in extra.items()})
+    return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
+
+
+def _varies_within(values: np.ndarray, starts: np.ndarray) -> bool:
+    """Whether ``values`` (rows sorted by cluster, clusters starting at ``starts``) vary."""
+    spread = np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
+    return bool((spread > _VARIES_TOL).any())
+
+
+def _orthonormal(matrix: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the column space of ``matrix`` (SVD: rank deficiency is safe)."""
+    if matrix.shape[1] == 0:
+        return matrix
+    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+    return u[:, s > _RANK_TOL * max(1.0, s[0])]
+
+
+def fast_design(
+    area: np.ndarray,
+    year: np.ndarray,
+    treat: Mapping[str, np.ndarray],
+    controls: Mapping[str, np.ndarray],
+) -> TwfeDesign:
+    """Build the design of :func:`integration_models.inference.build_design` with numpy only.
+
+    Same rows (sorted by area then year), terms and controls kept by the same rules (a term
+    must take the value 1 and vary within some area; a control must vary within some area),
+    same cluster codes and bounds; the bases span the same spaces, so every projection, hence
+    every estimate and standard error, is the same up to rounding. The area effects are
+    projected out in closed form (block indicators scaled to unit length, and within-area
+    demeaning of the year dummies and controls), which leaves one small SVD instead of one
+    of the full dummy matrix, and no pandas grouping.
+
+    Parameters
+    ----------
+    area, year
+        Area codes and years of the rows, sorted by area then year.
+    treat
+        Integration dummies by term, aligned with the rows.
+    controls
+        Covariates by name, aligned with the rows.
+
+    Returns
+    -------
+    TwfeDesign
+        Ready for :func:`integration_models.inference.cr2_bell_mccaffrey` and ``crv1``.
+
+    Raises
+    ------
+    DesignError
+        If no integration term varies within areas, or a term is collinear with the fixed
+        effects and covariates (the messages of ``build_design``).
+    """
+    labels, codes = np.unique(area, return_inverse=True)
+    if np.any(np.diff(codes) < 0):
+        raise ValueError("rows must be sorted by area")
+    n, g = len(codes), len(labels)
+    bounds = np.searchsorted(codes, np.arange(g + 1))
+    starts = bounds[:-1]
+    kept_terms = tuple(t for t, v in treat.items() if v.sum() > 0 and _varies_within(v, starts))
+    if not kept_terms:
+        raise DesignError("no integration term varies within areas in these rows")
+    kept_controls = tuple(c for c, v in controls.items() if _varies_within(v, starts))
+    counts = np.diff(bounds).astype(float)
+    area_basis = np.zeros((n, g))
+    area_basis[np.arange(n), codes] = 1.0 / np.sqrt(counts[codes])
+    years, year_codes = np.unique(year, return_inverse=True)
+    year_dummies = np.zeros((n, len(years)))
+    year_dummies[np.arange(n), year_codes] = 1.0
+    rest = np.column_stack([year_dummies[:, 1:], *(controls[c] for c in kept_controls)])
+    rest = rest - (np.add.reduceat(rest, starts, axis=0) / counts[:, None])[codes]
+    basis_w = np.column_stack([area_basis, _orthonormal(rest)])
+    treat_matrix = np.column_stack([treat[t] for t in kept_terms])
+    resid = treat_matrix - basis_w @ (basis_w.T @ treat_matrix)
+    q, r = np.linalg.qr(resid)
+    scale = np.sqrt((treat_matrix**2).sum(axis=0)).max(initial=1.0)
+    if (np.abs(np.diag(r)) <= 1e-9 * scale).any():
+        raise DesignError("an integration term is collinear with the fixed effects and covariates")
+    frame = pd.DataFrame(
+        {
+            "area_code": area,
+            "year": year,
+            **{t: treat[t] for t in kept_terms},
+            **{c: controls[c] for c in kept_controls},
+        }
+    )
+    return TwfeDesign(
+        frame=frame,
+        terms=kept_terms,
+        controls=kept_controls,
+        treat=treat_matrix,
+        cluster=codes,
+        cluster_labels=labels,
+        bounds=bounds,
+        basis_w=basis_w,
+        basis_full=np.column_stack([basis_w, q]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
+    """Return the rows of one indicator under a variant, or why it cannot be estimated."""
+    keep = np.ones(len(rows.y), dtype=bool)
+    if variant.drop_areas:
+        keep &= ~np.isin(rows.area, list(variant.drop_areas))
+    if variant.drop_years:
+        keep &= ~np.isin(rows.year, list(variant.drop_years))
+    deprivation = rows.columns.get(variant.deprivation)
+    if deprivation is None:
+        return NOT_AVAILABLE
+    if np.isnan(deprivation[keep]).any():
+        return f"not estimated: {variant.deprivation} is missing in some rows"
+    if not keep.any():
+        return "not estimated: no rows left"
+    return {
+        "area": rows.area[keep],
+        "year": rows.year[keep],
+        "y": rows.y[keep],
+        "treat": {t: rows.columns[t][keep] for t in TERMS_OF_INTEREST},
+        "controls": {
+            "deprivation": deprivation[keep],
+            "log_density": rows.columns["log_density"][keep],
+        },
+    }
+
+
+def _design_key(arrays: dict) -> bytes:
+    """Bytes identifying a design: its rows, dummies and controls (not the outcome)."""
+    parts = [arrays["area"].astype("U9").tobytes(), arrays["year"].tobytes()]
+    parts += [v.tobytes() for v in arrays["treat"].values()]
+    parts += [v.tobytes() for v in arrays["controls"].values()]
+    return b"|".join(parts)
+
+
+def _blank_row(variant: Variant, indicator: str, term: str, note: str, **counts) -> dict:
+    return {
+        "variant": variant.variant,
+        "kind": variant.kind,
+        "description": variant.description,
+        "indicator_id": indicator,
+        "term": term,
+        **dict.fromkeys(_NUMBERS, np.nan),
+        "n_obs": counts.get("n_obs"),
+        "n_areas": counts.get("n_areas"),
+        "n_treated_areas": counts.get("n_treated_areas"),
+        "inference": INFERENCE,
+        "note": note,
+    }
+
+
+def _treated_areas(arrays: dict, term: str) -> int:
+    return int(np.unique(arrays["area"][arrays["treat"][term] > 0]).size)
+
+
+def _dropped_term_note(arrays: dict, term: str) -> str:
+    category = TERM_CATEGORY[term]
+    if arrays["treat"][term].sum() == 0:
+        return f"not estimable: no observations coded {category} in this sample"
+    return f"not estimable: no area changes to or from {category} (absorbed by the area effects)"
+
+
+def _variant_rows(
+    variant: Variant,
+    rows_of: Mapping[str, IndicatorRows | str],
+    indicator_ids: Sequence[str],
+    alpha: float,
+) -> list[dict]:
+    """Rows of one variant for every indicator and term (estimates before BH)."""
+    if variant.unavailable:
+        return [
+            _blank_row(variant, i, t, variant.unavailable)
+            for i in indicator_ids
+            for t in TERMS_OF_INTEREST
+        ]
+    out: dict[tuple[str, str], dict] = {}
+    groups: dict[bytes, list[tuple[str, dict]]] = {}
+    for indicator in indicator_ids:
+        rows = rows_of[indicator]
+        arrays = rows if isinstance(rows, str) else _variant_arrays(rows, variant)
+        if isinstance(arrays, str):
+            for term in TERMS_OF_INTEREST:
+                out[(indicator, term)] = _blank_row(variant, indicator, term, arrays)
+            continue
+        groups.setdefault(_design_key(arrays), []).append((indicator, arrays))
+    for members in groups.values():
+        arrays = members[0][1]
+        counts = {"n_obs": len(arrays["y"]), "n_areas": int(np.unique(arrays["area"]).size)}
+        try:
+            design = fast_design(
+                arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
+            )
+        except DesignError as err:
+            design = None
+            reason = f"not estimated: {err}"
+        if design is not None:
+            y = np.column_stack([m[1]["y"] for m in members])
+            result = cr2_bell_mccaffrey(design, y, alpha=alpha)
+        for o, (indicator, _) in enumerate(members):
+            for term in TERMS_OF_INTEREST:
+                treated = _treated_areas(arrays, term)
+                if design is None or term not in design.terms:
+                    note = reason if design is None else _dropped_term_note(arrays, term)
+                    out[(indicator, term)] = _blank_row(
+                        variant, indicator, term, note, **counts, n_treated_areas=treated
+                    )
+                    continue
+                j = design.terms.index(term)
+                row = _blank_row(variant, indicator, term, "", **counts, n_treated_areas=treated)
+                if treated < MIN_TREATED_AREAS:
+                    row["estimate"] = float(result.estimate[o, j])
+                    row["note"] = ONE_TREATED
+                else:
+                    row.update({name: float(getattr(result, name)[o, j]) for name in _NUMBERS})
+                out[(indicator, term)] = row
+    return [out[(i, t)] for i in indicator_ids for t in TERMS_OF_INTEREST]
+
+
+def _conclusion(estimate: float, p_adjusted: float, alpha: float) -> str:
+    if not (np.isfinite(estimate) and np.isfinite(p_adjusted)):
+        return NOT_ESTIMATED
+    if p_adjusted < alpha:
+        return "+" if estimate > 0 else "-"
+    return "ns"
+
+
+def sensitivity_table(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    covid_years: Sequence[int] | None = None,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
+
+    Per variant (:func:`build_variants`) and indicator, the model
+    ``y ~ integration_full + integration_partial + deprivation + log_density | area + year``
+    is refitted on the variant's rows with CR2 standard errors and Bell-McCaffrey df
+    (analytic; honest with few treated clusters, methods.md section 4); p-values are adjusted
+    by Benjamini-Hochberg across indicators, per variant and term. Nothing is random, so the
+    table is identical on every run.
+
+    Parameters
+    ----------
+    panel
+        The long panel (:func:`integration_models.ingest.build_panel`), optionally with a
+        ``deprivation_alt`` column.
+    indicator_ids
+        Indicators, in the order of the output.
+    scale_of
+        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+    scenarios
+        ``{name: classification}`` (:func:`load_scenarios`) or ``{name: area_code, year,
+        integration}``; each gives a ``classification_<name>`` variant.
+    covid_years
+        Years dropped by ``no_covid`` (``None``: those flagged in the panel's ``covid``).
+    alpha
+        Level of the intervals (1 - alpha) and of the conclusions after BH.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``TABLE_COLUMNS``: one row per variant, indicator and integration term. A term that
+        cannot be estimated (no treated area left, a variant not available in this dataset,
+        an indicator that cannot be modelled) has NaN numbers, conclusion ``n/a`` and the
+        reason in ``note``. ``changed`` is True/False against the baseline conclusion, and
+        missing (NA) where either conclusion is ``n/a``.
+    """
+    indicator_ids = list(indicator_ids)
+    variants = build_variants(panel, scenarios, covid_years)
+    cache: dict[int, dict[str, IndicatorRows | str]] = {}
+
+    def rows_for(source: pd.DataFrame) -> dict[str, IndicatorRows | str]:
+        if id(source) not in cache:
+            rows: dict[str, IndicatorRows | str] = {}
+            for indicator in indicator_ids:
+                try:
+                    rows[indicator] = indicator_rows(
+                        source, indicator, scale_of.get(indicator, "identity")
+                    )
+                except DesignError as err:
+                    rows[indicator] = f"not estimated: {err}"
+            cache[id(source)] = rows
+        return cache[id(source)]
+
+    records: list[dict] = []
+    for variant in variants:
+        source = panel
+        if variant.integration is not None:
+            source = relabel_integration(panel, variant.integration)
+        records.extend(_variant_rows(variant, rows_for(source), indicator_ids, alpha))
+        if source is not panel:
+            cache.pop(id(source))
+    table = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
+    for column in ("n_obs", "n_areas", "n_treated_areas"):
+        table[column] = table[column].astype("Int64")
+    return _add_conclusions(table, alpha)
+
+
+def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Add ``p_adjusted`` (BH per variant and term), ``conclusion`` and ``changed``."""
+    table = table.copy()
+    table["p_adjusted"] = np.nan
+    for _, index in table.groupby(["variant", "term"], sort=False).groups.items():
+        table.loc[index, "p_adjusted"] = adjust_pvalues(table.loc[index, "p_value"].to_numpy())
+    table["conclusion"] = [
+        _conclusion(e, p, alpha)
+        for e, p in zip(table["estimate"], table["p_adjusted"], strict=True)
+    ]
+    base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
+    reference = pd.MultiIndex.from_frame(table[["indicator_id", "term"]])
+    baseline = base["conclusion"].reindex(reference).to_numpy()
+    current = table["conclusion"].to_numpy()
+    comparable = (current != NOT_ESTIMATED) & (baseline != NOT_ESTIMATED)
+    changed = pd.array(current != baseline, dtype="boolean")
+    changed[~comparable] = pd.NA
+    table["changed"] = changed
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Summary and words
+# --------------------------------------------------------------------------------------------
+
+
+def _changed(column: pd.Series) -> np.ndarray:
+    """Return ``changed`` as a plain boolean mask (missing = not changed)."""
+    return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def conclusion_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and term: how many indicators are significant, how many conclusions changed.
+
+    Parameters
+    ----------
+    table
+        From :func:`sensitivity_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``SUMMARY_COLUMNS``, variants in table order. ``n_tested`` counts indicators with a
+        conclusion (not ``n/a``); ``changes`` lists the changed conclusions as
+        ``indicator (baseline -> variant)``; ``note`` gives the reasons for untested ones.
+    """
+    base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
+    rows = []
+    for (variant, term), block in table.groupby(["variant", "term"], sort=False):
+        tested = block.loc[block["conclusion"] != NOT_ESTIMATED]
+        changed = block.loc[_changed(block["changed"])]
+        changes = [
+            f"{r.indicator_id} ({base.loc[(r.indicator_id, term), 'conclusion']} -> {r.conclusion})"
+            for r in changed.itertuples(index=False)
+        ]
+        notes = block.loc[block["conclusion"] == NOT_ESTIMATED, "note"]
+        rows.append(
+            {
+                "variant": variant,
+                "kind": block["kind"].iloc[0],
+                "description": block["description"].iloc[0],
+                "term": term,
+                "n_indicators": len(block),
+                "n_tested": len(tested),
+                "n_significant": int(tested["conclusion"].isin(["+", "-"]).sum()),
+                "n_positive": int((tested["conclusion"] == "+").sum()),
+                "n_negative": int((tested["conclusion"] == "-").sum()),
+                "n_changed": len(changed),
+                "changes": "; ".join(changes),
+                "note": "; ".join(dict.fromkeys(notes)),
+            }
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _join(items: Sequence[str]) -> str:
+    """Join words as ``a``, ``a and b`` or ``a, b and c``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _label(term: str) -> str:
+    return TERM_LABELS.get(term, term)
+
+
+def _describe_leave_one_out(changed: pd.DataFrame, n_variants: int) -> str:
+    """One sentence for the leave-one-partnership-out variants: each change and when."""
+    when: dict[str, list[str]] = {}
+    for row in changed.itertuples(index=False):
+        for item in row.changes.split("; "):
+            key = f"{item.replace(' (', f', {_label(row.term)} (', 1)}"
+            when.setdefault(key, []).append(row.variant.removeprefix("drop_"))
+    listed = "; ".join(
+        f"{change} when leaving out {_join(codes).replace(' and ', ' or ')}"
+        for change, codes in when.items()
+    )
+    n_changed = changed["variant"].nunique()
+    return (
+        f"Leaving out one partnership at a time ({n_variants} variants), conclusions change "
+        f"in {n_changed}: {listed}."
+    )
+
+
+def describe_sensitivity(summary: pd.DataFrame) -> str:
+    """Say in words whether any conclusion changes across the variants.
+
+    Parameters
+    ----------
+    summary
+        From :func:`conclusion_summary`.
+
+    Returns
+    -------
+    str
+        A short paragraph: the baseline conclusions; then "No conclusion changes under any of
+        the N variants" or one sentence per variant whose conclusions change ("Under
+        <description>, <k> conclusion(s) change: ..."); then the variants that could not be
+        run on this dataset and the terms that could not be tested under some variants.
+    """
+    base = summary.loc[summary["variant"] == "baseline"]
+    others = summary.loc[summary["variant"] != "baseline"]
+    sentences = []
+    if not base.empty:
+        counts = [f"{_label(r.term)} for {r.n_significant}" for r in base.itertuples(index=False)]
+        sentences.append(
+            "At baseline (twfe, CR2 Bell-McCaffrey, Benjamini-Hochberg across indicators) the "
+            f"association is significant for {_join(counts)} of "
+            f"{int(base['n_indicators'].max())} indicators."
+        )
+    tested = others.groupby("variant", sort=False)["n_tested"].sum()
+    run, not_run = list(tested.index[tested > 0]), list(tested.index[tested == 0])
+    changed = others.loc[others["n_changed"] > 0]
+    if changed.empty:
+        sentences.append(f"No conclusion changes under any of the {len(run)} variants.")
+    else:
+        single = changed.loc[changed["kind"] != "leave_one_out"]
+        for _, block in single.groupby("variant", sort=False):
+            total = int(block["n_changed"].sum())
+            listed = "; ".join(f"{_label(r.term)}: {r.changes}" for r in block.itertuples())
+            verb = "conclusion changes" if total == 1 else "conclusions change"
+            sentences.append(f"Under {block['description'].iloc[0]}, {total} {verb}: {listed}.")
+        loo = changed.loc[changed["kind"] == "leave_one_out"]
+        if not loo.empty:
+            n_loo = int((others.drop_duplicates("variant")["kind"] == "leave_one_out").sum())
+            sentences.append(_describe_leave_one_out(loo, n_loo))
+        rest = len(run) - changed["variant"].nunique()
+        sentences.append(f"No conclusion changes under the other {rest} variants.")
+    for variant in not_run:
+        block = others.loc[others["variant"] == variant]
+        sentences.append(f"Not run: {block['description'].iloc[0]} ({block['note'].iloc[0]}).")
+    baseline_tested = base.set_index("term")["n_tested"]
+    fewer = others.loc[
+        others["variant"].isin(run)
+        & (others["n_tested"] < others["term"].map(baseline_tested).fillna(0).to_numpy())
+    ]
+    for term, block in fewer.groupby("term", sort=False):
+        untested = [
+            f"{r.variant} ({r.n_indicators - r.n_tested} untested)"
+            for r in block.itertuples(index=False)
+        ]
+        sentences.append(
+            f"{_label(term).capitalize()} could not be tested for every indicator under "
+            f"{_join(untested)}; the table's note column says why."
+        )
+    return " ".join(sentences)
+
+
+# --------------------------------------------------------------------------------------------
+# The figure
+# --------------------------------------------------------------------------------------------
+
+
+def _plain(text: object) -> str:
+    """Escape dollar signs so that matplotlib draws data text literally (no mathtext)."""
+    return str(text).replace("$", r"\$")
+
+
+def _indicator_order(registry: pd.DataFrame, ids: Iterable[str]) -> pd.DataFrame:
+    """Return the registry rows of ``ids`` by domain, then file order; refuse unknown ids."""
+    ids = list(dict.fromkeys(ids))
+    unknown = sorted(set(ids) - set(registry["indicator_id"]))
+    if unknown:
+        raise ValueError(f"indicators missing from the registry: {', '.join(unknown)}")
+    rows = registry.loc[registry["indicator_id"].isin(ids)].reset_index(drop=True)
+    rank = rows["domain"].map({domain: i for i, domain in enumerate(DOMAINS)})
+    return rows.loc[rank.fillna(len(DOMAINS)).sort_values(kind="stable").index]
+
+
+def plot_sensitivity(
+    table: pd.DataFrame, registry: pd.DataFrame, path_stem: str | Path
+) -> list[Path]:
+    """Draw every indicator's baseline estimate and how far the variants move it.
+
+    One row per indicator (grouped by domain), one panel per term. Estimates are divided by
+    the baseline standard error of the same indicator and term, so indicators on different
+    scales share an axis and a shift of 1 is one baseline SE. Black: baseline estimate with
+    its CR2 interval; grey bar: the range of the leave-one-partnership-out estimates; coloured
+    markers: the other variants (one colour per kind); a red ring marks a conclusion that
+    differs from the baseline's. The baseline conclusion (``+``/``-``/``ns``) follows each
+    indicator's title.
+
+    Parameters
+    ----------
+    table
+        From :func:`sensitivity_table`.
+    registry
+        The indicator registry (``indicator_id, title, domain``).
+    path_stem
+        Target path without suffix; PNG and SVG are written by
+        :func:`integration_models.figures.save_figure` (deterministic SVG).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG written.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from integration_models.figures import NEUTRAL, STYLE, save_figure
+
+    indicators = _indicator_order(registry, table["indicator_id"])
+    base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
+    positions = {ind: -float(i) for i, ind in enumerate(indicators["indicator_id"])}
+    with plt.rc_context(STYLE):
+        fig, axes = plt.subplots(
+            1,
+            len(TERMS_OF_INTEREST),
+            figsize=(11, 0.3 * len(positions) + 1.9),
+            sharey=True,
+            layout="constrained",
+            squeeze=False,
+        )
+        for ax, term in zip(axes[0], TERMS_OF_INTEREST, strict=True):
+            _draw_sensitivity_term(ax, table.loc[table["term"] == term], base, term, positions)
+        labels = [
+            _plain(f"{row.title} [{_baseline_conclusion(base, row.indicator_id)}]")
+            for row in indicators.itertuples(index=False)
+        ]
+        axes[0, 0].set_yticks(list(positions.values()), labels)
+        axes[0, 0].set_ylim(min(positions.values(), default=0) - 0.7, 0.7)
+        handles = [
+            Line2D([], [], color="black", marker="o", label="baseline (CR2 95% CI)"),
+            Line2D([], [], color=NEUTRAL, lw=6, alpha=0.5, label="leave one partnership out"),
+        ]
+        handles += [
+            Line2D([], [], ls="none", color=c, marker=m, label=lab)
+            for kind, (c, m, lab) in KIND_STYLES.items()
+            if (table["kind"] == kind).any()
+        ]
+        handles.append(
+            Line2D(
+                [],
+                [],
+                ls="none",
+                marker="o",
+                mfc="none",
+                mec=CHANGED,
+                mew=1.5,
+                ms=9,
+                label="conclusion differs from baseline",
+            )
+        )
+        fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
+        fig.suptitle("Sensitivity of the twfe integration estimates (in baseline SEs)")
+        return save_figure(fig, path_stem)
+
+
+def _baseline_conclusion(base: pd.DataFrame, indicator: str) -> str:
+    parts = []
+    for term, short in zip(TERMS_OF_INTEREST, ("full", "partial"), strict=True):
+        key = (indicator, term)
+        value = base["conclusion"].get(key, NOT_ESTIMATED) if key in base.index else NOT_ESTIMATED
+        parts.append(f"{short} {value}")
+    return ", ".join(parts)
+
+
+def _draw_sensitivity_term(
+    ax, rows: pd.DataFrame, base: pd.DataFrame, term: str, positions: Mapping[str, float]
+) -> None:
+    """Draw one term's panel: baseline intervals, leave-one-out ranges, variant markers."""
+    from integration_models.figures import NEUTRAL
+
+    ax.axvline(0, color=NEUTRAL, lw=1)
+    scale = base.xs(term, level="term")["std_error"]
+    rows = rows.assign(
+        y=rows["indicator_id"].map(positions),
+        x=rows["estimate"] / rows["indicator_id"].map(scale).to_numpy(),
+    )
+    rows = rows.loc[np.isfinite(rows["x"].to_numpy(dtype=float))]
+    loo = rows.loc[rows["kind"] == "leave_one_out"].groupby("y")["x"].agg(["min", "max"])
+    ax.hlines(loo.index, loo["min"], loo["max"], color=NEUTRAL, lw=6, alpha=0.5)
+    baseline = rows.loc[rows["kind"] == "baseline"]
+    se = baseline["std_error"].to_numpy(dtype=float)
+    ax.hlines(
+        baseline["y"],
+        baseline["conf_low"] / se,
+        baseline["conf_high"] / se,
+        color="black",
+        lw=1.3,
+    )
+    ax.plot(baseline["x"], baseline["y"], ls="none", marker="o", color="black", ms=4.5)
+    kinds = list(KIND_STYLES)
+    offsets = dict(zip(kinds, np.linspace(0.24, -0.24, len(kinds)), strict=True))
+    for kind, (colour, marker, _) in KIND_STYLES.items():
+        shown = rows.loc[rows["kind"] == kind]
+        ax.plot(
+            shown["x"], shown["y"] + offsets[kind], ls="none", marker=marker, color=colour, ms=3.5
+        )
+    changed = rows.loc[_changed(rows["changed"])]
+    offset = np.array([offsets.get(str(kind), 0.0) for kind in changed["kind"]])
+    ax.plot(
+        changed["x"],
+        changed["y"] + offset,
+        ls="none",
+        marker="o",
+        mfc="none",
+        mec=CHANGED,
+        mew=1.2,
+        ms=8,
+    )
+    for indicator, y in positions.items():
+        if not np.isfinite(scale.get(indicator, np.nan)):
+            ax.text(
+                0.01,
+                y,
+                "baseline not tested",
+                color="#555555",
+                fontsize=7,
+                va="center",
+                transform=ax.get_yaxis_transform(),
+            )
+    ax.set_title(EFFECT_TITLES[term])
+    ax.set_xlabel("estimate / baseline standard error")
+    ax.grid(axis="x", color="#e5e5e5", lw=0.6)

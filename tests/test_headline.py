@@ -1,0 +1,81 @@
+"""The headline counts for the honest few-cluster test, and the per-step code inputs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from integration_models.cli import main
+from integration_models.inference import INFERENCE_LABELS
+from integration_models.summarise import honest_headline
+from integration_models.workflow import ENTRY, package_sources
+
+
+def _inference(label: str) -> pd.DataFrame:
+    rows = []
+    for i, (p, adj, rw, est) in enumerate(
+        [(0.01, 0.03, 0.04, 1.0), (0.02, 0.06, 0.08, -2.0), (0.5, 0.6, 0.7, 0.1), (np.nan,) * 4]
+    ):
+        for term in ("integration_full", "integration_partial"):
+            rows.append(
+                {
+                    "indicator_id": f"i{i}",
+                    "term": term,
+                    "estimate": est,
+                    "p_value": p,
+                    "p_adjusted": adj,
+                    "p_romano_wolf": rw,
+                    "inference": label,
+                }
+            )
+    other = [dict(row, inference="CRV1 t(G-1)", p_value=0.001) for row in rows]
+    return pd.DataFrame(rows + other)
+
+
+def test_honest_headline_counts_the_chosen_test_only():
+    label = INFERENCE_LABELS["wcr"].format(reps=9999)
+    size = pd.DataFrame(
+        {
+            "method": ["wcr", "wcr"],
+            "label": [INFERENCE_LABELS["wcr"].format(reps=999)] * 2,
+            "term": ["integration_full", "integration_partial"],
+            "rate": [0.049, 0.01],
+        }
+    )
+    out = honest_headline(_inference(label), size, "wcr", 0.05)
+    full = out.set_index("term").loc["integration_full"]
+    assert (full.n_significant, full.n_positive, full.n_negative, full.n_estimated) == (2, 1, 1, 3)
+    assert full.inference == label  # matched although the simulation ran fewer draws
+    assert "1 after Benjamini-Hochberg; 1 after Romano-Wolf" in full.statement
+    assert "4.9% of simulated null outcomes" in full.statement
+
+
+def test_each_step_depends_on_the_code_it_imports():
+    names = {
+        step: {p.split("integration_models/")[1] for p in package_sources(step)} for step in ENTRY
+    }
+    assert "models/twfe.py" in names["fit"] and "ingest.py" not in names["fit"]
+    assert "report.py" not in names["fit"] and "report.py" in names["report"]
+    assert "ingest.py" in names["ingest"] and "models/mixed.py" not in names["ingest"]
+    assert "provenance.py" in names["report"] and "sensitivity.py" in names["sensitivity"]
+    assert "size.py" in names["inference"] and "power.py" in names["inference"]
+
+
+def test_ingest_indicator_refuses_an_illegal_id(dataset, tmp_path, capsys):
+    status = main(
+        [
+            "ingest-indicator",
+            "--raw-dir", str(dataset),
+            "--indicator", "../../etc/passwd",
+            "--areas", "data/reference/areas.csv",
+            "--first-year", "2010",
+            "--last-year", "2023",
+            "--observations", str(tmp_path / "o.parquet"),
+            "--exclusions", str(tmp_path / "e.parquet"),
+        ]
+    )  # fmt: skip
+    assert status == 2
+    assert capsys.readouterr().err.strip() == (
+        "error: --indicator: not a valid indicator id: '../../etc/passwd'"
+    )
+    assert not list(tmp_path.glob("*.parquet"))

@@ -1,0 +1,481 @@
+"""Sensitivity analyses of the headline twfe integration estimates (sensitivity.py).
+
+Checked against inference.py on the same panel (baseline), against linearmodels PanelOLS and
+a dense dummy-variable CR2 on subsetted panels (variants), and against an ingest run with a
+scenario classification (relabelling). The optional deprivation_alt covariate is read,
+validated and reported as not available when absent.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from integration_models import sensitivity as sens
+from integration_models.errors import InputError
+from integration_models.inference import (
+    adjust_pvalues,
+    build_design,
+    cr2_bell_mccaffrey,
+    crv1,
+    design_from_model_data,
+    few_cluster_table,
+)
+from integration_models.ingest import IngestSettings, build_panel, read_covariates
+from integration_models.models.design import model_data
+from integration_models.reference import code_lookup, load_classification
+from integration_models.registry import load_registry
+from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
+
+SETTINGS = IngestSettings(2010, 2023, (2020, 2021))
+SCENARIO_FILES = [
+    CLASSIFICATION_DIR / "confirmed_only.csv",
+    CLASSIFICATION_DIR / "time_invariant.csv",
+]
+NUMBERS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
+HIGHLAND = "S12000017"
+CLACKS_STIRLING = {"S12000005", "S12000030"}
+
+
+@pytest.fixture(scope="module")
+def panel(areas, baseline) -> pd.DataFrame:
+    """The demo panel, which carries deprivation_alt from covariates.csv."""
+    panel = build_panel(DEMO, areas, baseline, SETTINGS)[0]
+    covariates = read_covariates(DEMO / "covariates.csv", code_lookup(areas), SETTINGS)
+    merged = panel.merge(covariates, on=["area_code", "year"], suffixes=("", "_cov"))
+    np.testing.assert_array_equal(merged["deprivation_alt"], merged["deprivation_alt_cov"])
+    return panel
+
+
+@pytest.fixture(scope="module")
+def base_panel(panel) -> pd.DataFrame:
+    """The demo panel of a dataset without the optional deprivation_alt column."""
+    return panel.drop(columns="deprivation_alt")
+
+
+@pytest.fixture(scope="module")
+def scale_of() -> dict[str, str]:
+    registry = load_registry(DEMO / "indicators.csv")
+    return {
+        i: "log" if m in ("rate", "count") else "identity"
+        for i, m in zip(registry["indicator_id"], registry["measure"], strict=True)
+    }
+
+
+@pytest.fixture(scope="module")
+def scenarios(areas) -> dict[str, pd.DataFrame]:
+    return sens.load_scenarios(SCENARIO_FILES, areas)
+
+
+@pytest.fixture(scope="module")
+def table(panel, scale_of, scenarios) -> pd.DataFrame:
+    return sens.sensitivity_table(panel, list(scale_of), scale_of, scenarios=scenarios)
+
+
+def _rows(table: pd.DataFrame, variant: str) -> pd.DataFrame:
+    return table.loc[table["variant"] == variant].set_index(["indicator_id", "term"])
+
+
+# --------------------------------------------------------------------------------------------
+# Numbers
+# --------------------------------------------------------------------------------------------
+
+
+def test_baseline_equals_inference_cr2_and_crv1(table, panel, scale_of):
+    reference = few_cluster_table(panel, list(scale_of), scale_of, reps=19, seed=1)
+    cr2 = reference.loc[reference["inference"] == "CR2 Bell-McCaffrey"]
+    cr2 = cr2.set_index(["indicator_id", "term"])
+    crv = reference.loc[reference["inference"] == "CRV1 t(G-1)"].set_index(["indicator_id", "term"])
+    ours = _rows(table, "baseline").loc[cr2.index]
+    assert len(ours) == 50 and ours["estimate"].notna().all()
+    for column in ["estimate", "std_error", "p_value", "conf_low", "conf_high"]:
+        np.testing.assert_allclose(ours[column], cr2[column], rtol=1e-8, atol=1e-12)
+    np.testing.assert_allclose(ours["estimate"], crv.loc[cr2.index, "estimate"], rtol=1e-8)
+    assert (ours["n_obs"] == cr2["n_obs"]).all() and (ours["n_areas"] == cr2["n_areas"]).all()
+    # CR2 is not CRV1: the Bell-McCaffrey df are far below G - 1 = 31 with few treated areas
+    assert (ours["df"] < 25).all()
+    for term in sens.TERMS_OF_INTEREST:
+        block = _rows(table, "baseline").xs(term, level="term")
+        np.testing.assert_allclose(
+            block["p_adjusted"], adjust_pvalues(block["p_value"].to_numpy()), rtol=1e-12
+        )
+
+
+def _dense_cr2(frame: pd.DataFrame, regressors: list[str], term: str) -> tuple[float, float]:
+    """CR2 by the textbook formula on the full dummy-variable matrix (no shortcuts)."""
+    frame = frame.sort_values(["area_code", "year"]).reset_index(drop=True)
+    areas = pd.get_dummies(frame["area_code"], dtype=float).to_numpy()
+    years = pd.get_dummies(frame["year"], dtype=float).to_numpy()[:, 1:]
+    x = np.column_stack([frame[regressors].to_numpy(dtype=float), areas, years])
+    y = frame["y"].to_numpy(dtype=float)
+    bread = np.linalg.pinv(x.T @ x)
+    beta = bread @ x.T @ y
+    resid = y - x @ beta
+    hat = x @ bread @ x.T
+    meat = np.zeros_like(bread)
+    for code in frame["area_code"].unique():
+        rows = np.flatnonzero(frame["area_code"].to_numpy() == code)
+        values, vectors = np.linalg.eigh(np.eye(len(rows)) - hat[np.ix_(rows, rows)])
+        inv = np.where(values > 1e-10, 1 / np.sqrt(np.clip(values, 1e-10, None)), 0.0)
+        adjust = (vectors * inv) @ vectors.T
+        score = x[rows].T @ adjust @ resid[rows]
+        meat += np.outer(score, score)
+    j = regressors.index(term)
+    return float(beta[j]), float(np.sqrt((bread @ meat @ bread)[j, j]))
+
+
+def _subset(panel, *, areas=(), years=(), deprivation="deprivation"):
+    out = panel.loc[~panel["area_code"].isin(areas) & ~panel["year"].isin(years)]
+    return out.assign(deprivation=out[deprivation])
+
+
+@pytest.mark.parametrize(
+    ("variant", "subset"),
+    [
+        ("drop_highland", {"areas": [HIGHLAND]}),
+        ("no_covid", {"years": [2020, 2021]}),
+        ("alt_deprivation", {"deprivation": "deprivation_alt"}),
+        ("drop_S37000005", {"areas": sorted(CLACKS_STIRLING)}),
+    ],
+)
+def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, subset):
+    from linearmodels.panel import PanelOLS
+
+    rows = _rows(table, variant)
+    sub = _subset(panel, **subset)
+    for indicator in ["lac_rate", "attendance", "offence_referrals", "parenting_programmes"]:
+        data = model_data(sub, indicator, scale_of[indicator])
+        frame = data.frame
+        regressors = ["integration_full", "integration_partial", "deprivation", "log_density"]
+        indexed = frame.set_index(["area_code", "year"])
+        fit = PanelOLS(
+            indexed["y"], indexed[regressors], entity_effects=True, time_effects=True
+        ).fit(cov_type="clustered", cluster_entity=True)
+        for term in sens.TERMS_OF_INTEREST:
+            row = rows.loc[(indicator, term)]
+            np.testing.assert_allclose(row["estimate"], fit.params[term], rtol=1e-8, atol=1e-10)
+            estimate, se = _dense_cr2(frame, regressors, term)
+            np.testing.assert_allclose(row["estimate"], estimate, rtol=1e-8, atol=1e-10)
+            if np.isfinite(row["std_error"]):
+                np.testing.assert_allclose(row["std_error"], se, rtol=1e-7)
+            # and the df of inference.py's own design on the same rows
+            design, y = design_from_model_data(data)
+            reference = cr2_bell_mccaffrey(design, y)
+            if np.isfinite(row["df"]):
+                j = design.terms.index(term)
+                np.testing.assert_allclose(row["df"], reference.df[0, j], rtol=1e-8)
+        assert rows.loc[(indicator, "integration_full"), "n_obs"] == len(frame)
+
+
+def test_fast_design_equals_build_design(panel, scale_of):
+    frame = model_data(panel, "attendance", "identity").frame
+    frame = frame.loc[frame["area_code"] != "S12000036"]
+    reference = build_design(frame)
+    sorted_frame = reference.frame
+    ours = sens.fast_design(
+        sorted_frame["area_code"].to_numpy(dtype=str),
+        sorted_frame["year"].to_numpy(),
+        {t: sorted_frame[t].to_numpy(dtype=float) for t in sens.TERMS_OF_INTEREST},
+        {c: sorted_frame[c].to_numpy(dtype=float) for c in ["deprivation", "log_density"]},
+    )
+    y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
+    assert ours.terms == reference.terms and ours.controls == reference.controls
+    assert ours.n_params == reference.n_params and ours.n_clusters == reference.n_clusters
+    np.testing.assert_array_equal(ours.bounds, reference.bounds)
+    for method in (crv1, cr2_bell_mccaffrey):
+        a, b = method(ours, y), method(reference, y)
+        for name in ["estimate", "std_error", "p_value", "df"]:
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Variants
+# --------------------------------------------------------------------------------------------
+
+
+def test_leave_one_out_covers_every_partnership(table, panel, areas):
+    variants = {v.variant: v for v in sens.build_variants(panel)}
+    expected = {f"drop_{code}" for code in areas["hscp_code"]}
+    assert len(expected) == 31
+    assert {v for v in variants if v.startswith("drop_S")} == expected
+    assert variants["drop_S37000005"].drop_areas == CLACKS_STIRLING
+    loo = [v for v in variants.values() if v.kind == "leave_one_out"]
+    assert all(len(v.drop_areas) == 1 for v in loo if v.variant != "drop_S37000005")
+    dropped = set().union(*(v.drop_areas for v in loo))
+    assert dropped == set(areas["area_code"])
+    n_areas = table.loc[table["kind"] == "leave_one_out"].groupby("variant")["n_areas"].max()
+    assert n_areas["drop_S37000005"] == 30
+    assert (n_areas.drop("drop_S37000005") == 31).all()
+    assert variants["drop_highland"].drop_areas == {HIGHLAND}
+    highland = _rows(table, "drop_highland")
+    baseline = _rows(table, "baseline")
+    full = ("lac_rate", "integration_full")
+    assert highland.loc[full, "n_treated_areas"] == baseline.loc[full, "n_treated_areas"] - 1
+
+
+def test_no_covid_drops_the_covid_years(table, panel):
+    variant = next(v for v in sens.build_variants(panel) if v.variant == "no_covid")
+    assert variant.drop_years == {2020, 2021}
+    rows = _rows(table, "no_covid")
+    baseline = _rows(table, "baseline")
+    lost = panel.loc[panel["covid"] == 1].groupby("indicator_id").size()
+    for indicator, count in lost.items():
+        key = (indicator, "integration_full")
+        assert rows.loc[key, "n_obs"] == baseline.loc[key, "n_obs"] - count
+
+
+def test_scenario_relabelling_matches_ingest(base_panel, areas, scale_of, scenarios):
+    path = CLASSIFICATION_DIR / "time_invariant.csv"
+    ingested = build_panel(DEMO, areas, load_classification(path, areas), SETTINGS)[0]
+    relabelled = sens.relabel_integration(
+        base_panel, sens.scenario_integration(scenarios["time_invariant"], base_panel)
+    )
+    key = ["indicator_id", "area_code", "year"]
+    pd.testing.assert_series_equal(
+        relabelled.sort_values(key)["integration"].reset_index(drop=True),
+        ingested.sort_values(key)["integration"].reset_index(drop=True),
+        check_dtype=False,
+    )
+    assert (relabelled["integration"] != base_panel["integration"]).any()
+    ids = ["lac_rate", "attendance", "placement_moves"]
+    ours = sens.sensitivity_table(base_panel, ids, scale_of, scenarios=scenarios)
+    direct = sens.sensitivity_table(ingested, ids, scale_of)
+    a = _rows(ours, "classification_time_invariant")
+    b = _rows(direct, "baseline").loc[a.index]
+    for column in [*NUMBERS, "p_adjusted"]:
+        np.testing.assert_allclose(a[column], b[column], rtol=1e-10, equal_nan=True)
+    assert (a["note"] == b["note"]).all()
+
+
+def test_scenario_input_checks(base_panel):
+    with pytest.raises(ValueError, match="a scenario needs columns"):
+        sens.scenario_integration(pd.DataFrame({"x": [1]}), base_panel)
+    partial = base_panel[["area_code", "year"]].drop_duplicates().assign(integration="none")
+    with pytest.raises(ValueError, match="no integration category for area"):
+        sens.relabel_integration(base_panel, partial.iloc[5:])
+    with pytest.raises(ValueError, match="unknown integration categories: joint"):
+        sens.scenario_integration(partial.assign(integration="joint"), base_panel)
+
+
+def test_missing_deprivation_alt_is_reported_not_dropped(base_panel, scale_of):
+    assert "deprivation_alt" not in base_panel.columns
+    ids = ["lac_rate", "attendance"]
+    table = sens.sensitivity_table(base_panel, ids, scale_of)
+    alt = table.loc[table["variant"] == "alt_deprivation"]
+    assert len(alt) == 4
+    assert alt["estimate"].isna().all() and (alt["conclusion"] == "n/a").all()
+    assert alt["note"].str.startswith("not available in this dataset").all()
+    assert alt["changed"].isna().all()
+    summary = sens.conclusion_summary(table)
+    text = sens.describe_sensitivity(summary)
+    assert "Not run: alternative deprivation measure" in text
+    assert "not available in this dataset" in text
+
+
+def test_alternative_deprivation_changes_the_control(table):
+    alt, base = _rows(table, "alt_deprivation"), _rows(table, "baseline")
+    assert alt["estimate"].notna().all()
+    assert not np.allclose(alt["estimate"], base["estimate"])
+    assert (alt["n_obs"] == base["n_obs"]).all()
+
+
+def test_one_treated_area_gives_estimate_without_inference(table, panel):
+    partial_areas = panel.loc[panel["integration"] == "partial", "hscp_code"].unique()
+    assert len(partial_areas) == 2
+    rows = _rows(table, f"drop_{sorted(partial_areas)[0]}").xs("integration_partial", level="term")
+    assert (rows["n_treated_areas"] == 1).all()
+    assert rows["estimate"].notna().all()
+    assert rows[["std_error", "p_value", "conf_low", "conf_high"]].isna().all().all()
+    assert (rows["conclusion"] == "n/a").all() and (rows["note"] == sens.ONE_TREATED).all()
+
+
+def test_no_partial_area_gives_a_note(table):
+    rows = _rows(table, "classification_confirmed_only").xs("integration_partial", level="term")
+    assert rows["estimate"].isna().all()
+    assert (rows["note"] == "not estimable: no observations coded partial in this sample").all()
+    assert (rows["n_treated_areas"] == 0).all()
+
+
+# --------------------------------------------------------------------------------------------
+# Conclusions, summary, words
+# --------------------------------------------------------------------------------------------
+
+
+def test_conclusions_and_changes(table):
+    assert list(table.columns) == sens.TABLE_COLUMNS
+    tested = table.loc[table["conclusion"] != "n/a"]
+    significant = tested["p_adjusted"] < 0.05
+    assert (
+        tested.loc[significant, "conclusion"]
+        == np.where(tested.loc[significant, "estimate"] > 0, "+", "-")
+    ).all()
+    assert (tested.loc[~significant, "conclusion"] == "ns").all()
+    base = _rows(table, "baseline")["conclusion"]
+    rows = table.loc[table["changed"].notna()]
+    expected = (
+        rows["conclusion"].to_numpy()
+        != base.loc[list(zip(rows["indicator_id"], rows["term"], strict=True))].to_numpy()
+    )
+    assert (rows["changed"].to_numpy(dtype=bool) == expected).all()
+    assert not _rows(table, "baseline")["changed"].any()
+    for variant in ["drop_highland", "classification_time_invariant"]:
+        block = _rows(table, variant).xs("integration_full", level="term")
+        np.testing.assert_allclose(block["p_adjusted"], adjust_pvalues(block["p_value"]))
+
+
+def test_summary_counts(table):
+    summary = sens.conclusion_summary(table)
+    assert list(summary.columns) == sens.SUMMARY_COLUMNS
+    assert len(summary) == 2 * table["variant"].nunique()
+    for row in summary.itertuples(index=False):
+        block = table.loc[(table["variant"] == row.variant) & (table["term"] == row.term)]
+        assert row.n_significant == block["conclusion"].isin(["+", "-"]).sum()
+        assert row.n_changed == block["changed"].fillna(False).astype(bool).sum()
+        assert row.n_changed == (row.changes.count(" -> ") if row.changes else 0)
+
+
+def _toy(changed: bool) -> pd.DataFrame:
+    """A two-variant, two-indicator table with known conclusions."""
+    rows = []
+    for variant, kind in [("baseline", "baseline"), ("no_covid", "covid")]:
+        for indicator, p in [("a", 0.001), ("b", 0.5)]:
+            for term in sens.TERMS_OF_INTEREST:
+                moved = changed and variant == "no_covid" and indicator == "a"
+                rows.append(
+                    {
+                        "variant": variant,
+                        "kind": kind,
+                        "description": "COVID-19 years excluded" if kind == "covid" else "base",
+                        "indicator_id": indicator,
+                        "term": term,
+                        "estimate": 1.0,
+                        "p_value": 0.6 if moved else p,
+                        "note": "",
+                    }
+                )
+    table = pd.DataFrame(rows).reindex(columns=sens.TABLE_COLUMNS)
+    return sens._add_conclusions(table, 0.05)
+
+
+def test_describe_sensitivity_sentences():
+    unchanged = sens.describe_sensitivity(sens.conclusion_summary(_toy(False)))
+    assert "No conclusion changes under any of the 1 variants." in unchanged
+    assert "full integration for 1 and partial integration for 1 of 2 indicators" in unchanged
+    changed = sens.describe_sensitivity(sens.conclusion_summary(_toy(True)))
+    assert (
+        "Under COVID-19 years excluded, 2 conclusions change: full integration: a (+ -> ns); "
+        "partial integration: a (+ -> ns)." in changed
+    )
+    assert "No conclusion changes under the other 0 variants." in changed
+
+
+def test_describe_on_demo(table):
+    text = sens.describe_sensitivity(sens.conclusion_summary(table))
+    assert text.startswith("At baseline (twfe, CR2 Bell-McCaffrey")
+    assert "Partial integration could not be tested for every indicator" in text
+
+
+def test_deterministic(table, panel, scale_of, scenarios):
+    again = sens.sensitivity_table(panel, list(scale_of), scale_of, scenarios=scenarios)
+    pd.testing.assert_frame_equal(table, again, check_exact=True)
+
+
+def test_figure_written_and_deterministic(table, tmp_path):
+    registry = load_registry(DEMO / "indicators.csv")
+    first = sens.plot_sensitivity(table, registry, tmp_path / "a" / "sensitivity")
+    second = sens.plot_sensitivity(table, registry, tmp_path / "b" / "sensitivity")
+    assert [p.suffix for p in first] == [".png", ".svg"]
+    assert all(p.stat().st_size > 10_000 for p in first)
+    assert first[1].read_bytes() == second[1].read_bytes()
+    with pytest.raises(ValueError, match="missing from the registry: lac_rate"):
+        sens.plot_sensitivity(table, registry.iloc[1:], tmp_path / "c")
+
+
+# --------------------------------------------------------------------------------------------
+# The optional deprivation_alt covariate
+# --------------------------------------------------------------------------------------------
+
+
+def _covariates_with(dataset, edit) -> None:
+    path = dataset / "covariates.csv"
+    frame = edit(pd.read_csv(path, dtype=str, keep_default_na=False))
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def test_demo_writes_a_correlated_alternative():
+    covariates = pd.read_csv(DEMO / "covariates.csv")
+    assert covariates["deprivation_alt"].between(0, 100).all()
+    correlation = covariates["deprivation"].corr(covariates["deprivation_alt"])
+    assert 0.8 < correlation < 0.999
+    assert "deprivation_alt" in (DEMO / "README.md").read_text()
+
+
+def test_read_covariates_optional_column(dataset, areas):
+    codes = code_lookup(areas)
+    assert "deprivation_alt" in read_covariates(dataset / "covariates.csv", codes, SETTINGS)
+    _covariates_with(dataset, lambda f: f.drop(columns="deprivation_alt"))
+    assert "deprivation_alt" not in read_covariates(dataset / "covariates.csv", codes, SETTINGS)
+    shutil.copy2(DEMO / "covariates.csv", dataset / "covariates.csv")
+    _covariates_with(dataset, lambda f: f.assign(deprivation_alt=""))
+    assert "deprivation_alt" not in read_covariates(dataset / "covariates.csv", codes, SETTINGS)
+
+
+@pytest.mark.parametrize(
+    ("cell", "message"),
+    [
+        ("140", r"covariates\.csv:6: deprivation_alt 140 out of range"),
+        ("-1", r"covariates\.csv:6: deprivation_alt -1 out of range"),
+        ("", r"covariates\.csv:6: deprivation_alt is missing"),
+        ("abc", r"covariates\.csv:6: .*deprivation_alt"),
+    ],
+)
+def test_read_covariates_rejects_bad_alternative(dataset, areas, cell, message):
+    def edit(frame: pd.DataFrame) -> pd.DataFrame:
+        frame.loc[4, "deprivation_alt"] = cell
+        return frame
+
+    _covariates_with(dataset, edit)
+    with pytest.raises(InputError, match=message):
+        read_covariates(dataset / "covariates.csv", code_lookup(areas), SETTINGS)
+
+
+@pytest.mark.shared
+@pytest.mark.skipif(not SHARED.is_dir(), reason=f"real data not found at {SHARED}")
+def test_real_build_writes_the_other_measure(areas):
+    from integration_models.covariates import build_covariates
+    from integration_models.scotland import BuildSettings, _add_alternative_deprivation
+
+    settings = BuildSettings(first_year=2014, last_year=2018)
+    covariates, flags = build_covariates(SHARED, areas, 2014, 2018, 2020, "children_simd")
+    income, _ = build_covariates(SHARED, areas, 2014, 2018, 2020, "income")
+    out, out_flags = _add_alternative_deprivation(SHARED, areas, settings, covariates, flags)
+    np.testing.assert_allclose(out["deprivation_alt"], income["deprivation"])
+    np.testing.assert_array_equal(out["deprivation"], covariates["deprivation"])
+    assert set(out_flags.loc[out_flags["column"] == "deprivation_alt", "flag"]) == {
+        "interpolated",
+        "extrapolated: held at 2017",
+    }
+
+
+def test_null_simulation_justifies_the_one_treated_area_guard(panel):
+    """iid null outcomes on the demo design: CR2-BM holds its size with 12 treated areas,
+    and rejects far too often with one, which is why that case gets no inference."""
+    rng = np.random.default_rng(20240601)
+    rows = sens.indicator_rows(panel, "attendance", "identity")
+    rates = {}
+    for name, drop in [("baseline", frozenset()), ("one_partial", frozenset({"S12000050"}))]:
+        arrays = sens._variant_arrays(rows, sens.Variant(name, "x", "x", drop_areas=drop))
+        design = sens.fast_design(
+            arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
+        )
+        result = cr2_bell_mccaffrey(design, rng.normal(size=(design.n_obs, 2000)))
+        for j, term in enumerate(design.terms):
+            treated = sens._treated_areas(arrays, term)
+            rates[(name, term)] = (treated, float((result.p_value[:, j] < 0.05).mean()))
+    assert rates[("baseline", "integration_full")][0] == 12
+    assert 0.03 < rates[("baseline", "integration_full")][1] < 0.07  # 2,000 draws: SE 0.005
+    assert rates[("one_partial", "integration_partial")][0] == 1
+    assert rates[("one_partial", "integration_partial")][1] > 0.3

@@ -1,0 +1,110 @@
+"""Which jobs an annual update, a new classification, a report setting or a code edit reruns.
+
+Each test copies the finished demo run (mtimes and Snakemake's records kept), changes one
+thing and reads Snakemake's dry-run plan: the rules and wildcards of every job it would run.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import snakemake
+
+pytestmark = pytest.mark.slow
+INDICATOR = "lac_rate"
+AGGREGATES = {"panel", "tables", "inference", "sensitivity", "report", "all"}
+FIGURES = {
+    "figures_overview",
+    "figures_coefficients_1",
+    "figures_coefficients_2",
+    "figures_event_study",
+    "figures_power",
+}
+
+
+@pytest.fixture
+def run_copy(finished, tmp_path) -> Path:
+    """A copy of the finished run that a test may change."""
+    target = tmp_path / "run"
+    shutil.copytree(finished, target, symlinks=True)
+    return target
+
+
+def plan(workdir: Path, *args: str) -> list[tuple[str, str]]:
+    """The jobs a dry run would execute, as ``(rule, wildcards)`` pairs."""
+    dry = snakemake(workdir, "-n", *args)
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    jobs, rule = [], None
+    for line in dry.stdout.splitlines():
+        if match := re.match(r"^(?:local)?rule (\w+):$", line.strip()):
+            if rule is not None:
+                jobs.append((rule, ""))
+            rule = match.group(1)
+        elif rule is not None and line.strip().startswith("wildcards:"):
+            jobs.append((rule, line.strip().removeprefix("wildcards:").strip()))
+            rule = None
+    if rule is not None:
+        jobs.append((rule, ""))
+    return jobs
+
+
+def rules(jobs: list[tuple[str, str]]) -> Counter:
+    return Counter(rule for rule, _ in jobs)
+
+
+def test_nothing_to_do_after_a_run(run_copy):
+    assert plan(run_copy) == []
+
+
+def test_new_year_file_reruns_only_that_indicator(run_copy):
+    folder = run_copy / "data/raw/values" / INDICATOR
+    folder.mkdir()
+    (folder / "2024.csv").write_text("area_code,year,value\nS12000005,2024,1.5\n")
+    jobs = plan(run_copy)
+    counts = rules(jobs)
+    assert counts["ingest"] == 1 and ("ingest", f"indicator={INDICATOR}") in jobs
+    fits = [w for r, w in jobs if r == "fit"]
+    assert len(fits) == 4 and all(w.endswith(f"indicator={INDICATOR}") for w in fits)
+    assert "classify" not in counts
+    assert set(counts) - {"ingest", "fit"} <= AGGREGATES | FIGURES
+
+
+def test_new_classification_reruns_models_not_ingest(run_copy):
+    path = run_copy / "data/reference/classification/baseline.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("assumption:", "edited:", 1))
+    counts = rules(plan(run_copy))
+    assert "ingest" not in counts
+    assert counts["classify"] == 1 and counts["panel"] == 1
+    assert counts["fit"] == 100
+    assert {"tables", "inference", "report"} <= set(counts)
+
+
+def test_report_setting_reruns_only_the_report(run_copy):
+    jobs = plan(run_copy, "--config", "report_title=Annual update 2026")
+    assert set(rules(jobs)) == {"report", "all"}
+
+
+def test_report_code_edit_reruns_only_the_report(run_copy):
+    path = run_copy / "src/integration_models/report.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert set(rules(plan(run_copy))) == {"report", "all"}
+
+
+def test_model_code_edit_reruns_fits_not_ingest(run_copy):
+    path = run_copy / "src/integration_models/models/twfe.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    counts = rules(plan(run_copy))
+    assert counts["fit"] == 100
+    assert not {"ingest", "classify", "panel"} & set(counts)
+
+
+def test_ingest_code_edit_reruns_the_ingest(run_copy):
+    path = run_copy / "src/integration_models/ingest.py"
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    counts = rules(plan(run_copy))
+    assert counts["ingest"] == 25 and "classify" not in counts
