@@ -159,13 +159,16 @@ def fit_job(
     out_path, log_path
         The JSON result and a short human-readable log.
     """
-    registry = load_registry(registry_path).set_index("indicator_id")
-    measure = registry.loc[indicator_id, "measure"]
-    scale = outcome_scale(measure, indicator_id, by_measure, overrides)
-    panel = attach_integration(
-        pd.read_parquet(observations_path), pd.read_parquet(integration_path)
-    )
+    # The whole job holds the lock: fits run as threads of one Snakemake process, and
+    # Python's warning filters are process-wide, so another thread reading files with pandas
+    # while a fit records its warnings would change which warnings the fit sees.
     with _LOCK:
+        registry = load_registry(registry_path).set_index("indicator_id")
+        measure = registry.loc[indicator_id, "measure"]
+        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
+        panel = attach_integration(
+            pd.read_parquet(observations_path), pd.read_parquet(integration_path)
+        )
         if model == "csdid":
             result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))
         else:
