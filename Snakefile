@@ -14,13 +14,21 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: ingest, classify, panel, fit, tables, report
+localrules: classify, panel, tables, report
 
 
 include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/models.smk"
 include: "rules/report.smk"
+
+
+onstart:
+    if AREA_LEVEL == "data zone":
+        print(
+            "Data-zone areas table: data preparation and the twfe fits only (clustered by "
+            "partnership); inference, sensitivity, figures and report are council-level."
+        )
 
 
 rule all:

@@ -16,8 +16,8 @@ interpreter so that its peak memory is its own:
   one after another.
 
 Prints a table: seconds (wall) and peak resident memory (``ru_maxrss``) per step and size.
-Data-zone codes need ``load_areas(..., code_pattern=DATA_ZONE_CODE)``: the workflow reads
-council areas only (``S12...``), which is all the project models.
+``load_areas`` reads a table of data zones as it reads one of council areas (the first row's
+code sets the level).
 """
 
 from __future__ import annotations
@@ -31,101 +31,14 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-YEARS = list(range(2010, 2024))
-N_INDICATORS = 25
-MEASURES = ("percentage", "rate", "count", "mean")
-N_PARTNERSHIPS, N_BOARDS = 31, 14
-FIRST_DATA_ZONE = 6506  # S01006506, the first 2011 data zone
+from integration_models.zones import YEARS, write_data_zone_dataset  # noqa: E402
+
 SIZES = (32, 300, 1300, 7000)
-
-
-def _partnerships(units: int) -> pd.DataFrame:
-    """Assign units to 31 partnerships (and those to 14 boards) in contiguous blocks."""
-    hscp = np.arange(units) * N_PARTNERSHIPS // units
-    board = hscp * N_BOARDS // N_PARTNERSHIPS
-    return pd.DataFrame(
-        {
-            "area_code": [f"S01{FIRST_DATA_ZONE + i:06d}" for i in range(units)],
-            "area_name": [f"Data zone {i + 1}" for i in range(units)],
-            "former_codes": "",
-            "name_variants": "",
-            "hscp_code": [f"S37{h + 1:06d}" for h in hscp],
-            "hscp_name": [f"Partnership {h + 1}" for h in hscp],
-            "hscp_start_year": np.where(hscp % 3 == 0, 2015, 2016),
-            "health_board_code": [f"S08{b + 15:06d}" for b in board],
-            "health_board_name": [f"Board {b + 1}" for b in board],
-        }
-    )
-
-
-def _classification() -> pd.DataFrame:
-    """Five partnerships fully and four partly integrated from their start; the rest none."""
-    category = ["full"] * 5 + ["partial"] * 4 + ["none"] * (N_PARTNERSHIPS - 9)
-    return pd.DataFrame(
-        {
-            "hscp_code": [f"S37{h + 1:06d}" for h in range(N_PARTNERSHIPS)],
-            "category": category,
-            "from_year": [2015 if h % 3 == 0 else 2016 for h in range(N_PARTNERSHIPS)],
-            "to_year": "",
-            "evidence": "assumption: synthetic benchmark data",
-        }
-    )
-
-
-def _cells(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Format numbers as text; about 2% become markers and 1% empty cells."""
-    text = np.char.mod("%.3f", values).astype(object)
-    draw = rng.random(len(values))
-    text[draw < 0.02] = rng.choice(["*", "c", "..", "x", "-"], size=int((draw < 0.02).sum()))
-    text[(draw >= 0.02) & (draw < 0.03)] = ""
-    return text
-
-
-def generate(units: int, out: Path, seed: int = 1) -> int:
-    """Write a canonical dataset and its reference files into ``out``; return value rows."""
-    rng = np.random.default_rng(seed)
-    areas = _partnerships(units)
-    (out / "raw" / "values").mkdir(parents=True)
-    areas.to_csv(out / "areas.csv", index=False)
-    _classification().to_csv(out / "classification.csv", index=False)
-    code = np.repeat(areas["area_code"].to_numpy(), len(YEARS))
-    year = np.tile(YEARS, units)
-    pd.DataFrame(
-        {
-            "area_code": code,
-            "year": year,
-            "population": rng.integers(400, 1200, len(code)),
-            "population_0_17": rng.integers(50, 300, len(code)),
-            "land_area_km2": np.round(rng.uniform(0.1, 50, len(code)), 2),
-            "deprivation": np.round(rng.uniform(0, 100, len(code)), 1),
-        }
-    ).to_csv(out / "raw" / "covariates.csv", index=False)
-    registry, rows = [], 0
-    for k in range(N_INDICATORS):
-        measure = MEASURES[k % len(MEASURES)]
-        indicator = f"indicator_{k + 1:02d}"
-        registry.append(
-            [indicator, f"Indicator {k + 1}", "children", measure, "unit", "true", "calendar", "x"]
-        )
-        unit_effect = np.repeat(rng.normal(0, 1, units), len(YEARS))
-        base = 50 + 10 * unit_effect + rng.normal(0, 3, len(code))
-        values = np.clip(base, 0.5, 99.5) if measure == "percentage" else np.abs(base) + 1
-        frame = pd.DataFrame({"area_code": code, "year": year, "value": _cells(values, rng)})
-        # three rows of an earlier year: excluded as outside the window, as in real sources
-        early = frame.iloc[:3].assign(year=2009)
-        frame = pd.concat([frame, early], ignore_index=True)
-        frame.to_csv(out / "raw" / "values" / f"{indicator}.csv", index=False)
-        rows += len(frame)
-    columns = ["indicator_id", "title", "domain", "measure", "unit"]
-    columns += ["higher_is_better", "period", "source"]
-    pd.DataFrame(registry, columns=columns).to_csv(out / "raw" / "indicators.csv", index=False)
-    return rows
 
 
 def _peak_mib() -> float:
@@ -133,12 +46,11 @@ def _peak_mib() -> float:
 
 
 def step_ingest(out: Path) -> dict:
-    from integration_models.identifiers import DATA_ZONE_CODE
     from integration_models.ingest import IngestSettings, build_panel, write_panel
     from integration_models.reference import load_areas, load_classification
 
     start = time.perf_counter()
-    areas = load_areas(out / "areas.csv", code_pattern=DATA_ZONE_CODE)
+    areas = load_areas(out / "areas.csv")
     classification = load_classification(out / "classification.csv", areas)
     settings = IngestSettings(YEARS[0], YEARS[-1], (2020, 2021))
     panel, exclusions = build_panel(out / "raw", areas, classification, settings)
@@ -186,7 +98,7 @@ def main(sizes: list[int]) -> None:
     for units in sizes:
         with tempfile.TemporaryDirectory(prefix="bench_load_") as tmp:
             out = Path(tmp)
-            rows = generate(units, out)
+            rows = write_data_zone_dataset(units, out)
             ingest = run_step("ingest", out)
             fit = run_step("fit", out)
         assert ingest["panel_rows"] + ingest["excluded"] == rows, (ingest, rows)

@@ -21,8 +21,11 @@ Output format (the run of 2026-11-26 on the 2-core sandbox; other helpers' jobs 
     sensitivity                 3          621         18
     ...
 
-The data-zone-scale run through SLURM is not timed here: it waits for
-``benchmarks/bench_load.py``.
+With ``--data-zones UNITS`` (e.g. 7000) both runs use instead a generated data-zone dataset
+of that many areas (:mod:`integration_models.zones`, written into each project copy before the
+clock starts) with ``models=[twfe]``: 25 ingest jobs, the classification, the panel and 25
+``twfe`` fits, which for data zones are SLURM jobs rather than local rules. It checks that the
+fits of the two runs are byte-identical.
 """
 
 from __future__ import annotations
@@ -41,8 +44,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
+from integration_models.zones import write_data_zone_dataset  # noqa: E402
 from tests.conftest import copy_workflow  # noqa: E402
 from tests.test_slurm import (  # noqa: E402
     TEST_SETTINGS,
@@ -95,14 +99,34 @@ def job_table(slurm: LocalSlurm) -> dict[str, tuple[str, float]]:
     return table
 
 
-def timed_run(slurm: LocalSlurm, through_slurm: bool, extra: list[str]) -> float:
-    """Wall seconds of one demo run from scratch in a fresh project copy."""
+ZONES_CONFIG = [
+    "--config",
+    "raw_dir=zones/raw",
+    "areas=zones/areas.csv",
+    "classification=zones/classification.csv",
+    "scenarios=[]",
+    "models=[twfe]",
+]
+
+
+def timed_run(
+    slurm: LocalSlurm, through_slurm: bool, extra: list[str], zones: int | None
+) -> tuple[float, dict[str, bytes]]:
+    """Wall seconds of one run from scratch in a fresh project copy, and its fit files."""
     args = ["--profile", "profiles/slurm", *TEST_SETTINGS, *extra] if through_slurm else []
     with tempfile.TemporaryDirectory() as tmp:
-        run = run_snakemake(copy_workflow(Path(tmp)), slurm.env(), *args)
-    if run.returncode != 0:
-        raise RuntimeError(run.output[-3000:])
-    return run.seconds
+        workdir = copy_workflow(Path(tmp))
+        if zones:
+            write_data_zone_dataset(zones, workdir / "zones")
+            args += ZONES_CONFIG
+        run = run_snakemake(workdir, slurm.env(), *args)
+        if run.returncode != 0:
+            raise RuntimeError(run.output[-3000:])
+        fits = {
+            str(path.relative_to(workdir)): path.read_bytes()
+            for path in sorted((workdir / "results" / "fits").rglob("*.json"))
+        }
+    return run.seconds, fits
 
 
 def main() -> None:
@@ -113,8 +137,9 @@ def main() -> None:
         type=int,
         help="override the profile's slurm-init-seconds-before-status-checks",
     )
+    parser.add_argument("--data-zones", type=int, help="time a data-zone dataset of this size")
     options = parser.parse_args()
-    repeats = options.repeats
+    repeats, zones = options.repeats, options.data_zones
     extra = []
     if options.init_seconds:
         extra = ["--slurm-init-seconds-before-status-checks", str(options.init_seconds)]
@@ -126,8 +151,12 @@ def main() -> None:
             sampler.start()
             local, remote = [], []
             for _ in range(repeats):
-                local.append(timed_run(slurm, through_slurm=False, extra=extra))
-                remote.append(timed_run(slurm, through_slurm=True, extra=extra))
+                seconds, local_fits = timed_run(slurm, False, extra, zones)
+                local.append(seconds)
+                seconds, slurm_fits = timed_run(slurm, True, extra, zones)
+                remote.append(seconds)
+                if local_fits != slurm_fits or not local_fits:
+                    raise RuntimeError("the fits of the local and the SLURM run differ")
             sampler.done.set()
             sampler.join()
             jobs = job_table(slurm)
@@ -144,9 +173,10 @@ def main() -> None:
         f"status checks {' '.join(extra) or 'as in the profile'}"
     )
     local_s, remote_s = statistics.median(local), statistics.median(remote)
+    what = f"{zones:,} data zones, models [twfe]" if zones else "demo"
     print(
-        f"demo run from scratch: local {local_s:.1f} s, through SLURM {remote_s:.1f} s "
-        f"(median), overhead {remote_s - local_s:.1f} s; all runs: local "
+        f"{what} run from scratch (fits byte-identical): local {local_s:.1f} s, through SLURM "
+        f"{remote_s:.1f} s (median), overhead {remote_s - local_s:.1f} s; all runs: local "
         f"{', '.join(f'{s:.1f}' for s in local)}; SLURM {', '.join(f'{s:.1f}' for s in remote)}"
     )
     per_rule: dict[str, list[tuple[float, float]]] = defaultdict(list)

@@ -13,13 +13,19 @@ from snakemake.exceptions import WorkflowError
 
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
-from integration_models.workflow import check_config, package_sources
+from integration_models.workflow import area_level, check_config, package_sources
 
 try:
     check_config(config)
+    AREA_LEVEL = area_level(config)
     INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
 except InputError as err:
     raise WorkflowError(f"error: {err}") from None
+
+# Council areas: every ingest and fit takes under a second, so they run in this process (local
+# rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each takes seconds to
+# half a minute and needs hundreds of MB, so they are cluster jobs (profiles/slurm).
+SMALL_JOBS = AREA_LEVEL == "council area"
 
 
 MODELS = list(config["models"])
@@ -137,7 +143,14 @@ def dataset_files():
 
 
 def final_outputs():
-    """All targets of a full run."""
+    """All targets of a full run; for data zones, the panel, the twfe fits and provenance."""
+    if AREA_LEVEL == "data zone":
+        return [
+            processed("panel.parquet"),
+            processed("exclusions.csv"),
+            *expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
+            results("provenance.json"),
+        ]
     return [
         processed("panel.parquet"),
         processed("exclusions.csv"),

@@ -1,4 +1,5 @@
 rule ingest:
+    localrule: SMALL_JOBS
     input:
         registry=registry_file(),
         values=indicator_value_files,

@@ -1,4 +1,5 @@
 rule fit:
+    localrule: SMALL_JOBS
     input:
         observations=processed("indicators/{indicator}.parquet"),
         integration=processed("integration.parquet"),

@@ -802,18 +802,38 @@ def test_exclusions_neutralise_raw_values(tmp_path):
     assert [row[3] for row in rows[1:]] == ["2009"] * 5
 
 
-def test_data_zone_codes_only_on_request(tmp_path):
-    from integration_models.identifiers import DATA_ZONE_CODE
+def test_areas_table_holds_one_level(tmp_path):
     from integration_models.reference import load_areas
 
     lines = lines_of(AREAS)
-    lines[1] = lines[1].replace("S12000005", "S01006506", 1)
     path = tmp_path / "areas.csv"
-    write_lines(path, lines)
-    with pytest.raises(InputError, match=r"areas\.csv:2: area_code 'S01006506' is not a valid"):
+    write_lines(path, [lines[0], lines[1].replace("S12000005", "S01006506", 1), *lines[2:]])
+    with pytest.raises(InputError) as info:
         load_areas(path)
-    with pytest.raises(InputError, match=r"areas\.csv:3: area_code 'S12000006' is not a valid"):
-        load_areas(path, code_pattern=DATA_ZONE_CODE)
+    assert str(info.value) == (
+        f"{path}:3: area_code 'S12000006' is not a data zone code like the first row's"
+        " (one table holds one level)"
+    )
+    write_lines(path, [*lines[:3], lines[3].replace("S12", "S01", 1), *lines[4:]])
+    with pytest.raises(InputError, match=r"areas\.csv:4: area_code 'S01\d{6}' is not a council"):
+        load_areas(path)
+    write_lines(path, [lines[0], lines[1].replace("S12000005", "S02006506", 1), *lines[2:]])
+    with pytest.raises(InputError, match=r"areas\.csv:2: area_code 'S02006506' is not a valid"):
+        load_areas(path)
+
+
+def test_data_zone_areas_table(tmp_path):
+    from integration_models.reference import load_areas
+
+    lines = lines_of(AREAS)
+    path = tmp_path / "areas.csv"
+    write_lines(
+        path,
+        [lines[0]] + [line.replace(",S12", ",S01").replace("S12", "S01", 1) for line in lines[1:]],
+    )
+    areas = load_areas(path)
+    assert len(areas) == len(lines) - 1
+    assert areas["area_code"].str.fullmatch(r"S01\d{6}").all()
 
 
 def test_partnership_described_twice_differently(tmp_path):

@@ -25,6 +25,7 @@ configuration in a temporary folder (``SLURM_CONF``) instead of ``/etc/slurm``:
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -335,11 +336,12 @@ def profile_settings() -> dict:
     return yaml.safe_load(PROFILE.read_text())
 
 
-def local_rules() -> set[str]:
-    """Rules of the Snakefile's ``localrules:`` line: they run in the Snakemake process.
+def local_rules(level: str = "council area") -> set[str]:
+    """Rules that run in the Snakemake process for an areas table of this level.
 
-    The 100 model fits take 0.3 s each as threads there, and data preparation under a second
-    per job, while every SLURM job costs 5-10 s of start-up (two Snakemake processes).
+    The Snakefile's ``localrules:`` line, and for council areas the rules marked
+    ``localrule: SMALL_JOBS`` (data preparation and the 100 model fits: under a second per job
+    there, while every SLURM job costs 5-10 s of start-up in two Snakemake processes).
     """
     lines = [
         line
@@ -347,16 +349,22 @@ def local_rules() -> set[str]:
         if line.startswith("localrules:")
     ]
     assert len(lines) == 1, lines
-    return {name.strip() for name in lines[0].split(":", 1)[1].split(",")}
+    names = {name.strip() for name in lines[0].split(":", 1)[1].split(",")}
+    if level == "council area":
+        for rules in (REPO / "rules").glob("*.smk"):
+            names |= set(
+                re.findall(r"^rule (\w+):\n    localrule: SMALL_JOBS$", rules.read_text(), re.M)
+            )
+    return names
 
 
-def cluster_rules(workdir: Path) -> set[str]:
+def cluster_rules(workdir: Path, level: str = "council area") -> set[str]:
     """Rules whose jobs the SLURM profile submits: all but the local ones and ``all``."""
     listed = subprocess.run(
         ["snakemake", "--list-rules"], cwd=workdir, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert local_rules() <= set(listed), (local_rules(), listed)
-    return set(listed) - local_rules() - {"all"}
+    assert local_rules(level) <= set(listed), (local_rules(level), listed)
+    return set(listed) - local_rules(level) - {"all"}
 
 
 # --- checks of the profile that need no cluster -------------------------------------------
@@ -376,8 +384,9 @@ def test_profile_has_measured_resources_for_every_cluster_rule(tmp_path):
 
 
 def test_cheap_steps_are_local():
-    assert {"fit", "tables", "report"} <= local_rules()
+    assert {"ingest", "fit", "tables", "report"} <= local_rules()
     assert not {"inference", "sensitivity"} & local_rules()
+    assert not {"ingest", "fit"} & local_rules("data zone")
 
 
 def test_no_execution_settings_in_config():
@@ -524,3 +533,42 @@ def test_job_over_time_limit_reported(cluster, tmp_path):
     assert "SLURM status is: 'TIMEOUT'" in failed.output, failed.output
     assert "DUE TO TIME LIMIT" in slurm_log_of(failed.output, "inference").read_text()
     assert not (workdir / "results" / "tables" / "inference.csv").exists()
+
+
+@pytest.mark.slurm
+def test_data_zone_preparation_and_fits_are_slurm_jobs(cluster, tmp_path):
+    """Data zones: every ingest and fit is a SLURM job, and the fits equal a local run's."""
+    from integration_models.zones import write_data_zone_dataset
+
+    workdir = copy_workflow(tmp_path)
+    write_data_zone_dataset(62, workdir / "zones")
+    zones = [
+        "raw_dir=zones/raw",
+        "areas=zones/areas.csv",
+        "classification=zones/classification.csv",
+    ]
+    zones += ["scenarios=[]", "models=[twfe]"]
+    local = run_snakemake(workdir, cluster.env(), "--config", *zones)
+    assert local.returncode == 0, local.output
+    slurm = run_snakemake(
+        workdir,
+        cluster.env(),
+        "--profile",
+        "profiles/slurm",
+        *TEST_SETTINGS,
+        "--config",
+        *zones,
+        "results_dir=results_slurm",
+        "processed_dir=processed_slurm",
+    )
+    assert slurm.returncode == 0, slurm.output
+    assert sorted(submitted_rules(slurm.output)) == ["fit"] * 25 + ["ingest"] * 25
+    assert cluster_rules(workdir, "data zone") >= {"fit", "ingest"}
+    fits = sorted((workdir / "results" / "fits" / "twfe").glob("*.json"))
+    assert len(fits) == 25
+    for path in fits:
+        other = workdir / "results_slurm" / "fits" / "twfe" / path.name
+        assert path.read_bytes() == other.read_bytes(), path.name
+    for name in ("panel.parquet", "exclusions.csv"):
+        first = (workdir / "data" / "processed" / name).read_bytes()
+        assert first == (workdir / "processed_slurm" / name).read_bytes(), name

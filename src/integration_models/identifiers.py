@@ -17,8 +17,8 @@ from integration_models.errors import InputError
 
 INDICATOR_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 AREA_CODE = re.compile(r"S12[0-9]{6}")
-# 2011 data zones, the small areas (about 7,000) that council areas are built from; only
-# accepted where a caller asks for them (load_areas(..., code_pattern=DATA_ZONE_CODE)).
+# 2011 data zones, the small areas (about 7,000) that council areas are built from; an areas
+# table holds either council areas or data zones (reference.AREA_LEVELS).
 DATA_ZONE_CODE = re.compile(r"S01[0-9]{6}")
 HSCP_CODE = re.compile(r"S37[0-9]{6}")
 BOARD_CODE = re.compile(r"S08[0-9]{6}")
@@ -49,16 +49,6 @@ def shown(text: object, limit: int = SHOWN_LENGTH) -> str:
 def is_indicator_id(value: object) -> bool:
     """Return True if ``value`` is a legal indicator id (``[a-z][a-z0-9_]{0,62}``)."""
     return isinstance(value, str) and INDICATOR_ID.fullmatch(value) is not None
-
-
-def is_area_code(value: object) -> bool:
-    """Return True if ``value`` has the form of a council-area code (``S12`` and six digits)."""
-    return isinstance(value, str) and AREA_CODE.fullmatch(value) is not None
-
-
-def is_hscp_code(value: object) -> bool:
-    """Return True if ``value`` has the form of a partnership code (``S37`` and six digits)."""
-    return isinstance(value, str) and HSCP_CODE.fullmatch(value) is not None
 
 
 def registry_ids(path: str | Path) -> list[str]:

@@ -15,7 +15,13 @@ from pathlib import Path
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.identifiers import AREA_CODE, BOARD_CODE, HSCP_CODE, shown
+from integration_models.identifiers import (
+    AREA_CODE,
+    BOARD_CODE,
+    DATA_ZONE_CODE,
+    HSCP_CODE,
+    shown,
+)
 from integration_models.tables import LINE, read_table
 
 AREA_COLUMNS = [
@@ -31,6 +37,9 @@ AREA_COLUMNS = [
 ]
 CLASSIFICATION_COLUMNS = ["hscp_code", "category", "from_year", "to_year", "evidence"]
 CATEGORIES = ("none", "partial", "full")
+# The unit of analysis is the areas table's: council areas (the contract's dataset) or 2011
+# data zones (about 7,000 small areas, for data-zone-scale panels). One table holds one level.
+AREA_LEVELS = {"council area": AREA_CODE, "data zone": DATA_ZONE_CODE}
 
 
 def normalise_name(name: str) -> str:
@@ -43,35 +52,34 @@ def _split(cell: str) -> list[str]:
     return [part.strip() for part in cell.split(";") if part.strip()]
 
 
-def load_areas(path: str | Path, code_pattern: re.Pattern[str] = AREA_CODE) -> pd.DataFrame:
-    """Read and check the council-area reference table.
+def load_areas(path: str | Path) -> pd.DataFrame:
+    """Read and check the areas reference table.
 
     Parameters
     ----------
     path
-        ``areas.csv`` with the columns in ``AREA_COLUMNS``.
-    code_pattern
-        The form of ``area_code`` and former codes: council areas (``S12`` and six digits) by
-        default; :data:`integration_models.identifiers.DATA_ZONE_CODE` reads a table of data
-        zones instead (used by the load benchmark). The workflow always uses the default.
+        ``areas.csv`` with the columns in ``AREA_COLUMNS``. Its areas are council areas
+        (``S12`` and six digits) or data zones (``S01`` and six digits): the first row's code
+        sets the level for the whole table (see ``AREA_LEVELS``), so a table cannot mix them.
 
     Returns
     -------
     pandas.DataFrame
-        One row per council area; ``hscp_start_year`` as integer, former codes and name
-        variants as lists.
+        One row per area; ``hscp_start_year`` as integer, former codes and name variants as
+        lists.
 
     Raises
     ------
     InputError
-        On a malformed code, a repeated code or name, a start year that is not a year, a
-        partnership whose areas disagree on its name, start year or health board, or a table
-        without rows.
+        On a malformed code, a code of another level than the first row's, a repeated code or
+        name, a start year that is not a year, a partnership whose areas disagree on its name,
+        start year or health board, or a table without rows.
     """
     path = Path(path)
     table = read_table(path, AREA_COLUMNS)
     if table.empty:
         raise InputError(path, "file has a header but no areas")
+    code_pattern = _area_level(path, table)
     seen: dict[str, int] = {}
     for row in table.itertuples(index=False):
         line = getattr(row, LINE)
@@ -102,6 +110,27 @@ def load_areas(path: str | Path, code_pattern: re.Pattern[str] = AREA_CODE) -> p
     areas["former_codes"] = areas["former_codes"].map(_split)
     areas["name_variants"] = areas["name_variants"].map(_split)
     return areas.sort_values("area_code").reset_index(drop=True)
+
+
+def level_of(areas: pd.DataFrame) -> str:
+    """Return the level of a table from :func:`load_areas` (a key of ``AREA_LEVELS``)."""
+    code = areas["area_code"].iloc[0]
+    return next(level for level, pattern in AREA_LEVELS.items() if pattern.fullmatch(code))
+
+
+def _area_level(path: Path, table: pd.DataFrame) -> re.Pattern[str]:
+    """Return the code pattern of the table's level, set by its first row (``AREA_LEVELS``)."""
+    first = table.iloc[0]
+    for level, pattern in AREA_LEVELS.items():
+        if pattern.fullmatch(first["area_code"]):
+            other = table.loc[table["area_code"].map(pattern.fullmatch).isna()]
+            if not other.empty:
+                code, line = other.iloc[0]["area_code"], int(other.iloc[0][LINE])
+                message = f"area_code {shown(code)} is not a {level} code like the first row's"
+                raise InputError(path, f"{message} (one table holds one level)", line)
+            return pattern
+    code, line = first["area_code"], int(first[LINE])
+    raise InputError(path, f"area_code {shown(code)} is not a valid code", line)
 
 
 def _check_partnerships(path: Path, table: pd.DataFrame) -> None:

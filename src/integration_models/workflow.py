@@ -29,6 +29,7 @@ ENTRY = {
     "sensitivity": ("commands/sensitivity.py",),
     "figures": ("commands/figures.py",),
     "report": ("commands/report.py", "commands/provenance.py"),
+    "provenance": ("commands/provenance.py",),
 }
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 
@@ -97,6 +98,9 @@ def package_sources(step: str) -> list[str]:
     ]
 
 
+DATA_ZONE_MODELS = ("twfe",)
+
+
 def check_config(config: dict) -> None:
     """Check what the JSON schema cannot: year order and output folders inside the project.
 
@@ -115,3 +119,35 @@ def check_config(config: dict) -> None:
                 f"{key} '{config[key]}' must be a relative path inside the project "
                 "(outputs are never written elsewhere)",
             )
+
+
+def area_level(config: dict) -> str:
+    """Return the level of the configured areas table and check the models suit it.
+
+    Data-zone panels (about 7,000 areas in 31 partnerships) run the data preparation and the
+    ``twfe`` fits, clustered by partnership. The other models treat every area as an
+    independent cluster or random effect (``glm`` also builds one dummy column per area), and
+    the few-cluster inference, sensitivity analyses, figures and report are written for the
+    council areas, so a data-zone run is refused unless ``models`` is ``[twfe]``.
+
+    Returns
+    -------
+    str
+        A key of :data:`integration_models.reference.AREA_LEVELS`.
+
+    Raises
+    ------
+    InputError
+        If the areas table is not valid, or it holds data zones and ``models`` is not ``[twfe]``.
+    """
+    from integration_models.reference import level_of, load_areas
+
+    level = level_of(load_areas(config["areas"]))
+    if level == "data zone" and list(config["models"]) != list(DATA_ZONE_MODELS):
+        raise InputError(
+            "config",
+            f"models {config['models']}: the areas table {config['areas']} holds data zones, "
+            "which support models [twfe] only (clustered by partnership); run with "
+            "--config 'models=[twfe]'",
+        )
+    return level

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from integration_models.identifiers import DATA_ZONE_CODE
+
 TERMS = ("time", "integration_full", "integration_partial", "deprivation", "covid", "log_density")
 SCALES = ("identity", "log")
 GLM_LINKS = {"count": "log", "rate": "log", "percentage": "logit"}
@@ -34,8 +36,19 @@ class ModelData:
 
     @property
     def n_areas(self) -> int:
-        """Number of council areas with at least one observation."""
+        """Number of areas (council areas or data zones) with at least one observation."""
         return int(self.frame["area_code"].nunique())
+
+    @property
+    def cluster_column(self) -> str:
+        """The level standard errors are clustered at: the area, or for data zones the partnership.
+
+        Integration is assigned per partnership. At council level an area is (nearly) its
+        partnership, so clustering by area is the study's choice; data zones are hundreds per
+        partnership, and clustering by data zone would count each as independent evidence.
+        """
+        first = str(self.frame["area_code"].iloc[0])
+        return "hscp_code" if DATA_ZONE_CODE.fullmatch(first) else "area_code"
 
     @property
     def n_years(self) -> int:
@@ -85,6 +98,7 @@ def model_data(
     frame = pd.DataFrame(
         {
             "area_code": rows["area_code"].to_numpy(),
+            "hscp_code": rows["hscp_code"].to_numpy(),
             "year": rows["year"].to_numpy(),
             "y": value,
             "time10": (rows["year"].to_numpy() - TIME_CENTRE) / TIME_UNIT,

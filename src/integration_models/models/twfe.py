@@ -1,4 +1,4 @@
-"""``twfe``: the two-way fixed effects panel model, clustered by council area.
+"""``twfe``: the two-way fixed effects panel model, clustered by council area (or partnership).
 
 For area ``i`` and year ``t``, on the outcome's model scale::
 
@@ -14,7 +14,8 @@ Standard errors: CRV1 clustered by area with the small-sample factor
 ``G/(G-1) * (N-1)/(N-K)``, ``K`` counting the area and year effects (linearmodels
 ``debiased=True, group_debias=True``; Stata's ``regress ... i.area i.year, vce(cluster area)``).
 p-values and intervals use Student's t with ``G - 1`` degrees of freedom, because the number
-of clusters, not of observations, limits the information.
+of clusters, not of observations, limits the information. For a data-zone panel the clusters
+are the partnerships, the level integration is assigned at (:attr:`ModelData.cluster_column`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from integration_models.models.base import Estimates, FitSettings
 from integration_models.models.design import ModelData
 
 CANDIDATES = ("integration_full", "integration_partial", "deprivation", "log_density")
-INFERENCE = "CRV1 by area, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
+INFERENCE = "CRV1 by {level}, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
+LEVEL_NAMES = {"area_code": "area", "hscp_code": "partnership"}
 ABSORBED_BY_YEAR = "absorbed by the year effects"
 
 
@@ -83,20 +85,29 @@ def cluster_t_rows(
 
 
 def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
-    """Fit the two-way fixed effects model with area-clustered standard errors."""
+    """Fit the two-way fixed effects model with cluster-robust standard errors.
+
+    Clusters are the areas, or for a data-zone panel the partnerships.
+    """
     from linearmodels.panel import PanelOLS
 
     frame = data.frame
     terms, notes = estimable_terms(data)
     indexed = frame.set_index(["area_code", "year"])
     model = PanelOLS(indexed["y"], indexed[terms], entity_effects=True, time_effects=True)
-    result = model.fit(cov_type="clustered", cluster_entity=True, debiased=True, group_debias=True)
+    codes, labels = pd.factorize(frame[data.cluster_column])
+    result = model.fit(
+        cov_type="clustered",
+        clusters=pd.DataFrame({"cluster": codes}, index=indexed.index),
+        debiased=True,
+        group_debias=True,
+    )
     return Estimates(
-        rows=cluster_t_rows(result.params, result.std_errors, terms, data.n_areas, settings),
+        rows=cluster_t_rows(result.params, result.std_errors, terms, len(labels), settings),
         notes=notes,
         converged=True,
         optimiser="closed form (least squares)",
         log_likelihood=float(result.loglik),
         r2_within=float(result.rsquared_within),
-        inference=INFERENCE,
+        inference=INFERENCE.format(level=LEVEL_NAMES[data.cluster_column]),
     )
