@@ -3,6 +3,7 @@
 import json
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 # One BLAS thread in the fits that run inside this process: reproducible and not slower on
 # these small designs (several threads per fit only contend with the other jobs).
@@ -95,6 +96,22 @@ def indicator_value_files(wildcards):
     files = [single] if single.is_file() else []
     files += sorted((values / wildcards.indicator).glob("*.csv"))
     return [str(path) for path in files]
+
+
+def unread_value_files():
+    """Files in values/ that no indicator's ingest reads (normally none).
+
+    They are inputs of every ingest job, so that one appearing (a stray indicator, a `.CSV`
+    or `.xlsx` file) reruns the ingest, which stops and names it instead of leaving it out.
+    """
+    values = Path(config["raw_dir"]) / "values"
+    read = {
+        path
+        for indicator in INDICATORS
+        for path in indicator_value_files(SimpleNamespace(indicator=indicator))
+    }
+    files = sorted(p for p in values.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [str(path) for path in files if str(path) not in read]
 
 
 def dataset_dir(wildcards, input):

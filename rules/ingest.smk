@@ -3,6 +3,7 @@ rule ingest:
     input:
         registry=registry_file(),
         values=indicator_value_files,
+        unread=unread_value_files(),
         covariates=covariates_file(),
         areas=config["areas"],
         code=package_sources("ingest"),

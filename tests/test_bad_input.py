@@ -471,6 +471,31 @@ def values_file_in_nested_folder(raw, tmp):
     return Case(Fails("{raw}/values/attainment_scqf5/old/2009.csv", problem))
 
 
+@case
+def values_file_in_upper_case(raw, tmp):
+    folder = raw / "values/attainment_scqf5"
+    folder.mkdir(exist_ok=True)
+    write_lines(folder / "2024.CSV", ["area_code,year,value", "S12000005,2023,1"])
+    (raw / "values/.DS_Store").write_bytes(b"\0")  # hidden files are ignored
+    problem = "file in values/ that would not be read (values files end in .csv)"
+    return Case(Fails("{raw}/values/attainment_scqf5/2024.CSV", problem))
+
+
+def test_file_name_with_line_break_stays_one_line(tmp_path):
+    from integration_models.ingest import value_files
+    from integration_models.registry import load_registry
+
+    shutil.copytree(DEMO, tmp_path / "raw")
+    stray = tmp_path / "raw" / "values" / "x\nfake.csv:1: all fine.csv"
+    stray.write_text("area_code,year,value\n")
+    registry_path = tmp_path / "raw" / "indicators.csv"
+    with pytest.raises(InputError) as info:
+        value_files(tmp_path / "raw", load_registry(registry_path), registry_path)
+    message = str(info.value)
+    assert "\n" not in message
+    assert message == f"{str(stray)!r}: values file of an indicator not in indicators.csv"
+
+
 def registry_case(old: str, new: str, problem: str) -> Callable[[Path, Path], Case]:
     def mutate(raw: Path, tmp: Path) -> Case:
         path = raw / "indicators.csv"

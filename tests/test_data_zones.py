@@ -16,16 +16,11 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
+from integration_models.zones import workflow_config
 from tests.conftest import copy_workflow, snakemake
 
 UNITS = 93  # three data zones in each of the 31 partnerships
-ZONES_CONFIG = [
-    "--config",
-    "raw_dir=zones/raw",
-    "areas=zones/areas.csv",
-    "classification=zones/classification.csv",
-    "scenarios=[]",
-]
+ZONES_CONFIG = workflow_config("zones")
 
 
 @pytest.fixture(scope="module")
@@ -110,7 +105,7 @@ def project(zones, tmp_path_factory) -> Path:
 
 
 def test_workflow_refuses_models_that_ignore_partnerships(project):
-    run = snakemake(project, "-n", *ZONES_CONFIG)
+    run = snakemake(project, "-n", "--config", *ZONES_CONFIG[:-1])  # models left as configured
     assert run.returncode == 1
     assert (
         "error: config: models ['mixed', 'twfe', 'glm', 'csdid']: the areas table "
@@ -121,7 +116,7 @@ def test_workflow_refuses_models_that_ignore_partnerships(project):
 
 @pytest.mark.slow
 def test_workflow_runs_preparation_and_twfe_fits(project, zones):
-    run = snakemake(project, *ZONES_CONFIG, "models=[twfe]")
+    run = snakemake(project, "--config", *ZONES_CONFIG)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "Data-zone areas table: data preparation and the twfe fits only" in run.stdout
     fits = sorted((project / "results" / "fits").rglob("*.json"))
@@ -139,5 +134,20 @@ def test_workflow_runs_preparation_and_twfe_fits(project, zones):
         assert {row["inference"] for row in rows if row["std_error"] is not None} == {
             "CRV1 by partnership, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
         }
-    again = snakemake(project, "-n", *ZONES_CONFIG, "models=[twfe]")
+    again = snakemake(project, "-n", "--config", *ZONES_CONFIG)
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_command_line_writes_a_new_folder_only(tmp_path, capsys):
+    from integration_models.zones import main
+
+    main(["40", str(tmp_path / "z")])
+    assert capsys.readouterr().out == f"{tmp_path / 'z'}: 40 data zones, 14,075 value rows\n"
+    for argv, message in [
+        (["40", str(tmp_path / "z")], "exists: give a new folder"),
+        (["30", str(tmp_path / "y")], "units must be at least 31, one per partnership"),
+    ]:
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "y").exists()

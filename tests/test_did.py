@@ -124,6 +124,7 @@ def simulated_panel(effect: float, seed: int = 7, trend_on_x: float = 0.0) -> pd
             rows.append(
                 {
                     "area_code": f"A{i:02d}",
+                    "hscp_code": f"P{i:02d}",
                     "year": int(year),
                     "indicator_id": "sim",
                     "value": y,

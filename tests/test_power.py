@@ -219,6 +219,7 @@ def _as_panel(frame: pd.DataFrame) -> pd.DataFrame:
             )
         )
     return frame[["area_code", "year", "indicator_id", "value", "integration"]].assign(
+        hscp_code=frame["area_code"],
         deprivation=0.0,
         covid=(frame["year"].isin([2020, 2021])).astype(float),
         population_density=100.0,

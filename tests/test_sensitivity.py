@@ -20,7 +20,7 @@ from integration_models.inference import (
     adjust_pvalues,
     build_design,
     cr2_bell_mccaffrey,
-    crv1,
+    design_from_arrays,
     design_from_model_data,
     few_cluster_table,
 )
@@ -170,25 +170,32 @@ def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, 
         assert rows.loc[(indicator, "integration_full"), "n_obs"] == len(frame)
 
 
-def test_fast_design_equals_build_design(panel, scale_of):
+def test_design_projections_equal_dense_dummy_design(panel):
+    """The closed-form design against area and year dummies with one SVD (1e-9)."""
     frame = model_data(panel, "attendance", "identity").frame
-    frame = frame.loc[frame["area_code"] != "S12000036"]
-    reference = build_design(frame)
-    sorted_frame = reference.frame
-    ours = sens.fast_design(
-        sorted_frame["area_code"].to_numpy(dtype=str),
-        sorted_frame["year"].to_numpy(),
-        {t: sorted_frame[t].to_numpy(dtype=float) for t in sens.TERMS_OF_INTEREST},
-        {c: sorted_frame[c].to_numpy(dtype=float) for c in ["deprivation", "log_density"]},
-    )
+    frame = frame.loc[frame["area_code"] != "S12000036"]  # unbalanced: one area fewer
+    design = build_design(frame)
+    rows = design.frame
+    dummies = pd.get_dummies(rows[["area_code", "year"]].astype(str)).to_numpy(dtype=float)
+    w = np.column_stack([dummies, rows[["deprivation", "log_density"]].to_numpy(dtype=float)])
+    full = np.column_stack([w, design.treat])
     y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
-    assert ours.terms == reference.terms and ours.controls == reference.controls
-    assert ours.n_params == reference.n_params and ours.n_clusters == reference.n_clusters
-    np.testing.assert_array_equal(ours.bounds, reference.bounds)
-    for method in (crv1, cr2_bell_mccaffrey):
-        a, b = method(ours, y), method(reference, y)
-        for name in ["estimate", "std_error", "p_value", "df"]:
-            np.testing.assert_allclose(getattr(a, name), getattr(b, name), rtol=1e-9)
+
+    def projection(matrix: np.ndarray) -> np.ndarray:
+        u, s, _ = np.linalg.svd(matrix, full_matrices=False)
+        u = u[:, s > 1e-10 * s[0]]
+        return u @ (u.T @ y)
+
+    assert design.terms == ("integration_full", "integration_partial")
+    assert design.controls == ("deprivation", "log_density")
+    assert design.n_params == np.linalg.matrix_rank(full)
+    np.testing.assert_allclose(design.basis_w @ (design.basis_w.T @ y), projection(w), atol=1e-9)
+    np.testing.assert_allclose(
+        design.basis_full @ (design.basis_full.T @ y), projection(full), atol=1e-9
+    )
+    codes = pd.factorize(rows["area_code"], sort=True)[0]
+    np.testing.assert_array_equal(design.cluster, codes)
+    np.testing.assert_array_equal(design.bounds, np.searchsorted(codes, np.arange(31 + 1)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -468,7 +475,7 @@ def test_null_simulation_justifies_the_one_treated_area_guard(panel):
     rates = {}
     for name, drop in [("baseline", frozenset()), ("one_partial", frozenset({"S12000050"}))]:
         arrays = sens._variant_arrays(rows, sens.Variant(name, "x", "x", drop_areas=drop))
-        design = sens.fast_design(
+        design = design_from_arrays(
             arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
         )
         result = cr2_bell_mccaffrey(design, rng.normal(size=(design.n_obs, 2000)))

@@ -538,16 +538,11 @@ def test_job_over_time_limit_reported(cluster, tmp_path):
 @pytest.mark.slurm
 def test_data_zone_preparation_and_fits_are_slurm_jobs(cluster, tmp_path):
     """Data zones: every ingest and fit is a SLURM job, and the fits equal a local run's."""
-    from integration_models.zones import write_data_zone_dataset
+    from integration_models.zones import workflow_config, write_data_zone_dataset
 
     workdir = copy_workflow(tmp_path)
     write_data_zone_dataset(62, workdir / "zones")
-    zones = [
-        "raw_dir=zones/raw",
-        "areas=zones/areas.csv",
-        "classification=zones/classification.csv",
-    ]
-    zones += ["scenarios=[]", "models=[twfe]"]
+    zones = workflow_config("zones")
     local = run_snakemake(workdir, cluster.env(), "--config", *zones)
     assert local.returncode == 0, local.output
     slurm = run_snakemake(

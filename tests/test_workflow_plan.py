@@ -108,3 +108,16 @@ def test_ingest_code_edit_reruns_the_ingest(run_copy):
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     counts = rules(plan(run_copy))
     assert counts["ingest"] == 25 and "classify" not in counts
+
+
+@pytest.mark.parametrize("name", [f"{INDICATOR}/2024.CSV", "stray.csv", "notes.xlsx"])
+def test_file_no_ingest_reads_reruns_the_ingest(run_copy, name):
+    """A values file that would be left out reruns every ingest job, which stops naming it."""
+    path = run_copy / "data/raw/values" / name
+    path.parent.mkdir(exist_ok=True)
+    path.write_text("area_code,year,value\nS12000005,2024,1.5\n")
+    (run_copy / "data/raw/values/.hidden").write_text("ignored")
+    assert rules(plan(run_copy))["ingest"] == 25
+    run = snakemake(run_copy)
+    assert run.returncode != 0
+    assert f"data/raw/values/{name}" in run.stderr + run.stdout

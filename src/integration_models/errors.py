@@ -10,6 +10,8 @@ class InputError(Exception):
 
     The message is one line, ``<file>:<line>: <problem>``, so that a maintainer can go straight
     to the offending row. ``line`` counts physical lines of the file, the header being line 1.
+    A file name with a line break or other unprintable character is shown quoted and escaped
+    (``repr``), so that it cannot break the message into lines or forge another one.
 
     Parameters
     ----------
@@ -25,5 +27,6 @@ class InputError(Exception):
         self.path = str(path)
         self.line = line
         self.problem = problem
-        where = self.path if line is None else f"{self.path}:{line}"
+        shown = self.path if self.path.isprintable() else repr(self.path)
+        where = shown if line is None else f"{shown}:{line}"
         super().__init__(f"{where}: {problem}")

@@ -69,7 +69,9 @@ def value_files(
     Raises
     ------
     InputError
-        If a registered indicator has no file, or a file belongs to no registered indicator.
+        If a registered indicator has no file, a file belongs to no registered indicator, or
+        a file in ``values/`` does not end in ``.csv`` (e.g. ``.CSV`` or ``.xlsx``), which
+        would otherwise be left out without a word. Hidden files (``.name``) are ignored.
     """
     values_dir = raw_dir / "values"
     files: dict[str, list[Path]] = {}
@@ -91,9 +93,13 @@ def value_files(
         files[indicator] = found
     claimed = {path for paths in files.values() for path in paths}
     if values_dir.is_dir():
-        for path in sorted(values_dir.rglob("*.csv")):
-            if path in claimed:
+        for path in sorted(p for p in values_dir.rglob("*") if p.is_file()):
+            if path in claimed or path.name.startswith("."):
                 continue
+            if path.suffix != ".csv":
+                raise InputError(
+                    path, "file in values/ that would not be read (values files end in .csv)"
+                )
             if path.parent.parent != values_dir and path.parent != values_dir:
                 raise InputError(
                     path, "values file in a nested folder (only values/<id>/*.csv are read)"

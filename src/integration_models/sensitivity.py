@@ -35,8 +35,8 @@ for full integration (12 treated areas, df 17), 0.4% for partial (2 treated area
 but 53% for partial once North Lanarkshire is left out (1 treated area, df 17).
 
 Speed: about 37 variants x 25 indicators means about 900 designs. Each is assembled here from
-numpy arrays (:func:`fast_design`, the design of :func:`integration_models.inference.build_design`
-with the area effects projected out in closed form) instead of through pandas, and indicators
+numpy arrays (:func:`integration_models.inference.design_from_arrays`, with the area effects
+projected out in closed form) instead of through pandas, and indicators
 observed on the same rows share one design: the whole table took 3.6 s for the 25 demo
 indicators (37 variants, 925 designs) and 2.7 s on the real data, on the shared 2-core machine,
 about two thirds of it in the per-area eigendecompositions of ``cr2_bell_mccaffrey``.
@@ -56,9 +56,9 @@ from integration_models.inference import (
     CONTROLS,
     INFERENCE_LABELS,
     TERMS_OF_INTEREST,
-    TwfeDesign,
     adjust_pvalues,
     cr2_bell_mccaffrey,
+    design_from_arrays,
 )
 from integration_models.models.design import DesignError, model_data
 from integration_models.reference import integration_by_area_year, load_classification
@@ -128,8 +128,6 @@ _NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "
 # Fewest treated areas behind a term for a standard error, as in ``fitting.MIN_TREATED_FOR_SE``:
 # with one treated area the cluster-robust variance cannot see that area's own variability.
 MIN_TREATED_AREAS = 2
-_RANK_TOL = 1e-10
-_VARIES_TOL = 1e-10
 
 
 # --------------------------------------------------------------------------------------------
@@ -384,102 +382,6 @@ def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> Indica
     return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
 
 
-def _varies_within(values: np.ndarray, starts: np.ndarray) -> bool:
-    """Whether ``values`` (rows sorted by cluster, clusters starting at ``starts``) vary."""
-    spread = np.maximum.reduceat(values, starts) - np.minimum.reduceat(values, starts)
-    return bool((spread > _VARIES_TOL).any())
-
-
-def _orthonormal(matrix: np.ndarray) -> np.ndarray:
-    """Orthonormal basis of the column space of ``matrix`` (SVD: rank deficiency is safe)."""
-    if matrix.shape[1] == 0:
-        return matrix
-    u, s, _ = np.linalg.svd(matrix, full_matrices=False)
-    return u[:, s > _RANK_TOL * max(1.0, s[0])]
-
-
-def fast_design(
-    area: np.ndarray,
-    year: np.ndarray,
-    treat: Mapping[str, np.ndarray],
-    controls: Mapping[str, np.ndarray],
-) -> TwfeDesign:
-    """Build the design of :func:`integration_models.inference.build_design` with numpy only.
-
-    Same rows (sorted by area then year), terms and controls kept by the same rules (a term
-    must take the value 1 and vary within some area; a control must vary within some area),
-    same cluster codes and bounds; the bases span the same spaces, so every projection, hence
-    every estimate and standard error, is the same up to rounding. The area effects are
-    projected out in closed form (block indicators scaled to unit length, and within-area
-    demeaning of the year dummies and controls), which leaves one small SVD instead of one
-    of the full dummy matrix, and no pandas grouping.
-
-    Parameters
-    ----------
-    area, year
-        Area codes and years of the rows, sorted by area then year.
-    treat
-        Integration dummies by term, aligned with the rows.
-    controls
-        Covariates by name, aligned with the rows.
-
-    Returns
-    -------
-    TwfeDesign
-        Ready for :func:`integration_models.inference.cr2_bell_mccaffrey` and ``crv1``.
-
-    Raises
-    ------
-    DesignError
-        If no integration term varies within areas, or a term is collinear with the fixed
-        effects and covariates (the messages of ``build_design``).
-    """
-    labels, codes = np.unique(area, return_inverse=True)
-    if np.any(np.diff(codes) < 0):
-        raise ValueError("rows must be sorted by area")
-    n, g = len(codes), len(labels)
-    bounds = np.searchsorted(codes, np.arange(g + 1))
-    starts = bounds[:-1]
-    kept_terms = tuple(t for t, v in treat.items() if v.sum() > 0 and _varies_within(v, starts))
-    if not kept_terms:
-        raise DesignError("no integration term varies within areas in these rows")
-    kept_controls = tuple(c for c, v in controls.items() if _varies_within(v, starts))
-    counts = np.diff(bounds).astype(float)
-    area_basis = np.zeros((n, g))
-    area_basis[np.arange(n), codes] = 1.0 / np.sqrt(counts[codes])
-    years, year_codes = np.unique(year, return_inverse=True)
-    year_dummies = np.zeros((n, len(years)))
-    year_dummies[np.arange(n), year_codes] = 1.0
-    rest = np.column_stack([year_dummies[:, 1:], *(controls[c] for c in kept_controls)])
-    rest = rest - (np.add.reduceat(rest, starts, axis=0) / counts[:, None])[codes]
-    basis_w = np.column_stack([area_basis, _orthonormal(rest)])
-    treat_matrix = np.column_stack([treat[t] for t in kept_terms])
-    resid = treat_matrix - basis_w @ (basis_w.T @ treat_matrix)
-    q, r = np.linalg.qr(resid)
-    scale = np.sqrt((treat_matrix**2).sum(axis=0)).max(initial=1.0)
-    if (np.abs(np.diag(r)) <= 1e-9 * scale).any():
-        raise DesignError("an integration term is collinear with the fixed effects and covariates")
-    frame = pd.DataFrame(
-        {
-            "area_code": area,
-            "year": year,
-            **{t: treat[t] for t in kept_terms},
-            **{c: controls[c] for c in kept_controls},
-        }
-    )
-    return TwfeDesign(
-        frame=frame,
-        terms=kept_terms,
-        controls=kept_controls,
-        treat=treat_matrix,
-        cluster=codes,
-        cluster_labels=labels,
-        bounds=bounds,
-        basis_w=basis_w,
-        basis_full=np.column_stack([basis_w, q]),
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # The table
 # --------------------------------------------------------------------------------------------
@@ -573,7 +475,7 @@ def _variant_rows(
         arrays = members[0][1]
         counts = {"n_obs": len(arrays["y"]), "n_areas": int(np.unique(arrays["area"]).size)}
         try:
-            design = fast_design(
+            design = design_from_arrays(
                 arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
             )
         except DesignError as err:

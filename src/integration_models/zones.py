@@ -110,3 +110,38 @@ def write_data_zone_dataset(units: int, out: Path, seed: int = 1) -> int:
     columns += ["higher_is_better", "period", "source"]
     pd.DataFrame(registry, columns=columns).to_csv(out / "raw" / "indicators.csv", index=False)
     return rows
+
+
+def workflow_config(folder: str = "zones") -> list[str]:
+    """Return the ``snakemake --config`` items for a dataset written to ``folder``.
+
+    The folder is relative to the project; a data-zone run fits ``twfe`` only.
+    """
+    return [
+        f"raw_dir={folder}/raw",
+        f"areas={folder}/areas.csv",
+        f"classification={folder}/classification.csv",
+        "scenarios=[]",
+        "models=[twfe]",
+    ]
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: ``python -m integration_models.zones UNITS OUT [--seed N]``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("units", type=int, help="number of data zones (at least 31)")
+    parser.add_argument("out", type=Path, help="new folder for raw/, areas.csv, classification.csv")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.units < N_PARTNERSHIPS:
+        parser.error(f"units must be at least {N_PARTNERSHIPS}, one per partnership")
+    if args.out.exists():
+        parser.error(f"{args.out} exists: give a new folder")
+    rows = write_data_zone_dataset(args.units, args.out, args.seed)
+    print(f"{args.out}: {args.units:,} data zones, {rows:,} value rows")
+
+
+if __name__ == "__main__":
+    main()
