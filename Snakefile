@@ -21,13 +21,14 @@ include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/models.smk"
 include: "rules/report.smk"
+include: "rules/data_zones.smk"
 
 
 onstart:
     if AREA_LEVEL == "data zone":
         print(
-            "Data-zone areas table: data preparation and the twfe fits only (clustered by "
-            "partnership); inference, sensitivity, figures and report are council-level."
+            "Data-zone areas table: data preparation, the twfe fits (clustered by partnership) "
+            "and their tables only; inference, sensitivity, figures and report are council-level."
         )
 
 

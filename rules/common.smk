@@ -160,12 +160,12 @@ def dataset_files():
 
 
 def final_outputs():
-    """All targets of a full run; for data zones, the panel, the twfe fits and provenance."""
+    """All targets of a full run; for data zones, the panel, fit tables and provenance."""
     if AREA_LEVEL == "data zone":
         return [
             processed("panel.parquet"),
             processed("exclusions.csv"),
-            *expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
+            results("tables/coefficients.csv"),
             results("provenance.json"),
         ]
     return [

@@ -142,31 +142,3 @@ rule report:
         " --classification {input.classification:q} --areas {input.areas:q}"
         " --provenance {output.provenance:q} --out {output.report:q}) 2> {log:q}"
 
-
-if AREA_LEVEL == "data zone":
-
-    # A data-zone run ends with the fits (see final_outputs): its provenance covers them.
-    ruleorder: provenance_fits > report
-
-    rule provenance_fits:
-        localrule: True
-        input:
-            panel=processed("panel.parquet"),
-            exclusions=processed("exclusions.csv"),
-            fits=expand(
-                results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS
-            ),
-            dataset=dataset_files(),
-            reference=[config["areas"], config["classification"], *config["scenarios"]],
-            code=package_sources("provenance"),
-        output:
-            results("provenance.json"),
-        log:
-            results("logs/provenance.log"),
-        params:
-            config_json=config_json(),
-        shell:
-            "python -m integration_models provenance --dataset {input.dataset:q}"
-            " --reference {input.reference:q}"
-            " --results {input.panel:q} {input.exclusions:q} {input.fits:q}"
-            " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"

@@ -118,22 +118,26 @@ def test_workflow_refuses_models_that_ignore_partnerships(project):
 def test_workflow_runs_preparation_and_twfe_fits(project, zones):
     run = snakemake(project, "--config", *ZONES_CONFIG)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "Data-zone areas table: data preparation and the twfe fits only" in run.stdout
+    assert "Data-zone areas table: data preparation, the twfe fits (clustered by" in run.stdout
     fits = sorted((project / "results" / "fits").rglob("*.json"))
     assert [p.relative_to(project / "results" / "fits").parent.name for p in fits] == ["twfe"] * 25
     assert not (project / "results" / "report.html").exists()
+    tables = project / "results" / "tables"
+    names = ["coefficients.csv", "coefficients.parquet", "event_study.csv", "model_fit.csv"]
+    assert sorted(p.name for p in tables.iterdir()) == [*names, "summary.csv"]  # no headline
+    model_fit = pd.read_csv(tables / "model_fit.csv")
+    assert len(model_fit) == 25 and (model_fit["status"] == "ok").all()
+    coefficients = pd.read_csv(tables / "coefficients.csv").dropna(subset=["std_error"])
+    assert set(coefficients["inference"]) == {
+        "CRV1 by partnership, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
+    }
+    assert (coefficients["n_areas"] == UNITS).all()
     provenance = json.loads((project / "results" / "provenance.json").read_text())
-    recorded = [record["path"] for record in provenance["inputs"]["results"]]
-    assert len(recorded) == 27 and sum(path.endswith(".json") for path in recorded) == 25
-    assert not (project / "results" / "tables").exists()
+    recorded = sorted(Path(record["path"]).name for record in provenance["inputs"]["results"])
+    assert recorded == sorted([*names, "summary.csv", "panel.parquet", "exclusions.csv"])
     panel = pd.read_parquet(project / "data" / "processed" / "panel.parquet")
     exclusions = pd.read_csv(project / "data" / "processed" / "exclusions.csv")
     assert len(panel) + len(exclusions) == zones[1]
-    for path in fits:
-        rows = json.loads(path.read_text())["coefficients"]
-        assert {row["inference"] for row in rows if row["std_error"] is not None} == {
-            "CRV1 by partnership, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
-        }
     again = snakemake(project, "-n", "--config", *ZONES_CONFIG)
     assert "Nothing to be done" in again.stdout + again.stderr
 

@@ -14,8 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fits", type=Path, nargs="+", required=True)
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--inference", type=Path, required=True)
-    parser.add_argument("--size", type=Path, required=True)
+    # both or neither: without them (a data-zone run) there is no headline table
+    parser.add_argument("--inference", type=Path)
+    parser.add_argument("--size", type=Path)
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
@@ -23,10 +24,13 @@ def run(args: argparse.Namespace) -> None:
     """Write coefficients, model_fit, summary, headline and event_study tables.
 
     The headline starts with the twfe integration terms under the test that kept its level
-    in the null simulation (``size.csv``), then counts every model's terms as fitted.
+    in the null simulation (``size.csv``), then counts every model's terms as fitted. Without
+    ``--inference`` and ``--size`` (a data-zone run, which has no few-cluster inference) it is
+    not written: counts of terms as fitted alone would be the headline this project replaces.
     """
     import pandas as pd
 
+    from integration_models.errors import InputError
     from integration_models.registry import load_registry
     from integration_models.size import honest_method
     from integration_models.summarise import (
@@ -39,6 +43,8 @@ def run(args: argparse.Namespace) -> None:
         write_parquet,
     )
 
+    if (args.inference is None) != (args.size is None):
+        raise InputError("--inference/--size", "give both or neither")
     registry = load_registry(args.registry)
     coefficients, model_fit, event_study = collect_fits(args.fits)
     coefficients = adjust_pvalues(coefficients, model_fit)
@@ -47,10 +53,12 @@ def run(args: argparse.Namespace) -> None:
     write_parquet(coefficients, args.out_dir / "coefficients.parquet")
     write_csv(model_fit, args.out_dir / "model_fit.csv")
     write_csv(summary, args.out_dir / "summary.csv")
+    write_csv(event_study, args.out_dir / "event_study.csv")
+    if args.inference is None:
+        return
     size = pd.read_csv(args.size)
     honest = honest_headline(
         pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
     )
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(headline, args.out_dir / "headline.csv")
-    write_csv(event_study, args.out_dir / "event_study.csv")
