@@ -28,11 +28,11 @@ clock starts) with ``models=[twfe]``: 25 ingest jobs, the classification, the pa
 ``twfe`` fits, which for data zones are SLURM jobs rather than local rules. It checks that the
 fits of the two runs are byte-identical. The run of 2026-11-26::
 
-    7,000 data zones, models [twfe] run from scratch (fits byte-identical): local 44.3 s,
-    through SLURM 253.8 s (median), overhead 209.5 s; all runs: local 45.0, 43.5; SLURM ...
+    7,000 data zones, models [twfe] run from scratch (fits byte-identical): local 43.4 s,
+    through SLURM 253.7 s (median), overhead 210.3 s; all runs: local 42.4, 44.5; SLURM ...
     rule                     jobs  peak RSS MB  longest s
-    fit                        50          630         10
-    ingest                     50          611         10
+    fit                        50          635         11
+    ingest                     50          610          9
 """
 
 from __future__ import annotations
