@@ -24,8 +24,8 @@ except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 
 # Council areas: every ingest and fit takes under a second, so they run in this process (local
-# rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each takes seconds to
-# half a minute and needs hundreds of MB, so they are cluster jobs (profiles/slurm).
+# rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each reads about
+# 100,000 rows and needs about 600 MB, so they are cluster jobs (profiles/slurm).
 SMALL_JOBS = AREA_LEVEL == "council area"
 
 
