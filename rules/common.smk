@@ -3,7 +3,6 @@
 import json
 import os
 from pathlib import Path
-from types import SimpleNamespace
 
 # One BLAS thread in the fits that run inside this process: reproducible and not slower on
 # these small designs (several threads per fit only contend with the other jobs).
@@ -14,6 +13,7 @@ from snakemake.exceptions import WorkflowError
 
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
+from integration_models.ingest import indicator_files, unread_files
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
@@ -92,10 +92,7 @@ def indicator_value_files(wildcards):
     reruns that indicator's ingest and fits and the steps that combine all indicators.
     """
     values = Path(config["raw_dir"]) / "values"
-    single = values / f"{wildcards.indicator}.csv"
-    files = [single] if single.is_file() else []
-    files += sorted((values / wildcards.indicator).glob("*.csv"))
-    return [str(path) for path in files]
+    return [str(path) for path in indicator_files(values, wildcards.indicator)]
 
 
 def unread_value_files():
@@ -105,13 +102,8 @@ def unread_value_files():
     or `.xlsx` file) reruns the ingest, which stops and names it instead of leaving it out.
     """
     values = Path(config["raw_dir"]) / "values"
-    read = {
-        path
-        for indicator in INDICATORS
-        for path in indicator_value_files(SimpleNamespace(indicator=indicator))
-    }
-    files = sorted(p for p in values.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [str(path) for path in files if str(path) not in read]
+    read = {path for indicator in INDICATORS for path in indicator_files(values, indicator)}
+    return [str(path) for path in unread_files(values, read)]
 
 
 def dataset_dir(wildcards, input):

@@ -145,6 +145,11 @@ class TwfeDesign:
         out = flat - self.basis_full @ (self.basis_full.T @ flat)
         return out.reshape(values.shape)
 
+    @property
+    def treated_areas(self) -> np.ndarray:
+        """Per term, the number of areas with at least one row coded with it."""
+        return (self.cluster_sum(self.treat) > 0).sum(axis=0)
+
     def cluster_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` (``N x ...``) within clusters, giving ``G x ...``."""
         return np.add.reduceat(values, self.bounds[:-1], axis=0)

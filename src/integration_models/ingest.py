@@ -59,6 +59,20 @@ class IngestSettings:
         return list(range(self.first_year, self.last_year + 1))
 
 
+def indicator_files(values_dir: Path, indicator: str) -> list[Path]:
+    """Return one indicator's values files: ``values/<id>.csv`` and every ``values/<id>/*.csv``."""
+    single = values_dir / f"{indicator}.csv"
+    return ([single] if single.is_file() else []) + sorted((values_dir / indicator).glob("*.csv"))
+
+
+def unread_files(values_dir: Path, read: set[Path]) -> list[Path]:
+    """Return the files below ``values_dir`` not in ``read``; hidden files (``.name``) aside."""
+    if not values_dir.is_dir():
+        return []
+    files = sorted(p for p in values_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [path for path in files if path not in read]
+
+
 def value_files(
     raw_dir: Path, registry: pd.DataFrame, registry_path: Path
 ) -> dict[str, list[Path]]:
@@ -76,13 +90,7 @@ def value_files(
     values_dir = raw_dir / "values"
     files: dict[str, list[Path]] = {}
     for indicator, line in zip(registry["indicator_id"], registry[LINE], strict=True):
-        found = []
-        single = values_dir / f"{indicator}.csv"
-        if single.is_file():
-            found.append(single)
-        folder = values_dir / indicator
-        if folder.is_dir():
-            found.extend(sorted(folder.glob("*.csv")))
+        found = indicator_files(values_dir, indicator)
         if not found:
             raise InputError(
                 registry_path,
@@ -92,19 +100,16 @@ def value_files(
             )
         files[indicator] = found
     claimed = {path for paths in files.values() for path in paths}
-    if values_dir.is_dir():
-        for path in sorted(p for p in values_dir.rglob("*") if p.is_file()):
-            if path in claimed or path.name.startswith("."):
-                continue
-            if path.suffix != ".csv":
-                raise InputError(
-                    path, "file in values/ that would not be read (values files end in .csv)"
-                )
-            if path.parent.parent != values_dir and path.parent != values_dir:
-                raise InputError(
-                    path, "values file in a nested folder (only values/<id>/*.csv are read)"
-                )
-            raise InputError(path, "values file of an indicator not in indicators.csv")
+    for path in unread_files(values_dir, claimed):
+        if path.suffix != ".csv":
+            raise InputError(
+                path, "file in values/ that would not be read (values files end in .csv)"
+            )
+        if path.parent.parent != values_dir and path.parent != values_dir:
+            raise InputError(
+                path, "values file in a nested folder (only values/<id>/*.csv are read)"
+            )
+        raise InputError(path, "values file of an indicator not in indicators.csv")
     return files
 
 

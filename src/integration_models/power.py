@@ -377,12 +377,6 @@ def _default_grid() -> np.ndarray:
     return np.linspace(0.0, GRID_MAX_SE, round(GRID_MAX_SE / GRID_STEP_SE) + 1)
 
 
-def _treated_areas(design: TwfeDesign, term: str) -> int:
-    """Count the areas with at least one row coded with ``term``."""
-    column = design.treat[:, design.terms.index(term)]
-    return int((design.cluster_sum(column) > 0).sum())
-
-
 def _mde_on_design(
     indicator_id: str,
     design: TwfeDesign,
@@ -399,7 +393,7 @@ def _mde_on_design(
 
     Raises DesignError when fewer than ``MIN_TREATED_AREAS`` areas are coded with the term.
     """
-    n_treated = _treated_areas(design, term)
+    n_treated = int(design.treated_areas[design.terms.index(term)])
     if n_treated < MIN_TREATED_AREAS:
         raise DesignError(
             f"{n_treated} treated area: its noise cannot be told from the effect, no simulation"

@@ -160,11 +160,6 @@ def _run_methods(
     }
 
 
-def _treated_areas(design: TwfeDesign) -> np.ndarray:
-    """Count the areas whose dummy is ever 1, per term."""
-    return (design.cluster_sum(design.treat) > 0).sum(axis=0)
-
-
 def null_rejection_table(
     panel: pd.DataFrame,
     indicator_ids: Sequence[str],
@@ -220,7 +215,7 @@ def null_rejection_table(
     dgp_seed = np.random.SeedSequence(seed).spawn(3)[0]
     y_null = null_outcomes(design, group.y, sims, np.random.default_rng(dgp_seed))
     results = _run_methods(panel, design, y_null, reps, seed)
-    treated = _treated_areas(design)
+    treated = design.treated_areas
     rows = []
     for method in METHODS:
         for j, term in enumerate(design.terms):
