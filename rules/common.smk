@@ -42,6 +42,11 @@ def results(path):
     return str(Path(config["results_dir"]) / path)
 
 
+def twfe_fits():
+    """The twfe fit of every indicator: which terms the steps after the fits analyse."""
+    return [results(f"fits/twfe/{indicator}.json") for indicator in INDICATORS]
+
+
 def registry_file():
     """The dataset's indicator registry."""
     return str(Path(config["raw_dir"]) / "indicators.csv")
@@ -172,4 +177,6 @@ def final_outputs():
 
 wildcard_constraints:
     indicator="|".join(INDICATORS),
-    model="|".join(MODELS),
+    # twfe is fitted even when not listed in `models`: its fits decide what the few-cluster
+    # inference, power and sensitivity analyse (integration_models.scope)
+    model="|".join(sorted({*MODELS, "twfe"})),

@@ -69,6 +69,7 @@ rule inference:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
+        fits=twfe_fits(),
         code=package_sources("inference"),
     output:
         inference=results("tables/inference.csv"),
@@ -90,7 +91,7 @@ rule inference:
         out_dir=output_dir,
     shell:
         "python -m integration_models inference --panel {input.panel:q}"
-        " --registry {input.registry:q} --scales-json {params.scales:q}"
+        " --registry {input.registry:q} --fits {input.fits:q} --scales-json {params.scales:q}"
         " --overrides-json {params.overrides:q} --reps {params.reps}"
         " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
         " --size-sims {params.size_sims} --size-reps {params.size_reps}"
@@ -101,6 +102,7 @@ rule sensitivity:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
+        fits=twfe_fits(),
         areas=config["areas"],
         scenarios=config["scenarios"],
         code=package_sources("sensitivity"),
@@ -126,7 +128,7 @@ rule sensitivity:
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     shell:
         "python -m integration_models sensitivity --panel {input.panel:q}"
-        " --registry {input.registry:q} --areas {input.areas:q}"
+        " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
         " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
         " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
         " --alpha {params.alpha} --table {output.table:q} --summary {output.summary:q}"

@@ -9,7 +9,6 @@ import pytest
 from integration_models import inference as inf
 from integration_models import size
 from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models.design import DesignError
 from tests.conftest import DEMO
 
 
@@ -170,8 +169,13 @@ def test_known_truth_crv1_over_rejects_with_three_treated_areas(few_treated_tabl
     assert homo["ri"] <= near
     assert size.honest_method(few_treated_tables["homoskedastic"]) != "crv1"
     table = few_treated_tables["homoskedastic"]
-    assert (table["n_treated_areas"] == 3).all()
-    assert table["design_indicators"].iloc[0].count(";") == 29
+    simulated = table[table["term"] == "integration_full"]
+    assert (simulated["n_treated_areas"] == 3).all() and (simulated["sims"] == 1500).all()
+    assert simulated["design_indicators"].iloc[0].count(";") == 29
+    # no area is coded partial: its rows say so instead of giving a rate
+    unidentified = table[table["term"] == "integration_partial"]
+    assert len(unidentified) == 4 and unidentified["rate"].isna().all()
+    assert (unidentified["note"].str.contains("does not identify this term")).all()
 
 
 def test_known_truth_noisier_treated_areas_make_crv1_worse(few_treated_tables):
@@ -226,5 +230,7 @@ def test_bad_arguments(panel, indicators):
         size.null_rejection_table(panel, indicators, {}, sims=0, reps=9, seed=1)
     with pytest.raises(ValueError, match="alpha"):
         size.null_rejection_table(panel, indicators, {}, sims=9, reps=9, seed=1, alpha=1.5)
-    with pytest.raises(DesignError, match="no indicator has a TWFE design"):
-        size.null_rejection_table(panel, ["not_an_indicator"], {}, sims=9, reps=9, seed=1)
+    # nothing to simulate on is a result (rows saying why), not an error (issue 12.1)
+    table = size.null_rejection_table(panel, ["not_an_indicator"], {}, sims=9, reps=9, seed=1)
+    assert table["rate"].isna().all() and len(table) == 8
+    assert table["note"].str.contains("no indicator has a TWFE design").all()

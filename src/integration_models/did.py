@@ -350,8 +350,30 @@ def callaway_santanna(
         ``n_treated``),
         ``crit_uniform`` (sup-t critical value of the dynamic effects), ``pretrend`` (joint
         Wald test of pre-period event-time effects), ``inference``, ``seed``, ``biters``.
+        Never raises on a numerical failure (e.g. a singular matrix from extreme values):
+        it is returned as status ``failed`` with the exception in ``message``, so one
+        indicator cannot stop the others.
     """
-    result: dict = {
+    result = _empty_result(indicator_id, scale, category, seed=seed, biters=biters)
+    try:
+        return _estimate(
+            result,
+            panel,
+            covariate=covariate,
+            seed=seed,
+            biters=biters,
+            alpha=alpha,
+            min_treated=min_treated,
+        )
+    except Exception as err:  # noqa: BLE001 - any numerical failure is the fit's, reported
+        failed = _empty_result(indicator_id, scale, category, seed=seed, biters=biters)
+        failed["message"] = f"{type(err).__name__}: {err}"
+        return failed
+
+
+def _empty_result(indicator_id: str, scale: str, category: str, *, seed: int, biters: int) -> dict:
+    """Return what :func:`callaway_santanna` gives before estimating: failed, no numbers."""
+    return {
         "indicator_id": indicator_id,
         "category": category,
         "scale": scale,
@@ -385,6 +407,20 @@ def callaway_santanna(
         "seed": seed,
         "biters": biters,
     }
+
+
+def _estimate(
+    result: dict,
+    panel: pd.DataFrame,
+    *,
+    covariate: str | None,
+    seed: int,
+    biters: int,
+    alpha: float,
+    min_treated: int,
+) -> dict:
+    """Fill ``result`` (from :func:`_empty_result`) with the estimates; see callaway_santanna."""
+    indicator_id, scale, category = result["indicator_id"], result["scale"], result["category"]
     try:
         sample, record = did_sample(panel, indicator_id, scale, category)
     except DesignError as err:

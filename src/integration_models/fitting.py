@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from integration_models.models.base import FIT_COLUMNS, FitSettings, ModelResult, fit_indicator
+from integration_models.models.base import (
+    FIT_COLUMNS,
+    FitSettings,
+    ModelResult,
+    empty_row,
+    fit_indicator,
+    too_little_data,
+)
 from integration_models.models.design import SCALES, TERMS, DesignError, model_data
 from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
@@ -54,12 +61,15 @@ def fit_did(
     fit.update(indicator_id=indicator_id, model=MODEL, scale=scale, warnings="")
     fit["formula"] = MODELS_FORMULA_DID
     try:
-        outcome = model_data(panel, indicator_id, scale).frame["y"]
+        data = model_data(panel, indicator_id, scale)
+        outcome = data.frame["y"]
         fit.update(outcome_mean=float(outcome.mean()), outcome_sd=float(outcome.std()))
+        shortfall = too_little_data(data, settings)
     except DesignError:
-        pass
+        shortfall = ""
+    categories = () if shortfall else ("full", "partial")
     rows, events, messages, statuses = [], [], [], []
-    for category in ("full", "partial"):
+    for category in categories:
         result = callaway_santanna(panel, indicator_id, scale, category, alpha=settings.alpha)
         category_rows = did_rows(result, indicator_id)
         if result["status"] == "ok" and result["n_treated_areas"] < MIN_TREATED_FOR_SE:
@@ -87,9 +97,24 @@ def fit_did(
             messages.append(f"{category}: {result['message'] or result['status']}")
         if category == "full":
             fit.update(n_obs=result["n_obs"], n_areas=result["n_areas"], optimiser=result["method"])
-    fit["status"] = "ok" if "ok" in statuses else "failed"
+    fit["status"] = "ok" if "ok" in statuses else "skipped" if shortfall else "failed"
     fit["converged"] = fit["status"] == "ok"
-    fit["message"] = "; ".join(messages)
+    fit["message"] = shortfall or "; ".join(messages)
+    if shortfall:
+        fit.update(n_obs=data.n_obs, n_areas=data.n_areas, n_years=data.n_years)
+        rows = [
+            {
+                **empty_row(term),
+                "indicator_id": indicator_id,
+                "model": MODEL,
+                "n_obs": data.n_obs,
+                "n_areas": data.n_areas,
+                "inference": "",
+                "scale": scale,
+                "note": "not estimated: model skipped",
+            }
+            for term in ("integration_full", "integration_partial")
+        ]
     other = [
         {
             "indicator_id": indicator_id,

@@ -44,6 +44,7 @@ from scipy import stats
 
 from integration_models.models.base import COEFFICIENT_COLUMNS
 from integration_models.models.design import DesignError, ModelData, model_data
+from integration_models.scope import Scope, analysed, complete_rows
 
 TERMS_OF_INTEREST = ("integration_full", "integration_partial")
 _NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
@@ -1114,6 +1115,7 @@ def few_cluster_table(
     reps: int = 9999,
     seed: int = 20240601,
     alpha: float = 0.05,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Few-cluster inference for the TWFE integration terms of several indicators.
 
@@ -1150,6 +1152,10 @@ def few_cluster_table(
         Seed for both (split with ``numpy.random.SeedSequence``).
     alpha
         Level of the intervals (CRV1 and CR2 only).
+    scope
+        The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only these
+        are tested and enter the adjustments; every other term of ``indicator_ids`` gets one
+        row saying why. None analyses every term the design identifies.
 
     Returns
     -------
@@ -1162,7 +1168,7 @@ def few_cluster_table(
     histories = partnership_histories(panel)
     permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
-    groups, failed = group_designs(panel, indicator_ids, scale_of)
+    groups, failed = group_designs(panel, analysed(indicator_ids, scope), scale_of)
     rows: list[dict] = []
     joint: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
     for group in groups:
@@ -1184,6 +1190,10 @@ def few_cluster_table(
                     rows.append(_table_row(indicator, term, design, res, o, j, labels[method]))
     rows.extend(_failed_rows(failed))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS[: TABLE_COLUMNS.index("inference") + 1])
+    if scope is not None:
+        defaults = {"model": "twfe", "n_obs": 0, "n_areas": 0}
+        table = complete_rows(table, scope, _NUMBER_COLUMNS, "inference", defaults)
+        joint = {key: [c for c in cols if c[0] in table.index] for key, cols in joint.items()}
     table = _add_multiplicity(table, joint)
     order = {ind: i for i, ind in enumerate(indicator_ids)}
     method_order = {v: i for i, v in enumerate(labels.values())}

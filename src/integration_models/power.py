@@ -72,6 +72,7 @@ from integration_models.inference import (
     webb_weights,
 )
 from integration_models.models.design import DesignError, ModelData, model_data
+from integration_models.scope import Scope, analysed, complete_rows
 
 if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
     from matplotlib.axes import Axes
@@ -108,6 +109,7 @@ POWER_COLUMNS = [
     "residuals",
     "note",
 ]
+_TEXT = ("units_note", "residuals", "note", "reps")
 UNITS_NOTE = {
     "identity": "indicator units",
     "log": "% change (log-scale model: 100 * (exp(mde) - 1))",
@@ -695,6 +697,7 @@ def power_table(
     alpha: float = 0.05,
     power: float = 0.8,
     residuals: str = "cr2",
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Simulate the minimum detectable effects of both integration terms for many indicators.
 
@@ -721,6 +724,9 @@ def power_table(
         Level of the two-sided test and the target power.
     residuals
         ``"cr2"`` (default) or ``"restricted"`` (module docstring).
+    scope
+        The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only these
+        are simulated; the others keep their rows, with the reason in ``note``.
 
     Returns
     -------
@@ -759,10 +765,16 @@ def power_table(
         residuals=residuals,
     )
     rows = []
-    for indicator in indicator_ids:
+    for indicator in analysed(indicator_ids, scope):
         scale = scale_of.get(indicator, "identity")
         rows.extend(_indicator_rows(panel, indicator, scale, settings))
     table = pd.DataFrame(rows, columns=POWER_COLUMNS)
+    if scope is not None:
+        blank = [c for c in POWER_COLUMNS[POWER_COLUMNS.index("std_error") :] if c not in _TEXT]
+        defaults = {"n_obs": 0, "n_areas": 0, "n_treated_areas": 0, "reps": reps, "residuals": ""}
+        table = complete_rows(table, scope, blank, "note", defaults).reset_index(drop=True)
+        table["scale"] = table["indicator_id"].map(lambda i: scale_of.get(i, "identity"))
+        table["units_note"] = table["scale"].map(UNITS_NOTE).fillna("")
     return table.astype({"n_obs": int, "n_areas": int, "n_treated_areas": int, "reps": int})
 
 

@@ -63,6 +63,7 @@ from integration_models.inference import (
 from integration_models.models.design import DesignError, model_data
 from integration_models.reference import integration_by_area_year, load_classification
 from integration_models.registry import DOMAINS
+from integration_models.scope import Scope, blank_out
 
 HIGHLAND = "S12000017"
 ALT_DEPRIVATION = "deprivation_alt"
@@ -520,6 +521,7 @@ def sensitivity_table(
     scenarios: Mapping[str, pd.DataFrame] | None = None,
     covid_years: Sequence[int] | None = None,
     alpha: float = 0.05,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
 
@@ -546,6 +548,10 @@ def sensitivity_table(
         Years dropped by ``no_covid`` (``None``: those flagged in the panel's ``covid``).
     alpha
         Level of the intervals (1 - alpha) and of the conclusions after BH.
+    scope
+        The terms the main ``twfe`` fits estimated (:mod:`integration_models.scope`): in
+        every variant only these are estimated and enter the adjustment; the others keep
+        their rows with the reason in ``note``.
 
     Returns
     -------
@@ -584,6 +590,9 @@ def sensitivity_table(
     table = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
     for column in ("n_obs", "n_areas", "n_treated_areas"):
         table[column] = table[column].astype("Int64")
+    if scope is not None:
+        numbers = TABLE_COLUMNS[TABLE_COLUMNS.index("estimate") : TABLE_COLUMNS.index("p_adjusted")]
+        table = blank_out(table, scope, numbers, "note")
     return _add_conclusions(table, alpha)
 
 

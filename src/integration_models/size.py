@@ -69,6 +69,7 @@ from integration_models.inference import (
     wild_cluster_bootstrap,
 )
 from integration_models.models.design import DesignError
+from integration_models.scope import SCOPE_TERMS, Scope, analysed
 
 METHODS = ("crv1", "cr2", "wcr", "ri")
 # tie-break of honest_method: the resampling tests methods.md recommends first
@@ -88,6 +89,7 @@ SIZE_COLUMNS = [
     "design_indicators",
     "n_obs",
     "n_areas",
+    "note",
 ]
 
 
@@ -108,7 +110,9 @@ def choose_design(
     """
     groups, failed = group_designs(panel, indicator_ids, scale_of)
     if not groups:
-        reasons = "; ".join(f"{k}: {v}" for k, v in failed.items()) or "no indicators given"
+        reasons = "; ".join(f"{k}: {v}" for k, v in failed.items()) or (
+            "no indicator has an estimated twfe integration term"
+        )
         raise DesignError(f"no indicator has a TWFE design to simulate on ({reasons})")
     best = max(
         enumerate(groups),
@@ -169,6 +173,7 @@ def null_rejection_table(
     reps: int = 999,
     seed: int = 20240601,
     alpha: float = 0.05,
+    scope: Scope | None = None,
 ) -> pd.DataFrame:
     """Rejection rate of each few-cluster test under a simulated null on the real design.
 
@@ -191,11 +196,16 @@ def null_rejection_table(
         Seed of the whole simulation.
     alpha
         Nominal level.
+    scope
+        The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only those
+        indicators' designs are candidates.
 
     Returns
     -------
     pandas.DataFrame
         ``SIZE_COLUMNS``: one row per method (``crv1``, ``cr2``, ``wcr``, ``ri``) and term;
+        a term the chosen design does not identify (or every term, when no indicator has a
+        design) has rows with no rate and the reason in ``note``;
         ``label`` is the method's inference label, ``sims`` the simulations with a finite
         p-value, ``n_treated_areas`` the areas ever coded to the term, ``design_indicators``
         the indicators sharing the design (their residuals drive the simulation).
@@ -203,14 +213,16 @@ def null_rejection_table(
     Raises
     ------
     ValueError
-        If ``sims`` or ``reps`` is below 1 or ``alpha`` is not in (0, 1); ``DesignError`` (a
-        ``ValueError``) if no indicator can be modelled.
+        If ``sims`` or ``reps`` is below 1 or ``alpha`` is not in (0, 1).
     """
     if sims < 1 or reps < 1:
         raise ValueError(f"sims and reps must be at least 1 (got sims={sims}, reps={reps})")
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must be between 0 and 1 (got {alpha})")
-    group = choose_design(panel, indicator_ids, scale_of)
+    try:
+        group = choose_design(panel, analysed(indicator_ids, scope), scale_of)
+    except DesignError as err:
+        return _unidentified_rows(SCOPE_TERMS, reps, f"not estimated: {err}")
     design = group.design
     dgp_seed = np.random.SeedSequence(seed).spawn(3)[0]
     y_null = null_outcomes(design, group.y, sims, np.random.default_rng(dgp_seed))
@@ -239,8 +251,39 @@ def null_rejection_table(
                     "design_indicators": ";".join(group.indicators),
                     "n_obs": design.n_obs,
                     "n_areas": design.n_clusters,
+                    "note": "",
                 }
             )
+    table = pd.DataFrame(rows, columns=SIZE_COLUMNS)
+    missing = [term for term in SCOPE_TERMS if term not in design.terms]
+    if not missing:
+        return table
+    note = "not estimated: the simulated design does not identify this term"
+    return pd.concat([table, _unidentified_rows(missing, reps, note)], ignore_index=True)
+
+
+def _unidentified_rows(terms: Sequence[str], reps: int, note: str) -> pd.DataFrame:
+    """Rows of terms with no simulated rejection rate, saying why."""
+    rows = [
+        {
+            "method": method,
+            "label": INFERENCE_LABELS[method].format(reps=reps),
+            "term": term,
+            "sims": 0,
+            "reps": reps if method in ("wcr", "ri") else 0,
+            "rejections": 0,
+            "rate": np.nan,
+            "mc_se": np.nan,
+            "honest": False,
+            "n_treated_areas": 0,
+            "design_indicators": "",
+            "n_obs": 0,
+            "n_areas": 0,
+            "note": note,
+        }
+        for method in METHODS
+        for term in terms
+    ]
     return pd.DataFrame(rows, columns=SIZE_COLUMNS)
 
 
@@ -248,7 +291,8 @@ def honest_method(table: pd.DataFrame, alpha: float = 0.05) -> str:
     """Pick the test whose p-values the headline should use, by a fixed rule.
 
     Rule: a method qualifies when it is honest (rate at most :func:`honest_bound`, recomputed
-    here from ``rate`` and ``sims`` at this ``alpha``) for *every* term in ``table``; among the
+    here from ``rate`` and ``sims`` at this ``alpha``) for *every* simulated term in ``table``
+    (rows with ``sims`` 0, terms the design does not identify, do not count); among the
     qualifying methods the one with the highest mean rejection rate over terms wins (the least
     conservative honest test, so the most powerful); ties go to the earlier method in
     ``PREFERENCE`` (``wcr``, ``ri``, ``cr2``, ``crv1``). If no method qualifies (or the table is
@@ -267,6 +311,9 @@ def honest_method(table: pd.DataFrame, alpha: float = 0.05) -> str:
     str
         One of ``crv1``, ``cr2``, ``wcr``, ``ri``.
     """
+    if table.empty:
+        return FALLBACK_METHOD
+    table = table[table["sims"] > 0]  # not terms the simulated design does not identify
     if table.empty:
         return FALLBACK_METHOD
     sims = table["sims"].to_numpy(dtype=float)

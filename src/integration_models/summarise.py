@@ -157,6 +157,9 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
             statement = (
                 f"{model}: {TERM_WORDS[term]} in {significant} of {estimated} indicators "
                 f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative{after})"
+                if estimated
+                else f"{model}: {TERM_WORDS[term]}: not estimated in any of the "
+                f"{len(summary)} indicators (no fit ok with this term estimated)"
             )
             rows.append(
                 [model, term, family, significant, positive, negative, estimated, statement, ""]
@@ -178,7 +181,7 @@ def honest_headline(
     # the simulation ran fewer draws than the table, so match the label whatever B is
     pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
     labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
-    label = labels[0] if labels else INFERENCE_LABELS[method]
+    label = labels[0] if labels else ""  # no row was tested
     rows = []
     for term in ("integration_full", "integration_partial"):
         picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
@@ -189,16 +192,21 @@ def honest_headline(
         after = [f"{int((picked['p_adjusted'] < alpha).sum())} after Benjamini-Hochberg"]
         if picked["p_romano_wolf"].notna().any():
             after.append(f"{int((picked['p_romano_wolf'] < alpha).sum())} after Romano-Wolf")
-        rate = size.loc[(size["method"] == method) & (size["term"] == term), "rate"]
+        rate = size.loc[(size["method"] == method) & (size["term"] == term), "rate"].dropna()
         level = (
             f"; it rejected {float(rate.iloc[0]):.1%} of simulated null outcomes at {alpha:g}"
             if len(rate)
             else ""
         )
+        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
         statement = (
             f"twfe, {label} (the honest test in the null simulation{level}): "
             f"{TERM_WORDS[term]} in {len(significant)} of {len(picked)} indicators "
             f"(p < {alpha:g}; {positive} positive, {negative} negative; {'; '.join(after)})"
+            f"{_not_estimated(inference, term, registered - len(picked))}"
+            if len(picked)
+            else f"twfe: {TERM_WORDS[term]}: not tested, as no indicator's twfe fit "
+            f"estimates it{_not_estimated(inference, term, registered)}"
         )
         rows.append(
             [
@@ -214,6 +222,16 @@ def honest_headline(
             ]
         )
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def _not_estimated(inference: pd.DataFrame, term: str, count: int) -> str:
+    """Say how many indicators were not tested for ``term`` and the commonest reason."""
+    if count == 0:
+        return ""
+    notes = inference.loc[inference["term"] == term, "inference"].astype(str)
+    reasons = notes[notes.str.startswith("not estimated: ")].str.removeprefix("not estimated: ")
+    common = f"; commonest reason: {reasons.value_counts().index[0]}" if len(reasons) else ""
+    return f"; {count} not estimated{common}"
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

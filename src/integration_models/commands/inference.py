@@ -14,6 +14,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--registry", type=Path, required=True)
+    parser.add_argument("--fits", type=Path, nargs="+", required=True, help="twfe fit files")
     parser.add_argument("--scales-json", required=True)
     parser.add_argument("--overrides-json", required=True)
     parser.add_argument("--reps", type=int, default=9999)
@@ -44,18 +45,26 @@ def run(args: argparse.Namespace) -> None:
 
     from integration_models.inference import few_cluster_table
     from integration_models.power import power_table
+    from integration_models.scope import load_scope
     from integration_models.size import null_rejection_table
     from integration_models.summarise import write_csv
 
     scales = indicator_scales(args.registry, args.scales_json, args.overrides_json)
     panel = pd.read_parquet(args.panel)
     indicators = list(scales)
+    scope = load_scope(args.fits, indicators)
     table = few_cluster_table(
-        panel, indicators, scales, reps=args.reps, seed=args.seed, alpha=args.alpha
+        panel, indicators, scales, reps=args.reps, seed=args.seed, alpha=args.alpha, scope=scope
     )
     write_csv(table, args.out_dir / "inference.csv")
     power = power_table(
-        panel, indicators, scales, reps=args.power_reps, seed=args.seed, alpha=args.alpha
+        panel,
+        indicators,
+        scales,
+        reps=args.power_reps,
+        seed=args.seed,
+        alpha=args.alpha,
+        scope=scope,
     )
     write_csv(power, args.out_dir / "power.csv")
     size = null_rejection_table(
@@ -66,5 +75,6 @@ def run(args: argparse.Namespace) -> None:
         reps=args.size_reps,
         seed=args.seed,
         alpha=args.alpha,
+        scope=scope,
     )
     write_csv(size, args.out_dir / "size.csv")

@@ -13,6 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--registry", type=Path, required=True)
+    parser.add_argument("--fits", type=Path, nargs="+", required=True, help="twfe fit files")
     parser.add_argument("--areas", type=Path, required=True)
     parser.add_argument("--scenarios", type=Path, nargs="*", default=[])
     parser.add_argument("--scales-json", required=True)
@@ -31,6 +32,7 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.commands.inference import indicator_scales
     from integration_models.reference import load_areas
     from integration_models.registry import load_registry
+    from integration_models.scope import load_scope
     from integration_models.sensitivity import (
         conclusion_summary,
         load_scenarios,
@@ -47,6 +49,7 @@ def run(args: argparse.Namespace) -> None:
         scenarios=load_scenarios(args.scenarios, load_areas(args.areas)),
         covid_years=args.covid_years,
         alpha=args.alpha,
+        scope=load_scope(args.fits, list(scales)),
     )
     write_csv(table, args.table)
     write_csv(conclusion_summary(table), args.summary)

@@ -145,7 +145,18 @@ def _about_the_fit(caught: warnings.WarningMessage) -> bool:
     return any(library in parts for library in FIT_LIBRARIES)
 
 
-def _empty_row(term: str) -> dict:
+def too_little_data(data: ModelData, settings: FitSettings) -> str:
+    """Say why ``data`` has too few years or areas to fit under ``settings`` ("" if enough)."""
+    if data.n_years < settings.min_years or data.n_areas < settings.min_areas:
+        return (
+            f"too little data: {data.n_years} years and {data.n_areas} areas "
+            f"(needs at least {settings.min_years} years and {settings.min_areas} areas)"
+        )
+    return ""
+
+
+def empty_row(term: str) -> dict:
+    """Return a term's row with no numbers."""
     return {
         "term": term,
         "estimate": math.nan,
@@ -207,12 +218,8 @@ def fit_indicator(
         fit.update(n_obs=n_obs, n_areas=n_areas, n_years=data.n_years)
         fit.update(outcome_mean=float(data.frame["y"].mean()))
         fit.update(outcome_sd=float(data.frame["y"].std()))
-        if data.n_years < settings.min_years or data.n_areas < settings.min_areas:
-            fit.update(
-                status="skipped",
-                message=f"too little data: {data.n_years} years and {data.n_areas} areas "
-                f"(needs at least {settings.min_years} years and {settings.min_areas} areas)",
-            )
+        if shortfall := too_little_data(data, settings):
+            fit.update(status="skipped", message=shortfall)
         else:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
@@ -253,7 +260,7 @@ def fit_indicator(
                 )
     result = ModelResult(fit=fit)
     for term in TERMS:
-        row = rows.get(term, _empty_row(term))
+        row = rows.get(term, empty_row(term))
         note = notes.get(term, "")
         if term not in rows and not note:
             note = f"not estimated: model {fit['status']}"
