@@ -14,6 +14,7 @@ from snakemake.exceptions import WorkflowError
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
+from integration_models.stamp import config_hash
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
@@ -30,6 +31,8 @@ SMALL_JOBS = AREA_LEVEL == "council area"
 
 
 MODELS = list(config["models"])
+# carried by every result table (integration_models.stamp); report-only keys left out
+CONFIG_HASH = config_hash(config)
 
 
 def processed(path):

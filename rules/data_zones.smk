@@ -18,6 +18,7 @@ if AREA_LEVEL == "data zone":
                 results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS
             ),
             registry=registry_file(),
+            panel=processed("panel.parquet"),
             code=package_sources("tables"),
         output:
             coefficients=results("tables/coefficients.csv"),
@@ -29,10 +30,12 @@ if AREA_LEVEL == "data zone":
             results("logs/tables.log"),
         params:
             alpha=config["alpha"],
+            config_hash=CONFIG_HASH,
             out_dir=output_dir,
         shell:
             "python -m integration_models tables --fits {input.fits:q}"
             " --registry {input.registry:q} --alpha {params.alpha}"
+            " --panel {input.panel:q} --config-hash {params.config_hash}"
             " --out-dir {params.out_dir:q} 2> {log:q}"
 
     rule provenance_fits:

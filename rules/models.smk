@@ -38,6 +38,7 @@ rule tables:
         inference=results("tables/inference.csv"),
         null_rates=results("tables/size.csv"),
         registry=registry_file(),
+        panel=processed("panel.parquet"),
         code=package_sources("tables"),
     output:
         coefficients=report(
@@ -58,10 +59,12 @@ rule tables:
         results("logs/tables.log"),
     params:
         alpha=config["alpha"],
+        config_hash=CONFIG_HASH,
         out_dir=output_dir,
     shell:
         "python -m integration_models tables --fits {input.fits:q} --registry {input.registry:q}"
         " --inference {input.inference:q} --size {input.null_rates:q}"
+        " --panel {input.panel:q} --config-hash {params.config_hash}"
         " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
 
 
@@ -88,6 +91,7 @@ rule inference:
         alpha=config["alpha"],
         size_sims=config["size_sims"],
         size_reps=config["size_reps"],
+        config_hash=CONFIG_HASH,
         out_dir=output_dir,
     shell:
         "python -m integration_models inference --panel {input.panel:q}"
@@ -95,7 +99,7 @@ rule inference:
         " --overrides-json {params.overrides:q} --reps {params.reps}"
         " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
         " --size-sims {params.size_sims} --size-reps {params.size_reps}"
-        " --out-dir {params.out_dir:q} 2> {log:q}"
+        " --config-hash {params.config_hash} --out-dir {params.out_dir:q} 2> {log:q}"
 
 
 rule sensitivity:
@@ -125,11 +129,13 @@ rule sensitivity:
         overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
         covid_years=" ".join(str(year) for year in config["covid_years"]),
         alpha=config["alpha"],
+        config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     shell:
         "python -m integration_models sensitivity --panel {input.panel:q}"
         " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
         " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
         " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
-        " --alpha {params.alpha} --table {output.table:q} --summary {output.summary:q}"
+        " --alpha {params.alpha} --config-hash {params.config_hash}"
+        " --table {output.table:q} --summary {output.summary:q}"
         " --figure-stem {params.figure_stem:q} 2> {log:q}"

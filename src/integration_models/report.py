@@ -29,6 +29,7 @@ import pandas as pd
 
 import integration_models
 from integration_models.provenance import write_text_atomic
+from integration_models.stamp import STAMP_COLUMNS, Stamp, foreign_tables
 
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
 TITLE = "Integration of children's health and social care and outcomes in Scotland"
@@ -320,12 +321,59 @@ def _notice(text: str) -> str:
 
 
 def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
-    """Read a result table, or return None if the file does not exist."""
+    """Read a result table without its stamp columns, or None if the file does not exist.
+
+    The stamp is checked once, at the top of the page (:func:`_stamp_part`).
+    """
     if not path.is_file():
         return None
-    if strings:
-        return pd.read_csv(path, dtype=str, keep_default_na=False)
-    return pd.read_csv(path)
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False) if strings else pd.read_csv(path)
+    return frame.drop(columns=[c for c in STAMP_COLUMNS if c in frame])
+
+
+def _stamp_part(tables_dir: Path, provenance: dict) -> str:
+    """Say which run wrote this page, and name any table (or input) that is not of it.
+
+    Every table carries the configuration and inputs hashes of the run that wrote it; a
+    table of an earlier configuration or of changed inputs (left by a run that stopped before
+    rewriting it) is named here, as is an input file that changed while the run read it.
+    """
+    stamp = provenance.get("stamp") or {}
+    expected = Stamp(str(stamp.get("config_hash", "")), str(stamp.get("inputs_hash", "")))
+    tables = sorted(tables_dir.glob("*.csv"))
+    foreign = foreign_tables(tables, expected)
+    git = provenance.get("git") or {}
+    text = (
+        f"Run stamp: configuration <code>{_esc(expected.config_hash)}</code>, inputs "
+        f"<code>{_esc(expected.inputs_hash)}</code>; written "
+        f"{_esc(provenance.get('created', 'unknown'))} from commit "
+        f"<code>{_esc(str(git.get('commit', 'unknown'))[:12])}</code>. "
+    )
+    if foreign:
+        out = [
+            f'<p class="notice" role="alert"><strong>Stale results:</strong> '
+            f"{_esc(_plural(len(foreign), 'table'))} of {len(tables)} in the tables folder "
+            f"carry another run's stamp (an earlier configuration or other inputs) and do "
+            f"not belong to this report: {_esc(', '.join(foreign))}. Rerun the workflow.</p>",
+            f'<p class="glance">{text}</p>',
+        ]
+    else:
+        out = [
+            f'<p class="glance">{text}All {len(tables)} tables in the tables folder carry '
+            "this stamp (columns <code>config_hash</code>, <code>inputs_hash</code>); "
+            "<code>provenance.json</code> holds the configuration and the hash of every input "
+            "file behind it.</p>"
+        ]
+    changed = provenance.get("changed_during_run") or []
+    if changed:
+        names = ", ".join(str(c.get("path", c)) if isinstance(c, dict) else str(c) for c in changed)
+        out.insert(
+            0,
+            f'<p class="notice" role="alert"><strong>Stale inputs:</strong> '
+            f"{_esc(names)} changed while the run was reading its inputs; these results were "
+            "computed from the earlier content. Rerun the workflow.</p>",
+        )
+    return "\n".join(out)
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -362,9 +410,10 @@ def _header(
     registry: pd.DataFrame,
     config: dict,
     synthetic: bool,
+    stamp: str,
 ) -> str:
     title = str(config.get("report_title") or TITLE)
-    out = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(QUESTION)}</p>"]
+    out = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(QUESTION)}</p>", stamp]
     if synthetic:
         out.append(
             '<p class="notice"><strong>These results come from the embedded synthetic demo '
@@ -1256,7 +1305,9 @@ def render_report(
     if synthetic:
         body.append(f'<div class="banner" role="alert">{html.escape(SYNTHETIC_BANNER)}</div>')
     body += [
-        _header(headline, model_fit, registry, config, synthetic),
+        _header(
+            headline, model_fit, registry, config, synthetic, _stamp_part(tables_dir, provenance)
+        ),
         _data_section(panel, exclusions, registry, config),
         _registry_section(registry),
         _classification_section(classification, areas, panel, config),

@@ -23,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--size-sims", type=int, default=1000)
     parser.add_argument("--size-reps", type=int, default=999)
+    parser.add_argument("--config-hash", required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
@@ -47,16 +48,18 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.power import power_table
     from integration_models.scope import load_scope
     from integration_models.size import null_rejection_table
+    from integration_models.stamp import Stamp
     from integration_models.summarise import write_csv
 
     scales = indicator_scales(args.registry, args.scales_json, args.overrides_json)
     panel = pd.read_parquet(args.panel)
     indicators = list(scales)
     scope = load_scope(args.fits, indicators)
+    stamp = Stamp.of_run(args.config_hash, args.panel)
     table = few_cluster_table(
         panel, indicators, scales, reps=args.reps, seed=args.seed, alpha=args.alpha, scope=scope
     )
-    write_csv(table, args.out_dir / "inference.csv")
+    write_csv(stamp.apply(table), args.out_dir / "inference.csv")
     power = power_table(
         panel,
         indicators,
@@ -66,7 +69,7 @@ def run(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         scope=scope,
     )
-    write_csv(power, args.out_dir / "power.csv")
+    write_csv(stamp.apply(power), args.out_dir / "power.csv")
     size = null_rejection_table(
         panel,
         indicators,
@@ -77,4 +80,4 @@ def run(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         scope=scope,
     )
-    write_csv(size, args.out_dir / "size.csv")
+    write_csv(stamp.apply(size), args.out_dir / "size.csv")

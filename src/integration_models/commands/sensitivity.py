@@ -20,6 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overrides-json", required=True)
     parser.add_argument("--covid-years", type=int, nargs="*", default=[])
     parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--config-hash", required=True)
     parser.add_argument("--table", type=Path, required=True)
     parser.add_argument("--summary", type=Path, required=True)
     parser.add_argument("--figure-stem", type=Path, required=True)
@@ -39,6 +40,7 @@ def run(args: argparse.Namespace) -> None:
         plot_sensitivity,
         sensitivity_table,
     )
+    from integration_models.stamp import Stamp
     from integration_models.summarise import write_csv
 
     scales = indicator_scales(args.registry, args.scales_json, args.overrides_json)
@@ -51,6 +53,7 @@ def run(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         scope=load_scope(args.fits, list(scales)),
     )
-    write_csv(table, args.table)
-    write_csv(conclusion_summary(table), args.summary)
+    stamp = Stamp.of_run(args.config_hash, args.panel)
+    write_csv(stamp.apply(table), args.table)
+    write_csv(stamp.apply(conclusion_summary(table)), args.summary)
     plot_sensitivity(table, load_registry(args.registry), args.figure_stem)

@@ -14,6 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fits", type=Path, nargs="+", required=True)
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
+    parser.add_argument("--config-hash", required=True)
     # both or neither: without them (a data-zone run) there is no headline table
     parser.add_argument("--inference", type=Path)
     parser.add_argument("--size", type=Path)
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.errors import InputError
     from integration_models.registry import load_registry
     from integration_models.size import honest_method
+    from integration_models.stamp import Stamp
     from integration_models.summarise import (
         adjust_pvalues,
         collect_fits,
@@ -46,14 +49,15 @@ def run(args: argparse.Namespace) -> None:
     if (args.inference is None) != (args.size is None):
         raise InputError("--inference/--size", "give both or neither")
     registry = load_registry(args.registry)
+    stamp = Stamp.of_run(args.config_hash, args.panel)
     coefficients, model_fit, event_study = collect_fits(args.fits)
     coefficients = adjust_pvalues(coefficients, model_fit)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
-    write_csv(coefficients, args.out_dir / "coefficients.csv")
-    write_parquet(coefficients, args.out_dir / "coefficients.parquet")
-    write_csv(model_fit, args.out_dir / "model_fit.csv")
-    write_csv(summary, args.out_dir / "summary.csv")
-    write_csv(event_study, args.out_dir / "event_study.csv")
+    write_csv(stamp.apply(coefficients), args.out_dir / "coefficients.csv")
+    write_parquet(stamp.apply(coefficients), args.out_dir / "coefficients.parquet")
+    write_csv(stamp.apply(model_fit), args.out_dir / "model_fit.csv")
+    write_csv(stamp.apply(summary), args.out_dir / "summary.csv")
+    write_csv(stamp.apply(event_study), args.out_dir / "event_study.csv")
     if args.inference is None:
         return
     size = pd.read_csv(args.size)
@@ -61,4 +65,4 @@ def run(args: argparse.Namespace) -> None:
         pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
     )
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
-    write_csv(headline, args.out_dir / "headline.csv")
+    write_csv(stamp.apply(headline), args.out_dir / "headline.csv")
