@@ -2,6 +2,8 @@
 
 import json
 import os
+import shlex
+import sys
 from pathlib import Path
 
 # One BLAS thread in the fits that run inside this process: reproducible and not slower on
@@ -30,6 +32,18 @@ SMALL_JOBS = AREA_LEVEL == "council area"
 
 
 MODELS = list(config["models"])
+
+def package_command(*commands):
+    """Shell command running ``python -m integration_models <command>`` for each, in turn.
+
+    The interpreter is the one running Snakemake (whose packages this parse imported), not
+    whichever ``python`` comes first on PATH; quoted for the shell, braces doubled for
+    Snakemake's formatting. It is part of each rule's command, so a run under another
+    interpreter reruns the jobs. SLURM jobs run Snakemake under the same path (the executor
+    starts it with this interpreter, on a shared file system).
+    """
+    python = shlex.quote(sys.executable).replace("{", "{{").replace("}", "}}")
+    return " && ".join(f"{python} -m integration_models {command}" for command in commands)
 
 
 def processed(path):

@@ -31,9 +31,11 @@ if AREA_LEVEL == "data zone":
             alpha=config["alpha"],
             out_dir=output_dir,
         shell:
-            "python -m integration_models tables --fits {input.fits:q}"
-            " --registry {input.registry:q} --alpha {params.alpha}"
-            " --out-dir {params.out_dir:q} 2> {log:q}"
+            package_command(
+                "tables --fits {input.fits:q}"
+                " --registry {input.registry:q} --alpha {params.alpha}"
+                " --out-dir {params.out_dir:q} 2> {log:q}"
+            )
 
     rule provenance_fits:
         localrule: True
@@ -51,7 +53,9 @@ if AREA_LEVEL == "data zone":
         params:
             config_json=config_json(),
         shell:
-            "python -m integration_models provenance --dataset {input.dataset:q}"
-            " --reference {input.reference:q}"
-            " --results {input.panel:q} {input.exclusions:q} {input.tables:q}"
-            " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
+            package_command(
+                "provenance --dataset {input.dataset:q}"
+                " --reference {input.reference:q}"
+                " --results {input.panel:q} {input.exclusions:q} {input.tables:q}"
+                " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
+            )

@@ -60,9 +60,11 @@ rule tables:
         alpha=config["alpha"],
         out_dir=output_dir,
     shell:
-        "python -m integration_models tables --fits {input.fits:q} --registry {input.registry:q}"
-        " --inference {input.inference:q} --size {input.null_rates:q}"
-        " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+        package_command(
+            "tables --fits {input.fits:q} --registry {input.registry:q}"
+            " --inference {input.inference:q} --size {input.null_rates:q}"
+            " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+        )
 
 
 rule inference:
@@ -89,12 +91,14 @@ rule inference:
         size_reps=config["size_reps"],
         out_dir=output_dir,
     shell:
-        "python -m integration_models inference --panel {input.panel:q}"
-        " --registry {input.registry:q} --scales-json {params.scales:q}"
-        " --overrides-json {params.overrides:q} --reps {params.reps}"
-        " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
-        " --size-sims {params.size_sims} --size-reps {params.size_reps}"
-        " --out-dir {params.out_dir:q} 2> {log:q}"
+        package_command(
+            "inference --panel {input.panel:q}"
+            " --registry {input.registry:q} --scales-json {params.scales:q}"
+            " --overrides-json {params.overrides:q} --reps {params.reps}"
+            " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
+            " --size-sims {params.size_sims} --size-reps {params.size_reps}"
+            " --out-dir {params.out_dir:q} 2> {log:q}"
+        )
 
 
 rule sensitivity:
@@ -125,9 +129,11 @@ rule sensitivity:
         alpha=config["alpha"],
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     shell:
-        "python -m integration_models sensitivity --panel {input.panel:q}"
-        " --registry {input.registry:q} --areas {input.areas:q}"
-        " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
-        " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
-        " --alpha {params.alpha} --table {output.table:q} --summary {output.summary:q}"
-        " --figure-stem {params.figure_stem:q} 2> {log:q}"
+        package_command(
+            "sensitivity --panel {input.panel:q}"
+            " --registry {input.registry:q} --areas {input.areas:q}"
+            " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
+            " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
+            " --alpha {params.alpha} --table {output.table:q} --summary {output.summary:q}"
+            " --figure-stem {params.figure_stem:q} 2> {log:q}"
+        )
