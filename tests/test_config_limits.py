@@ -68,8 +68,7 @@ def test_results_dir_linked_outside_the_project_is_refused(project, tmp_path):
         ),
         (
             "processed_dir: data",
-            "processed_dir 'data' resolves to {p}/data, a folder containing {p}/data/raw "
-            "(raw_dir)",
+            "processed_dir 'data' resolves to {p}/data, a folder containing {p}/data/raw (raw_dir)",
         ),
         (
             "results_dir: out\nscenarios: [out/alternative.csv]",
