@@ -16,12 +16,15 @@ from snakemake.exceptions import WorkflowError
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
+from integration_models.memory import check_memory
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
     check_config(config)
     AREA_LEVEL = area_level(config)
     INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
+    if AREA_LEVEL == "council area":  # data-zone runs do not resample (rules/data_zones.smk)
+        check_memory(config, len(INDICATORS))
 except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 
