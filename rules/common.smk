@@ -36,6 +36,7 @@ SMALL_JOBS = AREA_LEVEL == "council area"
 
 MODELS = list(config["models"])
 
+
 def package_command(*commands):
     """Shell command running ``python -m integration_models <command>`` for each, in turn.
 

@@ -74,6 +74,10 @@ def test_results_dir_linked_outside_the_project_is_refused(project, tmp_path):
             "processed_dir 'data' resolves to {p}/data, a folder containing {p}/data/raw (raw_dir)",
         ),
         (
+            "results_dir: .\nraw_dir: ../raw\nareas: areas.csv",
+            "results_dir '.' resolves to {p}, the same folder as {p} (the folder of areas)",
+        ),
+        (
             "results_dir: out\nscenarios: [out/alternative.csv]",
             "results_dir 'out' resolves to {p}/out, the same folder as {p}/out (the folder of "
             "scenario 'out/alternative.csv')",
@@ -102,6 +106,7 @@ def test_output_folder_linked_into_the_dataset_is_refused(project):
         "",
         "processed_dir: data/processed/scotland\nresults_dir: results/scotland",
         "results_dir: results/a/b/c",
+        "areas: areas.csv",  # a reference table at the top of the project
     ],
 )
 def test_usual_output_folders_pass(project, setting):

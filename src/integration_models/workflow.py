@@ -175,7 +175,10 @@ def check_output_folders(config: dict) -> None:
                 "(outputs are never written elsewhere)",
             )
         for name, folder in inputs.items():
-            if overlap := _overlap(real, folder):
+            overlap = _overlap(real, folder)
+            if overlap == "inside" and folder == project:
+                continue  # a reference table at the top of the project: only "." is refused
+            if overlap:
                 raise InputError(
                     "config",
                     f"{key} '{config[key]}' resolves to {real}, {overlap} {folder} ({name}): "
