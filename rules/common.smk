@@ -2,6 +2,8 @@
 
 import json
 import os
+import shlex
+import sys
 from pathlib import Path
 
 # One BLAS thread in the fits that run inside this process: reproducible and not slower on
@@ -14,6 +16,7 @@ from snakemake.exceptions import WorkflowError
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
+from integration_models.memory import check_memory
 from integration_models.stamp import config_hash
 from integration_models.workflow import area_level, check_config, package_sources
 
@@ -21,6 +24,8 @@ try:
     check_config(config)
     AREA_LEVEL = area_level(config)
     INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
+    if AREA_LEVEL == "council area":  # data-zone runs do not resample (rules/data_zones.smk)
+        check_memory(config, len(INDICATORS))
 except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 
@@ -33,6 +38,19 @@ SMALL_JOBS = AREA_LEVEL == "council area"
 MODELS = list(config["models"])
 # carried by every result table (integration_models.stamp); report-only keys left out
 CONFIG_HASH = config_hash(config)
+
+
+def package_command(*commands):
+    """Shell command running ``python -m integration_models <command>`` for each, in turn.
+
+    The interpreter is the one running Snakemake (whose packages this parse imported), not
+    whichever ``python`` comes first on PATH; quoted for the shell, braces doubled for
+    Snakemake's formatting. It is part of each rule's command, so a run under another
+    interpreter reruns the jobs. SLURM jobs run Snakemake under the same path (the executor
+    starts it with this interpreter, on a shared file system).
+    """
+    python = shlex.quote(sys.executable).replace("{", "{{").replace("}", "}}")
+    return " && ".join(f"{python} -m integration_models {command}" for command in commands)
 
 
 def processed(path):

@@ -33,10 +33,12 @@ if AREA_LEVEL == "data zone":
             config_hash=CONFIG_HASH,
             out_dir=output_dir,
         shell:
-            "python -m integration_models tables --fits {input.fits:q}"
-            " --registry {input.registry:q} --alpha {params.alpha}"
-            " --panel {input.panel:q} --config-hash {params.config_hash}"
-            " --out-dir {params.out_dir:q} 2> {log:q}"
+            package_command(
+                "tables --fits {input.fits:q}"
+                " --registry {input.registry:q} --alpha {params.alpha}"
+                " --panel {input.panel:q} --config-hash {params.config_hash}"
+                " --out-dir {params.out_dir:q} 2> {log:q}"
+            )
 
     rule provenance_fits:
         localrule: True
@@ -54,7 +56,9 @@ if AREA_LEVEL == "data zone":
         params:
             config_json=config_json(),
         shell:
-            "python -m integration_models provenance --dataset {input.dataset:q}"
-            " --reference {input.reference:q}"
-            " --results {input.panel:q} {input.exclusions:q} {input.tables:q}"
-            " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
+            package_command(
+                "provenance --dataset {input.dataset:q}"
+                " --reference {input.reference:q}"
+                " --results {input.panel:q} {input.exclusions:q} {input.tables:q}"
+                " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
+            )

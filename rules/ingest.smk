@@ -18,11 +18,13 @@ rule ingest:
         last_year=config["last_year"],
         covid_years=" ".join(str(year) for year in config["covid_years"]),
     shell:
-        "python -m integration_models ingest-indicator --raw-dir {params.raw_dir:q}"
-        " --indicator {wildcards.indicator} --areas {input.areas:q}"
-        " --first-year {params.first_year} --last-year {params.last_year}"
-        " --covid-years {params.covid_years} --observations {output.observations:q}"
-        " --exclusions {output.exclusions:q} 2> {log:q}"
+        package_command(
+            "ingest-indicator --raw-dir {params.raw_dir:q}"
+            " --indicator {wildcards.indicator} --areas {input.areas:q}"
+            " --first-year {params.first_year} --last-year {params.last_year}"
+            " --covid-years {params.covid_years} --observations {output.observations:q}"
+            " --exclusions {output.exclusions:q} 2> {log:q}"
+        )
 
 
 rule classify:
@@ -38,9 +40,11 @@ rule classify:
         first_year=config["first_year"],
         last_year=config["last_year"],
     shell:
-        "python -m integration_models classify --areas {input.areas:q}"
-        " --classification {input.classification:q} --first-year {params.first_year}"
-        " --last-year {params.last_year} --out {output:q} 2> {log:q}"
+        package_command(
+            "classify --areas {input.areas:q}"
+            " --classification {input.classification:q} --first-year {params.first_year}"
+            " --last-year {params.last_year} --out {output:q} 2> {log:q}"
+        )
 
 
 rule panel:
@@ -57,6 +61,8 @@ rule panel:
     log:
         processed("logs/panel.log"),
     shell:
-        "python -m integration_models panel --observations {input.observations:q}"
-        " --exclusions-in {input.exclusions:q} --integration {input.integration:q}"
-        " --panel {output.panel:q} --exclusions {output.exclusions:q} 2> {log:q}"
+        package_command(
+            "panel --observations {input.observations:q}"
+            " --exclusions-in {input.exclusions:q} --integration {input.integration:q}"
+            " --panel {output.panel:q} --exclusions {output.exclusions:q} 2> {log:q}"
+        )

@@ -62,10 +62,12 @@ rule tables:
         config_hash=CONFIG_HASH,
         out_dir=output_dir,
     shell:
-        "python -m integration_models tables --fits {input.fits:q} --registry {input.registry:q}"
-        " --inference {input.inference:q} --size {input.null_rates:q}"
-        " --panel {input.panel:q} --config-hash {params.config_hash}"
-        " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+        package_command(
+            "tables --fits {input.fits:q} --registry {input.registry:q}"
+            " --inference {input.inference:q} --size {input.null_rates:q}"
+            " --panel {input.panel:q} --config-hash {params.config_hash}"
+            " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+        )
 
 
 rule inference:
@@ -94,12 +96,14 @@ rule inference:
         config_hash=CONFIG_HASH,
         out_dir=output_dir,
     shell:
-        "python -m integration_models inference --panel {input.panel:q}"
-        " --registry {input.registry:q} --fits {input.fits:q} --scales-json {params.scales:q}"
-        " --overrides-json {params.overrides:q} --reps {params.reps}"
-        " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
-        " --size-sims {params.size_sims} --size-reps {params.size_reps}"
-        " --config-hash {params.config_hash} --out-dir {params.out_dir:q} 2> {log:q}"
+        package_command(
+            "inference --panel {input.panel:q}"
+            " --registry {input.registry:q} --fits {input.fits:q} --scales-json {params.scales:q}"
+            " --overrides-json {params.overrides:q} --reps {params.reps}"
+            " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
+            " --size-sims {params.size_sims} --size-reps {params.size_reps}"
+            " --config-hash {params.config_hash} --out-dir {params.out_dir:q} 2> {log:q}"
+        )
 
 
 rule sensitivity:
@@ -132,10 +136,12 @@ rule sensitivity:
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     shell:
-        "python -m integration_models sensitivity --panel {input.panel:q}"
-        " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
-        " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
-        " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
-        " --alpha {params.alpha} --config-hash {params.config_hash}"
-        " --table {output.table:q} --summary {output.summary:q}"
-        " --figure-stem {params.figure_stem:q} 2> {log:q}"
+        package_command(
+            "sensitivity --panel {input.panel:q}"
+            " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
+            " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
+            " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
+            " --alpha {params.alpha} --config-hash {params.config_hash}"
+            " --table {output.table:q} --summary {output.summary:q}"
+            " --figure-stem {params.figure_stem:q} 2> {log:q}"
+        )

@@ -26,10 +26,12 @@ rule figures_overview:
         out_dir=output_dir,
         which="overview",
     shell:
-        "python -m integration_models figures --panel {input.panel:q}"
-        " --registry {input.registry:q} --coefficients {input.coefficients:q}"
-        " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q}"
-        " --which {params.which} 2> {log:q}"
+        package_command(
+            "figures --panel {input.panel:q}"
+            " --registry {input.registry:q} --coefficients {input.coefficients:q}"
+            " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q}"
+            " --which {params.which} 2> {log:q}"
+        )
 
 
 use rule figures_overview as figures_coefficients_1 with:
@@ -90,10 +92,12 @@ rule figures_power:
     params:
         out_dir=output_dir,
     shell:
-        "python -m integration_models figures --panel {input.panel:q}"
-        " --registry {input.registry:q} --coefficients {input.coefficients:q}"
-        " --model-fit {input.model_fit:q} --table {input.table:q}"
-        " --out-dir {params.out_dir:q} --which power 2> {log:q}"
+        package_command(
+            "figures --panel {input.panel:q}"
+            " --registry {input.registry:q} --coefficients {input.coefficients:q}"
+            " --model-fit {input.model_fit:q} --table {input.table:q}"
+            " --out-dir {params.out_dir:q} --which power 2> {log:q}"
+        )
 
 
 rule report:
@@ -133,12 +137,14 @@ rule report:
     shell:
         # provenance first: the report shows it; both read the configuration, so a
         # report-only setting (report_title) reruns this rule and nothing else
-        "(python -m integration_models provenance --dataset {input.dataset:q}"
-        " --reference {input.reference:q} --results {params.provenance_results:q}"
-        " --config-json {params.config_json:q} --out {output.provenance:q}"
-        " && python -m integration_models report --tables-dir {params.tables_dir:q}"
-        " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
-        " --exclusions {input.exclusions:q} --registry {input.registry:q}"
-        " --classification {input.classification:q} --areas {input.areas:q}"
-        " --provenance {output.provenance:q} --out {output.report:q}) 2> {log:q}"
+        package_command(
+            "provenance --dataset {input.dataset:q}"
+            " --reference {input.reference:q} --results {params.provenance_results:q}"
+            " --config-json {params.config_json:q} --out {output.provenance:q} 2> {log:q}",
+            "report --tables-dir {params.tables_dir:q}"
+            " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
+            " --exclusions {input.exclusions:q} --registry {input.registry:q}"
+            " --classification {input.classification:q} --areas {input.areas:q}"
+            " --provenance {output.provenance:q} --out {output.report:q} 2>> {log:q}",
+        )
 

@@ -102,7 +102,7 @@ DATA_ZONE_MODELS = ("twfe",)
 
 
 def check_config(config: dict) -> None:
-    """Check what the JSON schema cannot: year order and output folders inside the project.
+    """Check what the JSON schema cannot: year order and where outputs may be written.
 
     Raises
     ------
@@ -119,6 +119,71 @@ def check_config(config: dict) -> None:
                 f"{key} '{config[key]}' must be a relative path inside the project "
                 "(outputs are never written elsewhere)",
             )
+    check_output_folders(config)
+
+
+def input_folders(config: dict) -> dict[str, Path]:
+    """Return the folders the workflow reads and never writes: dataset and reference tables.
+
+    Returns
+    -------
+    dict
+        What each folder is (``raw_dir``, ``the folder of areas``, ...) -> its real path
+        (symbolic links followed).
+    """
+    folders = {"raw_dir": Path(config["raw_dir"])}
+    files = [("areas", config["areas"]), ("classification", config["classification"])]
+    files += [(f"scenario '{path}'", path) for path in config["scenarios"]]
+    folders.update({f"the folder of {name}": Path(path).parent for name, path in files})
+    return {name: folder.resolve() for name, folder in folders.items()}
+
+
+def _overlap(folder: Path, other: Path) -> str | None:
+    """How ``folder`` overlaps ``other`` (``inside``, ...), or None if neither holds the other."""
+    if folder == other:
+        return "the same folder as"
+    if folder.is_relative_to(other):
+        return "inside"
+    if other.is_relative_to(folder):
+        return "a folder containing"
+    return None
+
+
+def check_output_folders(config: dict) -> None:
+    """Refuse output folders whose real path leaves the project or overlaps an input folder.
+
+    The textual check of :func:`check_config` misses a symbolic link (``results_dir: out``
+    with ``out`` pointing elsewhere) and a folder among the inputs (``processed_dir:
+    data/raw/values``, whose logs the next run would read as values files). So the real path
+    of each output folder (symbolic links followed as far as the path exists) must lie inside
+    the project (the working directory) and must neither equal, lie inside nor contain the
+    dataset directory or the folder of a reference table (areas, classification, scenarios).
+
+    Raises
+    ------
+    InputError
+        Naming the key and the real path of the folder.
+    """
+    project = Path.cwd().resolve()
+    inputs = input_folders(config)
+    for key in OUTPUT_KEYS:
+        real = Path(config[key]).resolve()
+        if not real.is_relative_to(project):
+            raise InputError(
+                "config",
+                f"{key} '{config[key]}' resolves to {real}, outside the project {project} "
+                "(outputs are never written elsewhere)",
+            )
+        for name, folder in inputs.items():
+            overlap = _overlap(real, folder)
+            if overlap == "inside" and folder == project:
+                continue  # a reference table at the top of the project: only "." is refused
+            if overlap:
+                raise InputError(
+                    "config",
+                    f"{key} '{config[key]}' resolves to {real}, {overlap} {folder} ({name}): "
+                    "outputs are never written among the inputs",
+                )
 
 
 def area_level(config: dict) -> str:
