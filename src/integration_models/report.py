@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 import integration_models
-from integration_models.provenance import write_text_atomic
+from integration_models.atomic import write_text
 
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
 TITLE = "Integration of children's health and social care and outcomes in Scotland"
@@ -1346,4 +1346,4 @@ def write_report(
         provenance=provenance,
         synthetic=synthetic,
     )
-    write_text_atomic(Path(out_html), page)
+    write_text(out_html, page)
