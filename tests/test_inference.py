@@ -272,17 +272,27 @@ def test_romano_wolf_by_hand():
             [0.2, 0.3, 0.4],
         ]
     )
-    # step 1 (|t| = 3, set {0, 1, 2}): max per draw 2.5, 3.5, 1.5, 0.4 -> 1/4
-    # step 2 (|t| = 2, set {2, 1}):   max 2.5, 0.3, 1.5, 0.4 -> 1/4, running max 1/4
-    # step 3 (|t| = 1, set {1}):      0.2, 0.1, 1.5, 0.3 -> 1/4, running max 1/4
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.25, 0.25, 0.25])
+    # B = 4 draws, p = (hits + 1) / (B + 1)
+    # step 1 (|t| = 3, set {0, 1, 2}): max per draw 2.5, 3.5, 1.5, 0.4 -> 1 hit, 2/5
+    # step 2 (|t| = 2, set {2, 1}):   max 2.5, 0.3, 1.5, 0.4 -> 1 hit, 2/5, running max 2/5
+    # step 3 (|t| = 1, set {1}):      0.2, 0.1, 1.5, 0.3 -> 1 hit, 2/5, running max 2/5
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
     t_obs = np.array([3.0, 1.0, 2.0])
     draws[0, 2] = 1.9
-    # step 2 max 1.9, 0.3, 1.5, 0.4 -> 0; running max keeps 1/4 from step 1
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.25, 0.25, 0.25])
+    # step 2 max 1.9, 0.3, 1.5, 0.4 -> no hit, 1/5; running max keeps 2/5 from step 1
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
     draws[1, 0] = 2.9
-    # step 1: 1.9, 2.9, 1.5, 0.4 -> 0; step 2: 0; step 3: 1/4
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.0, 0.25, 0.0])
+    # step 1: 1.9, 2.9, 1.5, 0.4 -> 1/5; step 2: 1/5; step 3: 1 hit, 2/5
+    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.2, 0.4, 0.2])
+
+
+def test_romano_wolf_never_zero():
+    """Observed statistics beyond every draw get 1/(B + 1), the smallest p, not 0."""
+    rng = np.random.default_rng(7)
+    draws = rng.normal(size=(99, 4))
+    adjusted = inf.romano_wolf(np.array([50.0, -40.0, 30.0, 0.0]), draws)
+    np.testing.assert_array_equal(adjusted[:3], [1 / 100] * 3)
+    assert adjusted[3] == 1.0
 
 
 def test_romano_wolf_not_below_unadjusted(panel, indicators):
@@ -290,7 +300,7 @@ def test_romano_wolf_not_below_unadjusted(panel, indicators):
     draws = rng.standard_t(5, size=(2000, 8)) + rng.normal(size=(2000, 1))
     t_obs = np.array([0.2, 1.0, 1.8, 2.2, 2.6, 3.0, 3.5, 0.0])
     adjusted = inf.romano_wolf(t_obs, draws)
-    raw = (np.abs(draws) >= np.abs(t_obs)).mean(axis=0)
+    raw = ((np.abs(draws) >= np.abs(t_obs)).sum(axis=0) + 1) / (len(draws) + 1)
     assert np.all(adjusted >= raw - 1e-12)
     assert np.all(np.diff(adjusted[np.argsort(-np.abs(t_obs))]) >= 0)
 
@@ -429,3 +439,49 @@ def test_histories_reject_inconsistent_partnerships(panel):
     two_starts.loc[panel["area_code"] == "S12000005", "hscp_start_year"] = 2014
     with pytest.raises(ValueError, match="S37000005 has several start years"):
         inf.partnership_histories(two_starts)
+
+
+def _strong_effect(panel, indicator):
+    """A design and an outcome whose full-integration effect is far beyond any null draw."""
+    design, _ = _design(panel, indicator)
+    rng = np.random.default_rng(3)
+    area_effect = rng.normal(size=design.n_clusters)[design.cluster]
+    full = design.terms.index("integration_full")
+    y = area_effect + 50.0 * design.treat[:, full] + 0.01 * rng.normal(size=design.n_obs)
+    return design, y, full
+
+
+@pytest.mark.parametrize("method", ["wcr", "ri"])
+def test_resampling_p_is_one_over_b_plus_one_when_observed_beats_every_draw(
+    panel, indicators, method
+):
+    design, y, full = _strong_effect(panel, indicators[0])
+    if method == "wcr":
+        result = inf.wild_cluster_bootstrap(design, y, reps=99, seed=1)
+    else:
+        histories = inf.partnership_histories(panel)
+        result = inf.randomization_inference(design, y, histories, reps=99, seed=1)
+    draws = result.draws[:, 0, full]
+    valid = np.isfinite(draws)
+    assert (np.abs(draws[valid]) < abs(result.statistic[0, full])).all()
+    assert result.p_value[0, full] == 1 / (valid.sum() + 1)
+    assert result.p_value[0, full] == inf.minimum_p_value(int(valid.sum()))
+
+
+def test_resampling_p_value_rule():
+    p = inf.resampling_p_value(np.array([0, 4, 99, 0]), np.array([99, 99, 99, 0]))
+    np.testing.assert_array_equal(p[:3], [0.01, 0.05, 1.0])
+    assert np.isnan(p[3])  # no valid draw: no p-value
+
+
+def test_few_areas_small_b_p_never_zero(panel):
+    """Five areas, B = 99: the demo row that hits/B put at exactly 0 is 1/(B + 1)."""
+    keep = ["S12000020", "S12000021", "S12000028", "S12000014", "S12000019"]
+    chosen = ["balance_of_care", "lac_rate", "parenting_programmes"]
+    sub = panel[panel["area_code"].isin(keep) & panel["indicator_id"].isin(chosen)]
+    table = inf.few_cluster_table(sub, chosen, {}, reps=99, seed=1)
+    resampled = table[table["inference"].str.contains("B=99")]
+    assert resampled["n_areas"].eq(5).all()
+    for column in ("p_value", "p_romano_wolf"):
+        assert (resampled[column] >= 1 / 100).all(), column
+    assert resampled["p_value"].min() == 1 / 100

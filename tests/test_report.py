@@ -392,3 +392,41 @@ def test_report_renders_in_chromium(tmp_path, inputs):
     assert distinct_colours(png) > 50
     # the synthetic banner is rendered at the very top, in red
     assert (red[..., 0] > 150).mean() > 0.5 and (red[..., 1] < 90).mean() > 0.5
+
+
+@pytest.mark.parametrize(
+    ("p", "draws", "shown"),
+    [
+        (1 / 10000, 9999, "≤ 0.0001"),  # the smallest p of B = 9999 draws
+        (1 / 100, 99, "≤ 0.01"),
+        (1 / 1000, 999, "≤ 0.001"),
+        (1 / 3000, 2999, "≤ 0.00034"),  # rounded up, so the bound stays true
+        (2 / 10000, 9999, "<0.001"),  # not the minimum
+        (2 / 100, 99, "0.020"),
+        (1 / 10000, None, "<0.001"),  # not a resampling test
+        (float("nan"), 99, ""),
+    ],
+)
+def test_format_p_value(p, draws, shown):
+    from integration_models.report import format_p_value
+
+    assert format_p_value(p, draws) == shown
+
+
+def test_inference_section_shows_the_resampling_minimum():
+    from integration_models.report import _inference_section
+
+    labels = {
+        "crv1": "CRV1 t(G-1)",
+        "wcr": "wild cluster bootstrap (WCR, Webb, B=9999)",
+        "ri": "randomization inference (partnership labels, B=99)",
+    }
+    rows = [
+        {"indicator_id": "lac_rate", "term": "integration_full", "inference": label, "p_value": p}
+        for label, p in zip(labels.values(), (1e-7, 1 / 10000, 1 / 100), strict=True)
+    ]
+    frame = pd.DataFrame(rows).assign(p_adjusted=np.nan, p_romano_wolf=np.nan)
+    page = _inference_section(frame, None)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert cells[:5] == ["lac_rate", "integration_full", "&lt;0.001", "≤ 0.0001", "≤ 0.01"]
+    assert ">0<" not in page and "0.000<" not in page

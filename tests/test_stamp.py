@@ -17,7 +17,7 @@ from integration_models.stamp import (
     stamp_of_table,
 )
 from integration_models.summarise import write_csv
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import snakemake
 
 CONFIG = {"alpha": 0.05, "models": ["twfe"], "report_title": "A"}
 

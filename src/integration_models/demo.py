@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from integration_models.atomic import atomic_path, write_text
 from integration_models.reference import (
     integration_by_area_year,
     load_areas,
@@ -635,11 +636,12 @@ def generate(areas_path: Path, classification_path: Path, out_dir: Path, seed: i
     covariates["deprivation_alt"] = _alternative_deprivation(covariates, alt_rng)
     _write_csv(covariates, out_dir / "covariates.csv")
     _write_csv(pd.DataFrame(truth), out_dir / "demo_truth.csv")
-    (out_dir / "README.md").write_text(_readme(seed), encoding="utf-8")
+    write_text(out_dir / "README.md", _readme(seed))
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    frame.to_csv(path, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
 
 
 def _readme(seed: int) -> str:

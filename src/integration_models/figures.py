@@ -33,6 +33,7 @@ from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from integration_models.atomic import atomic_path  # noqa: E402
 from integration_models.registry import DOMAINS  # noqa: E402
 
 DPI = 150
@@ -155,8 +156,10 @@ def save_figure(fig: Figure, out: str | Path) -> list[Path]:
     paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
     try:
         with plt.rc_context({"svg.hashsalt": SVG_SALT}):
-            fig.savefig(paths[0], dpi=DPI, metadata={"Software": None})
-            fig.savefig(paths[1], metadata={"Date": None, "Creator": None})
+            with atomic_path(paths[0]) as temporary:
+                fig.savefig(temporary, format="png", dpi=DPI, metadata={"Software": None})
+            with atomic_path(paths[1]) as temporary:
+                fig.savefig(temporary, format="svg", metadata={"Date": None, "Creator": None})
     finally:
         plt.close(fig)
     return paths

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from integration_models.atomic import write_text
 from integration_models.models.base import (
     FIT_COLUMNS,
     FitSettings,
@@ -146,11 +147,8 @@ MODELS_FORMULA_DID = (
 
 
 def write_json(payload: dict, path: Path) -> None:
-    """Write JSON atomically (temporary file, then rename), so no half-written file remains."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(payload, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    tmp.replace(path)
+    """Write ``payload`` as JSON (indent 1, sorted keys), atomically (:mod:`~.atomic`)."""
+    write_text(path, json.dumps(payload, indent=1, sort_keys=True) + "\n")
 
 
 def fit_job(
@@ -210,9 +208,8 @@ def fit_job(
     }
     write_json(payload, Path(out_path))
     fit = result.fit
-    Path(log_path).parent.mkdir(parents=True, exist_ok=True)
-    Path(log_path).write_text(
+    write_text(
+        log_path,
         f"{model} {indicator_id}: status {fit['status']}, n_obs {fit['n_obs']}, "
         f"optimiser {fit['optimiser']}\nmessage: {fit['message']}\nwarnings: {fit['warnings']}\n",
-        encoding="utf-8",
     )

@@ -14,7 +14,8 @@ integration terms, so the CRV1 t-test of :mod:`integration_models.models.twfe` c
 - :func:`randomization_inference`: a randomisation-t test that reassigns whole integration
   histories across partnerships;
 - :func:`few_cluster_table`: all four for a list of indicators as tidy rows;
-- :func:`adjust_pvalues` and :func:`romano_wolf`: multiplicity adjustments across indicators.
+- :func:`adjust_pvalues` and :func:`romano_wolf`: multiplicity adjustments across indicators;
+- :func:`resampling_p_value`: the one rule for a p-value from draws, ``(hits + 1) / (B + 1)``.
 
 How it is fast. By Frisch-Waugh-Lovell, the coefficient of an integration dummy ``d`` in the
 regression on area effects, year effects, the covariates ``W`` and the other dummies is
@@ -492,7 +493,8 @@ def wild_cluster_bootstrap(
     ``b_j`` refitted on ``y*``. Everything is linear in ``v``: with ``E`` the ``N x G`` matrix
     of ``r`` split by cluster, ``b* = (w_j'E) v`` and the CRV1 scores are ``S M E v``, so each
     outcome and term needs one ``G x G`` matrix and one product with the ``G x B`` weights.
-    The p-value is the share of draws with ``|t*| >= |t|`` (symmetric, as ``wildboottest``).
+    The p-value is ``(hits + 1) / (B + 1)`` with ``hits`` the draws with ``|t*| >= |t|``
+    (symmetric, as ``wildboottest``; see :func:`resampling_p_value`).
     No interval is computed (NaN), as in ``wildboottest``.
 
     Parameters
@@ -578,13 +580,45 @@ def restricted_bootstrap_maps(
 
 
 def _share_exceeding(draws: np.ndarray, observed: np.ndarray) -> np.ndarray:
-    """Share of finite draws with ``|t*| >= |t|`` (a relative tolerance keeps exact ties)."""
+    """p-value from the finite draws with ``|t*| >= |t|`` (a relative tolerance keeps ties).
+
+    Draws that are not finite are dropped: ``B`` is the number of finite draws per statistic.
+    """
     valid = np.isfinite(draws)
     bound = np.abs(observed)[None] * (1 - 1e-12)
     hits = (np.abs(np.where(valid, draws, 0.0)) >= bound) & valid
-    count = valid.sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, hits.sum(axis=0) / count, np.nan)
+    return resampling_p_value(hits.sum(axis=0), valid.sum(axis=0))
+
+
+def resampling_p_value(hits: np.ndarray, draws: np.ndarray | int) -> np.ndarray:
+    """Monte Carlo p-value ``(hits + 1) / (B + 1)``; NaN where there is no valid draw.
+
+    The observed statistic is one draw of the null distribution too, so it counts in both the
+    numerator and the denominator (Davison and Hinkley 1997, Phipson and Smyth 2010). With
+    exchangeable draws this keeps ``P(p <= alpha) <= alpha`` for any ``B``; the share
+    ``hits / B`` does not, and it can be 0, which no finite number of draws supports. The
+    smallest attainable value is ``1 / (B + 1)`` (:func:`minimum_p_value`).
+
+    Parameters
+    ----------
+    hits
+        Number of draws at least as extreme as the observed statistic.
+    draws
+        Number of valid draws ``B`` (same shape as ``hits``, or one number).
+
+    Returns
+    -------
+    numpy.ndarray
+        The p-values, as floats.
+    """
+    hits = np.asarray(hits, dtype=float)
+    draws = np.broadcast_to(np.asarray(draws, dtype=float), hits.shape)
+    return np.where(draws > 0, (hits + 1) / (draws + 1), np.nan)
+
+
+def minimum_p_value(draws: int) -> float:
+    """Return ``1 / (draws + 1)``, the smallest p-value of :func:`resampling_p_value`."""
+    return 1 / (draws + 1)
 
 
 # --------------------------------------------------------------------------------------------
@@ -984,9 +1018,10 @@ def randomization_inference(
        recomputed - for all draws and outcomes at once, exactly (to rounding) as refitting
        each draw would, but assembled from per-(area, donor) pieces
        (:class:`_PermutationPieces`).
-    4. ``p = share of draws with |t_perm| >= |t_obs|`` (randomisation-t, two-sided; draws whose
-       permuted dummies are collinear with the design - no treated row left, or a dummy
-       absorbed by the area effects - are NaN and dropped; see :func:`_solve_small_gram`).
+    4. ``p = (hits + 1) / (B + 1)`` with ``hits`` the draws with ``|t_perm| >= |t_obs|``
+       (randomisation-t, two-sided; :func:`resampling_p_value`); draws whose permuted
+       dummies are collinear with the design - no treated row left, or a dummy absorbed by
+       the area effects - are NaN and dropped from ``B`` (see :func:`_solve_small_gram`).
 
     Integration was not randomised and is spatially clustered, so read this as a
     placebo-assignment test (methods.md section 4). Pass the same ``permutations`` to every
@@ -1292,9 +1327,10 @@ def romano_wolf(t_obs: np.ndarray, t_draws: np.ndarray) -> np.ndarray:
     """Romano-Wolf step-down adjusted p-values (two-sided max-|t|).
 
     Sort the hypotheses by ``|t_obs|`` descending; the ``s``-th has raw adjusted value
-    ``share of draws with max_{m in R_s} |t*_m| >= |t_obs_s|`` where ``R_s`` is the set of
-    hypotheses not yet stepped past (the ``s``-th and all less significant); then enforce
-    monotonicity with a running maximum. The draws must be a joint null distribution of all
+    ``(hits + 1) / (B + 1)`` (:func:`resampling_p_value`), ``hits`` the draws with
+    ``max_{m in R_s} |t*_m| >= |t_obs_s|`` where ``R_s`` is the set of hypotheses not yet
+    stepped past (the ``s``-th and all less significant); then enforce monotonicity with a
+    running maximum. The draws must be a joint null distribution of all
     statistics (restricted bootstrap or permutation, same draws for every hypothesis), which
     is how the dependence between indicators is accounted for.
 
@@ -1303,12 +1339,13 @@ def romano_wolf(t_obs: np.ndarray, t_draws: np.ndarray) -> np.ndarray:
     t_obs
         ``m`` observed statistics.
     t_draws
-        ``B x m`` resampled statistics under the null. Non-finite draws count as 0.
+        ``B x m`` resampled statistics under the null. Non-finite draws count as 0 (so all
+        ``B`` draws count in ``B + 1``).
 
     Returns
     -------
     numpy.ndarray
-        ``m`` adjusted p-values, each at least the unadjusted ``share(|t*_m| >= |t_m|)``.
+        ``m`` adjusted p-values, each at least the unadjusted ``(hits_m + 1) / (B + 1)``.
     """
     t_obs = np.abs(np.asarray(t_obs, dtype=float))
     draws = np.abs(np.nan_to_num(np.asarray(t_draws, dtype=float), nan=0.0))
@@ -1317,7 +1354,8 @@ def romano_wolf(t_obs: np.ndarray, t_draws: np.ndarray) -> np.ndarray:
     # running max from the least significant upwards: column s = max over order[s:]
     sorted_draws = draws[:, order]
     suffix_max = np.maximum.accumulate(sorted_draws[:, ::-1], axis=1)[:, ::-1]
-    raw = (suffix_max >= t_obs[order][None, :] * (1 - 1e-12)).mean(axis=0)
+    hits = (suffix_max >= t_obs[order][None, :] * (1 - 1e-12)).sum(axis=0)
+    raw = resampling_p_value(hits, draws.shape[0])
     adjusted_sorted = np.maximum.accumulate(raw)
     out = np.empty(m)
     out[order] = adjusted_sorted

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from integration_models.atomic import atomic_path, write_parquet
 from integration_models.errors import InputError
 from integration_models.identifiers import shown
 from integration_models.numbers import MARKERS, CellError, parse_cells
@@ -483,24 +484,16 @@ def build_panel(
 def write_panel(
     panel: pd.DataFrame, exclusions: pd.DataFrame, panel_path: Path, exclusions_path: Path
 ) -> None:
-    """Write the panel (Parquet) and the exclusions (CSV) atomically, each via a temporary file.
+    """Write the panel (Parquet) and the exclusions (CSV), each atomically (:mod:`~.atomic`).
 
     ``raw_value`` in the exclusions is copied from the input, so the CSV goes through
     :func:`integration_models.tables.neutralise_formulas`: a cell such as ``=HYPERLINK(...)``
     is written as ``'=HYPERLINK(...)`` and cannot run when the file is opened in a
     spreadsheet program.
     """
-    for frame, path, writer in (
-        (panel, Path(panel_path), "parquet"),
-        (exclusions, Path(exclusions_path), "csv"),
-    ):
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        if writer == "parquet":
-            frame.to_parquet(tmp, index=False)
-        else:
-            neutralise_formulas(frame).to_csv(tmp, index=False, lineterminator="\n")
-        tmp.replace(path)
+    write_parquet(panel, panel_path)
+    with atomic_path(exclusions_path) as temporary:
+        neutralise_formulas(exclusions).to_csv(temporary, index=False, lineterminator="\n")
 
 
 __all__ = [

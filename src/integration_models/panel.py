@@ -6,8 +6,6 @@ category themselves, do not depend on (and rerun with) the ingest code.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 
 PANEL_COLUMNS = [
@@ -47,12 +45,3 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
     panel = panel[PANEL_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in panel.columns]]
     panel = panel.sort_values(["indicator_id", "area_code", "year"])
     return panel.reset_index(drop=True)
-
-
-def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` to Parquet via a temporary file, so no half-written file is left."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)

@@ -15,12 +15,12 @@ import platform
 import shutil
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import integration_models
+from integration_models.atomic import write_text
 
 UNKNOWN = "unknown"
 PACKAGES = (
@@ -159,34 +159,11 @@ def build_provenance(inputs: dict[str, list[Path]], config: dict, repo: Path) ->
     }
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file in the same folder.
-
-    The temporary file replaces ``path`` only when it is complete, so a reader never sees a
-    half-written file; on failure it is removed and ``path`` is left as it was.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temporary = tempfile.mkstemp(
-        dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-    )
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(temporary).chmod(0o644)  # mkstemp creates 0600; the file is an ordinary output
-        Path(temporary).replace(path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def write_provenance(path: Path, provenance: dict) -> None:
     """Write ``provenance`` as JSON (sorted keys, indent 2, UTF-8), atomically.
 
     The JSON goes to a temporary file in the target folder first, which then replaces
-    ``path`` (see :func:`write_text_atomic`).
+    ``path`` (see :func:`integration_models.atomic.atomic_path`).
     """
     text = json.dumps(provenance, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
-    write_text_atomic(Path(path), text)
+    write_text(path, text)

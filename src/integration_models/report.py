@@ -22,13 +22,15 @@ import json
 import math
 import re
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 import integration_models
-from integration_models.provenance import write_text_atomic
+from integration_models.atomic import write_text
+from integration_models.inference import minimum_p_value
 from integration_models.stamp import STAMP_COLUMNS, Stamp, foreign_tables
 
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
@@ -198,7 +200,15 @@ def _year(value: object) -> str:
         return _text(value)
 
 
-def _p_value(value: object) -> str:
+def format_p_value(value: object, draws: int | None = None) -> str:
+    """Format a p-value for display: 3 decimals, ``<0.001`` below 0.001, empty if missing.
+
+    ``draws`` is ``B`` of a resampling test, whose smallest p-value is ``1/(B+1)``
+    (:func:`integration_models.inference.resampling_p_value`): no draw as extreme as the
+    observed statistic. That value is shown as ``≤ 1/(B+1)`` in decimals rounded up
+    (``≤ 0.0001`` for B = 9999, ``≤ 0.01`` for B = 99), saying that the test cannot resolve a
+    smaller p-value with ``B`` draws; never as ``<0.001`` or 0. The CSV keeps the number.
+    """
     if _is_missing(value):
         return ""
     try:
@@ -207,7 +217,22 @@ def _p_value(value: object) -> str:
         return _text(value)
     if math.isnan(number):
         return ""
+    if draws is not None and number <= minimum_p_value(draws) * (1 + 1e-9):
+        return f"≤ {_round_up(minimum_p_value(draws))}"
     return "<0.001" if number < 0.001 else f"{number:.3f}"
+
+
+def _round_up(value: float, digits: int = 2) -> str:
+    """``value`` (positive) rounded up to ``digits`` significant digits, in plain decimals."""
+    exponent = math.floor(math.log10(value)) - digits + 1
+    rounded = math.ceil(value / 10.0**exponent * (1 - 1e-12)) * 10.0**exponent
+    return np.format_float_positional(round(rounded, -exponent), trim="-")
+
+
+def _draws_in_label(label: str) -> int | None:
+    """``B`` of a resampling test from its label (``... B=9999)``), None for other tests."""
+    match = re.search(r"\bB=(\d+)\)$", label)
+    return int(match.group(1)) if match else None
 
 
 def _truncate(text: str, width: int = REASON_WIDTH) -> str:
@@ -1063,11 +1088,14 @@ def _inference_section(
         "Bell-McCaffrey degrees of freedom, the restricted wild cluster bootstrap and "
         "randomization inference over partnerships (a placebo-assignment test: integration "
         "was not randomised) are the more honest ones. An indicator that could not be "
-        "modelled says why.</p>",
+        "modelled says why. A resampling p-value is (hits + 1)/(B + 1), the observed "
+        "statistic counting as one of the B + 1 draws; &le; 1/(B + 1) (&le; 0.0001 for "
+        "B = 9999) means that no draw was as extreme as the observed statistic, the smallest "
+        "p-value B draws can give.</p>",
         _table(
             wide,
             ["indicator_id", "term", *methods],
-            formats=dict.fromkeys(methods, _p_value),
+            formats={m: partial(format_p_value, draws=_draws_in_label(m)) for m in methods},
             numeric=methods,
         ),
     ]
@@ -1208,8 +1236,8 @@ def _coefficients_section(coefficients: pd.DataFrame | None) -> str:
             frame[column] = [_fixed(v, d) for v, d in zip(frame[column], decimals, strict=True)]
     formats: dict[str, Callable[[object], str]] = {
         "statistic": lambda v: _fixed(v, 2),
-        "p_value": _p_value,
-        "p_adjusted": _p_value,
+        "p_value": format_p_value,
+        "p_adjusted": format_p_value,
         "n_obs": _count,
         "n_areas": _count,
     }
@@ -1397,4 +1425,4 @@ def write_report(
         provenance=provenance,
         synthetic=synthetic,
     )
-    write_text_atomic(Path(out_html), page)
+    write_text(out_html, page)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from integration_models.atomic import atomic_path
 from integration_models.errors import InputError
 from integration_models.ingest import IngestSettings, build_panel
 from integration_models.reference import load_areas, load_classification
@@ -560,10 +561,8 @@ def _sync(staging: Path, target: Path) -> list[str]:
         source, destination = staging / relative, target / relative
         if destination.exists() and filecmp.cmp(source, destination, shallow=False):
             continue
-        destination.parent.mkdir(parents=True, exist_ok=True)
-        tmp = destination.with_name(destination.name + ".tmp")
-        shutil.copy2(source, tmp)
-        tmp.replace(destination)
+        with atomic_path(destination) as temporary:
+            shutil.copy2(source, temporary)
         changed.append(relative.as_posix())
     for relative in sorted(existing - built):
         (target / relative).unlink()

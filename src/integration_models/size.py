@@ -38,7 +38,9 @@ The simulation, exactly:
    of :mod:`integration_models.inference` runs on all of them at once: CRV1 with t(G-1),
    CR2 with Bell-McCaffrey df, WCR (Webb weights, ``reps`` draws) and RI (``reps``
    permutations of partnership histories). Every test uses the same simulated outcomes.
-4. **Rates.** A simulation rejects at level ``alpha`` when ``p < alpha``; the rate is the
+4. **Rates.** A simulation rejects at level ``alpha`` when ``p < alpha``, with the p-values
+   the inference table reports (WCR and RI: ``(hits + 1) / (reps + 1)``,
+   :func:`integration_models.inference.resampling_p_value`); the rate is the
    share of simulations with a finite p-value that reject; its Monte Carlo SE is
    ``sqrt(rate (1 - rate) / sims)``. A test is *honest* for a term when its rate is at most
    ``alpha + 1.96 sqrt(alpha (1 - alpha) / sims)``: not detectably above the nominal level.

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from integration_models.atomic import atomic_path
 from integration_models.inference import INFERENCE_LABELS
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
 from integration_models.models.design import TERMS
@@ -246,18 +247,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     """
     from integration_models.tables import neutralise_formulas
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    neutralise_formulas(frame).to_csv(
-        tmp, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
-    )
-    tmp.replace(path)
-
-
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write a result table as Parquet, atomically."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
+    with atomic_path(path) as temporary:
+        neutralise_formulas(frame).to_csv(
+            temporary, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+        )

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Write one row per area and year with its category."""
-    from integration_models.panel import write_parquet_atomic
+    from integration_models.atomic import write_parquet
     from integration_models.reference import (
         integration_by_area_year,
         load_areas,
@@ -30,4 +30,4 @@ def run(args: argparse.Namespace) -> None:
     areas = load_areas(args.areas)
     classification = load_classification(args.classification, areas)
     years = list(range(args.first_year, args.last_year + 1))
-    write_parquet_atomic(integration_by_area_year(classification, areas, years), args.out)
+    write_parquet(integration_by_area_year(classification, areas, years), args.out)

@@ -24,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Read, validate and write one indicator; report the row counts on stderr."""
+    from integration_models.atomic import write_parquet
     from integration_models.errors import InputError
     from integration_models.identifiers import is_indicator_id
     from integration_models.ingest import (
@@ -31,7 +32,6 @@ def run(args: argparse.Namespace) -> None:
         ingest_indicator,
         open_dataset,
     )
-    from integration_models.panel import write_parquet_atomic
     from integration_models.reference import load_areas
 
     if not is_indicator_id(args.indicator):
@@ -39,8 +39,8 @@ def run(args: argparse.Namespace) -> None:
     settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
     dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
     observations, exclusions = ingest_indicator(dataset, args.indicator)
-    write_parquet_atomic(observations, args.observations)
-    write_parquet_atomic(exclusions, args.exclusions)
+    write_parquet(observations, args.observations)
+    write_parquet(exclusions, args.exclusions)
     print(
         f"ingest {args.indicator}: {len(observations) + len(exclusions)} rows read, "
         f"{len(observations)} kept, {len(exclusions)} excluded",

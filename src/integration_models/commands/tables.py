@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> None:
     """
     import pandas as pd
 
+    from integration_models.atomic import write_parquet
     from integration_models.errors import InputError
     from integration_models.registry import load_registry
     from integration_models.size import honest_method
@@ -43,7 +44,6 @@ def run(args: argparse.Namespace) -> None:
         honest_headline,
         summary_table,
         write_csv,
-        write_parquet,
     )
 
     if (args.inference is None) != (args.size is None):

@@ -1,0 +1,70 @@
+"""Atomic writes: every output file appears complete or not at all.
+
+Each writer goes through :func:`atomic_path`: the content is written to a temporary file in the
+destination's folder, with a unique name (``.<name>.<random>.tmp``, so two writers of the same
+output never share it), which then replaces the destination in one ``os.replace``. A reader
+never sees a half-written file, and a failed write (disk full, a serialiser error, Ctrl-C)
+leaves no temporary file behind and the previous destination untouched.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+# mkstemp creates files readable by the owner only; outputs are ordinary files
+FILE_MODE = 0o644
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path to write; it replaces ``path`` when the block ends without error.
+
+    Parameters
+    ----------
+    path
+        The destination. Missing folders are created.
+
+    Yields
+    ------
+    pathlib.Path
+        An empty temporary file in the destination's folder. Write it by name (serialisers
+        that infer a format from the suffix must be told the format: the suffix is ``.tmp``).
+
+    Notes
+    -----
+    On any exception in the block, including ``KeyboardInterrupt``, the temporary file is
+    removed and the exception re-raised; ``path`` is left as it was.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(descriptor)
+    temporary = Path(name)
+    try:
+        yield temporary
+        temporary.chmod(FILE_MODE)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to ``path`` as UTF-8 with LF line ends, atomically."""
+    with atomic_path(path) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` to ``path`` as Parquet without the index, atomically."""
+    with atomic_path(path) as temporary:
+        frame.to_parquet(temporary, index=False)
+
+
+__all__ = ["atomic_path", "write_parquet", "write_text"]
