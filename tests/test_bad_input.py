@@ -196,6 +196,9 @@ for _name, _cell, _shown in [
 ]:
     CASES[f"value_{_name}"] = value_case(_cell, f"value {_shown} {NOT_A_NUMBER}")
 CASES["value_overflow"] = value_case("1e999", "value '1e999' is not a finite number")
+UNDERFLOW = "is not zero but too small for a number (underflow)"
+CASES["value_underflow"] = value_case("1e-400", f"value '1e-400' {UNDERFLOW}")
+CASES["value_underflow_below_subnormal"] = value_case("2e-324", f"value '2e-324' {UNDERFLOW}")
 for _name, _cell in [
     ("too_early", "1850"),
     ("decimal", "2015.0"),
