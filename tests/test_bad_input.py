@@ -524,6 +524,48 @@ CASES["registry_direction_not_boolean"] = registry_case(
     ",true,", ",yes,", "higher_is_better 'yes' is not true or false"
 )
 
+CONTROL = "holds control character {} (not allowed in text)"
+for _name, _old, _new, _problem in [
+    (
+        "bel_in_title",
+        "School attendance",
+        "School\x07 attendance",
+        "title " + CONTROL.format("U+0007"),
+    ),
+    ("bidi_override_in_unit", ",% of", ",\u202e% of", "unit " + CONTROL.format("U+202E")),
+    (
+        "zero_width_in_source",
+        ",SYNTHETIC",
+        ",\u200bSYNTHETIC",
+        "source " + CONTROL.format("U+200B"),
+    ),
+]:
+    CASES[f"registry_{_name}"] = registry_case(_old, _new, _problem)
+
+
+@case
+def registry_notes_with_escape(raw, tmp):
+    path = raw / "indicators.csv"
+    lines = lines_of(path)
+    write_lines(
+        path, [lines[0] + ",notes", lines[1] + ",\x1b[31mred", *(f"{x}," for x in lines[2:])]
+    )
+    return Case(Fails("{raw}/indicators.csv:2", "notes " + CONTROL.format("U+001B")))
+
+
+@case
+def registry_quoted_line_break_in_title(raw, tmp):
+    path = raw / "indicators.csv"
+    set_line(path, 2, lines_of(path)[1].replace("School attendance", '"School\nattendance"', 1))
+    return Case(Fails("{raw}/indicators.csv:3", "title " + CONTROL.format("U+000A")))
+
+
+@case
+def registry_tab_in_title_accepted(raw, tmp):
+    path = raw / "indicators.csv"
+    set_line(path, 2, lines_of(path)[1].replace("School attendance", "School\tattendance", 1))
+    return Case(Accepts())
+
 
 @case
 def registry_repeated_id(raw, tmp):
