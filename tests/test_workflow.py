@@ -92,7 +92,7 @@ def test_outputs_complete(finished):
 def test_every_svg_parses_as_xml(finished):
     """Registry text reaches the SVGs; a control character there would make them invalid."""
     svgs = sorted((finished / "results" / "figures").glob("*.svg"))
-    assert len(svgs) == 2 + 25 + 25 + 1
+    assert svgs and len(svgs) == len(list((finished / "results" / "figures").glob("*.png")))
     for path in svgs:
         assert ET.parse(path).getroot().tag.endswith("svg"), path.name
 
