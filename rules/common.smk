@@ -14,12 +14,14 @@ from snakemake.exceptions import WorkflowError
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
+from integration_models.inputs import reading
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
     check_config(config)
-    AREA_LEVEL = area_level(config)
-    INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
+    with reading(config["max_input_mb"]):  # the checks of every input file, at start-up too
+        AREA_LEVEL = area_level(config)
+        INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
 except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 

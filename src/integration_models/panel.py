@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from integration_models.inputs import write_input_hashes
+
 PANEL_COLUMNS = [
     "area_code",
     "area_name",
@@ -49,10 +51,23 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
     return panel.reset_index(drop=True)
 
 
-def write_parquet_atomic(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` to Parquet via a temporary file, so no half-written file is left."""
+def write_parquet_atomic(
+    frame: pd.DataFrame, path: str | Path, input_hashes: dict[str, str] | None = None
+) -> None:
+    """Write ``frame`` to Parquet via a temporary file, so no half-written file is left.
+
+    ``input_hashes`` (``{path: sha256}`` of the input files the frame was made from) go into
+    the file's key-value metadata, where :func:`integration_models.inputs.read_input_hashes`
+    finds them.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    frame.to_parquet(tmp, index=False)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    if input_hashes is not None:
+        table = write_input_hashes(table, input_hashes)
+    pq.write_table(table, tmp)
     tmp.replace(path)
