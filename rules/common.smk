@@ -15,6 +15,7 @@ from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
 from integration_models.inputs import reading
+from integration_models.provenance import stale_warning
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
@@ -151,6 +152,12 @@ def figure_indicators(batch):
 def dataset_files():
     """The dataset's files whose hashes provenance records."""
     return [registry_file(), *raw_inputs()]
+
+
+def stale_warning_of(path):
+    """The warning of a provenance.json whose inputs changed during the run, or None."""
+    path = Path(path)
+    return stale_warning(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
 def final_outputs():

@@ -135,7 +135,7 @@ rule report:
         # report-only setting (report_title) reruns this rule and nothing else
         "(python -m integration_models provenance --dataset {input.dataset:q}"
         " --reference {input.reference:q} --results {params.provenance_results:q}"
-        " --config-json {params.config_json:q} --out {output.provenance:q}"
+        " --panel {input.panel:q} --config-json {params.config_json:q} --out {output.provenance:q}"
         " && python -m integration_models report --tables-dir {params.tables_dir:q}"
         " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
         " --exclusions {input.exclusions:q} --registry {input.registry:q}"
