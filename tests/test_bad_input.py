@@ -1019,6 +1019,15 @@ def test_reader_refuses_devices_and_reads_at_most_the_limit(tmp_path):
         read_input(path)
 
 
+def test_reader_refuses_a_link_loop(tmp_path):
+    from integration_models.inputs import read_input
+
+    (tmp_path / "a.csv").symlink_to("b.csv")
+    (tmp_path / "b.csv").symlink_to("a.csv")
+    with pytest.raises(InputError, match="a.csv: symbolic link loop"):
+        read_input(tmp_path / "a.csv")
+
+
 def test_reader_hashes_what_it_parses(tmp_path):
     from integration_models.inputs import reading
 

@@ -102,9 +102,13 @@ def read_input(path: str | Path, root: str | Path | None = None) -> Input:
     """
     path = Path(path)
     folder = Path(root) if root is not None else path.parent
-    real = path.resolve()
+    try:
+        real = path.resolve()
+    except RuntimeError:  # a loop of symbolic links
+        raise InputError(path, "symbolic link loop (not followed)") from None
     if not real.is_relative_to(folder.resolve()):
-        raise InputError(path, f"symbolic link leading outside {folder} (refused, not followed)")
+        shown = str(folder) if str(folder).isprintable() else repr(str(folder))
+        raise InputError(path, f"symbolic link leading outside {shown} (refused, not followed)")
     limit = _max_bytes.get()
     try:
         _check_kind(path, os.stat(real), limit)
