@@ -57,6 +57,7 @@ def file_record(path: Path, read_hashes: dict[str, str] | None = None) -> dict:
 
     ``sha256`` is the hash recorded when the file was read, if ``read_hashes`` has one (then
     ``sha256_now``, the hash of the file now, is added when it differs), else the hash now.
+    ``size`` is the size now.
     """
     path = Path(path)
     key = path.as_posix()
