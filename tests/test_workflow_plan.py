@@ -91,6 +91,11 @@ def test_report_setting_reruns_only_the_report(run_copy):
     assert set(rules(jobs)) == {"report", "all"}
 
 
+def test_input_size_limit_reruns_nothing(run_copy):
+    """max_input_mb decides whether a job may read its inputs, never what it writes."""
+    assert plan(run_copy, "--config", "max_input_mb=100") == []
+
+
 def test_report_code_edit_reruns_only_the_report(run_copy):
     path = run_copy / "src/integration_models/report.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
