@@ -32,6 +32,13 @@ onstart:
         )
 
 
+onsuccess:
+    # an input edited after the ingest read it: say so where the run is watched
+    warning = stale_warning_of(results("provenance.json"))
+    if warning:
+        print(warning)
+
+
 rule all:
     input:
         final_outputs(),

@@ -16,14 +16,17 @@ from snakemake.exceptions import WorkflowError
 from integration_models.errors import InputError
 from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
+from integration_models.inputs import reading
 from integration_models.memory import check_memory
+from integration_models.provenance import stale_warning
 from integration_models.stamp import config_hash
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
     check_config(config)
-    AREA_LEVEL = area_level(config)
-    INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
+    with reading(config["max_input_mb"]):  # the checks of every input file, at start-up too
+        AREA_LEVEL = area_level(config)
+        INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
     if AREA_LEVEL == "council area":  # data-zone runs do not resample (rules/data_zones.smk)
         check_memory(config, len(INDICATORS))
 except InputError as err:
@@ -175,6 +178,12 @@ def figure_indicators(batch):
 def dataset_files():
     """The dataset's files whose hashes provenance records."""
     return [registry_file(), *raw_inputs()]
+
+
+def stale_warning_of(path):
+    """The warning of a provenance.json whose inputs changed during the run, or None."""
+    path = Path(path)
+    return stale_warning(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else None
 
 
 def final_outputs():

@@ -60,5 +60,6 @@ if AREA_LEVEL == "data zone":
                 "provenance --dataset {input.dataset:q}"
                 " --reference {input.reference:q}"
                 " --results {input.panel:q} {input.exclusions:q} {input.tables:q}"
+                " --panel {input.panel:q}"
                 " --config-json {params.config_json:q} --out {output:q} 2> {log:q}"
             )

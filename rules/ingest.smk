@@ -1,3 +1,8 @@
+# The size limit of input files (max_input_mb) is read from the configuration in the shell
+# command, not given as a parameter: it decides whether a job may read its inputs, never what
+# it writes, so changing it reruns nothing.
+
+
 rule ingest:
     localrule: SMALL_JOBS
     input:
@@ -23,7 +28,8 @@ rule ingest:
             " --indicator {wildcards.indicator} --areas {input.areas:q}"
             " --first-year {params.first_year} --last-year {params.last_year}"
             " --covid-years {params.covid_years} --observations {output.observations:q}"
-            " --exclusions {output.exclusions:q} 2> {log:q}"
+            " --exclusions {output.exclusions:q} --max-input-mb {config[max_input_mb]}"
+            " 2> {log:q}"
         )
 
 
@@ -43,7 +49,8 @@ rule classify:
         package_command(
             "classify --areas {input.areas:q}"
             " --classification {input.classification:q} --first-year {params.first_year}"
-            " --last-year {params.last_year} --out {output:q} 2> {log:q}"
+            " --last-year {params.last_year} --out {output:q}"
+            " --max-input-mb {config[max_input_mb]} 2> {log:q}"
         )
 
 

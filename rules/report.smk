@@ -140,7 +140,8 @@ rule report:
         package_command(
             "provenance --dataset {input.dataset:q}"
             " --reference {input.reference:q} --results {params.provenance_results:q}"
-            " --config-json {params.config_json:q} --out {output.provenance:q} 2> {log:q}",
+            " --panel {input.panel:q} --config-json {params.config_json:q}"
+            " --out {output.provenance:q} 2> {log:q}",
             "report --tables-dir {params.tables_dir:q}"
             " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
             " --exclusions {input.exclusions:q} --registry {input.registry:q}"

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
+import os
 import shutil
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +30,15 @@ from integration_models.ingest import EXCLUSION_COLUMNS, write_panel
 from integration_models.registry import load_registry
 from integration_models.summarise import write_csv
 from integration_models.tables import read_table, spreadsheet_safe
-from tests.conftest import AREAS, BASELINE, DEMO, REPO, copy_workflow, snakemake
+from tests.conftest import (
+    AREAS,
+    BASELINE,
+    DEMO,
+    REPO,
+    copy_workflow,
+    snakemake,
+    workflow_env,
+)
 
 # attendance first: the covariates cases name the first indicator that needs a missing row
 KEEP = ["attendance", "social_workers", "cost_per_lac", "attainment_scqf5", "lac_rate"]
@@ -196,6 +208,9 @@ for _name, _cell, _shown in [
 ]:
     CASES[f"value_{_name}"] = value_case(_cell, f"value {_shown} {NOT_A_NUMBER}")
 CASES["value_overflow"] = value_case("1e999", "value '1e999' is not a finite number")
+UNDERFLOW = "is not zero but too small for a number (underflow)"
+CASES["value_underflow"] = value_case("1e-400", f"value '1e-400' {UNDERFLOW}")
+CASES["value_underflow_below_subnormal"] = value_case("2e-324", f"value '2e-324' {UNDERFLOW}")
 for _name, _cell in [
     ("too_early", "1850"),
     ("decimal", "2015.0"),
@@ -520,6 +535,48 @@ CASES["registry_unknown_measure"] = registry_case(
 CASES["registry_direction_not_boolean"] = registry_case(
     ",true,", ",yes,", "higher_is_better 'yes' is not true or false"
 )
+
+CONTROL = "holds control character {} (not allowed in text)"
+for _name, _old, _new, _problem in [
+    (
+        "bel_in_title",
+        "School attendance",
+        "School\x07 attendance",
+        "title " + CONTROL.format("U+0007"),
+    ),
+    ("bidi_override_in_unit", ",% of", ",\u202e% of", "unit " + CONTROL.format("U+202E")),
+    (
+        "zero_width_in_source",
+        ",SYNTHETIC",
+        ",\u200bSYNTHETIC",
+        "source " + CONTROL.format("U+200B"),
+    ),
+]:
+    CASES[f"registry_{_name}"] = registry_case(_old, _new, _problem)
+
+
+@case
+def registry_notes_with_escape(raw, tmp):
+    path = raw / "indicators.csv"
+    lines = lines_of(path)
+    write_lines(
+        path, [lines[0] + ",notes", lines[1] + ",\x1b[31mred", *(f"{x}," for x in lines[2:])]
+    )
+    return Case(Fails("{raw}/indicators.csv:2", "notes " + CONTROL.format("U+001B")))
+
+
+@case
+def registry_quoted_line_break_in_title(raw, tmp):
+    path = raw / "indicators.csv"
+    set_line(path, 2, lines_of(path)[1].replace("School attendance", '"School\nattendance"', 1))
+    return Case(Fails("{raw}/indicators.csv:3", "title " + CONTROL.format("U+000A")))
+
+
+@case
+def registry_tab_in_title_accepted(raw, tmp):
+    path = raw / "indicators.csv"
+    set_line(path, 2, lines_of(path)[1].replace("School attendance", "School\tattendance", 1))
+    return Case(Accepts())
 
 
 @case
@@ -880,3 +937,128 @@ def test_partnership_described_twice_differently(tmp_path):
 def test_reader_reports_unreadable_paths(tmp_path):
     with pytest.raises(InputError, match="is a directory, expected a CSV file"):
         read_table(tmp_path, ["a"])
+
+
+# --- special files, links and sizes: checked before a file is opened ----------------------
+
+PASSWD = Path("/etc/passwd")
+
+
+def ingest_process(raw: Path, out: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run the ingest in a child process with a timeout, so that a hang fails the test."""
+    argv = [sys.executable, "-m", "integration_models", "ingest", "--raw-dir", str(raw)]
+    argv += ["--areas", str(AREAS), "--classification", str(BASELINE)]
+    argv += ["--first-year", "2010", "--last-year", "2023", "--panel", str(out / "panel.parquet")]
+    argv += ["--exclusions", str(out / "exclusions.csv"), *extra]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def refused(result: subprocess.CompletedProcess, where: Path, problem: str) -> None:
+    assert (result.returncode, result.stderr) == (2, f"error: {where}: {problem}\n")
+
+
+def test_fifo_among_values_stops_without_hanging(raw, tmp_path):
+    fifo = raw / "values/attainment_scqf5/x.csv"
+    os.mkfifo(fifo)
+    result = ingest_process(raw, tmp_path / "out")
+    refused(result, fifo, "is a FIFO (named pipe), expected a CSV file (not read)")
+
+
+def test_fifo_with_another_suffix_is_named(raw, tmp_path):
+    fifo = raw / "values/attendance.pipe"
+    os.mkfifo(fifo)
+    result = ingest_process(raw, tmp_path / "out")
+    refused(result, fifo, "file in values/ that would not be read (values files end in .csv)")
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", str(PASSWD)])
+def test_link_leaving_the_dataset_is_refused_unread(raw, tmp_path, target):
+    link = raw / "values/attainment_scqf5/x.csv"
+    link.symlink_to(target)
+    result = ingest_process(raw, tmp_path / "out")
+    refused(result, link, f"symbolic link leading outside {raw} (refused, not followed)")
+    for line in PASSWD.read_text(encoding="utf-8", errors="replace").splitlines():
+        assert line not in result.stderr
+
+
+def test_link_leaving_the_dataset_through_a_folder_is_refused(raw, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    shutil.move(raw / "values/attainment_scqf5", elsewhere)
+    (raw / "values/attainment_scqf5").symlink_to(elsewhere)
+    result = ingest_process(raw, tmp_path / "out")
+    link = raw / "values/attainment_scqf5" / min(p.name for p in elsewhere.glob("*.csv"))
+    refused(result, link, f"symbolic link leading outside {raw} (refused, not followed)")
+
+
+def test_link_inside_the_dataset_is_read(raw, tmp_path):
+    (raw / "archive").mkdir()
+    shutil.move(raw / "values/attendance.csv", raw / "archive/attendance.csv")
+    (raw / "values/attendance.csv").symlink_to("../archive/attendance.csv")
+    result = ingest_process(raw, tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    panel = pd.read_parquet(tmp_path / "out/panel.parquet")
+    assert (panel.indicator_id == "attendance").sum() > 0
+
+
+def test_file_over_the_size_limit_is_named_with_its_size(raw, tmp_path):
+    path = raw / "values/attendance.csv"
+    path.write_bytes(path.read_bytes() + b"\n" * (2 << 20))
+    result = ingest_process(raw, tmp_path / "out", "--max-input-mb", "1")
+    size = path.stat().st_size / (1 << 20)
+    refused(result, path, f"file is {size:.1f} MB, over the limit of 1.0 MB (max_input_mb)")
+
+
+def test_reader_refuses_devices_and_reads_at_most_the_limit(tmp_path):
+    from integration_models.inputs import read_input, reading
+
+    with pytest.raises(InputError, match=r"^/dev/zero: is a character device, expected a CSV"):
+        read_input("/dev/zero", root="/")
+    path = tmp_path / "big.csv"
+    path.write_bytes(b"x" * 3000)
+    with reading(max_mb=2000 / (1 << 20)), pytest.raises(InputError, match="over the limit"):
+        read_input(path)
+
+
+def test_reader_refuses_a_link_loop(tmp_path):
+    from integration_models.inputs import read_input
+
+    (tmp_path / "a.csv").symlink_to("b.csv")
+    (tmp_path / "b.csv").symlink_to("a.csv")
+    with pytest.raises(InputError, match="a.csv: symbolic link loop"):
+        read_input(tmp_path / "a.csv")
+
+
+def test_reader_hashes_what_it_parses(tmp_path):
+    from integration_models.inputs import reading
+
+    path = tmp_path / "areas.csv"
+    shutil.copy(AREAS, path)
+    with reading() as hashes:
+        read_table(path, ["area_code"], allow_extra=True)
+    assert hashes == {path.as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()}
+
+
+def test_workflow_start_and_run_with_a_fifo_among_values(tmp_path):
+    """Snakemake lists and stats the values files at start-up: a FIFO must not hang it."""
+    workdir = copy_workflow(tmp_path)
+    os.mkfifo(workdir / "data/raw/values/attainment_scqf5/x.csv")
+    os.mkfifo(workdir / "data/raw/values/stray.fifo")
+    argv = ["snakemake", "--cores", "2"]
+    env = workflow_env(workdir)
+    run = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=300, env=env)
+    assert run.returncode != 0, run.stdout + run.stderr
+    logs = [p.read_text() for p in (workdir / "data/processed/logs/ingest").glob("*.log")]
+    problem = "data/raw/values/stray.fifo: file in values/ that would not be read"
+    assert logs and all(f"error: {problem}" in log for log in logs)
+
+
+def test_workflow_start_refuses_a_fifo_registry(tmp_path):
+    workdir = copy_workflow(tmp_path)
+    registry = workdir / "data/raw/indicators.csv"
+    registry.unlink()
+    os.mkfifo(registry)
+    argv = ["snakemake", "--cores", "2", "-n"]
+    env = workflow_env(workdir)
+    run = subprocess.run(argv, cwd=workdir, capture_output=True, text=True, timeout=120, env=env)
+    assert run.returncode != 0
+    assert "data/raw/indicators.csv: is a FIFO (named pipe)" in run.stdout + run.stderr

@@ -4,12 +4,16 @@ import hashlib
 import json
 import subprocess
 from datetime import datetime
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import integration_models
 from integration_models import provenance as prov
-from tests.conftest import REPO
+from integration_models.inputs import merge_input_hashes
+from integration_models.provenance import read_input_hashes
+from tests.conftest import AREAS, BASELINE, REPO
 
 
 @pytest.fixture
@@ -118,3 +122,102 @@ def test_write_replaces_and_leaves_no_temp_file_on_error(tmp_path):
         prov.write_provenance(out, {"a": object()})
     assert json.loads(out.read_text()) == {"a": 2}
     assert [p.name for p in tmp_path.iterdir()] == ["provenance.json"]
+
+
+# --- hashes as read: the ingest records them, panel merges them, provenance reports them ----
+
+
+def run_command(*argv: str) -> None:
+    from integration_models.cli import main
+
+    assert main([str(arg) for arg in argv]) == 0
+
+
+def ingest_and_panel(indicators: list[str]) -> None:
+    """Run ingest-indicator, classify and panel in the working directory (relative paths)."""
+    years = ["--first-year", "2010", "--last-year", "2023"]
+    for indicator in indicators:
+        run_command(
+            "ingest-indicator", "--raw-dir", "raw", "--indicator", indicator, "--areas", AREAS,
+            *years, "--observations", f"out/{indicator}.parquet",
+            "--exclusions", f"out/{indicator}.exclusions.parquet",
+        )  # fmt: skip
+    run_command(
+        "classify", "--areas", AREAS, "--classification", BASELINE, *years,
+        "--out", "out/integration.parquet",
+    )  # fmt: skip
+    run_command(
+        "panel", "--observations", *[f"out/{i}.parquet" for i in indicators],
+        "--exclusions-in", *[f"out/{i}.exclusions.parquet" for i in indicators],
+        "--integration", "out/integration.parquet",
+        "--panel", "out/panel.parquet", "--exclusions", "out/exclusions.csv",
+    )  # fmt: skip
+
+
+def sha(path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_each_job_records_the_hashes_of_what_it_read(dataset, monkeypatch):
+    monkeypatch.chdir(dataset.parent)
+    ingest_and_panel(["attendance", "attainment_scqf5"])
+    observations = read_input_hashes("out/attendance.parquet")
+    assert observations == {
+        path: sha(path)
+        for path in sorted(
+            [str(AREAS), "raw/covariates.csv", "raw/indicators.csv", "raw/values/attendance.csv"]
+        )
+    }
+    assert read_input_hashes("out/integration.parquet") == {
+        str(AREAS): sha(AREAS),
+        str(BASELINE): sha(BASELINE),
+    }
+    panel = read_input_hashes("out/panel.parquet")
+    yearly = [f"raw/values/attainment_scqf5/{p.name}" for p in dataset.glob("values/attain*/*")]
+    assert set(panel) == set(observations) | {str(BASELINE)} | set(yearly)
+    assert all(panel[path] == sha(path) for path in panel)
+
+
+def test_file_edited_after_the_ingest_is_named_and_marks_the_run_stale(
+    dataset, monkeypatch, capsys
+):
+    """Issue 12 item 3: the hash recorded is of the file as read, not as it is at the end."""
+    monkeypatch.chdir(dataset.parent)
+    ingest_and_panel(["attendance"])
+    values = Path("raw/values/attendance.csv")
+    as_read = sha(values)
+    values.write_text(values.read_text() + "S12000005,2099,1\n")
+    capsys.readouterr()
+    run_command(
+        "provenance", "--dataset", "raw/indicators.csv", "raw/covariates.csv", values,
+        "--reference", AREAS, BASELINE, "--results", "out/panel.parquet",
+        "--panel", "out/panel.parquet", "--config-json", "{}", "--out", "out/provenance.json",
+    )  # fmt: skip
+    record = json.loads(Path("out/provenance.json").read_text())
+    entry = next(r for r in record["inputs"]["dataset"] if r["path"] == values.as_posix())
+    assert entry["sha256"] == as_read and entry["sha256_now"] == sha(values)
+    assert record["changed_during_run"] == [values.as_posix()] and record["stale"] is True
+    warning = capsys.readouterr().err.strip()
+    assert warning.startswith(f"warning: {values.as_posix()} changed after the run read it")
+    assert "stale" in warning and "\n" not in warning
+
+
+def test_unchanged_inputs_are_not_stale(dataset, monkeypatch):
+    monkeypatch.chdir(dataset.parent)
+    ingest_and_panel(["attendance"])
+    record = prov.build_provenance(
+        {"dataset": ["raw/values/attendance.csv"]}, {}, dataset, Path("out/panel.parquet")
+    )
+    assert record["changed_during_run"] == [] and record["stale"] is False
+    assert prov.stale_warning(record) is None
+
+
+def test_file_read_with_two_contents_keeps_both_hashes():
+    merged = merge_input_hashes([{"a": "1", "b": "2"}, {"a": "1"}, {"b": "3"}])
+    assert merged == {"a": "1", "b": "2 3"}
+    assert prov.changed_files({"absent.csv": "1"}) == ["absent.csv"]
+
+
+def test_parquet_without_hashes_reads_as_empty(tmp_path):
+    pd.DataFrame({"x": [1]}).to_parquet(tmp_path / "x.parquet")
+    assert read_input_hashes(tmp_path / "x.parquet") == {}

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import time
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pandas as pd
@@ -86,6 +87,14 @@ def test_outputs_complete(finished):
     assert {"inputs", "config", "versions", "git", "created"} <= set(provenance)
     again = snakemake(finished, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_every_svg_parses_as_xml(finished):
+    """Registry text reaches the SVGs; a control character there would make them invalid."""
+    svgs = sorted((finished / "results" / "figures").glob("*.svg"))
+    assert svgs and len(svgs) == len(list((finished / "results" / "figures").glob("*.png")))
+    for path in svgs:
+        assert ET.parse(path).getroot().tag.endswith("svg"), path.name
 
 
 def test_identical_tables_with_one_core(finished):

@@ -6,6 +6,8 @@ thing and reads Snakemake's dry-run plan: the rules and wildcards of every job i
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 from collections import Counter
@@ -89,6 +91,11 @@ def test_report_setting_reruns_only_the_report(run_copy):
     assert set(rules(jobs)) == {"report", "all"}
 
 
+def test_input_size_limit_reruns_nothing(run_copy):
+    """max_input_mb decides whether a job may read its inputs, never what it writes."""
+    assert plan(run_copy, "--config", "max_input_mb=100") == []
+
+
 def test_report_code_edit_reruns_only_the_report(run_copy):
     path = run_copy / "src/integration_models/report.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
@@ -121,3 +128,18 @@ def test_file_no_ingest_reads_reruns_the_ingest(run_copy, name):
     run = snakemake(run_copy)
     assert run.returncode != 0
     assert f"data/raw/values/{name}" in run.stderr + run.stdout
+
+
+def test_input_edited_after_the_ingest_makes_the_run_say_stale(run_copy):
+    """Issue 12 item 3: a values file edited after the panel was built (its mtime kept, so
+    Snakemake sees nothing new) is named by provenance.json and by the run itself."""
+    values = run_copy / "data/raw/values/attendance.csv"
+    before = values.stat()
+    values.write_text(values.read_text(encoding="utf-8") + "S12000005,2099,1\n")
+    os.utime(values, ns=(before.st_atime_ns, before.st_mtime_ns))
+    run = snakemake(run_copy, "--forcerun", "report")
+    assert run.returncode == 0, run.stdout + run.stderr
+    path = "data/raw/values/attendance.csv"
+    assert f"warning: {path} changed after the run read it" in run.stdout + run.stderr
+    provenance = json.loads((run_copy / "results/provenance.json").read_text(encoding="utf-8"))
+    assert provenance["changed_during_run"] == [path] and provenance["stale"] is True

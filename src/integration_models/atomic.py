@@ -61,10 +61,26 @@ def write_text(path: str | Path, text: str) -> None:
         temporary.write_text(text, encoding="utf-8", newline="\n")
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` to ``path`` as Parquet without the index, atomically."""
+def write_parquet(
+    frame: pd.DataFrame, path: str | Path, input_hashes: dict[str, str] | None = None
+) -> None:
+    """Write ``frame`` to ``path`` as Parquet without the index, atomically.
+
+    ``input_hashes`` (``{path: sha256}`` of the input files the frame was made from) go into
+    the file's key-value metadata, where :func:`integration_models.inputs.read_input_hashes`
+    finds them.
+    """
     with atomic_path(path) as temporary:
-        frame.to_parquet(temporary, index=False)
+        if input_hashes is None:
+            frame.to_parquet(temporary, index=False)
+            return
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from integration_models.inputs import write_input_hashes
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(write_input_hashes(table, input_hashes), temporary)
 
 
 __all__ = ["atomic_path", "write_parquet", "write_text"]

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from integration_models.errors import InputError
+from integration_models.inputs import read_input
 
 INDICATOR_ID = re.compile(r"[a-z][a-z0-9_]{0,62}")
 AREA_CODE = re.compile(r"S12[0-9]{6}")
@@ -62,12 +63,12 @@ def registry_ids(path: str | Path) -> list[str]:
     Raises
     ------
     InputError
-        If the file is missing or empty, has no ``indicator_id`` column, or holds an illegal id.
+        If :func:`integration_models.inputs.read_input` refuses the file (missing, not a
+        regular file, a link leading out of its folder, too large), it is empty, has no
+        ``indicator_id`` column, or holds an illegal id.
     """
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "registry file not found")
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    text = read_input(path).data.decode("utf-8-sig", errors="replace")
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         raise InputError(path, "contains a NUL byte (a binary or UTF-16 file?)", line)

@@ -9,6 +9,7 @@ stops the run with an :class:`~integration_models.errors.InputError` naming file
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,16 +62,27 @@ class IngestSettings:
 
 
 def indicator_files(values_dir: Path, indicator: str) -> list[Path]:
-    """Return one indicator's values files: ``values/<id>.csv`` and every ``values/<id>/*.csv``."""
+    """Return one indicator's values files: ``values/<id>.csv`` and every ``values/<id>/*.csv``.
+
+    Only names are listed, nothing is opened: a FIFO, device or link among them is an input
+    like any other file, which :func:`integration_models.inputs.read_input` then refuses.
+    """
     single = values_dir / f"{indicator}.csv"
-    return ([single] if single.is_file() else []) + sorted((values_dir / indicator).glob("*.csv"))
+    listed = [single] if os.path.lexists(single) else []
+    return listed + sorted((values_dir / indicator).glob("*.csv"))
 
 
 def unread_files(values_dir: Path, read: set[Path]) -> list[Path]:
-    """Return the files below ``values_dir`` not in ``read``; hidden files (``.name``) aside."""
+    """Return the entries below ``values_dir`` that are not folders and not in ``read``.
+
+    Special files (a FIFO, a socket) count, so that they are named rather than left out;
+    hidden files (``.name``) are ignored. Nothing is opened.
+    """
     if not values_dir.is_dir():
         return []
-    files = sorted(p for p in values_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    files = sorted(
+        p for p in values_dir.rglob("*") if not p.is_dir() and not p.name.startswith(".")
+    )
     return [path for path in files if path not in read]
 
 
@@ -179,6 +191,7 @@ def read_values(
     measure: str,
     codes: dict[str, str],
     settings: IngestSettings,
+    root: Path,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read one values file into accepted rows and excluded rows.
 
@@ -194,6 +207,8 @@ def read_values(
         Current and former council codes mapped to the current code.
     settings
         The year window.
+    root
+        The dataset directory: the file may be a link to another file inside it, no further.
 
     Returns
     -------
@@ -201,7 +216,7 @@ def read_values(
         Accepted rows (``area_code, area_code_original, year, value, numerator, denominator,
         file, line``) and excluded rows (the columns of ``exclusions.csv``).
     """
-    table = read_table(path, VALUE_COLUMNS, VALUE_OPTIONAL)
+    table = read_table(path, VALUE_COLUMNS, VALUE_OPTIONAL, root=root)
     if table.empty:
         raise InputError(path, "file has a header but no data rows")
     _check_codes(table, codes, path)
@@ -398,7 +413,7 @@ def ingest_indicator(dataset: Dataset, indicator: str) -> tuple[pd.DataFrame, pd
     raw_dir, settings = dataset.raw_dir, dataset.settings
     paths = {path.relative_to(raw_dir).as_posix(): path for path in dataset.files[indicator]}
     parts = [
-        read_values(path, relative, indicator, measure, dataset.codes, settings)
+        read_values(path, relative, indicator, measure, dataset.codes, settings, raw_dir)
         for relative, path in paths.items()
     ]
     rows_in = sum(len(ok) + len(bad) for ok, bad in parts)
@@ -482,16 +497,23 @@ def build_panel(
 
 
 def write_panel(
-    panel: pd.DataFrame, exclusions: pd.DataFrame, panel_path: Path, exclusions_path: Path
+    panel: pd.DataFrame,
+    exclusions: pd.DataFrame,
+    panel_path: Path,
+    exclusions_path: Path,
+    input_hashes: dict[str, str] | None = None,
 ) -> None:
     """Write the panel (Parquet) and the exclusions (CSV), each atomically (:mod:`~.atomic`).
+
+    ``input_hashes`` (``{path: sha256}`` of every input file read) go into the panel's
+    metadata (see :func:`integration_models.atomic.write_parquet`).
 
     ``raw_value`` in the exclusions is copied from the input, so the CSV goes through
     :func:`integration_models.tables.neutralise_formulas`: a cell such as ``=HYPERLINK(...)``
     is written as ``'=HYPERLINK(...)`` and cannot run when the file is opened in a
     spreadsheet program.
     """
-    write_parquet(panel, panel_path)
+    write_parquet(panel, panel_path, input_hashes)
     with atomic_path(exclusions_path) as temporary:
         neutralise_formulas(exclusions).to_csv(temporary, index=False, lineterminator="\n")
 

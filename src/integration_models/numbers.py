@@ -3,7 +3,7 @@
 Publishers mark suppressed or unavailable cells with symbols; the contract lists the accepted
 ones. Anything else that is not a plain decimal number in ASCII digits (``12,5``, ``abc``,
 ``NaN``, ``inf``, ``1e999``, ``１２``) is bad input, because guessing would silently change
-results.
+results; so is a nonzero number too small for a float (``1e-400``), which would become 0.
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ MARKER_FORMS = frozenset(
 )
 # [0-9], not \d: \d and float() also take other scripts' digits ("١٢", "１２")
 DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# a decimal whose digits before the exponent are not all zero: it must not parse to 0.0
+NONZERO = r"^[^eE]*[1-9]"
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def parse_cell(text: str) -> Cell:
     ValueError
         With a message quoting the cell (escaped and shortened, see
         :func:`integration_models.identifiers.shown`), if it is neither a number nor a known
-        marker, or if it overflows to infinity.
+        marker, or if it overflows to infinity or underflows to zero.
     """
     if text == "":
         return Cell(None, "missing: empty value")
@@ -71,6 +73,8 @@ def parse_cell(text: str) -> Cell:
     number = float(text)
     if not math.isfinite(number):
         raise ValueError(f"{shown(text)} is not a finite number")
+    if number == 0 and re.match(NONZERO, text):
+        raise ValueError(f"{shown(text)} is not zero but too small for a number (underflow)")
     return Cell(number)
 
 
@@ -116,8 +120,12 @@ def parse_cells(cells: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         parsed = np.full(len(candidates), np.inf)
         parsed[valid] = text[numeric][valid].astype(np.float64)
         numbers[numeric] = parsed
-        if not np.isfinite(parsed).all():
-            index = int(np.flatnonzero(numeric)[np.flatnonzero(~np.isfinite(parsed))[0]])
+        bad = ~np.isfinite(parsed)
+        zero = parsed == 0
+        if zero.any():
+            bad[zero] = candidates[zero].str.contains(NONZERO).to_numpy(dtype=bool)
+        if bad.any():
+            index = int(np.flatnonzero(numeric)[np.flatnonzero(bad)[0]])
             try:
                 parse_cell(text[index])
             except ValueError as err:

@@ -4,6 +4,11 @@
 version: every input file with its SHA-256 hash and size, the configuration, the versions of
 Python and of the libraries that compute the results, the git commit of the project (and
 whether the work tree had uncommitted changes), the time of the run and the platform.
+
+The hash of a dataset or reference file is the hash of the bytes the ingest parsed, carried
+in ``panel.parquet`` (:func:`read_input_hashes`), not of the file as it is when provenance
+is written: a file edited after it was read is listed in ``changed_during_run`` and the run
+is marked ``stale`` (:func:`stale_warning`), instead of being vouched for.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from pathlib import Path
 
 import integration_models
 from integration_models.atomic import write_text
+from integration_models.inputs import read_input_hashes
+from integration_models.stamp import config_hash, inputs_hash
 
 UNKNOWN = "unknown"
 PACKAGES = (
@@ -46,10 +53,46 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_record(path: Path) -> dict:
-    """Return ``{"path", "sha256", "size"}`` of one file; the path is kept as given (POSIX)."""
+def file_record(path: Path, read_hashes: dict[str, str] | None = None) -> dict:
+    """Return ``{"path", "sha256", "size"}`` of one file; the path is kept as given (POSIX).
+
+    ``sha256`` is the hash recorded when the file was read, if ``read_hashes`` has one (then
+    ``sha256_now``, the hash of the file now, is added when it differs), else the hash now.
+    ``size`` is the size now.
+    """
     path = Path(path)
-    return {"path": path.as_posix(), "sha256": file_sha256(path), "size": path.stat().st_size}
+    key = path.as_posix()
+    now = file_sha256(path)
+    record = {"path": key, "sha256": now, "size": path.stat().st_size}
+    read = (read_hashes or {}).get(key)
+    if read is not None and read != now:
+        record.update(sha256=read, sha256_now=now)
+    return record
+
+
+def changed_files(read_hashes: dict[str, str]) -> list[str]:
+    """Return the files whose contents now differ from when they were read, sorted.
+
+    A file now missing or not a regular file counts as changed (it is not opened then); so
+    does a file read with two different contents during the run (two hashes).
+    """
+    return [
+        key
+        for key, read in sorted(read_hashes.items())
+        if not Path(key).is_file() or file_sha256(Path(key)) != read
+    ]
+
+
+def stale_warning(provenance: dict) -> str | None:
+    """Return a one-line warning naming the inputs that changed during the run, or None."""
+    changed = provenance.get("changed_during_run") or []
+    if not changed:
+        return None
+    return (
+        f"warning: {', '.join(changed)} changed after the run read it: the outputs were "
+        "computed from the earlier contents and are stale (provenance.json records the hashes "
+        "as read); run snakemake again"
+    )
 
 
 def package_versions() -> dict[str, str]:
@@ -121,7 +164,9 @@ def git_state(repo: Path, timeout: float = GIT_TIMEOUT) -> dict:
     return state
 
 
-def build_provenance(inputs: dict[str, list[Path]], config: dict, repo: Path) -> dict:
+def build_provenance(
+    inputs: dict[str, list[Path]], config: dict, repo: Path, panel: Path | None = None
+) -> dict:
     """Collect the provenance of a run.
 
     Parameters
@@ -134,23 +179,36 @@ def build_provenance(inputs: dict[str, list[Path]], config: dict, repo: Path) ->
         lists, anything else that JSON cannot hold becomes its string).
     repo
         The project folder, whose git commit is recorded.
+    panel
+        ``panel.parquet``, whose metadata holds the hashes of the input files as the ingest
+        read them (:func:`read_input_hashes`); those hashes are recorded for those files.
 
     Returns
     -------
     dict
         JSON-serialisable: ``inputs`` (group -> list of ``{"path", "sha256", "size"}``, in the
-        order given), ``config``, ``versions``, ``git`` (``commit``, ``dirty``), ``created``
-        (UTC time, ISO 8601) and ``platform``.
+        order given, see :func:`file_record`), ``changed_during_run`` (files read by the run
+        that differ now, see :func:`changed_files`), ``stale`` (whether there are any),
+        ``stamp`` (the ``config_hash`` and ``inputs_hash`` every result table carries, see
+        :mod:`integration_models.stamp`),
+        ``config``, ``versions``, ``git`` (``commit``, ``dirty``), ``created`` (UTC time,
+        ISO 8601) and ``platform``.
 
     Raises
     ------
     FileNotFoundError
         If an input file does not exist.
     """
+    read_hashes = read_input_hashes(panel) if panel is not None else {}
+    changed = changed_files(read_hashes)
     return {
         "inputs": {
-            group: [file_record(Path(path)) for path in paths] for group, paths in inputs.items()
+            group: [file_record(Path(path), read_hashes) for path in paths]
+            for group, paths in inputs.items()
         },
+        "changed_during_run": changed,
+        "stale": bool(changed),
+        "stamp": {"config_hash": config_hash(config), "inputs_hash": inputs_hash(read_hashes)},
         "config": json.loads(json.dumps(config, default=str)),
         "versions": package_versions(),
         "git": git_state(Path(repo)),

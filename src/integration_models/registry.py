@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +26,10 @@ DOMAINS = ("children", "families", "workforce")
 MEASURES = ("percentage", "rate", "count", "mean")
 PERIODS = ("calendar", "financial", "academic", "snapshot")
 SYNTHETIC_MARK = "SYNTHETIC"
+# Unicode categories refused in registry text: controls (BEL, NUL, line breaks; a tab is
+# allowed) make SVG invalid XML, and format characters (U+202E and the other bidi controls,
+# zero-width characters) can make a title read differently from what it says.
+REFUSED_CATEGORIES = ("Cc", "Cf")
 
 
 def load_registry(path: str | Path) -> pd.DataFrame:
@@ -44,12 +49,14 @@ def load_registry(path: str | Path) -> pd.DataFrame:
     ------
     InputError
         Naming the line of an illegal or repeated id, an unknown domain, measure or period, a
-        direction that is not true/false, or an empty title; or if the registry has no rows.
+        direction that is not true/false, an empty title, or a control or format character
+        in any text (see :func:`refuse_control_characters`); or if the registry has no rows.
     """
     path = Path(path)
     table = read_table(path, REGISTRY_COLUMNS, OPTIONAL_COLUMNS)
     if table.empty:
         raise InputError(path, "the registry lists no indicators")
+    refuse_control_characters(table, path)
     seen: dict[str, int] = {}
     for row in table.itertuples(index=False):
         line = getattr(row, LINE)
@@ -81,6 +88,35 @@ def load_registry(path: str | Path) -> pd.DataFrame:
             raise InputError(path, "title is empty", line)
     table["higher_is_better"] = table["higher_is_better"].str.lower() == "true"
     return table
+
+
+def refuse_control_characters(table: pd.DataFrame, path: Path) -> None:
+    """Refuse the first cell holding a control or format character other than a tab.
+
+    The registry's text reaches SVG figures, HTML and tables; such a character would make an
+    SVG invalid XML or reorder the text a reader sees, so it is refused, naming the column
+    and the character's code point, rather than stripped.
+
+    Raises
+    ------
+    InputError
+        Naming the line, the column and the code point (e.g. ``U+0007``).
+    """
+    columns = [column for column in table.columns if column != LINE]
+    for row in table.itertuples(index=False):
+        for column in columns:
+            bad = next((c for c in getattr(row, column) if _refused(c)), None)
+            if bad is not None:
+                raise InputError(
+                    path,
+                    f"{column} holds control character U+{ord(bad):04X} (not allowed in text)",
+                    getattr(row, LINE),
+                )
+
+
+def _refused(character: str) -> bool:
+    """Return True for a control or format character other than a tab."""
+    return character != "\t" and unicodedata.category(character) in REFUSED_CATEGORIES
 
 
 def is_synthetic(registry: pd.DataFrame) -> bool:

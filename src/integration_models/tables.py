@@ -25,6 +25,7 @@ import pandas as pd
 
 from integration_models.errors import InputError
 from integration_models.identifiers import shown
+from integration_models.inputs import read_input
 from integration_models.numbers import DECIMAL
 
 LINE = "lineno"
@@ -34,26 +35,21 @@ BLANK = re.compile(r"[^\S\r\n]")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def read_text(path: Path) -> str:
+def read_text(path: Path, root: Path | None = None) -> str:
     """Return the decoded text of ``path``: UTF-8 (BOM stripped) if valid, else latin-1.
 
-    A file starting with a UTF-16 byte-order mark is decoded as UTF-16 (instead of becoming
-    latin-1 text full of NUL characters).
+    The bytes come from :func:`integration_models.inputs.read_input` (``root`` is passed on),
+    which checks the file before opening it and records its hash. A file starting with a
+    UTF-16 byte-order mark is decoded as UTF-16 (instead of becoming latin-1 text full of
+    NUL characters).
 
     Raises
     ------
     InputError
-        If the file does not exist, is a directory or cannot be read, or is not valid UTF-16
-        despite its byte-order mark.
+        If :func:`~integration_models.inputs.read_input` refuses the file, or it is not valid
+        UTF-16 despite its byte-order mark.
     """
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, expected a CSV file") from None
-    except OSError as err:
-        raise InputError(path, f"cannot read the file: {err.strerror}") from None
+    raw = read_input(path, root).data
     if raw.startswith(UTF16_BOMS):
         try:
             return raw.decode("utf-16")
@@ -162,6 +158,7 @@ def read_table(
     required: Iterable[str],
     optional: Iterable[str] = (),
     allow_extra: bool = False,
+    root: Path | None = None,
 ) -> pd.DataFrame:
     """Read a CSV file into strings, one row per record, with its physical line in ``lineno``.
 
@@ -176,6 +173,9 @@ def read_table(
     allow_extra
         Whether columns outside ``required`` and ``optional`` are kept (else they are an error,
         which catches misspelt headers such as ``vlaue``).
+    root
+        The folder the file must resolve into (see
+        :func:`integration_models.inputs.read_input`; default: its own folder).
 
     Returns
     -------
@@ -186,14 +186,15 @@ def read_table(
     Raises
     ------
     InputError
-        If the file is missing, empty or holds a NUL byte, a column is missing or unknown, a
+        If the file is missing, not a regular file, a link leading outside ``root``, over
+        the size limit, empty or holds a NUL byte, a column is missing or unknown, a
         header is repeated, a quote is never closed, or a record has the wrong number of
         fields; the message is one line (cells and names from the file are escaped).
     """
     path = Path(path)
     required = list(required)
     optional = list(optional)
-    text = read_text(path)
+    text = read_text(path, root)
     if not text.strip():
         raise InputError(path, "file is empty (expected a header row and data rows)")
     _refuse_nul(path, text)

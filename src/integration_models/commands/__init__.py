@@ -6,3 +6,19 @@ code inputs are the modules its command imports
 (:func:`integration_models.workflow.package_sources`), so editing one step's code reruns that
 step only.
 """
+
+from __future__ import annotations
+
+import argparse
+
+from integration_models.inputs import DEFAULT_MAX_MB
+
+
+def add_limit_argument(parser: argparse.ArgumentParser) -> None:
+    """Declare ``--max-input-mb``, the size limit of every input file a command reads."""
+    parser.add_argument(
+        "--max-input-mb",
+        type=float,
+        default=DEFAULT_MAX_MB,
+        help=f"largest input file read, in MB (default {DEFAULT_MAX_MB}; max_input_mb)",
+    )

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from integration_models.commands import add_limit_argument
+
 NAME = "ingest"
 HELP = "build panel.parquet and exclusions.csv"
 
@@ -20,18 +22,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--covid-years", type=int, nargs="*", default=[])
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
+    add_limit_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
     """Read, validate and write; report the row counts on stderr."""
     from integration_models.ingest import IngestSettings, build_panel, write_panel
+    from integration_models.inputs import reading
     from integration_models.reference import load_areas, load_classification
 
-    areas = load_areas(args.areas)
-    classification = load_classification(args.classification, areas)
-    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
-    panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
-    write_panel(panel, exclusions, args.panel, args.exclusions)
+    with reading(args.max_input_mb) as hashes:
+        areas = load_areas(args.areas)
+        classification = load_classification(args.classification, areas)
+        settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
+        panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
+    write_panel(panel, exclusions, args.panel, args.exclusions, hashes)
     print(
         f"ingest: {len(panel) + len(exclusions)} rows read, {len(panel)} in the panel, "
         f"{len(exclusions)} excluded",

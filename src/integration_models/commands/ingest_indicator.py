@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from integration_models.commands import add_limit_argument
+
 NAME = "ingest-indicator"
 HELP = "ingest one indicator: its observations (without integration) and exclusions"
 
@@ -20,10 +22,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--covid-years", type=int, nargs="*", default=[])
     parser.add_argument("--observations", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
+    add_limit_argument(parser)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Read, validate and write one indicator; report the row counts on stderr."""
+    """Read, validate and write one indicator; report the row counts on stderr.
+
+    The hashes of the files read (registry, covariates, areas, the indicator's values files)
+    go into the observations' Parquet metadata.
+    """
     from integration_models.atomic import write_parquet
     from integration_models.errors import InputError
     from integration_models.identifiers import is_indicator_id
@@ -32,14 +39,16 @@ def run(args: argparse.Namespace) -> None:
         ingest_indicator,
         open_dataset,
     )
+    from integration_models.inputs import reading
     from integration_models.reference import load_areas
 
     if not is_indicator_id(args.indicator):
         raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")
     settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
-    dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
-    observations, exclusions = ingest_indicator(dataset, args.indicator)
-    write_parquet(observations, args.observations)
+    with reading(args.max_input_mb) as hashes:
+        dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
+        observations, exclusions = ingest_indicator(dataset, args.indicator)
+    write_parquet(observations, args.observations, hashes)
     write_parquet(exclusions, args.exclusions)
     print(
         f"ingest {args.indicator}: {len(observations) + len(exclusions)} rows read, "
