@@ -159,8 +159,8 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
                 f"{model}: {TERM_WORDS[term]} in {significant} of {estimated} indicators "
                 f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative{after})"
                 if estimated
-                else f"{model}: {TERM_WORDS[term]}: not estimated in any of the "
-                f"{len(summary)} indicators (no fit ok with this term estimated)"
+                else f"{model}: {TERM_WORDS[term]}: not tested in any of the "
+                f"{len(summary)} indicators (no fit that is ok gives it a p-value)"
             )
             rows.append(
                 [model, term, family, significant, positive, negative, estimated, statement, ""]
