@@ -1,6 +1,6 @@
 # The size limit of input files (max_input_mb) is read from the configuration in the shell
 # command, not given as a parameter: it decides whether a job may read its inputs, never what
-# it writes, so changing it reruns nothing.
+# it writes, so changing it reruns no ingest (only the report, which records the config).
 
 
 rule ingest:
