@@ -39,7 +39,7 @@ SMALL_JOBS = AREA_LEVEL == "council area"
 
 
 MODELS = list(config["models"])
-# carried by every result table (integration_models.stamp); report-only keys left out
+# carried by every result table (integration_models.stamp); keys that change no result left out
 CONFIG_HASH = config_hash(config)
 
 

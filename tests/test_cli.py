@@ -62,6 +62,7 @@ def test_cli_bad_input_one_line(dataset, tmp_path):
 def test_tables_needs_inference_and_size_together(tmp_path):
     args = ["--fits", str(tmp_path / "fit.json"), "--registry", str(tmp_path / "indicators.csv")]
     args += ["--inference", str(tmp_path / "inference.csv"), "--out-dir", str(tmp_path)]
+    args += ["--panel", str(tmp_path / "panel.parquet"), "--config-hash", "0" * 16]
     result = subprocess.run(
         [sys.executable, "-m", "integration_models", "tables", *args],
         capture_output=True,

@@ -7,7 +7,9 @@ that stopped before rewriting it), cannot pass for current: its stamp differs fr
 report's, and the report names every table whose stamp is not its own.
 
 - ``config_hash``: SHA-256 of the analysis configuration as canonical JSON, without the keys
-  only the report reads (``report_title``: changing it reruns the report alone).
+  that change no number and no row of any table: the report's title (changing it reruns the
+  report alone), where outputs go (the same run written to two folders gives byte-identical
+  tables) and the input size limit (which only stops a run).
 - ``inputs_hash``: SHA-256 of the ``{path: sha256}`` map of the input files as the ingest
   and the classification read them (:func:`integration_models.inputs.read_input_hashes` of
   ``panel.parquet``), as canonical JSON.
@@ -27,7 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 STAMP_COLUMNS = ("config_hash", "inputs_hash")
-REPORT_ONLY_KEYS = ("report_title",)
+NOT_RESULT_KEYS = ("report_title", "processed_dir", "results_dir", "max_input_mb")
 DIGITS = 16
 
 
@@ -37,8 +39,8 @@ def _digest(value: object) -> str:
 
 
 def config_hash(config: Mapping[str, object]) -> str:
-    """Return the hash of the analysis configuration (all keys but the report-only ones)."""
-    return _digest({k: v for k, v in config.items() if k not in REPORT_ONLY_KEYS})
+    """Return the hash of the analysis configuration (all keys but :data:`NOT_RESULT_KEYS`)."""
+    return _digest({k: v for k, v in config.items() if k not in NOT_RESULT_KEYS})
 
 
 def inputs_hash(hashes: Mapping[str, str]) -> str:
