@@ -653,7 +653,7 @@ def _classification_with(tmp: Path, *rows: str) -> tuple[Path, int]:
 
 @case
 def classification_overlap(raw, tmp):
-    path, line = _classification_with(tmp, "S37000001,full,2018,,test")
+    path, line = _classification_with(tmp, "S37000001,full,2018-04-01,,test,assumed")
     first = line_starting(BASELINE, "S37000001,")
     problem = f"partnership S37000001: period overlaps the open-ended period on line {first}"
     return Case(Fails(f"{{tmp}}/classification.csv:{line}", problem), {"classification": path})
@@ -661,7 +661,7 @@ def classification_overlap(raw, tmp):
 
 @case
 def classification_unknown_partnership(raw, tmp):
-    path, line = _classification_with(tmp, "S37000099,none,2016,,test")
+    path, line = _classification_with(tmp, "S37000099,none,2016-04-01,,test,assumed")
     problem = "unknown partnership code 'S37000099'"
     return Case(Fails(f"{{tmp}}/classification.csv:{line}", problem), {"classification": path})
 

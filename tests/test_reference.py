@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -81,9 +83,54 @@ def _write(tmp_path, rows):
 
 @pytest.fixture
 def base_rows(baseline):
-    rows = baseline.drop(columns="lineno").copy()
+    """The baseline in the years-only form of earlier versions (still read)."""
+    rows = baseline.drop(columns=["lineno", "from_date", "to_date", "confidence"]).copy()
     rows["to_year"] = rows["to_year"].astype("string").fillna("")
     return rows.to_dict("records")
+
+
+@pytest.fixture
+def dated_rows(baseline):
+    """The baseline in its dated form, as in the file."""
+    rows = baseline.drop(columns=["lineno", "from_year", "to_year"]).copy()
+    return rows.to_dict("records")
+
+
+def test_dated_periods_give_the_years_they_cover(baseline):
+    periods = baseline.set_index(["hscp_code", "from_date"])
+    highland = periods.loc[("S37000016", "2012-04-01")]
+    assert highland["from_year"] == 2012 and pd.isna(highland["to_year"])
+    north_lanarkshire = periods.loc[("S37000035", "2016-04-01")]
+    assert north_lanarkshire["to_date"] == "2019-03-31" and north_lanarkshire["to_year"] == 2018
+    assert set(baseline["confidence"]) <= {"confirmed", "inferred", "assumed"}
+
+
+def test_dated_overlap_gap_and_bad_dates_refused(tmp_path, areas, dated_rows):
+    first = dated_rows[0]
+    assert first["to_date"] == ""
+    closed = dict(first, to_date="2018-03-31")
+    cases = {
+        "overlaps the period ending 2018-03-31": [closed, dict(first, from_date="2018-03-01")],
+        "leaves a gap after the period ending 2018-03-31": [
+            closed,
+            dict(first, from_date="2018-06-01"),
+        ],
+        "from_date '2018-4-1' is not an ISO date": [dict(first, from_date="2018-4-1")],
+        "from_date '2018-02-30' is not an ISO date": [dict(first, from_date="2018-02-30")],
+        "to_date 2015-03-31 is before from_date": [dict(first, to_date="2015-03-31")],
+        "confidence 'likely' is not one of": [dict(first, confidence="likely")],
+        "to_date without from_date": [dict(first, from_date="", to_date="2018-03-31")],
+    }
+    for message, replaced in cases.items():
+        path = _write(tmp_path, [*replaced, *dated_rows[1:]])
+        with pytest.raises(InputError, match=re.escape(message)):
+            load_classification(path, areas)
+
+
+def test_dates_and_years_must_agree(tmp_path, areas, dated_rows):
+    rows = [dict(dated_rows[0], from_year=2017), *dated_rows[1:]]
+    with pytest.raises(InputError, match=r"from_year '2017(\.0)?' does not agree with the dates"):
+        load_classification(_write(tmp_path, rows), areas)
 
 
 def test_overlapping_periods_refused(tmp_path, areas, base_rows):

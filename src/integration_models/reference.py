@@ -10,6 +10,7 @@ level during the study window.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -35,7 +36,11 @@ AREA_COLUMNS = [
     "health_board_code",
     "health_board_name",
 ]
-CLASSIFICATION_COLUMNS = ["hscp_code", "category", "from_year", "to_year", "evidence"]
+CLASSIFICATION_COLUMNS = ["hscp_code", "category", "evidence"]
+# dated periods (the contract's form) or, from earlier versions, years; confidence optional
+CLASSIFICATION_OPTIONAL = ["from_date", "to_date", "from_year", "to_year", "confidence"]
+CONFIDENCE = ("confirmed", "inferred", "assumed")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 CATEGORIES = ("none", "partial", "full")
 # The unit of analysis is the areas table's: council areas (the contract's dataset) or 2011
 # data zones (about 7,000 small areas, for data-zone-scale panels). One table holds one level.
@@ -176,31 +181,41 @@ def name_lookup(areas: pd.DataFrame) -> dict[str, str]:
 def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
     """Read and check an integration classification (the baseline or a scenario).
 
-    Every partnership in ``areas`` must have periods that start at one year, do not overlap
-    and leave no gaps; only the last may be open-ended (empty ``to_year``). Years before a
-    partnership's first period are coded ``none`` by :func:`integration_by_area_year`.
+    Each row is a dated period of one partnership: ``from_date`` (the go-live date, ISO) to
+    ``to_date`` (its last day, ISO; empty = open-ended), with ``evidence`` and ``confidence``
+    (``confirmed``, ``inferred`` or ``assumed``). Every partnership in ``areas`` must have
+    periods that do not overlap and leave no gaps (the next period starts the day after the
+    last one ends). Files of earlier versions, with ``from_year``/``to_year`` instead of
+    dates, are still read.
+
+    ``from_year``/``to_year`` are derived as the years whose calendar label the period
+    covers from its start: ``from_year`` is the year of ``from_date``, ``to_year`` the year
+    before the one in which the following day falls (a period ending 2019-03-31 has
+    ``to_year`` 2018), as the exposure coding of :func:`integration_by_area_year` reads them.
+    Where a file gives both dates and years they must agree.
 
     Parameters
     ----------
     path
-        CSV with columns ``hscp_code, category, from_year, to_year, evidence``.
+        CSV with columns ``hscp_code, category, from_date, to_date, evidence, confidence``.
     areas
         The council-area reference table from :func:`load_areas`.
 
     Returns
     -------
     pandas.DataFrame
-        The periods sorted by partnership and start, ``to_year`` as a nullable integer, plus
-        ``lineno`` for messages.
+        The periods sorted by partnership and start: ``from_date``/``to_date`` as ISO text
+        (empty where the file gives years only), ``from_year`` and ``to_year`` (nullable
+        integer), ``confidence``, plus ``lineno`` for messages.
 
     Raises
     ------
     InputError
-        Naming the line of an unknown partnership, a bad category or year, an overlap or a gap,
-        or naming the partnerships that have no period at all.
+        Naming the line of an unknown partnership, a bad category, date, year or confidence,
+        an overlap or a gap, or naming the partnerships that have no period at all.
     """
     path = Path(path)
-    table = read_table(path, CLASSIFICATION_COLUMNS)
+    table = read_table(path, CLASSIFICATION_COLUMNS, CLASSIFICATION_OPTIONAL)
     known = set(areas["hscp_code"])
     for row in table.itertuples(index=False):
         line = getattr(row, LINE)
@@ -210,17 +225,16 @@ def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
             raise InputError(
                 path, f"category {shown(row.category)} is not one of {', '.join(CATEGORIES)}", line
             )
-        if not re.fullmatch(r"[0-9]{4}", row.from_year):
-            raise InputError(path, f"from_year {shown(row.from_year)} is not a year", line)
-        if row.to_year and not re.fullmatch(r"[0-9]{4}", row.to_year):
-            raise InputError(path, f"to_year {shown(row.to_year)} is not a year or empty", line)
-        if row.to_year and int(row.to_year) < int(row.from_year):
-            raise InputError(path, f"to_year {row.to_year} is before from_year", line)
+        if row.confidence and row.confidence not in CONFIDENCE:
+            raise InputError(
+                path,
+                f"confidence {shown(row.confidence)} is not one of {', '.join(CONFIDENCE)}",
+                line,
+            )
         if not row.evidence:
             raise InputError(path, "evidence is empty: cite a source or state the assumption", line)
-    table["from_year"] = table["from_year"].astype(int)
-    table["to_year"] = pd.array([int(v) if v else pd.NA for v in table["to_year"]], dtype="Int64")
-    table = table.sort_values(["hscp_code", "from_year"]).reset_index(drop=True)
+    table = _period_years(table, path)
+    table = table.sort_values(["hscp_code", "from_year", "from_date"]).reset_index(drop=True)
     for code, periods in table.groupby("hscp_code", sort=True):
         previous = None
         for row in periods.itertuples(index=False):
@@ -246,11 +260,80 @@ def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
                         f"{row.from_year} (periods must be contiguous)",
                         getattr(row, LINE),
                     )
+                if row.from_date and previous.to_date:
+                    _check_next_day(path, code, previous, row)
             previous = row
     absent = sorted(known - set(table["hscp_code"]))
     if absent:
         raise InputError(path, f"no period for partnership(s): {', '.join(absent)}")
     return table
+
+
+def _parse_date(path: Path, column: str, text: str, line: int) -> date:
+    """Return the ISO date ``text`` of ``column``, or stop naming the line."""
+    try:
+        if not ISO_DATE.fullmatch(text):
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            path, f"{column} {shown(text)} is not an ISO date (YYYY-MM-DD)", line
+        ) from None
+
+
+def _period_years(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Check each period's dates or years and add ``from_year``/``to_year`` (module rule)."""
+    starts, ends = [], []
+    for row in table.itertuples(index=False):
+        line = getattr(row, LINE)
+        if row.from_date:
+            start = _parse_date(path, "from_date", row.from_date, line)
+            end = _parse_date(path, "to_date", row.to_date, line) if row.to_date else None
+            if end is not None and end < start:
+                raise InputError(path, f"to_date {row.to_date} is before from_date", line)
+            from_year = start.year
+            to_year = None if end is None else (end + timedelta(days=1)).year - 1
+            for column, given, derived in (
+                ("from_year", row.from_year, from_year),
+                ("to_year", row.to_year, to_year),
+            ):
+                if given and given != str(derived):
+                    raise InputError(
+                        path, f"{column} {shown(given)} does not agree with the dates", line
+                    )
+        elif row.to_date:
+            raise InputError(path, "to_date without from_date", line)
+        else:
+            if not re.fullmatch(r"[0-9]{4}", row.from_year):
+                raise InputError(
+                    path, f"from_year {shown(row.from_year)} is not a year (give from_date)", line
+                )
+            if row.to_year and not re.fullmatch(r"[0-9]{4}", row.to_year):
+                raise InputError(path, f"to_year {shown(row.to_year)} is not a year or empty", line)
+            from_year = int(row.from_year)
+            to_year = int(row.to_year) if row.to_year else None
+            if to_year is not None and to_year < from_year:
+                raise InputError(path, f"to_year {row.to_year} is before from_year", line)
+        starts.append(from_year)
+        ends.append(pd.NA if to_year is None else to_year)
+    return table.assign(
+        from_year=pd.array(starts, dtype="Int64").astype(int),
+        to_year=pd.array(ends, dtype="Int64"),
+    )
+
+
+def _check_next_day(path: Path, code: str, previous, row) -> None:
+    """Stop unless the dated period ``row`` starts the day after ``previous`` ends."""
+    end = date.fromisoformat(previous.to_date)
+    start = date.fromisoformat(row.from_date)
+    if start != end + timedelta(days=1):
+        problem = "overlaps" if start <= end else "leaves a gap after"
+        raise InputError(
+            path,
+            f"partnership {code}: period starting {row.from_date} {problem} the period ending "
+            f"{previous.to_date} on line {getattr(previous, LINE)} (periods must be contiguous)",
+            getattr(row, LINE),
+        )
 
 
 def integration_by_area_year(

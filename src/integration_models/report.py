@@ -655,22 +655,39 @@ def _classification_section(
         else {}
     )
     frame = classification.copy()
+    for column in ("from_date", "to_date", "confidence"):  # absent in years-only files
+        if column not in frame:
+            frame[column] = ""
     frame["hscp_name"] = frame["hscp_code"].map(lambda c: names.get(c, ""))
     frame = frame.sort_values(["hscp_code", "from_year"], kind="stable")
     source = config.get("classification")
     out = [
         "<p>Rule: <strong>full</strong> = children's community health and children's social "
         "work both delegated to the partnership; <strong>partial</strong> = one of them; "
-        "<strong>none</strong> = neither. Years before a partnership's first period count as "
-        "none. An empty <em>to</em> means the period is open."
+        "<strong>none</strong> = neither. Each period runs from its go-live date to its "
+        "last day (empty: open); <em>from</em> and <em>to</em> are the years it codes. Years "
+        "before a partnership's first period count as none. <em>confidence</em>: confirmed "
+        "(a source states it), inferred (follows from a source) or assumed (no source found)."
         + (f" Classification file: <code>{_esc(source)}</code>." if source else "")
         + "</p>",
         _table(
             frame,
-            ["hscp_code", "hscp_name", "category", "from_year", "to_year", "evidence"],
+            [
+                "hscp_code",
+                "hscp_name",
+                "category",
+                "from_date",
+                "to_date",
+                "from_year",
+                "to_year",
+                "confidence",
+                "evidence",
+            ],
             headers={
                 "hscp_code": "partnership",
                 "hscp_name": "name",
+                "from_date": "go-live",
+                "to_date": "last day",
                 "from_year": "from",
                 "to_year": "to",
             },
@@ -1404,7 +1421,8 @@ def write_report(
         The indicator registry (``indicators.csv``, e.g. from
         :func:`~integration_models.registry.load_registry`).
     classification
-        The integration classification used (``hscp_code, category, from_year, to_year,
+        The integration classification used (``hscp_code, category, from_date, to_date,
+        from_year, to_year, confidence,
         evidence``).
     areas
         The council areas (for ``hscp_code`` -> ``hscp_name``).

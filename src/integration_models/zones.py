@@ -52,9 +52,10 @@ def _classification() -> pd.DataFrame:
         {
             "hscp_code": [f"S37{h + 1:06d}" for h in range(N_PARTNERSHIPS)],
             "category": category,
-            "from_year": [2015 if h % 3 == 0 else 2016 for h in range(N_PARTNERSHIPS)],
-            "to_year": "",
+            "from_date": [f"{2015 if h % 3 == 0 else 2016}-04-01" for h in range(N_PARTNERSHIPS)],
+            "to_date": "",
             "evidence": "assumption: synthetic benchmark data",
+            "confidence": "assumed",
         }
     )
 
