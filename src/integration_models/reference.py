@@ -205,8 +205,8 @@ def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
     -------
     pandas.DataFrame
         The periods sorted by partnership and start: ``from_date``/``to_date`` as ISO text
-        (empty where the file gives years only), ``from_year`` and ``to_year`` (nullable
-        integer), ``confidence``, plus ``lineno`` for messages.
+        (``to_date`` empty when open; whole calendar years where the file gives years only),
+        ``from_year`` and ``to_year`` (nullable integer), ``confidence``, plus ``lineno``.
 
     Raises
     ------
@@ -316,7 +316,15 @@ def _period_years(table: pd.DataFrame, path: Path) -> pd.DataFrame:
                 raise InputError(path, f"to_year {row.to_year} is before from_year", line)
         starts.append(from_year)
         ends.append(pd.NA if to_year is None else to_year)
+    # years-only files of earlier versions: whole calendar years
+    from_dates = [d or f"{y}-01-01" for d, y in zip(table["from_date"], starts, strict=True)]
+    to_dates = [
+        d or ("" if e is pd.NA else f"{e}-12-31")
+        for d, e in zip(table["to_date"], ends, strict=True)
+    ]
     return table.assign(
+        from_date=from_dates,
+        to_date=to_dates,
         from_year=pd.array(starts, dtype="Int64").astype(int),
         to_year=pd.array(ends, dtype="Int64"),
     )
