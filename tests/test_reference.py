@@ -167,3 +167,32 @@ def test_bad_category_and_empty_evidence_refused(tmp_path, areas, base_rows):
     rows = [dict(base_rows[0], evidence=""), *base_rows[1:]]
     with pytest.raises(InputError, match="evidence is empty"):
         load_classification(_write(tmp_path, rows), areas)
+
+
+CANDIDATE = CLASSIFICATION_DIR / "candidate"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted([CANDIDATE / "baseline.csv", *(CANDIDATE / "scenarios").glob("*.csv")]),
+    ids=lambda p: p.name,
+)
+def test_candidate_classification_files_pass_the_checks(path, areas):
+    """The researched classification (issue 13.4): dated, sourced, one confidence per row."""
+    table = load_classification(path, areas)
+    assert set(table["hscp_code"]) == set(areas["hscp_code"])
+    assert set(table["confidence"]) <= {"confirmed", "inferred", "assumed"}
+    assert (table["from_date"] != "").all() and table["evidence"].str.len().min() > 20
+
+
+def test_candidate_baseline_counts_as_its_readme_says(areas):
+    from datetime import date
+
+    from integration_models.exposure import category_on, periods_of
+
+    periods = periods_of(load_classification(CANDIDATE / "baseline.csv", areas))
+    for day, expected in ((date(2017, 7, 1), (12, 4, 15)), (date(2023, 7, 1), (12, 4, 15))):
+        coded = [category_on(periods[code], day) for code in sorted(periods)]
+        assert tuple(coded.count(c) for c in ("full", "partial", "none")) == expected
+    assert category_on(periods["S37000016"], date(2012, 3, 31)) == "none"  # Highland
+    assert category_on(periods["S37000016"], date(2012, 4, 1)) == "full"

@@ -100,7 +100,7 @@ class Period:
     to_date: date | None = None
 
 
-def _category_on(periods: Sequence[Period], day: date) -> str:
+def category_on(periods: Sequence[Period], day: date) -> str:
     """Return the category in force on ``day`` (``none`` before any period or in a gap)."""
     for period in periods:
         if period.from_date <= day and (period.to_date is None or day <= period.to_date):
@@ -131,9 +131,9 @@ def exposure_of_span(periods: Sequence[Period], start: date, end: date) -> tuple
     start, end
         The first and last day of the span (:func:`period_span`).
     """
-    last = _category_on(periods, end)
-    categories = {_category_on(periods, start), last}
-    categories |= {_category_on(periods, d) for d in _change_days(periods) if start < d <= end}
+    last = category_on(periods, end)
+    categories = {category_on(periods, start), last}
+    categories |= {category_on(periods, d) for d in _change_days(periods) if start < d <= end}
     return (last if len(categories) == 1 else TRANSITION), last
 
 
