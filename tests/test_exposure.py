@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -16,7 +17,7 @@ from integration_models.exposure import (
     period_span,
 )
 from integration_models.reference import load_classification
-from tests.conftest import BASELINE
+from tests.conftest import BASELINE, DEMO
 
 FINANCIAL, ACADEMIC, CALENDAR = (
     PeriodType("financial"),
@@ -132,3 +133,41 @@ def test_the_baseline_classification_exposes_by_date(areas):
     assert coded.loc[(north_lanarkshire, 2020, "financial"), "integration"] == "partial"
     assert coded.loc[(north_lanarkshire, 2019, "calendar"), "integration_exposed"] == "partial"
     assert len(table) == 32 * 13 * 2
+
+
+REGISTRY_HEADER = "indicator_id,title,domain,measure,unit,higher_is_better,period,source"
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("a,A,children,rate,u,true,snapshot,s,,", "a snapshot needs its day as MM-DD (got '')"),
+        ("a,A,children,rate,u,true,financial,s,x,", "period_years 'x' is not a whole number"),
+        ("a,A,children,rate,u,true,snapshot,s,3,", "a snapshot needs its day"),
+        ("a,A,children,rate,u,true,calendar,s,1,07-31", "only a snapshot has a day"),
+    ],
+)
+def test_the_registry_says_what_a_value_covers(tmp_path, row, message):
+    from integration_models.errors import InputError
+    from integration_models.registry import load_registry
+
+    path = tmp_path / "indicators.csv"
+    path.write_text(f"{REGISTRY_HEADER},period_years,snapshot_day\n{row}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"indicators.csv:2: {message}")):
+        load_registry(path)
+
+
+def test_registry_period_keys(tmp_path):
+    from integration_models.registry import load_registry
+
+    path = tmp_path / "indicators.csv"
+    path.write_text(
+        f"{REGISTRY_HEADER},period_years,snapshot_day\n"
+        "a,A,children,rate,u,true,snapshot,s,,07-31\n"
+        "b,B,children,rate,u,true,financial,s,3,\n"
+        "c,C,children,rate,u,true,academic,s,,\n",
+        encoding="utf-8",
+    )
+    assert list(load_registry(path)["period_key"]) == ["snapshot/07-31", "financial/3y", "academic"]
+    demo = load_registry(DEMO / "indicators.csv")
+    assert set(demo.loc[demo["period"] == "snapshot", "period_key"]) == {"snapshot/07-31"}

@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from integration_models.errors import InputError
+from integration_models.exposure import PERIODS as EXPOSURE_PERIODS
+from integration_models.exposure import PeriodType
 from integration_models.identifiers import is_indicator_id, shown
 from integration_models.tables import LINE, read_table
 
@@ -21,10 +23,12 @@ REGISTRY_COLUMNS = [
     "period",
     "source",
 ]
-OPTIONAL_COLUMNS = ["notes"]
+# what a value covers beyond its period's kind: how many periods one value averages (3 for a
+# three-year rolling average labelled by its last period) and a snapshot's day (MM-DD)
+OPTIONAL_COLUMNS = ["notes", "period_years", "snapshot_day"]
 DOMAINS = ("children", "families", "workforce")
 MEASURES = ("percentage", "rate", "count", "mean")
-PERIODS = ("calendar", "financial", "academic", "snapshot")
+PERIODS = EXPOSURE_PERIODS
 SYNTHETIC_MARK = "SYNTHETIC"
 # Unicode categories refused in registry text: controls (BEL, NUL, line breaks; a tab is
 # allowed) make SVG invalid XML, and format characters (U+202E and the other bidi controls,
@@ -43,12 +47,15 @@ def load_registry(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per indicator in file order, ``higher_is_better`` as bool, plus ``lineno``.
+        One row per indicator in file order, ``higher_is_better`` as bool, ``period_key``
+        (:attr:`integration_models.exposure.PeriodType.key`: what one value covers), plus
+        ``lineno``.
 
     Raises
     ------
     InputError
         Naming the line of an illegal or repeated id, an unknown domain, measure or period, a
+        snapshot without its day (``snapshot_day``, MM-DD) or a bad ``period_years``, a
         direction that is not true/false, an empty title, or a control or format character
         in any text (see :func:`refuse_control_characters`); or if the registry has no rows.
     """
@@ -86,8 +93,21 @@ def load_registry(path: str | Path) -> pd.DataFrame:
             )
         if not row.title:
             raise InputError(path, "title is empty", line)
+    table["period_key"] = [_period_type(row, path).key for row in table.itertuples(index=False)]
     table["higher_is_better"] = table["higher_is_better"].str.lower() == "true"
     return table
+
+
+def _period_type(row, path: Path) -> PeriodType:
+    """Return what one registry row's values cover, or stop naming the line."""
+    line = getattr(row, LINE)
+    years = row.period_years or "1"
+    if not years.isdigit() or not years.isascii():
+        raise InputError(path, f"period_years {shown(years)} is not a whole number", line)
+    try:
+        return PeriodType(row.period, int(years), row.snapshot_day)
+    except ValueError as err:
+        raise InputError(path, str(err), line) from None
 
 
 def refuse_control_characters(table: pd.DataFrame, path: Path) -> None:

@@ -38,6 +38,7 @@ LGBF_SOURCE = "Improvement Service, LGBF January 2022 release"
 # The deprivation measure written as ``deprivation_alt``: the one not chosen as ``deprivation``.
 OTHER_DEPRIVATION = {"children_simd": "income", "income": "children_simd"}
 CPOP_SOURCE = "Improvement Service, CPOP September 2023 release"
+SNAPSHOT_DAY = "07-31"  # the looked-after snapshots (LGBF, Children Looked After Statistics)
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class RealIndicator:
     series: str
     source: str
     notes: str = ""
+    period_years: int = 1
 
 
 def _lgbf(i, title, domain, measure, unit, hib, period, series, notes=""):
@@ -264,6 +266,7 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "Healthy Birthweight",
         f"{CPOP_SOURCE}, Healthy Birthweight (Public Health Scotland)",
         "three-year rolling average labelled by its last year",
+        3,
     ),
     RealIndicator(
         "p1_healthy_weight",
@@ -277,6 +280,7 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "Primary 1 Body Mass Index",
         f"{CPOP_SOURCE}, Primary 1 Body Mass Index (Public Health Scotland)",
         "three-year rolling average labelled by its last year",
+        3,
     ),
     RealIndicator(
         "immunisation_6in1",
@@ -519,6 +523,8 @@ def build_dataset(
                     "unit": s.unit,
                     "higher_is_better": str(s.higher_is_better).lower(),
                     "period": s.period,
+                    "period_years": s.period_years,
+                    "snapshot_day": SNAPSHOT_DAY if s.period == "snapshot" else "",
                     "source": s.source,
                     "notes": s.notes,
                 }
