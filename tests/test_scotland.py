@@ -52,6 +52,16 @@ def test_looked_after_totals_match_published(built):
         assert totals[year] == published, (year, totals[year])
 
 
+def test_looked_after_counts_marked_dna_keep_their_rows(built):
+    """Issue 13.2: the 2020-21 counts are 'dna' in the LGBF workbook; they must reach the
+    dataset with that marker (and so exclusions.csv), not vanish."""
+    out, _ = built
+    values = pd.read_csv(out / "values" / "looked_after_rate.csv", dtype={"value": str})
+    missing = values[values["year"] == 2021]
+    assert len(missing) == 32 and (missing["value"] == "dna").all()
+    assert missing["numerator"].isna().all()
+
+
 def test_every_council_year_has_covariates_and_partnership(built, areas):
     out, _ = built
     covariates = pd.read_csv(out / "covariates.csv")

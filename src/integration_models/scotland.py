@@ -415,15 +415,23 @@ def _values_frame(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _lac_rate(raw: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
-    """Looked-after children per 1,000 aged 0-17: residential + community counts / children."""
-    counts = raw.pivot_table(index=["area_code", "year"], columns="series", values="value")
-    total = counts.sum(axis=1, min_count=counts.shape[1]).rename("numerator").reset_index()
-    merged = total.merge(
-        covariates[["area_code", "year", "population_0_17"]], on=["area_code", "year"]
+    """Looked-after children per 1,000 aged 0-17: residential + community counts / children.
+
+    An area-year whose counts are not all given keeps its row, with the source's marker
+    (``dna`` in 2020-21), so that the ingest lists it in ``exclusions.csv`` with that reason
+    instead of it vanishing (``pivot_table`` drops rows that are all missing).
+    """
+    index = ["area_code", "year"]
+    counts = raw.pivot(index=index, columns="series", values="value")  # noqa: PD010 - keeps all-missing rows
+    markers = (
+        raw[raw["marker"] != ""].groupby(index)["marker"].agg(lambda m: "/".join(sorted(set(m))))
     )
+    total = counts.sum(axis=1, min_count=counts.shape[1]).rename("numerator").reset_index()
+    merged = total.merge(covariates[[*index, "population_0_17"]], on=index)
     merged["denominator"] = merged["population_0_17"]
     merged["value"] = merged["numerator"] / merged["denominator"] * 1000
-    merged["marker"] = np.where(merged["numerator"].isna(), "dna", "")
+    source_marker = merged.set_index(index).index.map(markers).fillna("dna").to_numpy()
+    merged["marker"] = np.where(merged["numerator"].isna(), source_marker, "")
     merged["series"] = "lac_rate"
     return merged
 
