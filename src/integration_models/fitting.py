@@ -103,36 +103,24 @@ def fit_did(
     fit["message"] = shortfall or "; ".join(messages)
     if shortfall:
         fit.update(n_obs=data.n_obs, n_areas=data.n_areas, n_years=data.n_years)
-        rows = [
-            {
-                **empty_row(term),
-                "indicator_id": indicator_id,
-                "model": MODEL,
-                "n_obs": data.n_obs,
-                "n_areas": data.n_areas,
-                "inference": "",
-                "scale": scale,
-                "note": "not estimated: model skipped",
-            }
-            for term in ("integration_full", "integration_partial")
-        ]
+    estimated = {row["term"] for row in rows}
     other = [
         {
+            **empty_row(term),
             "indicator_id": indicator_id,
             "model": MODEL,
-            "term": term,
-            **dict.fromkeys(
-                ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"),
-                math.nan,
-            ),
             "n_obs": fit["n_obs"],
             "n_areas": fit["n_areas"],
             "inference": "",
             "scale": scale,
-            "note": "not part of the difference-in-differences design",
+            "note": (
+                "not part of the difference-in-differences design"
+                if term not in DID_TERMS
+                else "not estimated: model skipped"
+            ),
         }
         for term in TERMS
-        if term not in ("integration_full", "integration_partial")
+        if term not in estimated
     ]
     by_term = {row["term"]: row for row in rows + other}
     result = ModelResult(coefficients=[by_term[term] for term in TERMS], fit=fit)
@@ -140,6 +128,7 @@ def fit_did(
 
 
 MIN_TREATED_FOR_SE = 2
+DID_TERMS = ("integration_full", "integration_partial")
 MODELS_FORMULA_DID = (
     "Callaway-Sant'Anna ATT(g,t) against never-integrated areas, outcome regression on "
     "deprivation at the base year, simple and event-time aggregation; area bootstrap SE"

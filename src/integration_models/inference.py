@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from integration_models.memory import CHUNK_ELEMENTS
 from integration_models.models.base import COEFFICIENT_COLUMNS
 from integration_models.models.design import DesignError, ModelData, model_data
 from integration_models.scope import Scope, analysed, complete_rows
@@ -69,7 +70,6 @@ TABLE_COLUMNS = [
 ]
 _RANK_TOL = 1e-10
 _VARIES_TOL = 1e-10  # a column varies within an area when its range there exceeds this
-_CHUNK_ELEMENTS = 400_000  # floats per temporary in the draw loops: small enough to stay in cache
 
 
 # --------------------------------------------------------------------------------------------
@@ -895,11 +895,11 @@ def _solve_small_gram(gram: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, 
 
 
 def _chunk_size(design: TwfeDesign, pieces: _PermutationPieces) -> int:
-    """Draws per chunk so that the largest temporaries stay near ``_CHUNK_ELEMENTS`` floats."""
+    """Draws per chunk so that the largest temporaries stay near ``CHUNK_ELEMENTS`` floats."""
     rows, m, k = pieces.c_tab.shape
     n_out = pieces.a_tab.shape[2]
     per_draw = max(design.n_clusters * k * max(k, n_out), rows * k * k, m * m * k * k)
-    return max(1, _CHUNK_ELEMENTS // per_draw)
+    return max(1, CHUNK_ELEMENTS // per_draw)
 
 
 def _drawn_rows(

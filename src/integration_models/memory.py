@@ -38,9 +38,11 @@ from integration_models.errors import InputError
 BYTES = 8  # float64 and int64 elements
 TERMS = 2  # integration_full and integration_partial
 GIB = 2**30
-# The randomisation inference works through its draws in chunks whose temporaries stay near
-# inference._CHUNK_ELEMENTS (400,000) floats each; about four are alive at once.
-CHUNK_BYTES = 4 * 400_000 * BYTES
+# Floats per temporary in the randomisation inference's draw loops (small enough to stay in
+# cache; integration_models.inference works in chunks of this size); about four are alive
+# at once.
+CHUNK_ELEMENTS = 400_000
+CHUNK_BYTES = 4 * CHUNK_ELEMENTS * BYTES
 
 
 @dataclass(frozen=True)

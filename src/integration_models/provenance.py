@@ -13,6 +13,7 @@ is marked ``stale`` (:func:`stale_warning`), instead of being vouched for.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -20,6 +21,7 @@ import platform
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -53,16 +55,20 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def file_record(path: Path, read_hashes: dict[str, str] | None = None) -> dict:
+def file_record(
+    path: Path,
+    read_hashes: dict[str, str] | None = None,
+    sha256_now: Callable[[Path], str] = file_sha256,
+) -> dict:
     """Return ``{"path", "sha256", "size"}`` of one file; the path is kept as given (POSIX).
 
     ``sha256`` is the hash recorded when the file was read, if ``read_hashes`` has one (then
     ``sha256_now``, the hash of the file now, is added when it differs), else the hash now.
-    ``size`` is the size now.
+    ``size`` is the size now. ``sha256_now`` hashes the file as it is now.
     """
     path = Path(path)
     key = path.as_posix()
-    now = file_sha256(path)
+    now = sha256_now(path)
     record = {"path": key, "sha256": now, "size": path.stat().st_size}
     read = (read_hashes or {}).get(key)
     if read is not None and read != now:
@@ -70,7 +76,9 @@ def file_record(path: Path, read_hashes: dict[str, str] | None = None) -> dict:
     return record
 
 
-def changed_files(read_hashes: dict[str, str]) -> list[str]:
+def changed_files(
+    read_hashes: dict[str, str], sha256_now: Callable[[Path], str] = file_sha256
+) -> list[str]:
     """Return the files whose contents now differ from when they were read, sorted.
 
     A file now missing or not a regular file counts as changed (it is not opened then); so
@@ -79,7 +87,7 @@ def changed_files(read_hashes: dict[str, str]) -> list[str]:
     return [
         key
         for key, read in sorted(read_hashes.items())
-        if not Path(key).is_file() or file_sha256(Path(key)) != read
+        if not Path(key).is_file() or sha256_now(Path(key)) != read
     ]
 
 
@@ -200,10 +208,11 @@ def build_provenance(
         If an input file does not exist.
     """
     read_hashes = read_input_hashes(panel) if panel is not None else {}
-    changed = changed_files(read_hashes)
+    sha256_now = functools.cache(file_sha256)  # a file both listed and read is hashed once
+    changed = changed_files(read_hashes, sha256_now)
     return {
         "inputs": {
-            group: [file_record(Path(path), read_hashes) for path in paths]
+            group: [file_record(Path(path), read_hashes, sha256_now) for path in paths]
             for group, paths in inputs.items()
         },
         "changed_during_run": changed,

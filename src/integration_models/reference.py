@@ -325,7 +325,7 @@ def _period_years(table: pd.DataFrame, path: Path) -> pd.DataFrame:
     return table.assign(
         from_date=from_dates,
         to_date=to_dates,
-        from_year=pd.array(starts, dtype="Int64").astype(int),
+        from_year=starts,
         to_year=pd.array(ends, dtype="Int64"),
     )
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.exposure import PERIODS as EXPOSURE_PERIODS
-from integration_models.exposure import PeriodType
+from integration_models.exposure import PERIODS, PeriodType
 from integration_models.identifiers import is_indicator_id, shown
 from integration_models.tables import LINE, read_table
 
@@ -28,7 +27,6 @@ REGISTRY_COLUMNS = [
 OPTIONAL_COLUMNS = ["notes", "period_years", "snapshot_day"]
 DOMAINS = ("children", "families", "workforce")
 MEASURES = ("percentage", "rate", "count", "mean")
-PERIODS = EXPOSURE_PERIODS
 SYNTHETIC_MARK = "SYNTHETIC"
 # Unicode categories refused in registry text: controls (BEL, NUL, line breaks; a tab is
 # allowed) make SVG invalid XML, and format characters (U+202E and the other bidi controls,

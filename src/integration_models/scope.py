@@ -67,7 +67,8 @@ def analysed(indicator_ids: Sequence[str], scope: Scope | None) -> list[str]:
     """Return the indicators of ``indicator_ids`` a step analyses (all, without a scope)."""
     if scope is None:
         return list(indicator_ids)
-    return [i for i in indicator_ids if i in scope.analysed]
+    keep = set(scope.analysed)
+    return [i for i in indicator_ids if i in keep]
 
 
 def scope_from_fits(fits: Iterable[Mapping], indicators: Sequence[str]) -> Scope:

@@ -56,28 +56,12 @@ def run(args: argparse.Namespace) -> None:
     indicators = list(scales)
     scope = load_scope(args.fits, indicators)
     stamp = Stamp.of_run(args.config_hash, args.panel)
-    table = few_cluster_table(
-        panel, indicators, scales, reps=args.reps, seed=args.seed, alpha=args.alpha, scope=scope
-    )
+    shared = {"seed": args.seed, "alpha": args.alpha, "scope": scope}
+    table = few_cluster_table(panel, indicators, scales, reps=args.reps, **shared)
     write_csv(stamp.apply(table), args.out_dir / "inference.csv")
-    power = power_table(
-        panel,
-        indicators,
-        scales,
-        reps=args.power_reps,
-        seed=args.seed,
-        alpha=args.alpha,
-        scope=scope,
-    )
+    power = power_table(panel, indicators, scales, reps=args.power_reps, **shared)
     write_csv(stamp.apply(power), args.out_dir / "power.csv")
     size = null_rejection_table(
-        panel,
-        indicators,
-        scales,
-        sims=args.size_sims,
-        reps=args.size_reps,
-        seed=args.seed,
-        alpha=args.alpha,
-        scope=scope,
+        panel, indicators, scales, sims=args.size_sims, reps=args.size_reps, **shared
     )
     write_csv(stamp.apply(size), args.out_dir / "size.csv")
