@@ -21,13 +21,13 @@ rule ingest:
         raw_dir=dataset_dir,
         first_year=config["first_year"],
         last_year=config["last_year"],
-        covid_years=" ".join(str(year) for year in config["covid_years"]),
+        covid_window=f"{config['covid_window']['start']} {config['covid_window']['end']}",
     shell:
         package_command(
             "ingest-indicator --raw-dir {params.raw_dir:q}"
             " --indicator {wildcards.indicator} --areas {input.areas:q}"
             " --first-year {params.first_year} --last-year {params.last_year}"
-            " --covid-years {params.covid_years} --observations {output.observations:q}"
+            " --covid-window {params.covid_window} --observations {output.observations:q}"
             " --exclusions {output.exclusions:q} --max-input-mb {config[max_input_mb]}"
             " 2> {log:q}"
         )
@@ -37,6 +37,7 @@ rule classify:
     input:
         areas=config["areas"],
         classification=config["classification"],
+        registry=registry_file(),
         code=package_sources("classify"),
     output:
         processed("integration.parquet"),
@@ -48,7 +49,8 @@ rule classify:
     shell:
         package_command(
             "classify --areas {input.areas:q}"
-            " --classification {input.classification:q} --first-year {params.first_year}"
+            " --classification {input.classification:q} --registry {input.registry:q}"
+            " --first-year {params.first_year}"
             " --last-year {params.last_year} --out {output:q}"
             " --max-input-mb {config[max_input_mb]} 2> {log:q}"
         )

@@ -131,7 +131,6 @@ rule sensitivity:
     params:
         scales=json.dumps(config["outcome_scale"], sort_keys=True),
         overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
-        covid_years=" ".join(str(year) for year in config["covid_years"]),
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
@@ -140,7 +139,7 @@ rule sensitivity:
             "sensitivity --panel {input.panel:q}"
             " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
             " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
-            " --overrides-json {params.overrides:q} --covid-years {params.covid_years}"
+            " --overrides-json {params.overrides:q}"
             " --alpha {params.alpha} --config-hash {params.config_hash}"
             " --table {output.table:q} --summary {output.summary:q}"
             " --figure-stem {params.figure_stem:q} 2> {log:q}"

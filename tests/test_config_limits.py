@@ -188,7 +188,7 @@ def demo_panel(areas, baseline):
     from integration_models.ingest import IngestSettings, build_panel
     from integration_models.memory import PanelShape
 
-    panel = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+    panel = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
     scales = json.dumps(
         {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
     )

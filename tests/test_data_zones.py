@@ -41,7 +41,7 @@ def built(zones):
     areas = load_areas(out / "areas.csv")
     assert level_of(areas) == "data zone"
     classification = load_classification(out / "classification.csv", areas)
-    return build_panel(out / "raw", areas, classification, IngestSettings(2010, 2023, (2020, 2021)))
+    return build_panel(out / "raw", areas, classification, IngestSettings(2010, 2023))
 
 
 def test_every_generated_row_reaches_panel_or_exclusions(zones, built):
@@ -93,7 +93,7 @@ def panel_of_councils(areas, baseline):
     from integration_models.ingest import IngestSettings, build_panel
     from tests.conftest import DEMO
 
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
 
 
 @pytest.fixture(scope="module")

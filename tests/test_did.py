@@ -13,6 +13,7 @@ from integration_models import did
 from integration_models.models.base import COEFFICIENT_COLUMNS
 from tests.conftest import DEMO
 
+EAST_LOTHIAN = "S12000010"
 HIGHLAND, MORAY, NORTH_LANARKSHIRE, SOUTH_AYRSHIRE = (
     "S12000017",
     "S12000020",
@@ -25,7 +26,7 @@ HIGHLAND, MORAY, NORTH_LANARKSHIRE, SOUTH_AYRSHIRE = (
 def panel(areas, baseline) -> pd.DataFrame:
     from integration_models.ingest import IngestSettings, build_panel
 
-    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))
+    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))
     return built
 
 
@@ -35,30 +36,41 @@ def truth() -> pd.DataFrame:
 
 
 def test_treatment_cohorts_code_first_year_and_switchers(panel):
-    cohorts = did.treatment_cohorts(panel).set_index("area_code")
-    assert cohorts.loc[HIGHLAND, ["g_full", "g_partial", "g"]].tolist() == [2012, 0, 2012]
-    assert cohorts.loc[MORAY, ["g_full", "g", "end_year"]].tolist() == [2020, 2020, 0]
+    """Cohorts of financial-year indicators, timed from the baseline's go-live dates."""
+    financial = panel[panel["period_key"] == "financial"]
+    cohorts = did.treatment_cohorts(financial).set_index("area_code")
+    # Highland from 1 April 2012: financial 2011-12 not exposed, 2012-13 the first exposed
+    assert cohorts.loc[HIGHLAND, ["g_full", "g_partial", "g"]].tolist() == [2013, 0, 2013]
+    # Moray full from 1 April 2020: 2020-21 (labelled 2021) first exposed
+    assert cohorts.loc[MORAY, ["g_full", "g", "end_year"]].tolist() == [2021, 2021, 0]
     assert not cohorts.loc[MORAY, "switcher"]
+    # North Lanarkshire: full 2016-17 to 2018-19, 2019-20 a transition (12 April 2019), then
+    # partial; the transition ends its full period
     assert cohorts.loc[NORTH_LANARKSHIRE, ["g_full", "g_partial", "end_year"]].tolist() == [
-        2016,
-        2019,
-        2019,
+        2017,
+        2021,
+        2020,
     ]
     assert cohorts.loc[NORTH_LANARKSHIRE, "switcher"]
-    assert cohorts.loc[SOUTH_AYRSHIRE, ["g_full", "g_partial"]].tolist() == [0, 2015]
-    assert (cohorts["first_category"] == "none").sum() == 19
-    assert cohorts["switcher"].sum() == 1
+    # South Ayrshire went live on 2 April 2015: 2015-16 straddles it, 2016-17 first exposed,
+    # and the cohort is the first year touched, so that g - 1 is wholly before the go-live
+    assert cohorts.loc[SOUTH_AYRSHIRE, ["g_full", "g_partial", "g"]].tolist() == [2017, 0, 2016]
+    assert (cohorts["first_category"] == "none").sum() == 15
+    assert set(cohorts.index[cohorts["switcher"]]) == {NORTH_LANARKSHIRE, EAST_LOTHIAN}
 
 
 def test_sample_drops_post_switch_years_and_other_category(panel):
-    full, record = did.did_sample(panel, "placement_moves", "identity", "full")
+    partial_first = {EAST_LOTHIAN, "S12000019", "S12000029", "S12000047"}
+    full, record = did.did_sample(panel, "balance_of_care", "identity", "full")
     assert record["switch_areas"] == [NORTH_LANARKSHIRE]
-    assert record["rows_dropped_after_switch"] == 5  # 2019-2023
-    assert record["excluded_areas"] == [SOUTH_AYRSHIRE]
+    assert record["rows_dropped_after_switch"] == 5  # 31 July 2019-2023 (partial from April)
+    assert set(record["excluded_areas"]) == partial_first
     assert full.loc[full["area_code"] == NORTH_LANARKSHIRE, "year"].max() == 2018
-    partial, record = did.did_sample(panel, "placement_moves", "identity", "partial")
+    partial, record = did.did_sample(panel, "balance_of_care", "identity", "partial")
     assert NORTH_LANARKSHIRE in record["excluded_areas"]  # first integrated as full
-    assert set(partial.loc[partial["g"] > 0, "area_code"]) == {SOUTH_AYRSHIRE}
+    assert set(partial.loc[partial["g"] > 0, "area_code"]) == partial_first
+    # East Lothian left partial on 1 October 2018: its 2019-2023 snapshots are dropped
+    assert record["switch_areas"] == [EAST_LOTHIAN]
 
 
 @pytest.mark.parametrize(
@@ -66,10 +78,16 @@ def test_sample_drops_post_switch_years_and_other_category(panel):
     [("lac_rate", "log"), ("balance_of_care", "identity"), ("cost_per_lac", "identity")],
 )
 def test_overall_full_effect_covers_the_demo_truth(panel, truth, indicator_id, scale):
+    # cohorts by the first period touched by a go-live: 31 July snapshots, or financial years
+    cohorts = {
+        "snapshot": {2012: 1, 2015: 6, 2016: 5, 2020: 1},
+        "financial": {2013: 1, 2016: 7, 2017: 4, 2021: 1},
+    }
     result = did.callaway_santanna(panel, indicator_id, scale, "full", biters=999, seed=1)
     assert result["status"] == "ok", result["message"]
     assert result["fallback"] == ""
-    assert result["cohorts"] == {2012: 1, 2015: 6, 2016: 4, 2020: 1}
+    kind = "financial" if indicator_id == "cost_per_lac" else "snapshot"
+    assert result["cohorts"] == cohorts[kind]
     true = truth.query("indicator_id == @indicator_id and term == 'integration_full'")
     value = float(true["value"].iloc[0])
     overall = result["overall"]
@@ -197,6 +215,9 @@ def test_failure_is_reported_not_raised(panel):
 
 
 def test_single_treated_area_is_flagged(panel):
+    # East Lothian the only area first integrated as partial once Midlothian, South
+    # Lanarkshire and Fife are left out
+    panel = panel[~panel["area_code"].isin(["S12000019", "S12000029", "S12000047"])]
     result = did.callaway_santanna(panel, "balance_of_care", "identity", "partial")
     assert result["n_treated_areas"] == 1
     assert "too narrow" in result["message"]

@@ -104,6 +104,13 @@ def test_covid_share_of_each_period():
     assert covid_share(*period_span(SNAPSHOT, 2022), WINDOW) == 0.0
 
 
+def test_period_keys_name_their_type():
+    for kind in (FINANCIAL, SNAPSHOT, PeriodType("calendar", years=3), PeriodType("academic")):
+        assert PeriodType.from_key(kind.key) == kind
+    with pytest.raises(ValueError, match="is not like"):
+        PeriodType.from_key("financial/x")
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
@@ -130,7 +137,10 @@ def test_the_baseline_classification_exposes_by_date(areas):
     assert coded.loc[(highland, 2012, "calendar"), "integration"] == TRANSITION
     north_lanarkshire = "S12000050"
     assert coded.loc[(north_lanarkshire, 2019, "financial"), "integration"] == "full"
-    assert coded.loc[(north_lanarkshire, 2020, "financial"), "integration"] == "partial"
+    # children's social work withdrawn from 12 April 2019: financial 2019-20 straddles it
+    assert coded.loc[(north_lanarkshire, 2020, "financial"), "integration"] == TRANSITION
+    assert coded.loc[(north_lanarkshire, 2020, "financial"), "integration_exposed"] == "partial"
+    assert coded.loc[(north_lanarkshire, 2021, "financial"), "integration"] == "partial"
     assert coded.loc[(north_lanarkshire, 2019, "calendar"), "integration_exposed"] == "partial"
     assert len(table) == 32 * 13 * 2
 

@@ -21,7 +21,7 @@ from tests.conftest import DEMO
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline) -> pd.DataFrame:
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +129,11 @@ def test_wcr_matches_wildboottest(panel, indicators):
         x.insert(0, "const", 1.0)
         x.columns = x.columns.astype(str)
         model = sm.OLS(y, x)
+        # wildboottest solves the normal equations (X'X)^-1, so its t carries a relative
+        # error up to about cond(X)^2 * eps (cond(X) is about 1.4e4 here: some 4e-8); the t
+        # is also checked against statsmodels' QR-based OLS with clustered errors at 1e-9
+        normal_equations = 10 * np.linalg.cond(x.to_numpy()) ** 2 * np.finfo(float).eps
+        clustered = model.fit(cov_type="cluster", cov_kwds={"groups": design.cluster})
         ours = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=7)
         same_seed = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=1)
         for j, term in enumerate(design.terms):
@@ -142,7 +147,8 @@ def test_wcr_matches_wildboottest(panel, indicators):
                 show=False,
             )
             t_ref, p_ref = ref.to_numpy()[0]
-            assert ours.statistic[0, j] == pytest.approx(t_ref, rel=1e-8)
+            assert ours.statistic[0, j] == pytest.approx(clustered.tvalues[term], rel=1e-9)
+            assert ours.statistic[0, j] == pytest.approx(t_ref, rel=normal_equations)
             # independent draws: Monte-Carlo tolerance (4 SDs of a difference of two shares)
             tol = 4 * np.sqrt(2 * max(p_ref * (1 - p_ref), 0.01) / reps)
             assert abs(ours.p_value[0, j] - p_ref) < tol, (indicator, term)
@@ -162,20 +168,20 @@ def test_wcr_null_rejection_close_to_nominal(panel, indicators):
 
 
 def test_histories_keep_partnerships_and_identity_reproduces_dummies(panel, indicators):
-    histories = inf.partnership_histories(panel)
+    design, _ = _design(panel, indicators[0])
+    histories = inf.partnership_histories(panel, inf.period_key_of(design))
     clack = histories.area_partnership["S12000005"]
     assert histories.area_partnership["S12000030"] == clack
     assert histories.partnerships[clack] == "S37000005"
     assert len(histories.partnerships) == panel["hscp_code"].nunique()
-    design, _ = _design(panel, indicators[0])
     identity = np.arange(len(histories.partnerships))[None, :]
     treat = inf.permuted_treatments(design, histories, identity)[0]
     np.testing.assert_array_equal(treat, design.treat)
 
 
 def test_permutation_moves_clackmannanshire_and_stirling_together(panel, indicators):
-    histories = inf.partnership_histories(panel)
     design, _ = _design(panel, indicators[0])
+    histories = inf.partnership_histories(panel, inf.period_key_of(design))
     perms = inf.draw_permutations(histories, 200, seed=5)
     treat = inf.permuted_treatments(design, histories, perms)
     years = design.frame["year"].to_numpy()
@@ -198,7 +204,7 @@ def test_permutation_moves_clackmannanshire_and_stirling_together(panel, indicat
 
 def test_randomization_inference_uniform_under_null(panel, indicators):
     design, _ = _design(panel, indicators[0])
-    histories = inf.partnership_histories(panel)
+    histories = inf.partnership_histories(panel, inf.period_key_of(design))
     rng = np.random.default_rng(2024)
     n_sim = 200
     area_effect = rng.normal(size=(design.n_clusters, n_sim))[design.cluster]
@@ -213,7 +219,7 @@ def test_randomization_inference_uniform_under_null(panel, indicators):
 
 def test_randomization_draws_match_a_direct_refit(panel, indicators):
     design, y = _design(panel, indicators[1])
-    histories = inf.partnership_histories(panel)
+    histories = inf.partnership_histories(panel, inf.period_key_of(design))
     perms = inf.draw_permutations(histories, 5, seed=9)
     result = inf.randomization_inference(design, y, histories, permutations=perms)
     treat = inf.permuted_treatments(design, histories, perms)
@@ -434,11 +440,13 @@ def test_histories_reject_inconsistent_partnerships(panel):
     changed = panel.assign(integration=panel["integration"].astype(object))
     changed.loc[clack, "integration"] = "full"  # Stirling stays as it was
     with pytest.raises(ValueError, match="S37000005 have different integration histories"):
-        inf.partnership_histories(changed)
+        inf.partnership_histories(changed, "financial")
     two_starts = panel.assign(hscp_start_year=panel["hscp_start_year"].astype(int))
     two_starts.loc[panel["area_code"] == "S12000005", "hscp_start_year"] = 2014
     with pytest.raises(ValueError, match="S37000005 has several start years"):
-        inf.partnership_histories(two_starts)
+        inf.partnership_histories(two_starts, "financial")
+    with pytest.raises(ValueError, match="several kinds of period"):
+        inf.partnership_histories(panel)
 
 
 def _strong_effect(panel, indicator):
@@ -459,7 +467,7 @@ def test_resampling_p_is_one_over_b_plus_one_when_observed_beats_every_draw(
     if method == "wcr":
         result = inf.wild_cluster_bootstrap(design, y, reps=99, seed=1)
     else:
-        histories = inf.partnership_histories(panel)
+        histories = inf.partnership_histories(panel, inf.period_key_of(design))
         result = inf.randomization_inference(design, y, histories, reps=99, seed=1)
     draws = result.draws[:, 0, full]
     valid = np.isfinite(draws)
@@ -475,10 +483,13 @@ def test_resampling_p_value_rule():
 
 
 def test_few_areas_small_b_p_never_zero(panel):
-    """Five areas, B = 99: the demo row that hits/B put at exactly 0 is 1/(B + 1)."""
+    """Five areas, B = 99: a row that hits/B would put at exactly 0 is 1/(B + 1)."""
     keep = ["S12000020", "S12000021", "S12000028", "S12000014", "S12000019"]
     chosen = ["balance_of_care", "lac_rate", "parenting_programmes"]
-    sub = panel[panel["area_code"].isin(keep) & panel["indicator_id"].isin(chosen)]
+    sub = panel[panel["area_code"].isin(keep) & panel["indicator_id"].isin(chosen)].copy()
+    # a full-integration effect far beyond any draw, so that hits/B would be exactly 0
+    strong = (sub["indicator_id"] == "balance_of_care") & (sub["integration"] == "full")
+    sub.loc[strong, "value"] += 50.0
     table = inf.few_cluster_table(sub, chosen, {}, reps=99, seed=1)
     resampled = table[table["inference"].str.contains("B=99")]
     assert resampled["n_areas"].eq(5).all()

@@ -8,7 +8,7 @@ import pytest
 from integration_models.errors import InputError
 from integration_models.ingest import EXCLUSION_COLUMNS, PANEL_COLUMNS, IngestSettings, build_panel
 
-SETTINGS = IngestSettings(2010, 2023, (2020, 2021))
+SETTINGS = IngestSettings(2010, 2023)
 
 
 def ingest(raw, areas, baseline, settings=SETTINGS):
@@ -27,7 +27,11 @@ def test_demo_reconciles(dataset, areas, baseline):
     assert panel["indicator_id"].nunique() == 25
     assert not panel.duplicated(["indicator_id", "area_code", "year"]).any()
     assert panel["value"].notna().all()
-    assert set(panel["integration"]) == {"none", "partial", "full"}
+    assert set(panel["integration"]) == {"none", "partial", "full", "transition"}
+    assert set(panel["integration_exposed"]) == {"none", "partial", "full"}
+    straddling = panel["integration"] == "transition"
+    exposed = panel.loc[~straddling]
+    assert (exposed["integration_exposed"] == exposed["integration"]).all()
     assert panel["year"].between(2010, 2023).all()
     reasons = exclusions["reason"]
     assert reasons.str.startswith("suppressed or not available").sum() > 50
@@ -52,9 +56,20 @@ def test_derived_columns(dataset, areas, baseline):
     source = cov[(cov.area_code == row.area_code) & (cov.year == row.year)].iloc[0]
     assert row.population_density == pytest.approx(source.population / source.land_area_km2)
     assert row.deprivation == source.deprivation
-    assert set(panel.loc[panel.covid == 1, "year"]) == {2020, 2021}
-    highland = panel[(panel.area_code == "S12000017")]
-    assert (highland.loc[highland.year >= 2012, "integration"] == "full").all()
+    # COVID-19: the share of each period's days in the window (23 March 2020 - 31 March 2022)
+    share = panel.set_index(["period_key", "year"])["covid"].groupby(level=[0, 1]).first()
+    assert share[("financial", 2020)] == pytest.approx(9 / 366)  # 2019-20 barely
+    assert share[("financial", 2021)] == 1.0 and share[("financial", 2022)] == 1.0
+    assert share[("academic", 2022)] == pytest.approx(243 / 334)
+    assert share[("calendar", 2020)] == pytest.approx(284 / 366)
+    assert share[("snapshot/07-31", 2022)] == 0.0 and share[("snapshot/07-31", 2021)] == 1.0
+    assert set(panel.loc[panel.covid > 0, "year"]) == {2020, 2021, 2022}
+    # Highland's lead-agency model began on 1 April 2012
+    highland = panel[(panel.area_code == "S12000017")].set_index(["period_key", "year"])
+    coded = highland["integration"].groupby(level=[0, 1]).first()
+    assert coded[("financial", 2012)] == "none" and coded[("financial", 2013)] == "full"
+    assert coded[("calendar", 2012)] == "transition" and coded[("calendar", 2013)] == "full"
+    assert coded[("snapshot/07-31", 2012)] == "full"
 
 
 def test_split_indicator_reads_every_file(dataset, areas, baseline):

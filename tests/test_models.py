@@ -22,7 +22,7 @@ SCALES = {"percentage": "identity", "mean": "identity", "rate": "log", "count": 
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline):
-    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))
+    built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))
     return built
 
 

@@ -377,7 +377,7 @@ def test_figure_input_checks(table, tmp_path):
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline) -> pd.DataFrame:
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
 
 
 def test_mde_on_demo_indicator(panel):

@@ -32,7 +32,7 @@ from tests.conftest import DEMO
 
 FAST = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 SLOW = settings(max_examples=40, deadline=None, derandomize=True, database=None)
-WINDOW = IngestSettings(2010, 2023, (2020, 2021))
+WINDOW = IngestSettings(2010, 2023)
 HEADER = ["area_code", "year", "value"]
 
 # text that a decoded file can hold (no lone surrogates), NUL excluded unless asked for

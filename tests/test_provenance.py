@@ -103,7 +103,8 @@ def test_versions_and_metadata(tmp_path):
 
 def test_json_round_trip(files, tmp_path):
     first, second = files
-    config = {"raw_dir": "data/raw", "covid_years": [2020, 2021], "scenarios": ["a", "b"]}
+    window = {"start": "2020-03-23", "end": "2022-03-31"}
+    config = {"raw_dir": "data/raw", "covid_window": window, "scenarios": ["a", "b"]}
     result = prov.build_provenance({"dataset": [first, second]}, config, tmp_path)
     out = tmp_path / "results" / "provenance.json"
     prov.write_provenance(out, result)
@@ -143,8 +144,8 @@ def ingest_and_panel(indicators: list[str]) -> None:
             "--exclusions", f"out/{indicator}.exclusions.parquet",
         )  # fmt: skip
     run_command(
-        "classify", "--areas", AREAS, "--classification", BASELINE, *years,
-        "--out", "out/integration.parquet",
+        "classify", "--areas", AREAS, "--classification", BASELINE,
+        "--registry", "raw/indicators.csv", *years, "--out", "out/integration.parquet",
     )  # fmt: skip
     run_command(
         "panel", "--observations", *[f"out/{i}.parquet" for i in indicators],
@@ -171,6 +172,7 @@ def test_each_job_records_the_hashes_of_what_it_read(dataset, monkeypatch):
     assert read_input_hashes("out/integration.parquet") == {
         str(AREAS): sha(AREAS),
         str(BASELINE): sha(BASELINE),
+        "raw/indicators.csv": sha("raw/indicators.csv"),
     }
     panel = read_input_hashes("out/panel.parquet")
     yearly = [f"raw/values/attainment_scqf5/{p.name}" for p in dataset.glob("values/attain*/*")]

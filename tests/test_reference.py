@@ -4,9 +4,9 @@ import pandas as pd
 import pytest
 
 from integration_models.errors import InputError
+from integration_models.exposure import PeriodType, exposure_table
 from integration_models.reference import (
     code_lookup,
-    integration_by_area_year,
     load_classification,
     name_lookup,
     normalise_name,
@@ -50,25 +50,25 @@ def test_name_variants(areas, variant, code):
     assert name_lookup(areas)[normalise_name(variant)] == code
 
 
-@pytest.mark.parametrize("name", ["baseline", "confirmed_only", "time_invariant"])
-def test_every_shipped_classification_is_valid(areas, name):
-    table = load_classification(CLASSIFICATION_DIR / f"{name}.csv", areas)
-    assert set(table["hscp_code"]) == set(areas["hscp_code"])
-
-
 def test_time_varying_coding(areas, baseline):
-    coded = integration_by_area_year(baseline, areas, YEARS).set_index(["area_code", "year"])
+    kinds = [PeriodType("financial"), PeriodType("calendar")]
+    coded = exposure_table(baseline, areas, YEARS, kinds).set_index(
+        ["area_code", "period_key", "year"]
+    )
     category = coded["integration"]
-    assert len(coded) == 32 * len(YEARS)
-    # Highland: lead agency from 2012, none before
-    assert category[("S12000017", 2011)] == "none"
-    assert category[("S12000017", 2012)] == "full"
-    # Moray switches from none to full
+    assert len(coded) == 32 * len(YEARS) * 2
+    # Highland: lead agency from 1 April 2012: financial 2011-12 none, 2012-13 full; the
+    # calendar year 2012 straddles the go-live
+    highland = category.xs("S12000017", level="area_code")
+    assert highland[("financial", 2012)] == "none" and highland[("financial", 2013)] == "full"
+    assert highland[("calendar", 2011)] == "none" and highland[("calendar", 2012)] == "transition"
+    # Moray switches from none to full (1 April 2020)
     moray = category.xs("S12000020", level="area_code")
-    assert moray[2016] == "none" and moray[2023] == "full"
-    # before a partnership starts, no integration
+    assert moray[("financial", 2020)] == "none" and moray[("financial", 2021)] == "full"
+    # before a partnership starts (1 April 2016), no integration
     glasgow = category.xs("S12000049", level="area_code")
-    assert glasgow[2015] == "none" and glasgow[2016] == "full"
+    assert glasgow[("financial", 2016)] == "none" and glasgow[("financial", 2017)] == "full"
+    assert glasgow[("calendar", 2016)] == "transition" and glasgow[("calendar", 2017)] == "full"
     # the two councils of one partnership share its coding
     assert (
         category.xs("S12000005", level="area_code") == category.xs("S12000030", level="area_code")
@@ -101,7 +101,7 @@ def test_dated_periods_give_the_years_they_cover(baseline):
     highland = periods.loc[("S37000016", "2012-04-01")]
     assert highland["from_year"] == 2012 and pd.isna(highland["to_year"])
     north_lanarkshire = periods.loc[("S37000035", "2016-04-01")]
-    assert north_lanarkshire["to_date"] == "2019-03-31" and north_lanarkshire["to_year"] == 2018
+    assert north_lanarkshire["to_date"] == "2019-04-11" and north_lanarkshire["to_year"] == 2018
     assert set(baseline["confidence"]) <= {"confirmed", "inferred", "assumed"}
 
 
@@ -169,15 +169,14 @@ def test_bad_category_and_empty_evidence_refused(tmp_path, areas, base_rows):
         load_classification(_write(tmp_path, rows), areas)
 
 
-CANDIDATE = CLASSIFICATION_DIR / "candidate"
-
-
 @pytest.mark.parametrize(
     "path",
-    sorted([CANDIDATE / "baseline.csv", *(CANDIDATE / "scenarios").glob("*.csv")]),
+    sorted(
+        [CLASSIFICATION_DIR / "baseline.csv", *(CLASSIFICATION_DIR / "scenarios").glob("*.csv")]
+    ),
     ids=lambda p: p.name,
 )
-def test_candidate_classification_files_pass_the_checks(path, areas):
+def test_every_shipped_classification_passes_the_checks(path, areas):
     """The researched classification (issue 13.4): dated, sourced, one confidence per row."""
     table = load_classification(path, areas)
     assert set(table["hscp_code"]) == set(areas["hscp_code"])
@@ -185,12 +184,12 @@ def test_candidate_classification_files_pass_the_checks(path, areas):
     assert (table["from_date"] != "").all() and table["evidence"].str.len().min() > 20
 
 
-def test_candidate_baseline_counts_as_its_readme_says(areas):
+def test_baseline_counts_as_its_readme_says(areas):
     from datetime import date
 
     from integration_models.exposure import category_on, periods_of
 
-    periods = periods_of(load_classification(CANDIDATE / "baseline.csv", areas))
+    periods = periods_of(load_classification(CLASSIFICATION_DIR / "baseline.csv", areas))
     for day, expected in ((date(2017, 7, 1), (12, 4, 15)), (date(2023, 7, 1), (12, 4, 15))):
         coded = [category_on(periods[code], day) for code in sorted(periods)]
         assert tuple(coded.count(c) for c in ("full", "partial", "none")) == expected

@@ -180,7 +180,7 @@ def inputs(tmp_path):
         "config": {
             "raw_dir": "data/raw",
             "classification": "data/reference/x.csv",
-            "covid_years": [2020],
+            "covid_window": {"start": "2020-03-23", "end": "2022-03-31"},
         },
         "versions": {"python": "3.11.9", "pandas": "3.1.1"},
         "git": {"commit": "0" * 40, "dirty": False},

@@ -33,7 +33,7 @@ SCALES = {"attendance": "identity", "lac_rate": "log", "balance_of_care": "ident
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline) -> pd.DataFrame:
-    panel, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))
+    panel, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))
     return panel[panel["indicator_id"].isin(IDS)].reset_index(drop=True)
 
 

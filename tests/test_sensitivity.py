@@ -30,10 +30,10 @@ from integration_models.reference import code_lookup, load_classification
 from integration_models.registry import load_registry
 from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
 
-SETTINGS = IngestSettings(2010, 2023, (2020, 2021))
+SETTINGS = IngestSettings(2010, 2023)
 SCENARIO_FILES = [
-    CLASSIFICATION_DIR / "confirmed_only.csv",
-    CLASSIFICATION_DIR / "time_invariant.csv",
+    CLASSIFICATION_DIR / "scenarios" / "confirmed_only.csv",
+    CLASSIFICATION_DIR / "scenarios" / "time_invariant.csv",
 ]
 NUMBERS = ["estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high"]
 HIGHLAND = "S12000017"
@@ -127,8 +127,8 @@ def _dense_cr2(frame: pd.DataFrame, regressors: list[str], term: str) -> tuple[f
     return float(beta[j]), float(np.sqrt((bread @ meat @ bread)[j, j]))
 
 
-def _subset(panel, *, areas=(), years=(), deprivation="deprivation"):
-    out = panel.loc[~panel["area_code"].isin(areas) & ~panel["year"].isin(years)]
+def _subset(panel, *, areas=(), covid=False, deprivation="deprivation"):
+    out = panel.loc[~panel["area_code"].isin(areas) & ~((panel["covid"] > 0) & covid)]
     return out.assign(deprivation=out[deprivation])
 
 
@@ -136,7 +136,7 @@ def _subset(panel, *, areas=(), years=(), deprivation="deprivation"):
     ("variant", "subset"),
     [
         ("drop_highland", {"areas": [HIGHLAND]}),
-        ("no_covid", {"years": [2020, 2021]}),
+        ("no_covid", {"covid": True}),
         ("alt_deprivation", {"deprivation": "deprivation_alt"}),
         ("drop_S37000005", {"areas": sorted(CLACKS_STIRLING)}),
     ],
@@ -223,19 +223,20 @@ def test_leave_one_out_covers_every_partnership(table, panel, areas):
     assert highland.loc[full, "n_treated_areas"] == baseline.loc[full, "n_treated_areas"] - 1
 
 
-def test_no_covid_drops_the_covid_years(table, panel):
+def test_no_covid_drops_the_covid_periods(table, panel):
     variant = next(v for v in sens.build_variants(panel) if v.variant == "no_covid")
-    assert variant.drop_years == {2020, 2021}
+    assert variant.drop_covid and not variant.drop_years
     rows = _rows(table, "no_covid")
     baseline = _rows(table, "baseline")
-    lost = panel.loc[panel["covid"] == 1].groupby("indicator_id").size()
+    modelled = panel.loc[panel["integration"] != "transition"]
+    lost = modelled.loc[modelled["covid"] > 0].groupby("indicator_id").size()
     for indicator, count in lost.items():
         key = (indicator, "integration_full")
         assert rows.loc[key, "n_obs"] == baseline.loc[key, "n_obs"] - count
 
 
 def test_scenario_relabelling_matches_ingest(base_panel, areas, scale_of, scenarios):
-    path = CLASSIFICATION_DIR / "time_invariant.csv"
+    path = CLASSIFICATION_DIR / "scenarios" / "time_invariant.csv"
     ingested = build_panel(DEMO, areas, load_classification(path, areas), SETTINGS)[0]
     relabelled = sens.relabel_integration(
         base_panel, sens.scenario_integration(scenarios["time_invariant"], base_panel)
@@ -289,10 +290,13 @@ def test_alternative_deprivation_changes_the_control(table):
     assert (alt["n_obs"] == base["n_obs"]).all()
 
 
-def test_one_treated_area_gives_estimate_without_inference(table, panel):
-    partial_areas = panel.loc[panel["integration"] == "partial", "hscp_code"].unique()
-    assert len(partial_areas) == 2
-    rows = _rows(table, f"drop_{sorted(partial_areas)[0]}").xs("integration_partial", level="term")
+def test_one_treated_area_gives_estimate_without_inference(panel, scale_of):
+    # two partial partnerships left (East Lothian, North Lanarkshire after April 2019)
+    two = panel.loc[~panel["hscp_code"].isin(["S37000018", "S37000028", "S37000032"])]
+    partial_areas = two.loc[two["integration"] == "partial", "hscp_code"].unique()
+    assert sorted(partial_areas) == ["S37000010", "S37000035"]
+    table = sens.sensitivity_table(two, ["attendance", "lac_rate"], scale_of)
+    rows = _rows(table, "drop_S37000010").xs("integration_partial", level="term")
     assert (rows["n_treated_areas"] == 1).all()
     assert rows["estimate"].notna().all()
     assert rows[["std_error", "p_value", "conf_low", "conf_high"]].isna().all().all()
@@ -468,12 +472,15 @@ def test_real_build_writes_the_other_measure(areas):
 
 
 def test_null_simulation_justifies_the_one_treated_area_guard(panel):
-    """iid null outcomes on the demo design: CR2-BM holds its size with 12 treated areas,
+    """iid null outcomes on the demo design: CR2-BM holds its size with 13 treated areas,
     and rejects far too often with one, which is why that case gets no inference."""
     rng = np.random.default_rng(20240601)
     rows = sens.indicator_rows(panel, "attendance", "identity")
     rates = {}
-    for name, drop in [("baseline", frozenset()), ("one_partial", frozenset({"S12000050"}))]:
+    # East Lothian the one partial area once Midlothian, South Lanarkshire, Fife and North
+    # Lanarkshire are left out
+    one_partial = frozenset({"S12000019", "S12000029", "S12000047", "S12000050"})
+    for name, drop in [("baseline", frozenset()), ("one_partial", one_partial)]:
         arrays = sens._variant_arrays(rows, sens.Variant(name, "x", "x", drop_areas=drop))
         design = design_from_arrays(
             arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
@@ -482,7 +489,7 @@ def test_null_simulation_justifies_the_one_treated_area_guard(panel):
         for j, term in enumerate(design.terms):
             treated = sens._treated_areas(arrays, term)
             rates[(name, term)] = (treated, float((result.p_value[:, j] < 0.05).mean()))
-    assert rates[("baseline", "integration_full")][0] == 12
+    assert rates[("baseline", "integration_full")][0] == 13
     assert 0.03 < rates[("baseline", "integration_full")][1] < 0.07  # 2,000 draws: SE 0.005
     assert rates[("one_partial", "integration_partial")][0] == 1
     assert rates[("one_partial", "integration_partial")][1] > 0.3

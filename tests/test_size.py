@@ -14,7 +14,7 @@ from tests.conftest import DEMO
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline) -> pd.DataFrame:
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023, (2020, 2021)))[0]
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_vectorised_tests_equal_one_outcome_at_a_time(panel, indicators):
     joint = size._run_methods(panel, design, y_null, reps=49, seed=5)
     wcr_seed, ri_seed = np.random.SeedSequence(5).spawn(3)[1:]
     weights = inf.webb_weights(design.n_clusters, 49, wcr_seed)
-    histories = inf.partnership_histories(panel)
+    histories = inf.partnership_histories(panel, inf.period_key_of(design))
     perms = inf.draw_permutations(histories, 49, ri_seed)
     for s in (0, 3, 5):
         column = y_null[:, s]

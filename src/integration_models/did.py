@@ -52,6 +52,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from integration_models.exposure import TRANSITION  # noqa: E402
 from integration_models.models.base import COEFFICIENT_COLUMNS  # noqa: E402
 from integration_models.models.design import DesignError, model_data  # noqa: E402
 
@@ -97,16 +98,20 @@ def treatment_cohorts(panel: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     panel
-        The long panel with ``area_code``, ``year`` and ``integration`` (none, partial, full).
+        The long panel's rows of one kind of period, with ``area_code``, ``year`` and
+        ``integration`` (none, partial, full, transition).
 
     Returns
     -------
     pandas.DataFrame
         One row per area, sorted by ``area_code``: ``g_full`` and ``g_partial`` (first year
         coded full, resp. partial; 0 if never), ``first_category`` (category of the first
-        integrated year, ``none`` if never integrated), ``g`` (first integrated year, 0 if
-        never), ``end_year`` (first year after ``g`` whose coding differs from
-        ``first_category``, 0 if none: a switcher) and ``switcher`` (bool).
+        exposed year, ``none`` if never integrated), ``g`` (first year touched by integration,
+        a transition period straddling the go-live included, so that ``g - 1`` is wholly
+        before it; 0 if never), ``end_year`` (first year after the first exposed year whose
+        coding differs from ``first_category``, a transition period included, 0 if none: a
+        switcher) and ``switcher`` (bool). Transition periods are out of the model rows
+        (:func:`~.design.model_data`), so the cohort's cells in them are not estimated.
     """
     status = panel.drop_duplicates(["area_code", "year"])[["area_code", "year", "integration"]]
     status = status.sort_values(["area_code", "year"])
@@ -115,10 +120,12 @@ def treatment_cohorts(panel: pd.DataFrame) -> pd.DataFrame:
         years = frame["year"].to_numpy()
         coding = frame["integration"].to_numpy()
         first = {c: int(years[coding == c].min()) if (coding == c).any() else 0 for c in CATEGORIES}
-        integrated = coding != "none"
-        g = int(years[integrated].min()) if integrated.any() else 0
-        category = str(coding[integrated][0]) if integrated.any() else "none"
-        changed = (years > g) & (coding != category) if g else np.zeros(len(years), bool)
+        touched = coding != "none"  # exposed, or a transition period straddling the go-live
+        exposed = touched & (coding != TRANSITION)
+        g = int(years[touched].min()) if touched.any() else 0
+        category = str(coding[exposed][0]) if exposed.any() else "none"
+        onset = int(years[exposed].min()) if exposed.any() else 0
+        changed = (years > onset) & (coding != category) if onset else np.zeros(len(years), bool)
         end_year = int(years[changed].min()) if changed.any() else 0
         rows.append(
             {
@@ -165,6 +172,8 @@ def did_sample(
     if category not in CATEGORIES:
         raise DesignError(f"unknown category '{category}' (use one of {', '.join(CATEGORIES)})")
     data = model_data(panel, indicator_id, scale).frame
+    if "period_key" in panel.columns:  # the exposure of the indicator's kind of period
+        panel = panel[panel["period_key"] == data["period_key"].iloc[0]]
     cohorts = treatment_cohorts(panel).set_index("area_code")
     frame = data[["area_code", "year", "y", "deprivation"]].copy()
     info = cohorts.reindex(frame["area_code"])

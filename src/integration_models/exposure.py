@@ -30,6 +30,9 @@ TRANSITION = "transition"
 _STARTS = {"calendar": (1, 1), "financial": (4, 1), "academic": (8, 1)}
 _ENDS = {"calendar": (12, 31), "financial": (3, 31), "academic": (6, 30)}
 MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
+# The default COVID-19 window (config ``covid_window``): the first lockdown (23 March 2020) to
+# the end of the legal restrictions and of the 2021-22 financial year (31 March 2022).
+COVID_WINDOW = (date(2020, 3, 23), date(2022, 3, 31))
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ class PeriodType:
                 raise ValueError("a snapshot is one day: it cannot average several years")
         elif self.snapshot_day:
             raise ValueError(f"only a snapshot has a day (got {self.snapshot_day!r})")
+
+    @classmethod
+    def from_key(cls, key: str) -> PeriodType:
+        """Return the period type named by :attr:`key` (the panel's ``period_key`` column)."""
+        kind, _, rest = key.partition("/")
+        if kind == "snapshot":
+            return cls(kind, 1, rest)
+        if rest and not re.fullmatch(r"[1-9][0-9]?y", rest):
+            raise ValueError(f"period key {key!r} is not like 'financial' or 'calendar/3y'")
+        return cls(kind, int(rest[:-1]) if rest else 1)
 
     @property
     def key(self) -> str:
@@ -140,10 +153,10 @@ def exposure_of_span(periods: Sequence[Period], start: date, end: date) -> tuple
 def covid_share(start: date, end: date, window: tuple[date, date]) -> float:
     """Return the share of the days from ``start`` to ``end`` inside ``window`` (inclusive).
 
-    A financial year 2019-20 (1 April 2019 to 31 March 2020) has 31 of its 366 days in a
-    window starting 1 March 2020, so it is barely a COVID-19 period; an academic year 2021-22
-    lies wholly inside a window ending 31 March 2022 up to March, and so on. A snapshot is 1
-    inside the window and 0 outside.
+    A financial year 2019-20 (1 April 2019 to 31 March 2020) has 9 of its 366 days in the
+    default window (:data:`COVID_WINDOW`, from 23 March 2020), so it is barely a COVID-19
+    period; an academic year 2021-22 has 243 of its 334 days inside a window ending 31 March
+    2022. A snapshot is 1 inside the window and 0 outside.
     """
     first, last = max(start, window[0]), min(end, window[1])
     inside = max((last - first).days + 1, 0)

@@ -51,7 +51,10 @@ from integration_models.scope import Scope, analysed, complete_rows
 TERMS_OF_INTEREST = ("integration_full", "integration_partial")
 _NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 CONTROLS = ("deprivation", "log_density")
-CATEGORY_CODES = {"none": 0, "partial": 1, "full": 2}
+# a transition period (straddling a change of category) has its own code, which no term's dummy
+# takes: the observed fit leaves those rows out, and a row that falls in a donor's transition
+# period under a permutation gets no integration dummy
+CATEGORY_CODES = {"none": 0, "partial": 1, "full": 2, "transition": 3}
 TERM_CATEGORY = {"integration_full": 2, "integration_partial": 1}
 WEBB_WEIGHTS = np.array(
     [-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)], dtype=float
@@ -651,19 +654,32 @@ class PartnershipHistories:
     area_partnership: dict[str, int]
 
 
-def partnership_histories(panel: pd.DataFrame) -> PartnershipHistories:
+def partnership_histories(
+    panel: pd.DataFrame, period_key: str | None = None
+) -> PartnershipHistories:
     """Collect each partnership's category-by-year history from the panel.
 
-    An area-year's category is the same for every indicator, so the distinct
-    (area, year, integration) rows of the whole panel are used. Areas sharing a partnership
-    (Clackmannanshire and Stirling, S37000005) must have identical histories and move together.
+    An area-year's exposure is the same for every indicator whose values cover the same kind
+    of period (``period_key``: a financial year 2015-16 may be a transition period when the
+    calendar year 2016 is not), so the distinct (area, year, integration) rows of the panel's
+    rows of that kind are used; ``period_key`` may be None when the panel has one kind only.
+    Areas sharing a partnership (Clackmannanshire and Stirling, S37000005) must have identical
+    histories and move together.
     Years missing for a partnership are filled from the nearest earlier year (else later).
 
     Raises
     ------
     ValueError
-        If two areas of one partnership disagree, or a partnership has several start years.
+        If two areas of one partnership disagree, a partnership has several start years, or
+        the panel has several kinds of period and ``period_key`` is None.
     """
+    if "period_key" in panel.columns:
+        if period_key is None:
+            kinds = sorted(panel["period_key"].unique())
+            if len(kinds) > 1:
+                raise ValueError(f"the panel has several kinds of period {kinds}: name one")
+        else:
+            panel = panel[panel["period_key"] == period_key]
     cells = panel[["area_code", "hscp_code", "hscp_start_year", "year", "integration"]]
     cells = cells.drop_duplicates(["area_code", "year"])
     years = np.arange(int(cells["year"].min()), int(cells["year"].max()) + 1)
@@ -1087,12 +1103,21 @@ class DesignGroup:
     y: np.ndarray
 
 
+def period_key_of(design: TwfeDesign) -> str | None:
+    """Return the kind of period the design's rows cover (None without ``period_key``)."""
+    if "period_key" not in design.frame.columns or design.frame.empty:
+        return None
+    return str(design.frame["period_key"].iloc[0])
+
+
 def design_key(design: TwfeDesign) -> tuple:
-    """Hashable identity of a design: its rows (area, year), terms, controls and their values.
+    """Hashable identity of a design: its rows, kind of period, terms, dummies and controls.
 
     Area codes go in as fixed-width text: ``tobytes`` of an object array would give pointers.
     """
     return (
+        period_key_of(design),
+        design.treat.tobytes(),
         design.frame["area_code"].to_numpy(dtype=str).tobytes(),
         design.frame["year"].to_numpy().tobytes(),
         design.terms,
@@ -1200,8 +1225,6 @@ def few_cluster_table(
     wcr_seed, ri_seed = np.random.SeedSequence(seed).spawn(2)
     all_areas = np.sort(panel["area_code"].unique())
     weights_all = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
-    histories = partnership_histories(panel)
-    permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
     groups, failed = group_designs(panel, analysed(indicator_ids, scope), scale_of)
     rows: list[dict] = []
@@ -1209,6 +1232,10 @@ def few_cluster_table(
     for group in groups:
         design = group.design
         weights = weights_all[np.searchsorted(all_areas, design.cluster_labels)]
+        # one history per kind of period; every kind draws the same permutations (same seed,
+        # same partnerships), so the draws stay joint across indicators for Romano-Wolf
+        histories = partnership_histories(panel, period_key_of(design))
+        permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
         results = {
             "crv1": crv1(design, group.y, alpha=alpha),
             "cr2": cr2_bell_mccaffrey(design, group.y, alpha=alpha),

@@ -10,7 +10,8 @@ stops the run with an :class:`~integration_models.errors.InputError` naming file
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,13 @@ import pandas as pd
 
 from integration_models.atomic import atomic_path, write_parquet
 from integration_models.errors import InputError
+from integration_models.exposure import (
+    COVID_WINDOW,
+    PeriodType,
+    covid_share,
+    exposure_table,
+    period_span,
+)
 from integration_models.identifiers import shown
 from integration_models.numbers import MARKERS, CellError, parse_cells
 from integration_models.panel import (
@@ -26,8 +34,8 @@ from integration_models.panel import (
     PANEL_COLUMNS,
     attach_integration,
 )
-from integration_models.reference import code_lookup, integration_by_area_year
-from integration_models.registry import load_registry
+from integration_models.reference import code_lookup
+from integration_models.registry import load_registry, period_types
 from integration_models.tables import LINE, neutralise_formulas, read_table
 
 VALUE_COLUMNS = ["area_code", "year", "value"]
@@ -49,11 +57,15 @@ PLAUSIBLE_YEARS = (1990, 2100)
 
 @dataclass(frozen=True)
 class IngestSettings:
-    """What the configuration says about the panel: the year window and the COVID-19 years."""
+    """What the configuration says about the panel: the year window and the COVID-19 window.
+
+    ``covid_window`` is the pandemic's first and last day: each value's ``covid`` is the share
+    of the days its period covers inside it (:func:`integration_models.exposure.covid_share`).
+    """
 
     first_year: int
     last_year: int
-    covid_years: tuple[int, ...] = field(default=(2020, 2021))
+    covid_window: tuple[date, date] = COVID_WINDOW
 
     @property
     def years(self) -> list[int]:
@@ -432,7 +444,12 @@ def ingest_indicator(dataset: Dataset, indicator: str) -> tuple[pd.DataFrame, pd
     info = info.assign(hscp_start_year=dataset.areas["hscp_start_year"])
     observations = merged.merge(info, on="area_code", how="left", validate="m:1")
     observations["population_density"] = observations["population"] / observations["land_area_km2"]
-    observations["covid"] = observations["year"].isin(settings.covid_years).astype("int64")
+    kind = PeriodType.from_key(registry.loc[indicator, "period_key"])
+    observations["period_key"] = kind.key
+    observations["covid"] = [
+        covid_share(*period_span(kind, int(year)), settings.covid_window)
+        for year in observations["year"]
+    ]
     optional = [c for c in COVARIATE_OPTIONAL if c in observations.columns]
     observations = observations[OBSERVATION_COLUMNS + optional]
     observations = observations.sort_values(["area_code", "year"])
@@ -474,7 +491,7 @@ def build_panel(
     classification
         Integration periods (:func:`integration_models.reference.load_classification`).
     settings
-        Year window and COVID-19 years.
+        Year window and COVID-19 window.
 
     Returns
     -------
@@ -491,8 +508,10 @@ def build_panel(
     dataset = open_dataset(raw_dir, areas, settings)
     parts = [ingest_indicator(dataset, i) for i in dataset.registry["indicator_id"]]
     observations = pd.concat([rows for rows, _ in parts], ignore_index=True)
-    integration = integration_by_area_year(classification, areas, settings.years)
-    panel = attach_integration(observations, integration)
+    kinds = period_types(dataset.registry)
+    panel = attach_integration(
+        observations, exposure_table(classification, areas, settings.years, kinds)
+    )
     return panel, combine_exclusions([bad for _, bad in parts])
 
 

@@ -14,11 +14,13 @@ PANEL_COLUMNS = [
     "hscp_code",
     "health_board_code",
     "year",
+    "period_key",
     "indicator_id",
     "value",
     "numerator",
     "denominator",
     "integration",
+    "integration_exposed",
     "deprivation",
     "population_density",
     "covid",
@@ -29,19 +31,38 @@ PANEL_COLUMNS = [
     "file",
     "line",
 ]
-OBSERVATION_COLUMNS = [column for column in PANEL_COLUMNS if column != "integration"]
+# the exposure (integration.parquet) is attached to the observations by these columns
+EXPOSURE_COLUMNS = ["integration", "integration_exposed"]
+OBSERVATION_COLUMNS = [column for column in PANEL_COLUMNS if column not in EXPOSURE_COLUMNS]
 # Optional covariates carried to the end of the panel when the dataset has them.
 OPTIONAL_COLUMNS = ["deprivation_alt"]
 
 
 def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
-    """Add each row's integration category to observations, giving the panel.
+    """Add each row's exposure to integration to observations, giving the panel.
 
-    ``integration`` is :func:`integration_models.reference.integration_by_area_year` of the
-    classification (one row per area and year). Returns ``PANEL_COLUMNS`` (then any of
-    ``OPTIONAL_COLUMNS`` present), sorted by indicator, area and year.
+    ``integration`` is :func:`integration_models.exposure.exposure_table` of the
+    classification (one row per area, year and kind of period): ``integration`` is ``none``,
+    ``partial``, ``full`` or ``transition`` (the period straddles a change), and
+    ``integration_exposed`` counts a transition as the category in force at its end. Returns
+    ``PANEL_COLUMNS`` (then any of ``OPTIONAL_COLUMNS`` present), sorted by indicator, area
+    and year.
+
+    Raises
+    ------
+    ValueError
+        If a row's area, year and kind of period has no exposure (the exposure was built for
+        another registry or year window).
     """
-    panel = observations.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
+    keys = ["area_code", "year", "period_key"]
+    panel = observations.merge(integration, on=keys, how="left", validate="m:1")
+    missing = panel["integration"].isna()
+    if missing.any():
+        first = panel.loc[missing, keys].iloc[0].tolist()
+        raise ValueError(
+            f"{int(missing.sum())} rows have no exposure to integration, e.g. area, year and "
+            f"period {first}: rebuild integration.parquet from this registry"
+        )
     panel = panel[PANEL_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in panel.columns]]
     panel = panel.sort_values(["indicator_id", "area_code", "year"])
     return panel.reset_index(drop=True)

@@ -191,7 +191,8 @@ def load_classification(path: str | Path, areas: pd.DataFrame) -> pd.DataFrame:
     ``from_year``/``to_year`` are derived as the years whose calendar label the period
     covers from its start: ``from_year`` is the year of ``from_date``, ``to_year`` the year
     before the one in which the following day falls (a period ending 2019-03-31 has
-    ``to_year`` 2018), as the exposure coding of :func:`integration_by_area_year` reads them.
+    ``to_year`` 2018), the calendar years a reader of the table sees; exposure itself is
+    timed from the dates (:mod:`integration_models.exposure`).
     Where a file gives both dates and years they must agree.
 
     Parameters
@@ -342,29 +343,3 @@ def _check_next_day(path: Path, code: str, previous, row) -> None:
             f"{previous.to_date} on line {getattr(previous, LINE)} (periods must be contiguous)",
             getattr(row, LINE),
         )
-
-
-def integration_by_area_year(
-    classification: pd.DataFrame, areas: pd.DataFrame, years: list[int]
-) -> pd.DataFrame:
-    """Expand classification periods to one integration category per council area and year.
-
-    Years before a partnership's first period, and after a closed last period, are ``none``:
-    children's services were not in any integrated body then.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``area_code, year, integration`` for every area in ``areas`` and year.
-    """
-    by_hscp: dict[tuple[str, int], str] = {}
-    for row in classification.itertuples(index=False):
-        last = max(years) if pd.isna(row.to_year) else int(row.to_year)
-        for year in range(int(row.from_year), last + 1):
-            by_hscp[(row.hscp_code, year)] = row.category
-    records = [
-        (area, year, by_hscp.get((hscp, year), "none"))
-        for area, hscp in zip(areas["area_code"], areas["hscp_code"], strict=True)
-        for year in years
-    ]
-    return pd.DataFrame(records, columns=["area_code", "year", "integration"])

@@ -140,3 +140,8 @@ def _refused(character: str) -> bool:
 def is_synthetic(registry: pd.DataFrame) -> bool:
     """Return True if the dataset declares itself synthetic (a source starting ``SYNTHETIC``)."""
     return bool(registry["source"].str.startswith(SYNTHETIC_MARK).any())
+
+
+def period_types(registry: pd.DataFrame) -> list[PeriodType]:
+    """Return the distinct kinds of period the registry's indicators cover, by ``period_key``."""
+    return [PeriodType.from_key(key) for key in sorted(set(registry["period_key"]))]

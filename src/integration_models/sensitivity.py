@@ -11,7 +11,9 @@ under each of these *variants* and says whether any conclusion changes:
 - ``baseline``: the panel as built;
 - ``classification_<name>``: the ``integration`` column recomputed from each scenario
   classification of the config (``scenarios``), with no re-ingest;
-- ``no_covid``: the COVID-19 years dropped;
+- ``transition_exposed``: transition periods (straddling a go-live or switch-off, left out of
+  the main models) counted as exposed to the category in force at their end;
+- ``no_covid``: every period with any day in the COVID-19 window dropped;
 - ``drop_highland``: Highland (S12000017, a lead-agency model since 2012) dropped;
 - ``alt_deprivation``: ``deprivation`` replaced by the optional ``deprivation_alt`` covariate,
   reported as not available when the dataset has none;
@@ -52,6 +54,7 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
+from integration_models.exposure import TRANSITION, PeriodType, exposure_table
 from integration_models.inference import (
     CONTROLS,
     INFERENCE_LABELS,
@@ -61,7 +64,7 @@ from integration_models.inference import (
     design_from_arrays,
 )
 from integration_models.models.design import DesignError, model_data
-from integration_models.reference import integration_by_area_year, load_classification
+from integration_models.reference import load_classification
 from integration_models.registry import DOMAINS
 from integration_models.scope import Scope, blank_out
 
@@ -72,7 +75,15 @@ INFERENCE = INFERENCE_LABELS["cr2"]
 CATEGORIES = ("none", "partial", "full")
 TERM_CATEGORY = {"integration_full": "full", "integration_partial": "partial"}
 TERM_LABELS = {"integration_full": "full integration", "integration_partial": "partial integration"}
-KINDS = ("baseline", "classification", "covid", "highland", "deprivation", "leave_one_out")
+KINDS = (
+    "baseline",
+    "classification",
+    "transition",
+    "covid",
+    "highland",
+    "deprivation",
+    "leave_one_out",
+)
 NOT_ESTIMATED = "n/a"
 ONE_TREATED = (
     "only 1 treated area: estimate only, no valid standard error, as the cluster-robust "
@@ -116,7 +127,8 @@ SUMMARY_COLUMNS = [
 ]
 KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
     "classification": ("#0072B2", "D", "other classification"),
-    "covid": ("#E69F00", "v", "COVID-19 years excluded"),
+    "transition": ("#56B4E9", "P", "transition periods as exposed"),
+    "covid": ("#E69F00", "v", "COVID-19 periods excluded"),
     "highland": ("#009E73", "^", "Highland excluded"),
     "deprivation": ("#CC79A7", "s", "alternative deprivation"),
 }
@@ -150,8 +162,11 @@ class Variant:
         Human description for tables and the report.
     drop_areas, drop_years
         Council areas and calendar years left out.
+    drop_covid
+        Whether periods with any day in the COVID-19 window (``covid`` > 0) are left out.
     integration
-        Per area-year integration categories replacing the panel's (a scenario), or ``None``.
+        Exposure replacing the panel's (a scenario: ``area_code, year, period_key,
+        integration``), or ``None``.
     deprivation
         The panel column used as the ``deprivation`` control.
     unavailable
@@ -163,6 +178,7 @@ class Variant:
     description: str
     drop_areas: frozenset[str] = frozenset()
     drop_years: frozenset[int] = frozenset()
+    drop_covid: bool = False
     integration: pd.DataFrame | None = field(default=None, compare=False, repr=False)
     deprivation: str = "deprivation"
     unavailable: str = ""
@@ -199,22 +215,24 @@ def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str
 
 
 def scenario_integration(scenario: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
-    """Per area-year integration categories of a scenario, for every area-year of the panel.
+    """Return the exposure of every area-year and kind of period of the panel in a scenario.
 
     Parameters
     ----------
     scenario
-        Either a classification (``hscp_code, category, from_year, to_year``, from
+        Either a dated classification (``hscp_code, category, from_date, to_date``, from
         :func:`integration_models.reference.load_classification`), expanded with
-        :func:`integration_models.reference.integration_by_area_year` over the panel's areas
-        and years exactly as the ingest does, or already ``area_code, year, integration``.
+        :func:`integration_models.exposure.exposure_table` over the panel's areas, years and
+        kinds of period exactly as ``classify`` does, or already ``area_code, year,
+        integration`` (with ``period_key`` when it differs by kind of period).
     panel
-        The long panel (``area_code, hscp_code, year``).
+        The long panel (``area_code, hscp_code, year, period_key``).
 
     Returns
     -------
     pandas.DataFrame
-        ``area_code, year, integration``, one row per area and year.
+        ``area_code, year, integration`` (and ``period_key``), one row per area, year and
+        kind of period.
 
     Raises
     ------
@@ -224,24 +242,33 @@ def scenario_integration(scenario: pd.DataFrame, panel: pd.DataFrame) -> pd.Data
     """
     columns = set(scenario.columns)
     if {"area_code", "year", "integration"} <= columns:
-        table = scenario[["area_code", "year", "integration"]].copy()
-    elif {"hscp_code", "category", "from_year", "to_year"} <= columns:
+        keys = _exposure_keys(scenario)
+        table = scenario[[*keys, "integration"]].copy()
+    elif {"hscp_code", "category", "from_date", "to_date"} <= columns:
         areas = panel[["area_code", "hscp_code"]].drop_duplicates("area_code")
         years = list(range(int(panel["year"].min()), int(panel["year"].max()) + 1))
-        table = integration_by_area_year(scenario, areas.sort_values("area_code"), years)
+        kinds = [PeriodType.from_key(key) for key in sorted(set(panel["period_key"]))]
+        table = exposure_table(scenario, areas.sort_values("area_code"), years, kinds)
+        keys = _exposure_keys(table)
+        table = table[[*keys, "integration"]]
     else:
         raise ValueError(
             "a scenario needs columns area_code, year, integration or a classification's "
-            f"hscp_code, category, from_year, to_year (found: {', '.join(scenario.columns)})"
+            f"hscp_code, category, from_date, to_date (found: {', '.join(scenario.columns)})"
         )
-    unknown = sorted(set(table["integration"]) - set(CATEGORIES))
+    unknown = sorted(set(table["integration"]) - {*CATEGORIES, TRANSITION})
     if unknown:
         raise ValueError(f"unknown integration categories: {', '.join(map(str, unknown))}")
     table["area_code"] = table["area_code"].astype(str)
     table["year"] = table["year"].astype("int64")
-    if table.duplicated(["area_code", "year"]).any():
-        raise ValueError("a scenario has several categories for one area and year")
+    if table.duplicated(keys).any():
+        raise ValueError("a scenario has several categories for one area, year and period")
     return table.reset_index(drop=True)
+
+
+def _exposure_keys(table: pd.DataFrame) -> list[str]:
+    """Return the columns an exposure table is joined on: area, year and any kind of period."""
+    return ["area_code", "year", *(["period_key"] if "period_key" in table.columns else [])]
 
 
 def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
@@ -255,8 +282,9 @@ def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.Da
     ValueError
         If an area-year of the panel has no category in ``integration``.
     """
-    keys = panel[["area_code", "year"]].astype({"area_code": str, "year": "int64"})
-    merged = keys.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
+    on = _exposure_keys(integration)
+    keys = panel[on].astype({"area_code": str, "year": "int64"})
+    merged = keys.merge(integration, on=on, how="left", validate="m:1")
     missing = merged["integration"].isna()
     if missing.any():
         first = merged.loc[missing].iloc[0]
@@ -268,28 +296,24 @@ def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.Da
 
 
 def build_variants(
-    panel: pd.DataFrame,
-    scenarios: Mapping[str, pd.DataFrame] | None = None,
-    covid_years: Sequence[int] | None = None,
+    panel: pd.DataFrame, scenarios: Mapping[str, pd.DataFrame] | None = None
 ) -> list[Variant]:
     """List the sensitivity variants for a panel, baseline first.
 
     Parameters
     ----------
     panel
-        The long panel (``area_code, area_name, hscp_code, year, covid``, and optionally
-        ``deprivation_alt``).
+        The long panel (``area_code, area_name, hscp_code, year, period_key, covid,
+        integration_exposed``, and optionally ``deprivation_alt``).
     scenarios
         ``{name: classification or area-year table}`` (:func:`load_scenarios`); one variant
         ``classification_<name>`` each.
-    covid_years
-        Years dropped by ``no_covid``; ``None`` takes the years flagged in the panel's
-        ``covid`` column (the config's ``covid_years`` at ingest).
 
     Returns
     -------
     list of Variant
-        ``baseline``, the classification scenarios, ``no_covid``, ``drop_highland``,
+        ``baseline``, the classification scenarios, ``transition_exposed``, ``no_covid``,
+        ``drop_highland``,
         ``alt_deprivation`` and one ``drop_<hscp_code>`` per partnership in the panel.
     """
     variants = [Variant("baseline", "baseline", "baseline: the panel as built")]
@@ -302,15 +326,24 @@ def build_variants(
                 integration=scenario_integration(scenario, panel),
             )
         )
-    if covid_years is None:
-        covid_years = sorted(panel.loc[panel["covid"] == 1, "year"].unique())
-    years = ", ".join(str(int(y)) for y in sorted(covid_years)) or "none flagged"
+    exposed = panel[[*_exposure_keys(panel), "integration_exposed"]].drop_duplicates()
+    n_transition = int((panel["integration"] == TRANSITION).sum())
+    variants.append(
+        Variant(
+            "transition_exposed",
+            "transition",
+            f"transition periods counted as exposed ({n_transition} panel rows straddle a "
+            "change of category; the main models leave them out)",
+            integration=exposed.rename(columns={"integration_exposed": "integration"}),
+        )
+    )
+    n_covid = int((panel["covid"] > 0).sum())
     variants.append(
         Variant(
             "no_covid",
             "covid",
-            f"COVID-19 years excluded ({years})",
-            drop_years=frozenset(int(y) for y in covid_years),
+            f"COVID-19 periods excluded (the {n_covid} panel rows with any day in the window)",
+            drop_covid=True,
         )
     )
     variants.append(
@@ -371,13 +404,14 @@ def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> Indica
     """
     frame = model_data(panel, indicator_id, scale).frame
     rows = panel.loc[panel["indicator_id"] == indicator_id]
+    rows = rows.loc[rows["integration"] != TRANSITION]  # as model_data leaves them out
     extra = {}
     if ALT_DEPRIVATION in rows.columns:  # model_data keeps the panel's row order
         extra[ALT_DEPRIVATION] = rows[ALT_DEPRIVATION].to_numpy(dtype=float)
     area = frame["area_code"].astype(str).to_numpy()
     year = frame["year"].to_numpy(dtype="int64")
     order = np.lexsort((year, area))
-    names = [*TERMS_OF_INTEREST, *CONTROLS]
+    names = [*TERMS_OF_INTEREST, *CONTROLS, "covid"]
     columns = {name: frame[name].to_numpy(dtype=float)[order] for name in names}
     columns.update({name: values[order] for name, values in extra.items()})
     return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
@@ -395,6 +429,8 @@ def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
         keep &= ~np.isin(rows.area, list(variant.drop_areas))
     if variant.drop_years:
         keep &= ~np.isin(rows.year, list(variant.drop_years))
+    if variant.drop_covid:
+        keep &= ~(rows.columns["covid"] > 0)
     deprivation = rows.columns.get(variant.deprivation)
     if deprivation is None:
         return NOT_AVAILABLE
@@ -519,7 +555,6 @@ def sensitivity_table(
     scale_of: Mapping[str, str],
     *,
     scenarios: Mapping[str, pd.DataFrame] | None = None,
-    covid_years: Sequence[int] | None = None,
     alpha: float = 0.05,
     scope: Scope | None = None,
 ) -> pd.DataFrame:
@@ -544,8 +579,6 @@ def sensitivity_table(
     scenarios
         ``{name: classification}`` (:func:`load_scenarios`) or ``{name: area_code, year,
         integration}``; each gives a ``classification_<name>`` variant.
-    covid_years
-        Years dropped by ``no_covid`` (``None``: those flagged in the panel's ``covid``).
     alpha
         Level of the intervals (1 - alpha) and of the conclusions after BH.
     scope
@@ -563,7 +596,7 @@ def sensitivity_table(
         missing (NA) where either conclusion is ``n/a``.
     """
     indicator_ids = list(indicator_ids)
-    variants = build_variants(panel, scenarios, covid_years)
+    variants = build_variants(panel, scenarios)
     cache: dict[int, dict[str, IndicatorRows | str]] = {}
 
     def rows_for(source: pd.DataFrame) -> dict[str, IndicatorRows | str]:

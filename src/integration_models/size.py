@@ -66,6 +66,7 @@ from integration_models.inference import (
     draw_permutations,
     group_designs,
     partnership_histories,
+    period_key_of,
     randomization_inference,
     webb_weights,
     wild_cluster_bootstrap,
@@ -153,7 +154,7 @@ def _run_methods(
 ) -> dict[str, InferenceResult]:
     """All four tests on the simulated outcomes (columns of ``y_null``), at once per test."""
     wcr_seed, ri_seed = np.random.SeedSequence(seed).spawn(3)[1:]
-    histories = partnership_histories(panel)
+    histories = partnership_histories(panel, period_key_of(design))
     return {
         "crv1": crv1(design, y_null),
         "cr2": cr2_bell_mccaffrey(design, y_null),

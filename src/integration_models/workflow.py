@@ -10,6 +10,7 @@ exactly the rules whose code imports it, and a new import is picked up without a
 from __future__ import annotations
 
 import ast
+from datetime import date
 from functools import cache
 from pathlib import Path, PurePosixPath
 
@@ -101,6 +102,24 @@ def package_sources(step: str) -> list[str]:
 DATA_ZONE_MODELS = ("twfe",)
 
 
+def covid_window(config: dict) -> tuple[date, date]:
+    """Return the configured COVID-19 window (``covid_window``) as dates, checked.
+
+    Raises
+    ------
+    InputError
+        If a day is not a real date or the window ends before it starts.
+    """
+    window = config["covid_window"]
+    try:
+        start, end = (date.fromisoformat(window[key]) for key in ("start", "end"))
+    except (TypeError, ValueError) as err:
+        raise InputError("config", f"covid_window: {err}") from None
+    if end < start:
+        raise InputError("config", f"covid_window ends ({end}) before it starts ({start})")
+    return start, end
+
+
 def check_config(config: dict) -> None:
     """Check what the JSON schema cannot: year order and where outputs may be written.
 
@@ -111,6 +130,7 @@ def check_config(config: dict) -> None:
     """
     if config["first_year"] > config["last_year"]:
         raise InputError("config", "first_year is after last_year")
+    covid_window(config)
     for key in OUTPUT_KEYS:
         path = PurePosixPath(config[key])
         if path.is_absolute() or ".." in path.parts:

@@ -10,7 +10,9 @@ step only.
 from __future__ import annotations
 
 import argparse
+from datetime import date
 
+from integration_models.exposure import COVID_WINDOW
 from integration_models.inputs import DEFAULT_MAX_MB
 
 
@@ -21,4 +23,17 @@ def add_limit_argument(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=DEFAULT_MAX_MB,
         help=f"largest input file read, in MB (default {DEFAULT_MAX_MB}; max_input_mb)",
+    )
+
+
+def add_covid_argument(parser: argparse.ArgumentParser) -> None:
+    """Declare ``--covid-window START END``, the pandemic's first and last day (ISO dates)."""
+    parser.add_argument(
+        "--covid-window",
+        type=date.fromisoformat,
+        nargs=2,
+        metavar=("START", "END"),
+        default=list(COVID_WINDOW),
+        help="first and last day of the COVID-19 window (covid_window; default "
+        f"{COVID_WINDOW[0]} {COVID_WINDOW[1]})",
     )

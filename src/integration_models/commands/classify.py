@@ -1,4 +1,4 @@
-"""``classify``: the integration category of every area and year, from the classification."""
+"""``classify``: the exposure of every area, year and kind of period, from the classification."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from pathlib import Path
 from integration_models.commands import add_limit_argument
 
 NAME = "classify"
-HELP = "integration category by area and year (integration.parquet)"
+HELP = "exposure to integration by area, year and kind of period (integration.parquet)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("--areas", type=Path, required=True)
     parser.add_argument("--classification", type=Path, required=True)
+    parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
     parser.add_argument("--out", type=Path, required=True)
@@ -22,18 +23,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write one row per area and year with its category, and the hashes of the files read."""
+    """Write the exposure of every area and year for each kind of period in the registry.
+
+    One row per area, year and ``period_key`` (:func:`integration_models.exposure.
+    exposure_table`), with the hashes of the files read.
+    """
     from integration_models.atomic import write_parquet
+    from integration_models.exposure import exposure_table
     from integration_models.inputs import reading
-    from integration_models.reference import (
-        integration_by_area_year,
-        load_areas,
-        load_classification,
-    )
+    from integration_models.reference import load_areas, load_classification
+    from integration_models.registry import load_registry, period_types
 
     with reading(args.max_input_mb) as hashes:
         areas = load_areas(args.areas)
         classification = load_classification(args.classification, areas)
+        kinds = period_types(load_registry(args.registry))
     years = list(range(args.first_year, args.last_year + 1))
-    integration = integration_by_area_year(classification, areas, years)
-    write_parquet(integration, args.out, hashes)
+    write_parquet(exposure_table(classification, areas, years, kinds), args.out, hashes)

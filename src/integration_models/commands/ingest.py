@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from integration_models.commands import add_limit_argument
+from integration_models.commands import add_covid_argument, add_limit_argument
 
 NAME = "ingest"
 HELP = "build panel.parquet and exclusions.csv"
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classification", type=Path, required=True)
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
-    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
+    add_covid_argument(parser)
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
     add_limit_argument(parser)
@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> None:
     with reading(args.max_input_mb) as hashes:
         areas = load_areas(args.areas)
         classification = load_classification(args.classification, areas)
-        settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
+        settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
         panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
     write_panel(panel, exclusions, args.panel, args.exclusions, hashes)
     print(

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from integration_models.commands import add_limit_argument
+from integration_models.commands import add_covid_argument, add_limit_argument
 
 NAME = "ingest-indicator"
 HELP = "ingest one indicator: its observations (without integration) and exclusions"
@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--areas", type=Path, required=True)
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
-    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
+    add_covid_argument(parser)
     parser.add_argument("--observations", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
     add_limit_argument(parser)
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> None:
 
     if not is_indicator_id(args.indicator):
         raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")
-    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_years))
+    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
     with reading(args.max_input_mb) as hashes:
         dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
         observations, exclusions = ingest_indicator(dataset, args.indicator)

@@ -18,7 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scenarios", type=Path, nargs="*", default=[])
     parser.add_argument("--scales-json", required=True)
     parser.add_argument("--overrides-json", required=True)
-    parser.add_argument("--covid-years", type=int, nargs="*", default=[])
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--table", type=Path, required=True)
@@ -49,7 +48,6 @@ def run(args: argparse.Namespace) -> None:
         list(scales),
         scales,
         scenarios=load_scenarios(args.scenarios, load_areas(args.areas)),
-        covid_years=args.covid_years,
         alpha=args.alpha,
         scope=load_scope(args.fits, list(scales)),
     )

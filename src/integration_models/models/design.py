@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from integration_models.exposure import TRANSITION
 from integration_models.identifiers import DATA_ZONE_CODE
 
 TERMS = ("time", "integration_full", "integration_partial", "deprivation", "covid", "log_density")
@@ -28,6 +29,7 @@ class ModelData:
     scale: str
     not_estimable: dict[str, str]
     measure: str | None = None
+    transition_rows: int = 0
 
     @property
     def n_obs(self) -> int:
@@ -72,7 +74,10 @@ def model_data(
     The outcome ``y`` is the value on the model scale (``identity``, or natural ``log`` for
     rates and counts). ``time10`` is decades since 2016 (rescaled so MixedLM converges);
     ``integration_full`` and ``integration_partial`` are 0/1 indicators of the area-year's
-    category against ``none``; ``log_density`` is the log of persons per km2.
+    category against ``none``; ``log_density`` is the log of persons per km2. Rows of a
+    ``transition`` period (one that straddles a change of category) are left out of the
+    integration contrast, so out of the model rows; :attr:`ModelData.transition_rows` counts
+    them.
 
     Raises
     ------
@@ -85,6 +90,10 @@ def model_data(
     rows = panel[panel["indicator_id"] == indicator_id]
     if rows.empty:
         raise DesignError(f"indicator '{indicator_id}' has no rows in the panel")
+    transition = rows["integration"] == TRANSITION
+    rows = rows[~transition]
+    if rows.empty:
+        raise DesignError(f"indicator '{indicator_id}' has only transition periods")
     value = rows["value"].to_numpy(dtype=float)
     if scale == "log":
         if (value <= 0).any():
@@ -100,6 +109,7 @@ def model_data(
             "area_code": rows["area_code"].to_numpy(),
             "hscp_code": rows["hscp_code"].to_numpy(),
             "year": rows["year"].to_numpy(),
+            "period_key": rows.get("period_key", pd.Series("", index=rows.index)).to_numpy(),
             "y": value,
             "time10": (rows["year"].to_numpy() - TIME_CENTRE) / TIME_UNIT,
             "integration_full": (rows["integration"] == "full").to_numpy(dtype=float),
@@ -117,5 +127,6 @@ def model_data(
         if frame[term].sum() == 0:
             not_estimable[term] = f"not estimable: no observations coded {category}"
     if frame["covid"].nunique() < 2:
-        not_estimable["covid"] = "not estimable: COVID-19 flag does not vary in these rows"
-    return ModelData(frame.reset_index(drop=True), scale, not_estimable, measure)
+        not_estimable["covid"] = "not estimable: COVID-19 share does not vary in these rows"
+    frame = frame.reset_index(drop=True)
+    return ModelData(frame, scale, not_estimable, measure, int(transition.sum()))
