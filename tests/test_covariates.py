@@ -115,6 +115,21 @@ def test_population_2022_sums_children(tmp_path, areas, matcher):
     assert (out.population == out.population_0_17 / 18 * 91).all()
 
 
+def test_population_2022_other_age_band(tmp_path, areas, matcher):
+    """DWP counts children under 16, so the low-income rate needs ages 0-15."""
+    path = tmp_path / "population22.csv"
+    _synthetic_2022(path, areas)
+    out = nrs.read_population_2022(path, matcher, ages=range(0, 16))
+    assert list(out.columns) == ["area_code", "year", "population", "population_0_15"]
+    assert (out.population == out.population_0_15 / 16 * 91).all()
+
+
+@pytest.mark.parametrize("ages", [range(0, 91), range(5, 5), range(0, 16, 2), range(-1, 3)])
+def test_age_band_must_be_single_years_below_the_open_top_group(ages):
+    with pytest.raises(ValueError, match="consecutive single years"):
+        nrs.band_column(ages)
+
+
 def test_population_2022_missing_council_names_file(tmp_path, areas, matcher):
     path = tmp_path / "population22.csv"
     _synthetic_2022(path, areas, drop=GLASGOW)

@@ -284,6 +284,82 @@ def _populations(
     return populations, pd.concat(flags, ignore_index=True), zones
 
 
+def _dz_lookup(sources_dir: Path, matcher: AreaMatcher) -> pd.DataFrame:
+    """Read the data-zone lookup with current council codes; require all 32 councils."""
+    lookup_path = _path(sources_dir, "dz_lookup")
+    dz_lookup = read_dz_lookup(lookup_path)
+    dz_lookup["area_code"] = matcher.by_code(dz_lookup["area_code"], lookup_path)
+    matcher.check_complete(dz_lookup["area_code"], lookup_path)
+    return dz_lookup
+
+
+def population_by_age(
+    sources_dir: str | Path, areas: pd.DataFrame, years: list[int], ages: range
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return the councils' population in an age band for ``years``, filled as the covariates.
+
+    Indicators whose counts cover another age band than the covariates' 0-17 (DWP counts
+    children under 16) need their own denominator. It comes from the same three single-age
+    NRS sources as ``population_0_17`` (mid-1998 to mid-2018, mid-2020 summed over data zones,
+    mid-2022) and is filled the same way (:func:`fill_years`): mid-2019 and mid-2021 have no
+    single-age council estimates here (``population21_ltla21.csv`` holds all-age totals only),
+    so they are interpolated linearly between their neighbours and flagged; years after 2022
+    are held at 2022, also flagged. Mid-2021 thus lies between a 2011-Census based and a
+    2022-Census based estimate; the rebasing step is noted on a row with an empty
+    ``area_code``, as for the covariates.
+
+    Parameters
+    ----------
+    sources_dir
+        The folder of public source files (files in :data:`SOURCE_FILES`).
+    areas
+        The council reference table.
+    years
+        The mid-years wanted.
+    ages
+        The age band, e.g. ``range(0, 16)`` for 0-15 (:func:`nrs.band_column`).
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        ``area_code, year, population_<first>_<last>`` (integers, one row per council and
+        year) and the flags (:data:`FLAG_COLUMNS`) of every value that is not observed.
+
+    Raises
+    ------
+    InputError
+        Naming the file when a source is missing, has an unexpected layout or lacks a council.
+    """
+    sources_dir = Path(sources_dir)
+    column = nrs.band_column(ages)
+    matcher = AreaMatcher(areas)
+    dz_lookup = _dz_lookup(sources_dir, matcher)
+    observed = pd.concat(
+        [
+            nrs.read_population_2022(_path(sources_dir, "population_2022"), matcher, ages),
+            nrs.read_dz_population_2020(_path(sources_dir, "dz_population_2020"), dz_lookup, ages),
+            nrs.read_mye_single_age(_path(sources_dir, "mye"), matcher, ages=ages),
+        ],
+        ignore_index=True,
+    )
+    values, flags = fill_years(observed[["area_code", "year", column]], column, years, _vintage)
+    values[column] = values[column].round().astype("int64")
+    if min(years) <= REBASING_YEAR and max(years) >= REBASING_YEAR - 1:
+        scotland = observed.groupby("year")[column].sum()
+        note = (
+            f"all councils, {column}: estimates up to 2020 are 2011-Census based, from 2022 "
+            f"2022-Census based (Scotland {scotland.get(2020, np.nan):,.0f} in 2020, "
+            f"{scotland.get(2022, np.nan):,.0f} in 2022); values for 2021 are interpolated "
+            "across the step"
+        )
+        rebasing = pd.DataFrame(
+            [("", REBASING_YEAR, column, "series break: 2022 Census rebasing", note)],
+            columns=FLAG_COLUMNS,
+        )
+        flags = pd.concat([flags, rebasing], ignore_index=True)
+    return values, flags
+
+
 def _deprivation_simd(
     sources_dir: Path,
     zones: pd.DataFrame,
@@ -388,10 +464,7 @@ def build_covariates(
     for key in needed:  # fail before the slow reads when a file is missing
         _path(sources_dir, key)
     matcher = AreaMatcher(areas)
-    lookup_path = _path(sources_dir, "dz_lookup")
-    dz_lookup = read_dz_lookup(lookup_path)
-    dz_lookup["area_code"] = matcher.by_code(dz_lookup["area_code"], lookup_path)
-    matcher.check_complete(dz_lookup["area_code"], lookup_path)
+    dz_lookup = _dz_lookup(sources_dir, matcher)
 
     populations, population_flags, zones = _populations(sources_dir, matcher, dz_lookup, years)
     land = land_area_km2(_path(sources_dir, "land_area"), dz_lookup)

@@ -4,7 +4,13 @@ The sources directory (default ``../shared/data/scotland``) holds the publishers
 released; this module runs the adapters of :mod:`integration_models.sources`, picks about 25
 council-level indicators in the three domains, computes the looked-after children rate and the
 covariates, and writes ``indicators.csv``, ``values/<id>.csv``, ``covariates.csv``,
-``covariate_flags.csv`` and a ``README.md`` that documents every choice and gap.
+``covariate_flags.csv``, ``value_flags.csv``, ``build_exclusions.csv`` and a ``README.md`` that
+documents every choice and gap.
+
+Every source row an indicator selects (after area matching and series selection) ends either
+in its values file or in ``build_exclusions.csv`` with the reason; the build checks, per
+indicator, that rows selected = rows written + rows excluded (the ledger), as the ingest does
+for the panel, and reports the counts in the README.
 
 The build happens in a temporary folder next to the target and is validated by the ingest
 before anything is copied; only files whose content changed are then replaced, so a failed
@@ -27,13 +33,29 @@ from integration_models.atomic import atomic_path
 from integration_models.errors import InputError
 from integration_models.ingest import IngestSettings, build_panel
 from integration_models.reference import load_areas, load_classification
-from integration_models.sources.common import AreaMatcher
+from integration_models.sources.common import AreaMatcher, observations
 
 LGBF_LONG = "lgbf/lgbf_data_jan22_long.csv"
 LGBF_RAW = "lgbf/lgbf_raw_new_bnch_data_jan22.xlsx"
 CPOP = "cpop/CPPcleandata.csv"
 IMMUNISATION = "opendatascot_fixtures/sparql-eb1108-POST.csv"
 LOW_INCOME = "child_poverty/children_low_income_ltla_scotland_2015_2020.csv"
+LOW_INCOME_COUNTS = "child_poverty/dwp_children_relative_low_income_ltla_fye2015_2022.csv"
+# DWP counts children under 16; the denominator is the NRS population of the same ages.
+LOW_INCOME_AGES = range(0, 16)
+BUILD_EXCLUSIONS = "build_exclusions.csv"
+VALUE_FLAGS = "value_flags.csv"
+LEDGER_COLUMNS = [
+    "indicator_id",
+    "source",
+    "area_code",
+    "year",
+    "series",
+    "period_label",
+    "raw_value",
+    "reason",
+]
+VALUE_FLAG_COLUMNS = ["indicator_id", "area_code", "year", "flag", "note"]
 LGBF_SOURCE = "Improvement Service, LGBF January 2022 release"
 # The deprivation measure written as ``deprivation_alt``: the one not chosen as ``deprivation``.
 OTHER_DEPRIVATION = {"children_simd": "income", "income": "children_simd"}
@@ -314,8 +336,11 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "financial",
         "low_income",
         "children_low_income_percent",
-        "DWP/HMRC Children in low income families, with NRS 0-15 denominators",
-        "before housing costs",
+        "DWP/HMRC Children in low income families (Stat-Xplore, relative low income before "
+        "housing costs, children under 16), with NRS mid-year 0-15 denominators",
+        "before housing costs; count / NRS population aged 0-15 at 30 June of the year the "
+        "financial year starts (mid-2019 for 2019-20); mid-2019 and mid-2021 interpolated; "
+        "2021-22 counts provisional (see value_flags.csv)",
     ),
     _lgbf(
         "early_years_quality",
@@ -400,12 +425,12 @@ def _format(value: float) -> str:
 
 def _values_frame(rows: pd.DataFrame) -> pd.DataFrame:
     """Canonical values rows from observations: value, or the marker when missing."""
-    value = [
-        _format(v) if np.isfinite(v) else (m if isinstance(m, str) else "")
-        for v, m in zip(rows["value"].astype(float), rows["marker"], strict=True)
-    ]
     out = pd.DataFrame(
-        {"area_code": rows["area_code"], "year": rows["year"].astype(int), "value": value}
+        {
+            "area_code": rows["area_code"],
+            "year": rows["year"].astype(int),
+            "value": _raw_value(rows),
+        }
     )
     for column in ("numerator", "denominator"):
         numbers = pd.to_numeric(rows[column], errors="coerce").astype(float)
@@ -417,34 +442,210 @@ def _values_frame(rows: pd.DataFrame) -> pd.DataFrame:
 def _lac_rate(raw: pd.DataFrame, covariates: pd.DataFrame) -> pd.DataFrame:
     """Looked-after children per 1,000 aged 0-17: residential + community counts / children.
 
-    An area-year whose counts are not all given keeps its row, with the source's marker
-    (``dna`` in 2020-21), so that the ingest lists it in ``exclusions.csv`` with that reason
-    instead of it vanishing (``pivot_table`` drops rows that are all missing).
+    One row per council and year of the counts (the two source cells of a council-year make
+    one row). An area-year whose counts are not all given keeps its row, with the source's
+    marker (``dna`` in 2020-21), so that the ingest lists it in ``exclusions.csv`` with that
+    reason instead of it vanishing (``pivot_table`` drops rows that are all missing). Years
+    without covariates keep their rows too (no denominator), for the build's ledger to place.
     """
     index = ["area_code", "year"]
     counts = raw.pivot(index=index, columns="series", values="value")  # noqa: PD010 - keeps all-missing rows
     markers = (
         raw[raw["marker"] != ""].groupby(index)["marker"].agg(lambda m: "/".join(sorted(set(m))))
     )
+    labels = raw.groupby(index)["period_label"].first()
     total = counts.sum(axis=1, min_count=counts.shape[1]).rename("numerator").reset_index()
-    merged = total.merge(covariates[[*index, "population_0_17"]], on=index)
+    merged = total.merge(covariates[[*index, "population_0_17"]], on=index, how="left")
     merged["denominator"] = merged["population_0_17"]
     merged["value"] = merged["numerator"] / merged["denominator"] * 1000
-    source_marker = merged.set_index(index).index.map(markers).fillna("dna").to_numpy()
+    keys = merged.set_index(index).index
+    source_marker = keys.map(markers).fillna("dna").to_numpy()
     merged["marker"] = np.where(merged["numerator"].isna(), source_marker, "")
+    merged["period_label"] = keys.map(labels).to_numpy()
     merged["series"] = "lac_rate"
     return merged
 
 
-def _loaders(sources: Path, matcher: AreaMatcher) -> dict[str, Callable[[], pd.DataFrame]]:
-    from integration_models.sources import cpop, dwp, lgbf, opendata
+def _low_income(
+    sources: Path, areas: pd.DataFrame, matcher: AreaMatcher
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Children in relative low income per 100 children aged 0-15, with the flags of the rows.
+
+    Numerator: DWP's Stat-Xplore counts of children under 16 (all councils, financial years
+    ending 2015-2022). The Scottish extract (:data:`LOW_INCOME`) lacks 14 council-years (Fife
+    and Perth and Kinross 2015-2017, Glasgow City and North Lanarkshire 2015-2018) and ends in
+    2020; its counts must equal the export's wherever both have a council-year, a check of
+    the export's name matching, and its denominators (NRS ages 0-16, one year too many for
+    children under 16) are not used.
+
+    Denominator: the NRS mid-year population aged 0-15 at 30 June of the year in which the
+    financial year starts (2019-20, ``year`` 2020, uses mid-2019): the one mid-year date
+    inside the financial year. Mid-2019 and mid-2021 have no single-age council estimates in
+    the sources, so they are interpolated (:func:`covariates.population_by_age`) and each row
+    that uses one is flagged ``denominator interpolated``. A year the export marks ``(p)``
+    (2021/22) is flagged ``provisional``: DWP revises it in the next release.
+
+    Returns
+    -------
+    tuple of pandas.DataFrame
+        The observations of ``children_low_income_percent`` (value, numerator = count,
+        denominator = population aged 0-15), and flags ``series, area_code, year, flag,
+        note``.
+
+    Raises
+    ------
+    InputError
+        If a source is unreadable, or the extract's counts differ from the export's.
+    """
+    from integration_models.covariates import population_by_age
+    from integration_models.sources import dwp
+    from integration_models.sources.nrs import band_column
+
+    counts = dwp.read_stat_xplore(sources / LOW_INCOME_COUNTS, matcher)
+    extract = dwp.read_child_poverty_csv(sources / LOW_INCOME, matcher)
+    extract = extract[extract["series"] == dwp.CHILD_POVERTY_COUNT]
+    both = extract.merge(counts, on=["area_code", "year"], suffixes=("_extract", ""))
+    differ = both[both["value_extract"] != both["value"]]
+    if not differ.empty:
+        row = differ.iloc[0]
+        raise InputError(
+            sources / LOW_INCOME,
+            f"{len(differ)} count(s) differ from the Stat-Xplore export {LOW_INCOME_COUNTS}, "
+            f"e.g. {row['area_code']} {row['year']}: {row['value_extract']:g} against "
+            f"{row['value']:g}",
+        )
+    column = band_column(LOW_INCOME_AGES)
+    mid_years = counts["year"] - 1
+    population, population_flags = population_by_age(
+        sources,
+        areas,
+        list(range(int(mid_years.min()), int(mid_years.max()) + 1)),
+        LOW_INCOME_AGES,
+    )
+    rows = counts.assign(mid_year=mid_years).merge(
+        population.rename(columns={"year": "mid_year"}),
+        on=["area_code", "mid_year"],
+        how="left",
+        validate="m:1",
+    )
+    rows["numerator"] = rows["value"]
+    rows["denominator"] = rows[column].astype(float)
+    rows["value"] = rows["numerator"] / rows["denominator"] * 100
+    rows["series"] = dwp.CHILD_POVERTY_PERCENT
+    flags = []
+    filled = population_flags[population_flags["area_code"] != ""].rename(
+        columns={"year": "mid_year"}
+    )
+    denominator = rows.merge(filled, on=["area_code", "mid_year"])
+    flags.append(
+        pd.DataFrame(
+            {
+                "series": dwp.CHILD_POVERTY_PERCENT,
+                "area_code": denominator["area_code"],
+                "year": denominator["year"],
+                "flag": "denominator " + denominator["flag"],
+                "note": "NRS population aged 0-15 at mid-"
+                + denominator["mid_year"].astype(str)
+                + ": "
+                + denominator["note"],
+            }
+        )
+    )
+    provisional = rows[rows["period_label"].str.contains("(p)", regex=False)]
+    flags.append(
+        pd.DataFrame(
+            {
+                "series": dwp.CHILD_POVERTY_PERCENT,
+                "area_code": provisional["area_code"],
+                "year": provisional["year"],
+                "flag": "provisional",
+                "note": "DWP Stat-Xplore labels "
+                + provisional["period_label"]
+                + " provisional: the count is revised in the next release",
+            }
+        )
+    )
+    return observations(rows), pd.concat(flags, ignore_index=True)
+
+
+def _selected(frame: pd.DataFrame, source: str, reason: str | pd.Series = "") -> pd.DataFrame:
+    """Observations with the source file they come from and why a row is set aside ("": kept)."""
+    return frame.assign(source=source, reason=reason)
+
+
+NO_FLAGS = pd.DataFrame(columns=["series", "area_code", "year", "flag", "note"])
+
+
+def _loaders(
+    sources: Path, matcher: AreaMatcher, areas: pd.DataFrame
+) -> dict[str, Callable[[], tuple[pd.DataFrame, pd.DataFrame]]]:
+    """Per origin: a reader of (selected rows with ``source`` and ``reason``, value flags)."""
+    from integration_models.sources import cpop, lgbf, opendata
+
+    def read_cpop() -> tuple[pd.DataFrame, pd.DataFrame]:
+        observed = _selected(cpop.read_cpop(sources / CPOP, matcher)[0], CPOP)
+        modelled = cpop.read_cpop_model_output(sources / CPOP, matcher)
+        modelled = _selected(
+            modelled.drop(columns="type"),
+            CPOP,
+            "CPOP " + modelled["type"] + " (model output, not an observation)",
+        )
+        return pd.concat([observed, modelled], ignore_index=True), NO_FLAGS
+
+    def read_low_income() -> tuple[pd.DataFrame, pd.DataFrame]:
+        rows, flags = _low_income(sources, areas, matcher)
+        return _selected(rows, LOW_INCOME_COUNTS), flags
 
     return {
-        "lgbf": lambda: lgbf.read_lgbf_long(sources / LGBF_LONG, matcher),
-        "cpop": lambda: cpop.read_cpop(sources / CPOP, matcher)[0],
-        "immunisation": lambda: opendata.immunisation_observations(sources / IMMUNISATION, matcher),
-        "low_income": lambda: dwp.read_child_poverty_csv(sources / LOW_INCOME, matcher),
+        "lgbf": lambda: (
+            _selected(lgbf.read_lgbf_long(sources / LGBF_LONG, matcher), LGBF_LONG),
+            NO_FLAGS,
+        ),
+        "cpop": read_cpop,
+        "immunisation": lambda: (
+            _selected(
+                opendata.immunisation_observations(sources / IMMUNISATION, matcher), IMMUNISATION
+            ),
+            NO_FLAGS,
+        ),
+        "low_income": read_low_income,
     }
+
+
+def _raw_value(rows: pd.DataFrame) -> list[str]:
+    """Return each row's value as a values file writes it: the number, or else the marker."""
+    return [
+        _format(v) if np.isfinite(v) else (m if isinstance(m, str) else "")
+        for v, m in zip(rows["value"].astype(float), rows["marker"], strict=True)
+    ]
+
+
+def _ledger(
+    spec: RealIndicator, selected: pd.DataFrame, settings: BuildSettings
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split an indicator's selected rows into kept rows and build exclusions with reasons.
+
+    A row already set aside by its reader keeps that reason; a row outside the build window
+    is excluded as such. Everything else is kept, missing values (a marker or an empty cell)
+    included: the ingest lists those in ``exclusions.csv`` with the marker as the reason.
+    """
+    reason = selected["reason"].astype(str).copy()
+    outside = (reason == "") & ~selected["year"].between(settings.first_year, settings.last_year)
+    reason[outside] = f"year outside the build window {settings.first_year}-{settings.last_year}"
+    dropped = selected[reason != ""]
+    exclusions = pd.DataFrame(
+        {
+            "indicator_id": spec.indicator_id,
+            "source": dropped["source"],
+            "area_code": dropped["area_code"],
+            "year": dropped["year"].astype(int),
+            "series": dropped["series"],
+            "period_label": dropped["period_label"],
+            "raw_value": _raw_value(dropped),
+            "reason": reason[reason != ""],
+        }
+    )[LEDGER_COLUMNS]
+    return selected[reason == ""], exclusions
 
 
 def build_dataset(
@@ -470,8 +671,10 @@ def build_dataset(
     Raises
     ------
     InputError
-        If a source file is missing or has an unexpected layout or council name, or if the
-        built dataset does not pass the ingest; ``out_dir`` is then left as it was.
+        If a source file is missing or has an unexpected layout or council name, if an
+        indicator's ledger does not balance (rows selected from its source differ from rows
+        written plus rows in ``build_exclusions.csv``), or if the built dataset does not pass
+        the ingest; ``out_dir`` is then left as it was.
     """
     from integration_models.covariates import build_covariates
     from integration_models.sources import lgbf
@@ -491,36 +694,62 @@ def build_dataset(
         settings.deprivation_measure,
     )
     covariates, flags = _add_alternative_deprivation(sources, areas, settings, covariates, flags)
-    loaders = _loaders(sources, matcher)
-    loaded: dict[str, pd.DataFrame] = {}
+    loaders = _loaders(sources, matcher, areas)
+    loaded: dict[str, tuple[pd.DataFrame, pd.DataFrame]] = {}
     raw = lgbf.read_lgbf_raw(sources / LGBF_RAW, matcher, list(lgbf.LAC_SERIES))
-    loaded["lac"] = _lac_rate(raw, covariates)
+    loaded["lac"] = (_selected(_lac_rate(raw, covariates), LGBF_RAW), NO_FLAGS)
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".build-", dir=out_dir.parent))
     try:
         (staging / "values").mkdir()
         summary = {}
+        exclusions_parts, flag_parts = [], []
         for spec in INDICATORS:
             if spec.origin not in loaded:
                 loaded[spec.origin] = loaders[spec.origin]()
-            observations = loaded[spec.origin]
-            rows = observations[observations["series"] == spec.series]
-            if rows.empty:
+            rows, origin_flags = loaded[spec.origin]
+            selected = rows[rows["series"] == spec.series]
+            if selected.empty:
                 raise InputError(
                     sources,
                     f"series '{spec.series}' not found in the {spec.origin} source (needed by "
                     f"{spec.indicator_id}); the release's layout or naming may have changed",
                 )
-            rows = rows[rows["year"].between(settings.first_year, settings.last_year)]
-            values = _values_frame(rows)
+            kept, excluded = _ledger(spec, selected, settings)
+            values = _values_frame(kept)
+            if len(selected) != len(values) + len(excluded):
+                raise InputError(
+                    sources,
+                    f"{spec.indicator_id}: the build's ledger does not balance: "
+                    f"{len(selected)} source rows selected, {len(values)} written to "
+                    f"values/{spec.indicator_id}.csv + {len(excluded)} in {BUILD_EXCLUSIONS}",
+                )
             values.to_csv(
                 staging / "values" / f"{spec.indicator_id}.csv", index=False, lineterminator="\n"
             )
+            exclusions_parts.append(excluded)
+            flags_here = origin_flags[origin_flags["series"] == spec.series].merge(
+                values[["area_code", "year"]], on=["area_code", "year"]
+            )
+            flag_parts.append(flags_here.assign(indicator_id=spec.indicator_id))
+            missing = (~np.isfinite(kept["value"].astype(float))).sum()
             summary[spec.indicator_id] = {
                 "rows": len(values),
                 "years": f"{values['year'].min()}-{values['year'].max()}",
+                "selected": len(selected),
+                "written": len(values),
+                "missing": int(missing),
+                "excluded": len(excluded),
+                "reasons": excluded["reason"].value_counts().to_dict(),
             }
+        build_exclusions = pd.concat(exclusions_parts, ignore_index=True)
+        build_exclusions.to_csv(staging / BUILD_EXCLUSIONS, index=False, lineterminator="\n")
+        value_flags = pd.concat(flag_parts, ignore_index=True)[VALUE_FLAG_COLUMNS]
+        value_flags = value_flags.sort_values(
+            ["indicator_id", "area_code", "year", "flag"], kind="stable"
+        ).reset_index(drop=True)
+        value_flags.to_csv(staging / VALUE_FLAGS, index=False, lineterminator="\n")
         registry = pd.DataFrame(
             [
                 {
@@ -542,7 +771,9 @@ def build_dataset(
         registry.to_csv(staging / "indicators.csv", index=False, lineterminator="\n")
         covariates.to_csv(staging / "covariates.csv", index=False, lineterminator="\n")
         flags.to_csv(staging / "covariate_flags.csv", index=False, lineterminator="\n")
-        (staging / "README.md").write_text(_readme(summary, settings, flags), encoding="utf-8")
+        (staging / "README.md").write_text(
+            _readme(summary, settings, flags, value_flags), encoding="utf-8"
+        )
         classification = load_classification(classification_path, areas)
         ingest = IngestSettings(settings.first_year, settings.last_year)
         try:
@@ -584,7 +815,10 @@ def _sync(staging: Path, target: Path) -> list[str]:
     return changed
 
 
-def _readme(summary: dict, settings: BuildSettings, flags: pd.DataFrame) -> str:
+def _readme(
+    summary: dict, settings: BuildSettings, flags: pd.DataFrame, value_flags: pd.DataFrame
+) -> str:
+    """Write the dataset's README: sources, choices, the ledger and the flags, for a reviewer."""
     lines = [
         "# Real Scottish dataset (built, not committed)",
         "",
@@ -606,6 +840,60 @@ def _readme(summary: dict, settings: BuildSettings, flags: pd.DataFrame) -> str:
             f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | {info['rows']} | "
             f"{info['years']} | {spec.notes} |"
         )
+    lines += [
+        "",
+        "## Ledger: where every selected source row went",
+        "",
+        "Per indicator, the source rows it selects (after matching councils and picking its",
+        "series; for `looked_after_rate` one row per council-year, made of the residential and",
+        "community counts) are either written to `values/<id>.csv` or listed, with the reason,",
+        f"in `{BUILD_EXCLUSIONS}`; the build stops if selected differs from written +",
+        "excluded. Written rows include missing values, kept with the source's marker (e.g.",
+        "`dna`) or empty: the ingest lists those in `exclusions.csv` with that reason.",
+        "",
+        "| indicator | selected | written | of which missing | excluded by the build | reasons |",
+        "|---|---|---|---|---|---|",
+    ]
+    for spec in INDICATORS:
+        info = summary[spec.indicator_id]
+        reasons = "; ".join(f"{reason}: {n}" for reason, n in info["reasons"].items())
+        lines.append(
+            f"| `{spec.indicator_id}` | {info['selected']} | {info['written']} | "
+            f"{info['missing']} | {info['excluded']} | {reasons} |"
+        )
+    lines += [
+        "",
+        "## Children in low-income families",
+        "",
+        "`children_low_income` = children under 16 in relative low income before housing costs",
+        "(DWP/HMRC, the Stat-Xplore export of every financial year ending 2015-2022) / NRS",
+        "mid-year population aged 0-15 x 100; `numerator` is the count, `denominator` the",
+        "population. Choices:",
+        "",
+        "- Denominator ages 0-15, matching the counts. The Scottish extract's `population_0_16`",
+        "  (ages 0-16) is not used: it understated the rate by about 6%.",
+        "- Denominator year: 30 June of the year in which the financial year starts (2019-20,",
+        "  `year` 2020, uses mid-2019), the one mid-year date inside the financial year.",
+        "- Single-age council estimates exist for mid-1998 to mid-2018, mid-2020 (data zones",
+        "  summed) and mid-2022. Mid-2019 and mid-2021 (used by 2019-20 and 2021-22) are",
+        "  interpolated linearly, as the covariates; mid-2021 lies across the 2022 Census",
+        "  rebasing. `population21_ltla21.csv` has all-age totals only and is not used.",
+        "- Counts: from the Stat-Xplore export for every council-year, which fills the 14",
+        "  council-years missing from the Scottish extract (Fife and Perth and Kinross",
+        "  2015-2017, Glasgow City and North Lanarkshire 2015-2018) and adds 2020-21 and",
+        "  2021-22. Where both files have a council-year their counts must be equal (checked).",
+        "- 2021-22 (`year` 2022) is provisional in the export (`2021/22 (p)`).",
+        "",
+        f"Every such value is listed in `{VALUE_FLAGS}`:",
+        "",
+        "| indicator | flag | rows |",
+        "|---|---|---|",
+    ]
+    value_counts = value_flags.groupby(["indicator_id", "flag"]).size().reset_index(name="rows")
+    lines += [
+        f"| `{r.indicator_id}` | {r.flag} | {r.rows} |"
+        for r in value_counts.itertuples(index=False)
+    ]
     counts = flags.groupby(["column", "flag"]).size().reset_index(name="rows")
     lines += [
         "",
@@ -636,7 +924,8 @@ def _readme(summary: dict, settings: BuildSettings, flags: pd.DataFrame) -> str:
         "births, dental health, youth offending referrals, CAMHS waits (health boards only) or",
         "the children's social-work workforce; the ScotPHO profile extract has these for one",
         "period only, so they cannot enter a panel model. LGBF ends in 2020-21 (most children's",
-        "series in 2019-20); CPOP rows marked Imputed or Projected are model output and dropped.",
+        "series in 2019-20). CPOP rows marked Imputed or Projected are model output: an",
+        f"indicator's are listed in `{BUILD_EXCLUSIONS}` (the two CPOP series used have none).",
         "",
     ]
     return "\n".join(lines)

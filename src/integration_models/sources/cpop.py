@@ -19,7 +19,12 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.sources.common import AreaMatcher, observations, period_end_year
+from integration_models.sources.common import (
+    OBSERVATION_COLUMNS,
+    AreaMatcher,
+    observations,
+    period_end_year,
+)
 from integration_models.tables import LINE, read_table
 
 CPOP_COLUMNS = ["CPP", "Indicator", "Type", "Year", "value"]
@@ -162,3 +167,58 @@ def read_cpop(path: str | Path, matcher: AreaMatcher) -> tuple[pd.DataFrame, dic
             int(first[LINE]),
         )
     return observations(frame), dropped
+
+
+def read_cpop_model_output(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:
+    """Return the council rows that :func:`read_cpop` drops as model output, for the record.
+
+    The build's ledger lists every row an indicator selects; for a CPOP series that includes
+    its ``Imputed`` and ``Projected`` rows, which are the Improvement Service's model output,
+    not observations. This reads them with the same matching of names and periods.
+
+    Parameters
+    ----------
+    path
+        ``CPPcleandata.csv``.
+    matcher
+        Maps CPOP council names to S12 codes.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The observation columns (``value`` NaN where the cell is not a number) plus ``type``
+        (``Imputed`` or ``Projected``), one row per council, series and period.
+
+    Raises
+    ------
+    InputError
+        Naming the file if a column is missing or a council name is unknown, and the line if
+        a period label cannot be parsed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "file not found (expected the CPOP CPPcleandata.csv)")
+    table = read_table(path, CPOP_COLUMNS, allow_extra=True)
+    codes = matcher.by_name(table["CPP"], path, ignore=CPOP_AGGREGATES)
+    keep = table["Type"].isin(MODEL_OUTPUT) & codes.notna()
+    table, codes = table[keep], codes[keep]
+    years = []
+    for label, line in zip(table["Year"], table[LINE], strict=True):
+        try:
+            years.append(period_end_year(label))
+        except ValueError as err:
+            raise InputError(path, f"Year: {err}", int(line)) from None
+    text = table["value"].where(~table["value"].isin(_EMPTY))
+    frame = pd.DataFrame(
+        {
+            "series": table["Indicator"].astype(str),
+            "area_code": codes,
+            "year": pd.Series(years, index=table.index, dtype="int64"),
+            "value": pd.to_numeric(text, errors="coerce").astype(float),
+            "marker": "",
+            "period_label": table["Year"].astype(str),
+            "type": table["Type"].astype(str),
+        }
+    )
+    frame = frame.assign(numerator=np.nan, denominator=np.nan)[[*OBSERVATION_COLUMNS, "type"]]
+    return frame.sort_values(["series", "area_code", "year"], kind="stable").reset_index(drop=True)

@@ -241,7 +241,13 @@ def read_stat_xplore(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:
 
 
 def read_child_poverty_csv(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:
-    """Read the Scottish extract of children in low income with NRS 0-15 denominators.
+    """Read the Scottish extract of children in low income with its NRS 0-16 denominators.
+
+    ``population_0_16`` is what its name says, ages 0-16 (17 single years; it equals the NRS
+    sums exactly), while the counts are of children under 16, so the published percentage
+    understates the rate by about 6%. The build uses this file only to check the Stat-Xplore
+    counts (:mod:`integration_models.scotland`) and takes its denominators, ages 0-15, from
+    the NRS files.
 
     Parameters
     ----------
@@ -257,7 +263,7 @@ def read_child_poverty_csv(path: str | Path, matcher: AreaMatcher) -> pd.DataFra
     pandas.DataFrame
         Two series per council and year: ``children_low_income_percent`` (value = the
         published percentage, numerator = the count, denominator = the NRS population aged
-        0-15) and ``children_low_income_count`` (value = the count, denominator = that
+        0-16) and ``children_low_income_count`` (value = the count, denominator = that
         population). ``year`` is the file's ``year`` (already the end year); ``period_label``
         is the cell as written. Former codes are recoded, but the file itself lacks 14
         council-years (Fife and Perth and Kinross 2015-2017, Glasgow City and North

@@ -12,9 +12,11 @@ Mid-2021 exists only as all-age council totals of a third vintage
 (``population21_ltla21.csv``); :func:`read_population_2021_totals` reads it for comparison, but
 the covariates do not use it (see :mod:`integration_models.covariates`).
 
-Every reader returns the all-ages population (for density) and the children aged 0-17 (the
-usual denominator for children's indicators) as ``area_code, year, population,
-population_0_17``.
+Every reader returns the all-ages population (for density) and the children of an age band
+as ``area_code, year, population, population_<first>_<last>``: by default aged 0-17
+(``population_0_17``, the usual denominator for children's indicators); ``ages=range(0, 16)``
+gives ``population_0_15``, the children under 16 that DWP counts in low-income families
+(:func:`band_column`).
 """
 
 from __future__ import annotations
@@ -35,6 +37,20 @@ MYE_COLUMNS = ["Area", "Year", "Sex", "Age", "Population"]
 PERSONS_LABELS = frozenset({"persons", "all", "p", "t", "total", "all persons"})
 SEX_LABELS = frozenset({"f", "m", "female", "male", "females", "males"})
 _AGE_LABEL = re.compile(r"^\s*(\d{1,3})\s*(\+|and over|plus)?\s*$", re.IGNORECASE)
+
+
+def band_column(ages: range) -> str:
+    """Return the column name of the population in an age band: ``population_0_17`` for 0-17.
+
+    Raises
+    ------
+    ValueError
+        If ``ages`` is not a run of single years within 0..89: the top group (90 and over) is
+        open-ended, so no band can end there and still say which ages it holds.
+    """
+    if ages.step != 1 or not 0 <= ages.start < ages.stop <= OLDEST:
+        raise ValueError(f"ages must be consecutive single years within 0..{OLDEST - 1}: {ages}")
+    return f"population_{ages.start}_{ages.stop - 1}"
 
 
 def age_of(label: object) -> int | None:
@@ -81,7 +97,7 @@ def _numeric(frame: pd.DataFrame, columns: list[str], path: str | Path) -> pd.Da
 
 
 def read_mye_single_age(
-    path: str | Path, matcher: AreaMatcher, years: range | None = None
+    path: str | Path, matcher: AreaMatcher, years: range | None = None, ages: range = CHILD_AGES
 ) -> pd.DataFrame:
     """Read the NRS mid-year estimates by council, sex and single year of age, 1998-2018.
 
@@ -102,12 +118,14 @@ def read_mye_single_age(
         Council matcher built from the reference areas.
     years
         Years to keep (all when None); the whole sheet is checked either way.
+    ages
+        The age band of the second column (:func:`band_column`; default 0-17).
 
     Returns
     -------
     pandas.DataFrame
-        ``area_code, year, population, population_0_17`` (integers), one row per council and
-        year.
+        ``area_code, year, population, population_<first>_<last>`` (integers), one row per
+        council and year.
 
     Raises
     ------
@@ -117,6 +135,7 @@ def read_mye_single_age(
     """
     from openpyxl import load_workbook
 
+    band = band_column(ages)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError) as error:
@@ -159,10 +178,10 @@ def read_mye_single_age(
         raise InputError(
             path, f"{area} {year}: expected ages 0..{OLDEST} for each sex, the grid is incomplete"
         )
-    children = table["Age"].between(CHILD_AGES.start, CHILD_AGES.stop - 1)
+    children = table["Age"].between(ages.start, ages.stop - 1)
     table = table.assign(child=table["Population"].where(children, 0))
     totals = table.groupby(["Area", "Year"], as_index=False).agg(
-        population=("Population", "sum"), population_0_17=("child", "sum")
+        population=("Population", "sum"), **{band: ("child", "sum")}
     )
     totals["area_code"] = matcher.by_name(totals["Area"], path)
     scotland = totals[totals["area_code"].isna()].set_index("Year")
@@ -170,18 +189,20 @@ def read_mye_single_age(
     if councils.duplicated(["area_code", "Year"]).any():
         raise InputError(path, "a council appears under two names")
     if not scotland.empty:
-        summed = councils.groupby("Year")[["population", "population_0_17"]].sum()
-        gap = (summed - scotland[["population", "population_0_17"]]).abs().max().max()
+        summed = councils.groupby("Year")[["population", band]].sum()
+        gap = (summed - scotland[["population", band]]).abs().max().max()
         if gap > 0.5:
             raise InputError(path, f"councils do not add up to Scotland (difference {gap:g})")
     for _, group in councils.groupby("Year"):
         matcher.check_complete(group["area_code"], path)
-    out = councils.rename(columns={"Year": "year"})[POPULATION_COLUMNS]
-    out = out.astype({"population": "int64", "population_0_17": "int64"})
+    out = councils.rename(columns={"Year": "year"})[["area_code", "year", "population", band]]
+    out = out.astype({"population": "int64", band: "int64"})
     return out.sort_values(["area_code", "year"]).reset_index(drop=True)
 
 
-def read_population_2022(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:
+def read_population_2022(
+    path: str | Path, matcher: AreaMatcher, ages: range = CHILD_AGES
+) -> pd.DataFrame:
     """Read the NRS mid-2022 council estimates (2022-Census based), persons by single age.
 
     Parameters
@@ -191,11 +212,13 @@ def read_population_2022(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame
         ..., 89, 90 and over``).
     matcher
         Council matcher built from the reference areas.
+    ages
+        The age band of the second column (:func:`band_column`; default 0-17).
 
     Returns
     -------
     pandas.DataFrame
-        ``area_code, year, population, population_0_17`` for 2022 (integers).
+        ``area_code, year, population, population_<first>_<last>`` for 2022 (integers).
 
     Raises
     ------
@@ -203,25 +226,26 @@ def read_population_2022(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame
         On a changed layout, rows that are not persons, ages that do not add up to
         ``all_ages``, an unknown code, or a council missing.
     """
+    band = band_column(ages)
     table = pd.read_csv(path, dtype={"ltla19_code": str, "sex": str})
     table.columns = [str(column).strip() for column in table.columns]
     require_columns(table, ["ltla19_code", "sex", "all_ages"], path)
-    ages = _age_columns(list(table.columns), path)
+    columns = _age_columns(list(table.columns), path)
     not_persons = table.loc[~table["sex"].str.strip().str.lower().isin(PERSONS_LABELS), "sex"]
     if not not_persons.empty:
         raise InputError(path, f"expected persons only, found sex '{not_persons.iloc[0]}'")
-    numbers = _numeric(table, [*ages, "all_ages"], path)
-    summed = numbers[list(ages)].sum(axis=1)
+    numbers = _numeric(table, [*columns, "all_ages"], path)
+    summed = numbers[list(columns)].sum(axis=1)
     off = (summed - numbers["all_ages"]).abs() > 0.5
     if off.any():
         raise InputError(path, "single ages do not add up to all_ages", int(off.idxmax()) + 2)
-    child_columns = [column for column, age in ages.items() if age in CHILD_AGES]
+    child_columns = [column for column, age in columns.items() if age in ages]
     out = pd.DataFrame(
         {
             "area_code": matcher.by_code(table["ltla19_code"].str.strip(), path),
             "year": 2022,
             "population": numbers["all_ages"].round().astype("int64"),
-            "population_0_17": numbers[child_columns].sum(axis=1).round().astype("int64"),
+            band: numbers[child_columns].sum(axis=1).round().astype("int64"),
         }
     )
     if out["area_code"].duplicated().any():
@@ -230,8 +254,8 @@ def read_population_2022(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame
     return out.sort_values("area_code").reset_index(drop=True)
 
 
-def read_dz_single_age_2020(path: str | Path) -> pd.DataFrame:
-    """Read the mid-2020 small-area estimates: all-ages and 0-17 population per data zone.
+def read_dz_single_age_2020(path: str | Path, ages: range = CHILD_AGES) -> pd.DataFrame:
+    """Read the mid-2020 small-area estimates: all-ages and an age band's population per zone.
 
     This is the only source here with children by data zone, so it also supplies the
     children counts for the SIMD-based deprivation measure.
@@ -241,27 +265,30 @@ def read_dz_single_age_2020(path: str | Path) -> pd.DataFrame:
     path
         ``population/population20_dz11_single_age.csv`` (``dz11_code, total_population, sex,
         0, ..., 89, 90+``, sex ``All``).
+    ages
+        The age band of the last column (:func:`band_column`; default 0-17).
 
     Returns
     -------
     pandas.DataFrame
-        ``dz_code, population, population_0_17`` (floats), one row per data zone.
+        ``dz_code, population, population_<first>_<last>`` (floats), one row per data zone.
 
     Raises
     ------
     InputError
         On a changed layout, rows other than all persons, or ages not adding up to the total.
     """
+    band = band_column(ages)
     header = pd.read_csv(path, nrows=0)
     require_columns(header, ["dz11_code", "total_population", "sex"], path)
-    ages = _age_columns(list(header.columns), path)
-    child_columns = [column for column, age in ages.items() if age in CHILD_AGES]
+    columns = _age_columns(list(header.columns), path)
+    child_columns = [column for column, age in columns.items() if age in ages]
     table = pd.read_csv(path, dtype={"dz11_code": str, "sex": str})
     not_all = table.loc[~table["sex"].str.strip().str.lower().isin(PERSONS_LABELS), "sex"]
     if not not_all.empty:
         raise InputError(path, f"expected all persons only, found sex '{not_all.iloc[0]}'")
-    numbers = _numeric(table, [*ages, "total_population"], path)
-    off = (numbers[list(ages)].sum(axis=1) - numbers["total_population"]).abs() > 0.5
+    numbers = _numeric(table, [*columns, "total_population"], path)
+    off = (numbers[list(columns)].sum(axis=1) - numbers["total_population"]).abs() > 0.5
     if off.any():
         raise InputError(
             path, "single ages do not add up to total_population", int(off.idxmax()) + 2
@@ -270,12 +297,14 @@ def read_dz_single_age_2020(path: str | Path) -> pd.DataFrame:
         {
             "dz_code": table["dz11_code"].str.strip(),
             "population": numbers["total_population"],
-            "population_0_17": numbers[child_columns].sum(axis=1),
+            band: numbers[child_columns].sum(axis=1),
         }
     )
 
 
-def read_dz_population_2020(path: str | Path, dz_to_council: pd.DataFrame) -> pd.DataFrame:
+def read_dz_population_2020(
+    path: str | Path, dz_to_council: pd.DataFrame, ages: range = CHILD_AGES
+) -> pd.DataFrame:
     """Return mid-2020 council populations built by summing the data-zone estimates.
 
     Parameters
@@ -285,23 +314,29 @@ def read_dz_population_2020(path: str | Path, dz_to_council: pd.DataFrame) -> pd
     dz_to_council
         The data-zone lookup (:func:`integration_models.sources.geography.read_dz_lookup`);
         every one of its 6,976 zones must appear in the file once.
+    ages
+        The age band of the last column (:func:`band_column`; default 0-17).
 
     Returns
     -------
     pandas.DataFrame
-        ``area_code, year, population, population_0_17`` for 2020 (integers).
+        ``area_code, year, population, population_<first>_<last>`` for 2020 (integers).
     """
-    return councils_from_zones(read_dz_single_age_2020(path), dz_to_council, path)
+    return councils_from_zones(read_dz_single_age_2020(path, ages), dz_to_council, path)
 
 
 def councils_from_zones(
     zones: pd.DataFrame, dz_to_council: pd.DataFrame, path: str | Path, year: int = 2020
 ) -> pd.DataFrame:
-    """Sum a data-zone population table (:func:`read_dz_single_age_2020`) to councils."""
-    out = sum_to_councils(zones, dz_to_council, path, ["population", "population_0_17"])
+    """Sum a data-zone population table (:func:`read_dz_single_age_2020`) to councils.
+
+    Every column but ``dz_code`` is summed (the all-ages population and the age band read).
+    """
+    columns = [column for column in zones.columns if column != "dz_code"]
+    out = sum_to_councils(zones, dz_to_council, path, columns)
     out.insert(1, "year", year)
-    out = out.astype({"population": "int64", "population_0_17": "int64"})
-    return out[POPULATION_COLUMNS].sort_values("area_code").reset_index(drop=True)
+    out = out.astype(dict.fromkeys(columns, "int64"))
+    return out[["area_code", "year", *columns]].sort_values("area_code").reset_index(drop=True)
 
 
 def read_population_2021_totals(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:
