@@ -867,7 +867,6 @@ def _add_domain_indices(registry: pd.DataFrame, staging: Path) -> tuple[pd.DataF
         }
     if rows:
         registry = pd.concat([registry, pd.DataFrame(rows)], ignore_index=True)
-    registry.to_csv(staging / "indicators.csv", index=False, lineterminator="\n")
     return registry, indices
 
 
