@@ -47,7 +47,8 @@ def built(tmp_path_factory):
 def test_registry_and_values(built):
     out, summary = built
     registry = pd.read_csv(out / "indicators.csv")
-    assert len(registry) == len(INDICATORS) == 25
+    assert len(INDICATORS) == 25
+    assert list(registry.indicator_id) == [s.indicator_id for s in INDICATORS] + ["index_children"]
     assert set(registry.domain) == {"children", "families", "workforce"}
     for indicator in registry.indicator_id:
         values = pd.read_csv(out / "values" / f"{indicator}.csv", dtype={"value": str})
@@ -55,6 +56,51 @@ def test_registry_and_values(built):
         assert values.year.between(2010, 2022).all(), indicator
     assert summary["panel_rows"] > 5000
     assert (out / "README.md").read_text().count("|") > 50
+
+
+def test_roles_constructs_and_the_children_index(built):
+    """Issue 13.2: every indicator has a role and construct with a reason; at most one
+    primary outcome per construct; the children's index is an ordinary indicator whose
+    components are secondary; families has one primary outcome; workforce is not measured."""
+    from integration_models.indices import REFERENCE_LAST_YEAR
+    from integration_models.registry import load_registry, unmeasured_domains
+
+    out, summary = built
+    registry = load_registry(out / "indicators.csv")
+    assert all(s.role in ("primary", "secondary", "context") and s.role_reason for s in INDICATORS)
+    assert all(s.construct for s in INDICATORS)
+    declared = pd.DataFrame([s.__dict__ for s in INDICATORS])
+    primary = declared[declared.role == "primary"]
+    assert not primary.construct.duplicated().any()
+    attainment = declared[declared.construct == "attainment"]
+    assert len(attainment) == 6 and (attainment.role == "primary").sum() == 1
+    assert set(declared.loc[declared.role == "context", "indicator_id"]) == {
+        "cost_looked_after_community",
+        "cost_looked_after_residential",
+    }
+    roles = registry.set_index("indicator_id")["role"]
+    assert roles["immunisation_6in1"] == roles["balance_of_care"] == "secondary"
+    assert roles["early_years_quality"] == "secondary"
+    index = registry.set_index("indicator_id").loc["index_children"]
+    assert (index.role, index.construct, index.measure) == ("primary", "summary index", "mean")
+    assert index.higher_is_better
+    components = summary["indices"]["children"]["components"]
+    assert len(components) >= 2 and (roles[components] == "secondary").all()
+    weights = summary["indices"]["children"]["weights"]
+    assert sum(weights.values()) == pytest.approx(1.0) and min(weights.values()) > 0
+    assert all(name in index.notes for name in components)
+    assert list(registry.loc[registry.role == "primary", "indicator_id"]) == [
+        "children_low_income",
+        "index_children",
+    ]
+    assert "families" not in summary["indices"]
+    assert unmeasured_domains(registry) == ["workforce"]
+    values = pd.read_csv(out / "values" / "index_children.csv")
+    reference = values[values.year <= REFERENCE_LAST_YEAR].value
+    assert abs(reference.mean()) < 1e-9 and reference.std() == pytest.approx(1.0, abs=1e-9)
+    readme = (out / "README.md").read_text()
+    assert "## Roles, constructs and summary indices" in readme
+    assert "workforce: not measured (no council-level workforce measure" in readme
 
 
 def test_looked_after_totals_match_published(built):
@@ -279,8 +325,14 @@ def test_real_data_workflow(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     results = workdir / "results" / "scotland"
     fits = pd.read_csv(results / "tables" / "model_fit.csv")
-    assert len(fits) == 100
+    assert len(fits) == 26 * 4  # 25 indicators and the children's index, four models
+    index_fits = fits[fits.indicator_id == "index_children"].set_index("model")["status"]
+    # a mean has no GLM family (as the cost measures): skipped there, fitted everywhere else
+    assert index_fits.drop("glm").eq("ok").all() and index_fits["glm"] == "skipped"
     assert (fits.status != "").all()
     html = (results / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC DEMO DATA" not in html
     assert "LGBF" in html
+    assert "workforce: not measured (no council-level workforce measure in the public sources)" in (
+        html
+    )

@@ -24,8 +24,18 @@ REGISTRY_COLUMNS = [
 ]
 # what a value covers beyond its period's kind: how many periods one value averages (3 for a
 # three-year rolling average labelled by its last period) and a snapshot's day (MM-DD)
-OPTIONAL_COLUMNS = ["notes", "period_years", "snapshot_day"]
+# ``role`` and ``construct`` say what an indicator is for in the analysis: ``primary``
+# outcomes form the headline family (a domain is tested once), ``secondary`` ones are reported
+# but not the headline (process measures, measures at their ceiling, components of a summary
+# index), ``context`` ones are inputs rather than outcomes. Indicators sharing a ``construct``
+# measure the same thing. Absent or empty: ``primary`` and the indicator's own id, so that a
+# registry written before these columns existed loads unchanged.
+OPTIONAL_COLUMNS = ["notes", "period_years", "snapshot_day", "role", "construct"]
 DOMAINS = ("children", "families", "workforce")
+ROLES = ("primary", "secondary", "context")
+DEFAULT_ROLE = "primary"
+# roles whose indicators measure an outcome of their domain (``context`` ones do not)
+OUTCOME_ROLES = ("primary", "secondary")
 MEASURES = ("percentage", "rate", "count", "mean")
 SYNTHETIC_MARK = "SYNTHETIC"
 # Unicode categories refused in registry text: controls (BEL, NUL, line breaks; a tab is
@@ -46,16 +56,18 @@ def load_registry(path: str | Path) -> pd.DataFrame:
     -------
     pandas.DataFrame
         One row per indicator in file order, ``higher_is_better`` as bool, ``period_key``
-        (:attr:`integration_models.exposure.PeriodType.key`: what one value covers), plus
-        ``lineno``.
+        (:attr:`integration_models.exposure.PeriodType.key`: what one value covers), ``role``
+        (``primary`` where not given) and ``construct`` (the indicator's id where not given),
+        plus ``lineno``.
 
     Raises
     ------
     InputError
         Naming the line of an illegal or repeated id, an unknown domain, measure or period, a
         snapshot without its day (``snapshot_day``, MM-DD) or a bad ``period_years``, a
-        direction that is not true/false, an empty title, or a control or format character
-        in any text (see :func:`refuse_control_characters`); or if the registry has no rows.
+        direction that is not true/false, a role other than primary/secondary/context, an
+        empty title, or a control or format character in any text (see
+        :func:`refuse_control_characters`); or if the registry has no rows.
     """
     path = Path(path)
     table = read_table(path, REGISTRY_COLUMNS, OPTIONAL_COLUMNS)
@@ -91,9 +103,32 @@ def load_registry(path: str | Path) -> pd.DataFrame:
             )
         if not row.title:
             raise InputError(path, "title is empty", line)
+        if row.role and row.role not in ROLES:
+            raise InputError(path, f"role {shown(row.role)} is not one of {', '.join(ROLES)}", line)
     table["period_key"] = [_period_type(row, path).key for row in table.itertuples(index=False)]
     table["higher_is_better"] = table["higher_is_better"].str.lower() == "true"
+    table["role"] = table["role"].where(table["role"] != "", DEFAULT_ROLE)
+    table["construct"] = table["construct"].where(table["construct"] != "", table["indicator_id"])
     return table
+
+
+def unmeasured_domains(registry: pd.DataFrame) -> list[str]:
+    """Return the domains (in :data:`DOMAINS` order) that no outcome indicator measures.
+
+    A domain counts as measured only by an indicator whose role is ``primary`` or
+    ``secondary``: a ``context`` indicator (e.g. a cost per child) is an input, so a domain
+    holding only such indicators is still unmeasured. The report states these domains
+    plainly, so that "no association" is never read into a domain without data.
+
+    Parameters
+    ----------
+    registry
+        As returned by :func:`load_registry` (a frame without ``role`` counts every indicator
+        as ``primary``).
+    """
+    roles = registry["role"] if "role" in registry else pd.Series(DEFAULT_ROLE, registry.index)
+    measured = set(registry.loc[roles.isin(OUTCOME_ROLES), "domain"])
+    return [domain for domain in DOMAINS if domain not in measured]
 
 
 def _period_type(row, path: Path) -> PeriodType:

@@ -31,6 +31,7 @@ import pandas as pd
 import integration_models
 from integration_models.atomic import write_text
 from integration_models.inference import minimum_p_value
+from integration_models.registry import is_synthetic, unmeasured_domains
 from integration_models.stamp import STAMP_COLUMNS, Stamp, foreign_tables
 
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
@@ -620,6 +621,8 @@ def _registry_section(registry: pd.DataFrame) -> str:
         "unit",
         "period",
         "direction",
+        "role",
+        "construct",
         "source",
     ]
     for column in columns:
@@ -630,6 +633,18 @@ def _registry_section(registry: pd.DataFrame) -> str:
         "in which the indicator's period ends.</p>",
         _table(frame, columns, classes={"indicator_id": "mono id", "source": "wrap"}),
     ]
+    if {"domain", "role"} <= set(frame.columns):
+        # a domain without any outcome indicator is stated, so no null is read into it
+        where = (
+            "this synthetic dataset"
+            if "source" in frame and is_synthetic(frame)
+            else ("the public sources")
+        )
+        body += [
+            f"<p>{html.escape(domain)}: not measured (no council-level {html.escape(domain)} "
+            f"measure in {where}).</p>"
+            for domain in unmeasured_domains(frame)
+        ]
     return _section("registry", "Indicator registry", body)
 
 

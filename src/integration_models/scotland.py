@@ -79,9 +79,14 @@ class RealIndicator:
     source: str
     notes: str = ""
     period_years: int = 1
+    # what the indicator is for in the analysis (primary/secondary/context), which indicators
+    # measure the same thing, and why: written to the registry and the dataset's README
+    role: str = "primary"
+    construct: str = ""
+    role_reason: str = ""
 
 
-def _lgbf(i, title, domain, measure, unit, hib, period, series, notes=""):
+def _lgbf(i, title, domain, measure, unit, hib, period, series, notes="", **roles):
     return RealIndicator(
         i,
         title,
@@ -94,6 +99,7 @@ def _lgbf(i, title, domain, measure, unit, hib, period, series, notes=""):
         series,
         f"{LGBF_SOURCE}, {series}",
         notes,
+        **roles,
     )
 
 
@@ -111,6 +117,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         f"{LGBF_SOURCE}, raw data: No. of children looked after (residential + "
         "community) at 31 July; NRS mid-year estimates aged 0-17",
         "count at 31 July divided by the council's children aged 0-17 (covariates)",
+        role="secondary",
+        construct="looked after",
+        role_reason=(
+            "a measure of need and of the system's response together: fewer children looked "
+            "after is not clearly better (earlier protection raises it)"
+        ),
     ),
     _lgbf(
         "balance_of_care",
@@ -121,6 +133,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "snapshot",
         "CHN9",
+        role="secondary",
+        construct="placement type",
+        role_reason=(
+            "process: where looked-after children are placed, a way of working rather than an "
+            "outcome for them"
+        ),
     ),
     _lgbf(
         "placement_moves",
@@ -131,6 +149,11 @@ INDICATORS: tuple[RealIndicator, ...] = (
         False,
         "snapshot",
         "CHN23",
+        role="primary",
+        construct="placement stability",
+        role_reason=(
+            "outcome of children's social work for looked-after children; pre-period from 2011"
+        ),
     ),
     _lgbf(
         "cp_reregistration",
@@ -141,6 +164,11 @@ INDICATORS: tuple[RealIndicator, ...] = (
         False,
         "financial",
         "CHN22",
+        role="primary",
+        construct="child protection",
+        role_reason=(
+            "the one child-protection outcome: children protected again within 18 months; from 2013"
+        ),
     ),
     _lgbf(
         "positive_destinations",
@@ -151,6 +179,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN11",
+        role="secondary",
+        construct="post-school transitions",
+        role_reason=(
+            "leavers' destinations follow their attainment (within-area r 0.57 with tariff_all)"
+            " and schools, which are not delegated; attainment represents the school years"
+        ),
     ),
     _lgbf(
         "participation_16_19",
@@ -161,6 +195,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "financial",
         "CHN21",
+        role="secondary",
+        construct="post-school transitions",
+        role_reason="starts in 2016, so it has no reference period before the partnerships",
     ),
     _lgbf(
         "awards_level5",
@@ -171,6 +208,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN4",
+        role="secondary",
+        construct="attainment",
+        role_reason=(
+            "one of six attainment measures (pairwise within-area r 0.75-0.91); tariff_all "
+            "represents them"
+        ),
     ),
     _lgbf(
         "awards_level6",
@@ -181,6 +224,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN5",
+        role="secondary",
+        construct="attainment",
+        role_reason="one of six attainment measures; tariff_all represents them",
     ),
     _lgbf(
         "awards_level5_deprived",
@@ -191,6 +237,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN6",
+        role="secondary",
+        construct="attainment",
+        role_reason=(
+            "one of six attainment measures; tariff_all represents them; suppressed in small "
+            "councils"
+        ),
     ),
     _lgbf(
         "awards_level6_deprived",
@@ -201,6 +253,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN7",
+        role="secondary",
+        construct="attainment",
+        role_reason=(
+            "one of six attainment measures; tariff_all represents them; suppressed in small "
+            "councils"
+        ),
     ),
     _lgbf(
         "tariff_all",
@@ -211,6 +269,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN12a",
+        role="primary",
+        construct="attainment",
+        role_reason=(
+            "represents the six attainment measures: all school leavers and the whole range of "
+            "awards, with the fewest gaps (318 of 320 area-years)"
+        ),
     ),
     _lgbf(
         "tariff_most_deprived",
@@ -221,6 +285,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "academic",
         "CHN12b",
+        role="secondary",
+        construct="attainment",
+        role_reason=(
+            "one of six attainment measures; tariff_all represents them; suppressed in small "
+            "councils"
+        ),
     ),
     _lgbf(
         "developmental_milestones",
@@ -231,6 +301,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "financial",
         "CHN17",
+        role="primary",
+        construct="early development",
+        role_reason=(
+            "outcome of health visiting (children's community health, delegated under "
+            "integration); from 2014"
+        ),
     ),
     _lgbf(
         "attendance",
@@ -242,6 +318,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "academic",
         "CHN19a",
         "biennial",
+        role="secondary",
+        construct="school attendance",
+        role_reason=(
+            "biennial and run by schools (not delegated); near its ceiling (within-area SD 0.6 "
+            "points)"
+        ),
     ),
     _lgbf(
         "attendance_looked_after",
@@ -253,6 +335,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "academic",
         "CHN19b",
         "biennial",
+        role="secondary",
+        construct="school attendance",
+        role_reason="biennial (five values per council), so too few for a headline test",
     ),
     _lgbf(
         "exclusion_rate",
@@ -264,6 +349,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "academic",
         "CHN20a",
         "biennial",
+        role="secondary",
+        construct="school exclusion",
+        role_reason="biennial and decided by schools, which are not delegated",
     ),
     _lgbf(
         "exclusion_rate_looked_after",
@@ -275,6 +363,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "academic",
         "CHN20b",
         "biennial",
+        role="secondary",
+        construct="school exclusion",
+        role_reason="biennial (five values per council) and noisy (small numbers)",
     ),
     RealIndicator(
         "healthy_birthweight",
@@ -289,6 +380,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         f"{CPOP_SOURCE}, Healthy Birthweight (Public Health Scotland)",
         "three-year rolling average labelled by its last year",
         3,
+        role="secondary",
+        construct="birthweight",
+        role_reason=(
+            "set before birth by maternity care (not children's services); a three-year rolling"
+            " average blurs the timing"
+        ),
     ),
     RealIndicator(
         "p1_healthy_weight",
@@ -303,6 +400,11 @@ INDICATORS: tuple[RealIndicator, ...] = (
         f"{CPOP_SOURCE}, Primary 1 Body Mass Index (Public Health Scotland)",
         "three-year rolling average labelled by its last year",
         3,
+        role="secondary",
+        construct="healthy weight",
+        role_reason=(
+            "shaped mostly outside the services; a three-year rolling average blurs the timing"
+        ),
     ),
     RealIndicator(
         "immunisation_6in1",
@@ -315,6 +417,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "immunisation",
         "immunisation_6in1_24m",
         "ISD/Public Health Scotland via statistics.gov.scot (SPARQL export)",
+        role="secondary",
+        construct="immunisation",
+        role_reason="at its ceiling (mean 98.1%, within-area SD 0.6 points) and ends in 2018",
     ),
     _lgbf(
         "child_poverty_ahc",
@@ -325,6 +430,11 @@ INDICATORS: tuple[RealIndicator, ...] = (
         False,
         "financial",
         "CHN24",
+        role="secondary",
+        construct="child poverty",
+        role_reason=(
+            "same construct as children_low_income (within-area r 0.82); a modelled local estimate"
+        ),
     ),
     RealIndicator(
         "children_low_income",
@@ -341,6 +451,12 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "before housing costs; count / NRS population aged 0-15 at 30 June of the year the "
         "financial year starts (mid-2019 for 2019-20); mid-2019 and mid-2021 interpolated; "
         "2021-22 counts provisional (see value_flags.csv)",
+        role="primary",
+        construct="child poverty",
+        role_reason=(
+            "represents child poverty: an official count from benefit and tax records, not a "
+            "model; both poverty series start in 2015"
+        ),
     ),
     _lgbf(
         "early_years_quality",
@@ -351,6 +467,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         True,
         "financial",
         "CHN18",
+        role="secondary",
+        construct="early years quality",
+        role_reason="process: inspection grades of funded providers, not an outcome for children",
     ),
     _lgbf(
         "cost_looked_after_community",
@@ -362,6 +481,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "financial",
         "CHN8b-Real",
         "services and workforce: cost as a proxy of resourcing",
+        role="context",
+        construct="cost of care",
+        role_reason="an input (spending per looked-after child), not an outcome",
     ),
     _lgbf(
         "cost_looked_after_residential",
@@ -373,6 +495,9 @@ INDICATORS: tuple[RealIndicator, ...] = (
         "financial",
         "CHN8a-Real",
         "services and workforce: cost as a proxy of resourcing",
+        role="context",
+        construct="cost of care",
+        role_reason="an input (spending per looked-after child), not an outcome",
     ),
 )
 
@@ -764,16 +889,18 @@ def build_dataset(
                     "snapshot_day": SNAPSHOT_DAY if s.period == "snapshot" else "",
                     "source": s.source,
                     "notes": s.notes,
+                    "role": s.role,
+                    "construct": s.construct or s.indicator_id,
                 }
                 for s in INDICATORS
             ]
         )
+        registry, indices = _add_domain_indices(registry, staging)
         registry.to_csv(staging / "indicators.csv", index=False, lineterminator="\n")
         covariates.to_csv(staging / "covariates.csv", index=False, lineterminator="\n")
         flags.to_csv(staging / "covariate_flags.csv", index=False, lineterminator="\n")
-        (staging / "README.md").write_text(
-            _readme(summary, settings, flags, value_flags), encoding="utf-8"
-        )
+        readme = _readme(summary, settings, flags, value_flags) + _roles_readme(registry, indices)
+        (staging / "README.md").write_text(readme, encoding="utf-8")
         classification = load_classification(classification_path, areas)
         ingest = IngestSettings(settings.first_year, settings.last_year)
         try:
@@ -790,6 +917,7 @@ def build_dataset(
         "panel_rows": len(panel),
         "excluded_rows": len(exclusions),
         "changed_files": changed,
+        "indices": {domain: info for domain, info in indices.items() if "weights" in info},
     }
 
 
@@ -928,4 +1056,158 @@ def _readme(
         f"indicator's are listed in `{BUILD_EXCLUSIONS}` (the two CPOP series used have none).",
         "",
     ]
+    return "\n".join(lines)
+
+
+# --- Summary indices per domain (issue 13.2): kept apart from the build so merges stay clean ---
+
+INDEX_UNIT = "SD (reference period)"
+WORKFORCE_GAP = (
+    "not measured (no council-level workforce measure in the public sources): LGBF, CPOP, "
+    "ScotPHO profiles and the statistics.gov.scot extracts hold no annual council series of "
+    "children's social-work, health-visiting or other children's services staff. Teachers' "
+    "FTE (LGBF, the denominator of CORP 6a) is the education workforce, which is not "
+    "delegated; patients per GP (ScotPHO) ends in 2013 and is adult primary care; "
+    "statistics.gov.scot's Social Work Staffing is listed in the catalogue extract only, "
+    "without its data. The two cost-of-care measures filed under this domain are inputs "
+    "(role context), not workforce outcomes."
+)
+
+
+def _add_domain_indices(registry: pd.DataFrame, staging: Path) -> tuple[pd.DataFrame, dict]:
+    """Write each domain's Anderson index as an ordinary indicator; demote its components.
+
+    A domain with at least two ``primary`` indicators (its chosen outcomes, at most one per
+    construct) gets ``index_<domain>``: values in ``values/index_<domain>.csv`` and a registry
+    row (measure ``mean``, unit :data:`INDEX_UNIT`, higher is better, role ``primary``,
+    construct ``summary index``, notes naming the components and their weights), so the
+    pipeline fits and tests it like any indicator. Its components become ``secondary``: the
+    domain is tested once, through the index, and each component is still reported. A domain
+    with fewer than two primary indicators keeps them as they are (one primary outcome is
+    already one test), and the reason is recorded.
+
+    Returns
+    -------
+    tuple
+        The registry with index rows appended, and per domain either the index's
+        ``components`` and ``weights`` (with ``complete_rows`` and ``rows``) or a ``reason``
+        why there is none.
+    """
+    from integration_models.indices import (
+        REFERENCE_LAST_YEAR,
+        describe_weights,
+        domain_index,
+    )
+    from integration_models.registry import DOMAINS
+
+    registry = registry.copy()
+    direction = dict(zip(registry["indicator_id"], registry["higher_is_better"], strict=True))
+    indices: dict[str, dict] = {}
+    rows = []
+    for domain in DOMAINS:
+        primary = registry[(registry["domain"] == domain) & (registry["role"] == "primary")]
+        components = list(primary["indicator_id"])
+        if len(components) < 2:
+            indices[domain] = {
+                "components": components,
+                "reason": f"{len(components)} primary indicator(s), so no index: "
+                + (f"{components[0]} is tested alone" if components else "nothing to test"),
+            }
+            continue
+        values = {
+            c: pd.read_csv(staging / "values" / f"{c}.csv", dtype={"value": str})
+            for c in components
+        }
+        table, result = domain_index(values, {c: direction[c] == "true" for c in components})
+        indicator_id = f"index_{domain}"
+        table["value"] = [_format(v) for v in table["value"]]
+        table.to_csv(staging / "values" / f"{indicator_id}.csv", index=False, lineterminator="\n")
+        registry.loc[primary.index, "role"] = "secondary"
+        registry.loc[primary.index, "notes"] = [
+            "; ".join(filter(None, [note, f"component of {indicator_id}"]))
+            for note in primary["notes"]
+        ]
+        rows.append(
+            {
+                "indicator_id": indicator_id,
+                "title": f"Summary index of {domain}'s primary outcomes",
+                "domain": domain,
+                "measure": "mean",
+                "unit": INDEX_UNIT,
+                "higher_is_better": "true",
+                "period": "financial",
+                "period_years": 1,
+                "snapshot_day": "",
+                "source": "derived from this dataset's indicators (Anderson 2008)",
+                "notes": f"{describe_weights(result)}; standardised on {REFERENCE_LAST_YEAR} "
+                "and earlier; at least half of the components present",
+                "role": "primary",
+                "construct": "summary index",
+            }
+        )
+        indices[domain] = {
+            "components": components,
+            "weights": {name: float(w) for name, w in result.weights.items()},
+            "complete_rows": result.complete_rows,
+            "rows": len(table),
+            "years": f"{table['year'].min()}-{table['year'].max()}",
+        }
+    if rows:
+        registry = pd.concat([registry, pd.DataFrame(rows)], ignore_index=True)
+    return registry, indices
+
+
+def _roles_readme(registry: pd.DataFrame, indices: dict) -> str:
+    """Return the README section on roles, constructs, the primary outcomes and the indices."""
+    from integration_models.indices import REFERENCE_LAST_YEAR
+
+    reasons = {spec.indicator_id: spec.role_reason for spec in INDICATORS}
+    for domain, info in indices.items():
+        for component in info["components"] if "weights" in info else ():
+            reasons[component] = (
+                f"chosen primary outcome of its construct, tested once through "
+                f"`index_{domain}`: {reasons[component]}"
+            )
+    lines = [
+        "## Roles, constructs and summary indices",
+        "",
+        "Each indicator's `role` says what it is for: `primary` outcomes are the headline",
+        "tests, `secondary` ones are reported but not the headline (process measures, measures",
+        "at their ceiling, other members of a construct, components of an index), `context`",
+        "ones are inputs. Indicators with one `construct` measure the same thing; at most one",
+        "of them is chosen as a primary outcome. The primary outcomes were chosen for being",
+        "outcomes (not processes or inputs) that children's community health or children's",
+        "social work can change, with values before the partnerships went live.",
+        "",
+        "| indicator | domain | role | construct | why |",
+        "|---|---|---|---|---|",
+    ]
+    for row in registry.itertuples(index=False):
+        why = reasons.get(row.indicator_id, "the domain's summary index: tested once")
+        lines.append(
+            f"| `{row.indicator_id}` | {row.domain} | {row.role} | {row.construct} | {why} |"
+        )
+    lines += [
+        "",
+        "A domain's summary index (`index_<domain>`) is Anderson's (2008) inverse-covariance",
+        "weighted mean of its primary outcomes, each standardised by its mean and SD over all",
+        f"councils in {REFERENCE_LAST_YEAR} and earlier (before most partnerships went live;",
+        "the classification plays no part) and oriented so that higher is better; the index is",
+        "restandardised to SD 1 in that period. Its components become `secondary`, so the",
+        "domain is tested once. An area-year needs at least half of the components; the",
+        "index's `period` is `financial` although its components' periods differ.",
+        "",
+    ]
+    for domain, info in indices.items():
+        if "weights" in info:
+            weights = ", ".join(f"`{c}` {w:.3f}" for c, w in info["weights"].items())
+            lines.append(
+                f"- {domain}: `index_{domain}` = {weights} ({info['rows']} area-years, "
+                f"{info['years']}; weights from {info['complete_rows']} complete area-years)."
+            )
+        elif domain == "workforce":
+            lines.append(f"- workforce: {WORKFORCE_GAP}")
+        else:
+            lines.append(f"- {domain}: {info['reason']}.")
+    lines.append("")
     return "\n".join(lines)
