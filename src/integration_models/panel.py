@@ -20,6 +20,7 @@ PANEL_COLUMNS = [
     "denominator",
     "integration",
     "deprivation",
+    "deprivation_baseline",
     "population_density",
     "covid",
     "population",
@@ -32,6 +33,11 @@ PANEL_COLUMNS = [
 OBSERVATION_COLUMNS = [column for column in PANEL_COLUMNS if column != "integration"]
 # Optional covariates carried to the end of the panel when the dataset has them.
 OPTIONAL_COLUMNS = ["deprivation_alt"]
+# Derived at ingest from an optional covariate when the dataset has it: its value in the
+# configured baseline year (``deprivation_baseline_year``), constant within each area.
+OPTIONAL_DERIVED = ["deprivation_alt_baseline"]
+# Deprivation column -> its pre-integration baseline column (see ``ingest.read_covariates``).
+BASELINE_OF = {"deprivation": "deprivation_baseline", "deprivation_alt": "deprivation_alt_baseline"}
 
 
 def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
@@ -39,9 +45,11 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
 
     ``integration`` is :func:`integration_models.reference.integration_by_area_year` of the
     classification (one row per area and year). Returns ``PANEL_COLUMNS`` (then any of
-    ``OPTIONAL_COLUMNS`` present), sorted by indicator, area and year.
+    ``OPTIONAL_COLUMNS`` and ``OPTIONAL_DERIVED`` present), sorted by indicator, area and
+    year.
     """
     panel = observations.merge(integration, on=["area_code", "year"], how="left", validate="m:1")
-    panel = panel[PANEL_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in panel.columns]]
+    optional = [c for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED if c in panel.columns]
+    panel = panel[PANEL_COLUMNS + optional]
     panel = panel.sort_values(["indicator_id", "area_code", "year"])
     return panel.reset_index(drop=True)
