@@ -336,7 +336,7 @@ def _unbalanced_panel(seed: int) -> pd.DataFrame:
                     "year": years,
                     "integration": category,
                     # twfe's control: a baseline deprivation times decades since 2016
-                    "deprivation_trend": (20 + 0.5 * a) * (years - 2016) / 10,
+                    "deprivation_trend": (20 + 5 * rng.normal()) * (years - 2016) / 10,
                 }
             )[keep]
         )
