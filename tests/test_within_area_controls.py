@@ -49,7 +49,7 @@ def test_twfe_design_has_baseline_trend_only(panel):
     frame = data.frame
     assert (frame.groupby("area_code")["deprivation_baseline"].nunique() == 1).all()
     np.testing.assert_allclose(
-        frame["deprivation_trend"], frame["deprivation_baseline"] * frame["time10"], rtol=0
+        frame["deprivation_trend"], frame["deprivation_baseline"] * frame["time10"], rtol=1e-12
     )
     for model in ("twfe", "glm"):
         rows = fit_indicator(panel, "balance_of_care", model, "identity", measure="percentage")
@@ -242,3 +242,15 @@ def test_edition_step_biases_the_old_specification_not_the_new():
     new, old = np.array(new), np.array(old)
     assert abs(new.mean() - effect) < 0.15, (new.mean(), new.std() / np.sqrt(new.size))
     assert abs(old.mean() - effect) > 0.3, old.mean()
+
+
+def test_report_shows_estimates_with_and_without_covariates(panel):
+    from integration_models.report import _covariates_part
+
+    table = sensitivity_table(panel, ["attendance"], {})
+    html = _covariates_part(table)
+    assert "Main estimates with and without covariates" in html
+    for header in ("main (deprivation baseline x time)", "without covariates", "log density added"):
+        assert header in html
+    no_cov = table.loc[(table.variant == "no_covariates") & (table.term == "integration_full")]
+    assert f"{no_cov['estimate'].iloc[0]:.4f}"[:5] in html
