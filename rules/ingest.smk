@@ -22,12 +22,14 @@ rule ingest:
         first_year=config["first_year"],
         last_year=config["last_year"],
         covid_window=f"{config['covid_window']['start']} {config['covid_window']['end']}",
+        baseline_year=config["deprivation_baseline_year"],
     shell:
         package_command(
             "ingest-indicator --raw-dir {params.raw_dir:q}"
             " --indicator {wildcards.indicator} --areas {input.areas:q}"
             " --first-year {params.first_year} --last-year {params.last_year}"
             " --covid-window {params.covid_window} --observations {output.observations:q}"
+            " --deprivation-baseline-year {params.baseline_year}"
             " --exclusions {output.exclusions:q} --max-input-mb {config[max_input_mb]}"
             " 2> {log:q}"
         )

@@ -63,7 +63,7 @@ def test_twfe_clusters_data_zones_by_partnership(built, indicator):
     scale = "identity" if indicator == "indicator_01" else "log"
     result = fit_indicator(panel, indicator, "twfe", scale).coefficient_frame().set_index("term")
     frame = model_data(panel, indicator, scale).frame
-    terms = ["integration_full", "integration_partial", "deprivation", "log_density"]
+    terms = ["integration_full", "integration_partial", "deprivation_trend"]
     dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
     exog = sm.add_constant(pd.concat([frame[terms], dummies.astype(float)], axis=1))
     groups = pd.factorize(frame["hscp_code"])[0]

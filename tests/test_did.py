@@ -148,6 +148,8 @@ def simulated_panel(effect: float, seed: int = 7, trend_on_x: float = 0.0) -> pd
                     "value": y,
                     "integration": "full" if treated else "none",
                     "deprivation": x,
+                    # pre-integration baseline (2015), the covariate csdid conditions on
+                    "deprivation_baseline": x0 + 0.2 * 5,
                     "covid": int(year in (2020, 2021)),
                     "population_density": 100.0,
                     "numerator": math.nan,

@@ -341,8 +341,8 @@ def _unbalanced_panel(seed: int) -> pd.DataFrame:
                     "hscp_start_year": start,
                     "year": years,
                     "integration": category,
-                    "deprivation": 20 + 0.5 * rng.normal(size=years.size).cumsum(),
-                    "log_density": np.log(50.0 + a),
+                    # twfe's control: a baseline deprivation times decades since 2016
+                    "deprivation_trend": (20 + 5 * rng.normal()) * (years - 2016) / 10,
                 }
             )[keep]
         )
@@ -362,7 +362,7 @@ def test_fast_randomization_draws_equal_refits_on_unbalanced_design():
     )
     y = (
         rng.normal(size=(design.n_obs, 3)) * scale[:, None]
-        + design.frame["deprivation"].to_numpy()[:, None]
+        + design.frame["deprivation_trend"].to_numpy()[:, None]
     )
     perms = inf.draw_permutations(histories, 150, seed=4)
     fast = inf.randomization_inference(design, y, histories, permutations=perms).draws

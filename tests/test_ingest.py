@@ -22,7 +22,7 @@ def count_rows(raw):
 def test_demo_reconciles(dataset, areas, baseline):
     panel, exclusions = ingest(dataset, areas, baseline)
     assert len(panel) + len(exclusions) == count_rows(dataset)
-    assert list(panel.columns) == PANEL_COLUMNS + ["deprivation_alt"]
+    assert list(panel.columns) == PANEL_COLUMNS + ["deprivation_alt", "deprivation_alt_baseline"]
     assert list(exclusions.columns) == EXCLUSION_COLUMNS
     assert panel["indicator_id"].nunique() == 25
     assert not panel.duplicated(["indicator_id", "area_code", "year"]).any()

@@ -46,7 +46,9 @@ def dummy_ols(data):
     """OLS of y on the twfe regressors plus area and year dummies (statsmodels)."""
     frame = data.frame
     dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
-    terms = ["integration_full", "integration_partial", "deprivation", "log_density"]
+    # the within-area regressors: pre-integration deprivation x time, not the yearly
+    # (edition-switching) deprivation series nor log density
+    terms = ["integration_full", "integration_partial", "deprivation_trend"]
     terms = [t for t in terms if t not in data.not_estimable]
     exog = sm.add_constant(pd.concat([frame[terms], dummies.astype(float)], axis=1))
     groups = pd.factorize(frame["area_code"])[0]
@@ -76,6 +78,11 @@ def test_twfe_equals_dummy_ols(panel, registry, indicator):
     assert result.loc["covid", "note"] == "absorbed by the year effects"
     assert result.loc["time", "note"] == "absorbed by the year effects"
     assert math.isnan(result.loc["covid", "estimate"])
+    # the yearly deprivation series and log density are not within-area regressors
+    for term in ("deprivation", "log_density"):
+        assert math.isnan(result.loc[term, "estimate"])
+        assert result.loc[term, "note"].startswith("not in the within-area model")
+    assert np.isfinite(result.loc["deprivation_trend", "estimate"])
 
 
 def test_twfe_inference_uses_t_with_g_minus_1(panel):
@@ -158,7 +165,9 @@ def test_collinear_design_is_reported(panel):
     """A failure inside the library is caught and recorded, not raised."""
     collinear = panel.copy()
     rows = collinear.indicator_id == "attendance"
-    collinear.loc[rows, "deprivation"] = (collinear.loc[rows, "integration"] == "full") * 1.0
+    # every area integrated from 2017: the full-integration dummy is a sum of year effects
+    late = collinear.loc[rows, "year"] >= 2017
+    collinear.loc[rows, "integration"] = np.where(late, "full", "none")
     result = fit_indicator(collinear, "attendance", "twfe", "identity")
     assert result.fit["status"] == "failed", result.fit
     assert result.fit["message"]
@@ -236,7 +245,7 @@ def test_ppml_matches_discrete_poisson_and_truth(panel):
     data = model_data(panel, "lac_rate", "identity", "rate")
     frame = data.frame
     dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
-    terms = ["integration_full", "integration_partial", "deprivation", "log_density"]
+    terms = ["integration_full", "integration_partial", "deprivation_trend"]
     exog = sm.add_constant(pd.concat([frame[terms], dummies.astype(float)], axis=1))
     newton = dm.Poisson(frame["value"], exog).fit(method="newton", disp=False, maxiter=100)
     for term in terms:

@@ -21,7 +21,6 @@ from integration_models.inference import (
     build_design,
     cr2_bell_mccaffrey,
     design_from_arrays,
-    design_from_model_data,
     few_cluster_table,
 )
 from integration_models.ingest import IngestSettings, build_panel, read_covariates
@@ -53,7 +52,7 @@ def panel(areas, baseline) -> pd.DataFrame:
 @pytest.fixture(scope="module")
 def base_panel(panel) -> pd.DataFrame:
     """The demo panel of a dataset without the optional deprivation_alt column."""
-    return panel.drop(columns="deprivation_alt")
+    return panel.drop(columns=["deprivation_alt", "deprivation_alt_baseline"])
 
 
 @pytest.fixture(scope="module")
@@ -127,21 +126,26 @@ def _dense_cr2(frame: pd.DataFrame, regressors: list[str], term: str) -> tuple[f
     return float(beta[j]), float(np.sqrt((bread @ meat @ bread)[j, j]))
 
 
-def _subset(panel, *, areas=(), covid=False, deprivation="deprivation"):
+def _subset(panel, *, areas=(), covid=False, baseline="deprivation_baseline"):
     out = panel.loc[~panel["area_code"].isin(areas) & ~((panel["covid"] > 0) & covid)]
-    return out.assign(deprivation=out[deprivation])
+    return out.assign(deprivation_baseline=out[baseline])
+
+
+TREND = ["deprivation_trend"]  # the headline twfe's control: pre-integration deprivation x time
 
 
 @pytest.mark.parametrize(
-    ("variant", "subset"),
+    ("variant", "subset", "controls"),
     [
-        ("drop_highland", {"areas": [HIGHLAND]}),
-        ("no_covid", {"covid": True}),
-        ("alt_deprivation", {"deprivation": "deprivation_alt"}),
-        ("drop_S37000005", {"areas": sorted(CLACKS_STIRLING)}),
+        ("drop_highland", {"areas": [HIGHLAND]}, TREND),
+        ("no_covid", {"covid": True}, TREND),
+        ("alt_deprivation", {"baseline": "deprivation_alt_baseline"}, TREND),
+        ("drop_S37000005", {"areas": sorted(CLACKS_STIRLING)}, TREND),
+        ("log_density", {}, [*TREND, "log_density"]),
+        ("no_covariates", {}, []),
     ],
 )
-def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, subset):
+def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, subset, controls):
     from linearmodels.panel import PanelOLS
 
     rows = _rows(table, variant)
@@ -149,7 +153,7 @@ def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, 
     for indicator in ["lac_rate", "attendance", "offence_referrals", "parenting_programmes"]:
         data = model_data(sub, indicator, scale_of[indicator])
         frame = data.frame
-        regressors = ["integration_full", "integration_partial", "deprivation", "log_density"]
+        regressors = ["integration_full", "integration_partial", *controls]
         indexed = frame.set_index(["area_code", "year"])
         fit = PanelOLS(
             indexed["y"], indexed[regressors], entity_effects=True, time_effects=True
@@ -162,7 +166,8 @@ def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, 
             if np.isfinite(row["std_error"]):
                 np.testing.assert_allclose(row["std_error"], se, rtol=1e-7)
             # and the df of inference.py's own design on the same rows
-            design, y = design_from_model_data(data)
+            design = build_design(frame, controls=controls)
+            y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
             reference = cr2_bell_mccaffrey(design, y)
             if np.isfinite(row["df"]):
                 j = design.terms.index(term)
@@ -177,7 +182,7 @@ def test_design_projections_equal_dense_dummy_design(panel):
     design = build_design(frame)
     rows = design.frame
     dummies = pd.get_dummies(rows[["area_code", "year"]].astype(str)).to_numpy(dtype=float)
-    w = np.column_stack([dummies, rows[["deprivation", "log_density"]].to_numpy(dtype=float)])
+    w = np.column_stack([dummies, rows[["deprivation_trend"]].to_numpy(dtype=float)])
     full = np.column_stack([w, design.treat])
     y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
 
@@ -187,7 +192,7 @@ def test_design_projections_equal_dense_dummy_design(panel):
         return u @ (u.T @ y)
 
     assert design.terms == ("integration_full", "integration_partial")
-    assert design.controls == ("deprivation", "log_density")
+    assert design.controls == ("deprivation_trend",)
     assert design.n_params == np.linalg.matrix_rank(full)
     np.testing.assert_allclose(design.basis_w @ (design.basis_w.T @ y), projection(w), atol=1e-9)
     np.testing.assert_allclose(

@@ -10,7 +10,10 @@ at event time ``-1`` is zero by construction.
 Estimators of one cell (``callaway_santanna(..., covariate=...)``):
 
 - *outcome regression* (Sant'Anna and Zhao 2020, ``reg``): the change of the controls is
-  regressed on ``1`` and the covariate at the base year, and the treated areas' predicted
+  regressed on ``1`` and the covariate at the base year (by default the area's
+  pre-integration deprivation ``deprivation_baseline``, constant within the area: the
+  covariate of ``twfe``'s ``deprivation_trend``, never the yearly series that changes with
+  the SIMD edition), and the treated areas' predicted
   counterfactual change is subtracted from their observed change. It needs at least three
   control areas with varying covariate, but no minimum of treated areas, which matters here
   (Highland and Moray are one-area cohorts; a propensity score, hence the doubly robust
@@ -54,7 +57,7 @@ from scipy import stats  # noqa: E402
 
 from integration_models.exposure import TRANSITION  # noqa: E402
 from integration_models.models.base import COEFFICIENT_COLUMNS  # noqa: E402
-from integration_models.models.design import DesignError, model_data  # noqa: E402
+from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data  # noqa: E402
 
 CATEGORIES = ("full", "partial")
 MODEL = "csdid"
@@ -160,7 +163,8 @@ def did_sample(
     Returns
     -------
     tuple
-        The sample (``area_code``, ``year``, ``y``, ``deprivation``, ``g``; ``g`` = 0 for
+        The sample (``area_code``, ``year``, ``y``, ``deprivation``, ``deprivation_baseline``,
+        ``g``; ``g`` = 0 for
         controls) and a dict recording what was left out: ``excluded_areas`` (integrated first
         in the other category), ``rows_dropped_after_switch`` and ``switch_areas``.
 
@@ -175,7 +179,7 @@ def did_sample(
     if "period_key" in panel.columns:  # the exposure of the indicator's kind of period
         panel = panel[panel["period_key"] == data["period_key"].iloc[0]]
     cohorts = treatment_cohorts(panel).set_index("area_code")
-    frame = data[["area_code", "year", "y", "deprivation"]].copy()
+    frame = data[["area_code", "year", "y", "deprivation", BASELINE_COLUMN]].copy()
     info = cohorts.reindex(frame["area_code"])
     first = info["first_category"].to_numpy()
     keep_area = (first == "none") | (first == category)
@@ -316,7 +320,7 @@ def callaway_santanna(
     scale: str,
     category: str,
     *,
-    covariate: str | None = "deprivation",
+    covariate: str | None = BASELINE_COLUMN,
     seed: int = 20230831,
     biters: int = 999,
     alpha: float = 0.05,
@@ -335,9 +339,10 @@ def callaway_santanna(
     category
         ``full`` or ``partial``; areas first integrated in the other category are left out.
     covariate
-        Panel column used at the base year in an outcome regression, or None for the
-        unconditional estimator. Falls back to unconditional (recorded in ``fallback``) when
-        any cell has too few control areas or no covariate variation.
+        Sample column used at the base year in an outcome regression (``deprivation_baseline``
+        by default, as ``twfe``), or None for the unconditional estimator. Falls back to
+        unconditional (recorded in ``fallback``) when any cell has too few control areas or no
+        covariate variation, or when the covariate is missing for an area (never imputed).
     seed, biters
         Multiplier bootstrap: seed and number of draws.
     alpha
@@ -448,6 +453,13 @@ def _estimate(
     wide = wide.sort_index(axis=1)
     x_wide = None
     method = METHOD_UNCONDITIONAL
+    if covariate is not None and sample[covariate].isna().any():
+        lacking = sorted(set(sample.loc[sample[covariate].isna(), "area_code"]))
+        result["fallback"] = (
+            f"{covariate} missing for {len(lacking)} area(s) ({', '.join(lacking[:5])}); "
+            "not imputed: unconditional"
+        )
+        covariate = None
     if covariate is not None:
         x_wide = sample.pivot(index="area_code", columns="year", values=covariate)  # noqa: PD010
         method = METHOD_OR.format(covariate=covariate)

@@ -69,6 +69,7 @@ TERMS = {
     "deprivation": "deprivation",
     "covid": "COVID-19 years",
     "log_density": "log population density",
+    "deprivation_trend": "pre-integration deprivation x time",
 }
 EFFECTS = {
     "integration_full": "Full integration vs none",

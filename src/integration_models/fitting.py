@@ -131,7 +131,8 @@ MIN_TREATED_FOR_SE = 2
 DID_TERMS = ("integration_full", "integration_partial")
 MODELS_FORMULA_DID = (
     "Callaway-Sant'Anna ATT(g,t) against never-integrated areas, outcome regression on "
-    "deprivation at the base year, simple and event-time aggregation; area bootstrap SE"
+    "pre-integration deprivation (deprivation_baseline), simple and event-time aggregation; "
+    "area bootstrap SE"
 )
 
 

@@ -45,12 +45,17 @@ from scipy import stats
 
 from integration_models.memory import CHUNK_ELEMENTS
 from integration_models.models.base import COEFFICIENT_COLUMNS
-from integration_models.models.design import DesignError, ModelData, model_data
+from integration_models.models.design import (
+    WITHIN_AREA_CONTROLS,
+    DesignError,
+    ModelData,
+    model_data,
+)
 from integration_models.scope import Scope, analysed, complete_rows
 
 TERMS_OF_INTEREST = ("integration_full", "integration_partial")
 _NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
-CONTROLS = ("deprivation", "log_density")
+CONTROLS = WITHIN_AREA_CONTROLS  # the covariates of ``twfe``, defined once in ``design``
 # a transition period (straddling a change of category) has its own code, which no term's dummy
 # takes: the observed fit leaves those rows out, and a row that falls in a donor's transition
 # period under a permutation gets no integration dummy
@@ -300,8 +305,13 @@ def design_from_arrays(
 
 
 def design_from_model_data(data: ModelData) -> tuple[TwfeDesign, np.ndarray]:
-    """Design and outcome vector (aligned with the design's sorted rows) from ``model_data``."""
-    design = build_design(data.frame)
+    """Design and outcome vector (aligned with the design's sorted rows) from ``model_data``.
+
+    The controls are ``twfe``'s: :data:`CONTROLS` except any the design could not form
+    (``data.not_estimable``, e.g. a missing deprivation baseline), which ``twfe`` leaves out too.
+    """
+    controls = [c for c in CONTROLS if c not in data.not_estimable]
+    design = build_design(data.frame, controls=controls)
     order = data.frame.sort_values(["area_code", "year"], kind="stable").index.to_numpy()
     return design, data.frame["y"].to_numpy(dtype=float)[order]
 

@@ -29,8 +29,10 @@ from integration_models.exposure import (
 from integration_models.identifiers import shown
 from integration_models.numbers import MARKERS, CellError, parse_cells
 from integration_models.panel import (
+    BASELINE_OF,
     OBSERVATION_COLUMNS,
     OPTIONAL_COLUMNS,
+    OPTIONAL_DERIVED,
     PANEL_COLUMNS,
     attach_integration,
 )
@@ -53,6 +55,11 @@ COVARIATE_COLUMNS = [
 COVARIATE_OPTIONAL = OPTIONAL_COLUMNS
 EXCLUSION_COLUMNS = ["file", "line", "area_code", "year", "indicator_id", "raw_value", "reason"]
 PLAUSIBLE_YEARS = (1990, 2100)
+# The year whose deprivation is each area's pre-integration baseline (config
+# ``deprivation_baseline_year``): before partnerships went live (April 2015 to April 2016), and
+# in the real data the SIMD 2016 edition, so never the SIMD 2020 edition that is built partly
+# from 2017-19 outcomes.
+DEPRIVATION_BASELINE_YEAR = 2015
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class IngestSettings:
     first_year: int
     last_year: int
     covid_window: tuple[date, date] = COVID_WINDOW
+    deprivation_baseline_year: int = DEPRIVATION_BASELINE_YEAR
 
     @property
     def years(self) -> list[int]:
@@ -312,6 +320,13 @@ def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings)
     ``deprivation_alt`` (an alternative deprivation percentage, checked as ``deprivation``) is
     returned only when the file has it; a column empty in every row counts as absent.
 
+    Each deprivation column also gets its pre-integration baseline (``deprivation_baseline``,
+    ``deprivation_alt_baseline``): the area's value in ``settings.deprivation_baseline_year``,
+    read even when that year lies outside the window, constant within the area. The
+    within-area models use it (times time) instead of the yearly series, whose only change
+    within an area may be a change of SIMD edition. An area without a row for that year gets
+    no value (missing, never imputed); the models then say the term is not estimable.
+
     Raises
     ------
     InputError
@@ -348,7 +363,8 @@ def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings)
                 path, f"{column} {numbers[i]:g} out of range (must be {span})", int(out["line"][i])
             )
         out[column] = numbers
-    out = out[(out["year"] >= settings.first_year) & (out["year"] <= settings.last_year)]
+    in_window = (out["year"] >= settings.first_year) & (out["year"] <= settings.last_year)
+    out = out[in_window | (out["year"] == settings.deprivation_baseline_year)]
     repeated = out[out.duplicated(["area_code", "year"], keep=False)]
     for _, group in repeated.groupby(["area_code", "year"]):
         if len(group.drop(columns="line").drop_duplicates()) > 1:
@@ -358,7 +374,13 @@ def read_covariates(path: Path, codes: dict[str, str], settings: IngestSettings)
                 f"{group['year'].iloc[0]} also on line {group['line'].iloc[0]}",
                 int(group["line"].iloc[1]),
             )
-    return out.drop_duplicates(["area_code", "year"]).drop(columns="line")
+    out = out.drop_duplicates(["area_code", "year"]).drop(columns="line")
+    at_baseline = out[out["year"] == settings.deprivation_baseline_year].set_index("area_code")
+    for column, baseline in BASELINE_OF.items():
+        if column in out.columns:
+            out[baseline] = out["area_code"].map(at_baseline[column]).astype(float)
+    in_window = (out["year"] >= settings.first_year) & (out["year"] <= settings.last_year)
+    return out[in_window].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -450,7 +472,7 @@ def ingest_indicator(dataset: Dataset, indicator: str) -> tuple[pd.DataFrame, pd
         covid_share(*period_span(kind, int(year)), settings.covid_window)
         for year in observations["year"]
     ]
-    optional = [c for c in COVARIATE_OPTIONAL if c in observations.columns]
+    optional = [c for c in COVARIATE_OPTIONAL + OPTIONAL_DERIVED if c in observations.columns]
     observations = observations[OBSERVATION_COLUMNS + optional]
     observations = observations.sort_values(["area_code", "year"])
     exclusions = pd.concat([bad for _, bad in parts] + [duplicates], ignore_index=True)

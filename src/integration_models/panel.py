@@ -22,6 +22,7 @@ PANEL_COLUMNS = [
     "integration",
     "integration_exposed",
     "deprivation",
+    "deprivation_baseline",
     "population_density",
     "covid",
     "population",
@@ -36,6 +37,11 @@ EXPOSURE_COLUMNS = ["integration", "integration_exposed"]
 OBSERVATION_COLUMNS = [column for column in PANEL_COLUMNS if column not in EXPOSURE_COLUMNS]
 # Optional covariates carried to the end of the panel when the dataset has them.
 OPTIONAL_COLUMNS = ["deprivation_alt"]
+# Derived at ingest from an optional covariate when the dataset has it: its value in the
+# configured baseline year (``deprivation_baseline_year``), constant within each area.
+OPTIONAL_DERIVED = ["deprivation_alt_baseline"]
+# Deprivation column -> its pre-integration baseline column (see ``ingest.read_covariates``).
+BASELINE_OF = {"deprivation": "deprivation_baseline", "deprivation_alt": "deprivation_alt_baseline"}
 
 
 def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
@@ -45,8 +51,8 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
     classification (one row per area, year and kind of period): ``integration`` is ``none``,
     ``partial``, ``full`` or ``transition`` (the period straddles a change), and
     ``integration_exposed`` counts a transition as the category in force at its end. Returns
-    ``PANEL_COLUMNS`` (then any of ``OPTIONAL_COLUMNS`` present), sorted by indicator, area
-    and year.
+    ``PANEL_COLUMNS`` (then any of ``OPTIONAL_COLUMNS`` and ``OPTIONAL_DERIVED`` present),
+    sorted by indicator, area and year.
 
     Raises
     ------
@@ -63,6 +69,7 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
             f"{int(missing.sum())} rows have no exposure to integration, e.g. area, year and "
             f"period {first}: rebuild integration.parquet from this registry"
         )
-    panel = panel[PANEL_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in panel.columns]]
+    optional = [c for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED if c in panel.columns]
+    panel = panel[PANEL_COLUMNS + optional]
     panel = panel.sort_values(["indicator_id", "area_code", "year"])
     return panel.reset_index(drop=True)

@@ -1172,8 +1172,9 @@ def _sensitivity_section(table: pd.DataFrame | None, summary: pd.DataFrame | Non
     body = [
         f"<p><strong>{_esc(describe_sensitivity(summary))}</strong></p>",
         "<p>The twfe integration terms rerun under every scenario classification, without the "
-        "COVID-19 years, leaving out each partnership in turn, without Highland and with the "
-        "alternative deprivation measure (CR2 Bell-McCaffrey inference, Benjamini-Hochberg "
+        "COVID-19 years, leaving out each partnership in turn, without Highland, with the "
+        "alternative deprivation measure, with log population density added and without "
+        "covariates (CR2 Bell-McCaffrey inference, Benjamini-Hochberg "
         "across indicators within each variant). The figure <code>sensitivity.png</code> "
         "shows every estimate; <code>tables/sensitivity.csv</code> has every row.</p>",
         _table(
@@ -1193,8 +1194,44 @@ def _sensitivity_section(table: pd.DataFrame | None, summary: pd.DataFrame | Non
             ],
             numeric=["n_tested", "n_significant", "n_changed"],
         ),
+        _covariates_part(table),
     ]
     return _section("sensitivity", title, body)
+
+
+COVARIATE_VARIANTS = {  # sensitivity variant -> column header of the with/without table
+    "baseline": "main (deprivation baseline x time)",
+    "no_covariates": "without covariates",
+    "log_density": "log density added",
+}
+
+
+def _covariates_part(table: pd.DataFrame) -> str:
+    """Render the main twfe integration estimates next to those without covariates.
+
+    The within-area models control only for the pre-integration deprivation baseline times
+    time; a reviewer should see at once how much that, or adding log density, moves each
+    estimate (CR2 Bell-McCaffrey standard errors in brackets, from ``sensitivity.csv``).
+    """
+    rows = table.loc[table["variant"].isin(list(COVARIATE_VARIANTS))]
+    if rows.empty or not {"estimate", "std_error", "indicator_id", "term"} <= set(rows.columns):
+        return ""
+    wide: dict[tuple[str, str], dict[str, str]] = {}
+    for row in rows.itertuples(index=False):
+        estimate, se = float(row.estimate), float(row.std_error)
+        cell = f"{_number(estimate)} ({_number(se)})" if np.isfinite(estimate) else "n/a"
+        key = (str(row.indicator_id), str(row.term))
+        wide.setdefault(key, {"indicator_id": key[0], "term": key[1]})[row.variant] = cell
+    columns = ["indicator_id", "term", *(v for v in COVARIATE_VARIANTS if v in set(rows.variant))]
+    frame = pd.DataFrame(list(wide.values())).reindex(columns=columns).fillna("")
+    return (
+        "<h3>Main estimates with and without covariates</h3>"
+        "<p>twfe integration estimates (standard error), CR2 Bell-McCaffrey: as fitted (the "
+        "pre-integration deprivation baseline times time), without any covariate, and with log "
+        "population density added. The yearly deprivation series and log density are not "
+        "within-area controls (README, The models).</p>"
+        + _table(frame, columns, headers=COVARIATE_VARIANTS)
+    )
 
 
 def _power_part(power: pd.DataFrame) -> str:

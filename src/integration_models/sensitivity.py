@@ -3,10 +3,11 @@
 The headline estimates are the two-way fixed effects integration terms of every indicator::
 
     y_it = a_i + g_t + b_full * full_it + b_partial * partial_it
-           + b_dep * deprivation_it + b_dens * log(density_it) + e_it
+           + b_trend * deprivation0_i * t10_t + e_it
 
-clustered by council area (:mod:`integration_models.models.twfe`). This module reruns them
-under each of these *variants* and says whether any conclusion changes:
+clustered by council area (:mod:`integration_models.models.twfe`; ``deprivation0_i`` is the
+area's pre-integration deprivation, :data:`~integration_models.inference.CONTROLS`). This
+module reruns them under each of these *variants* and says whether any conclusion changes:
 
 - ``baseline``: the panel as built;
 - ``classification_<name>``: the ``integration`` column recomputed from each scenario
@@ -15,8 +16,13 @@ under each of these *variants* and says whether any conclusion changes:
   the main models) counted as exposed to the category in force at their end;
 - ``no_covid``: every period with any day in the COVID-19 window dropped;
 - ``drop_highland``: Highland (S12000017, a lead-agency model since 2012) dropped;
-- ``alt_deprivation``: ``deprivation`` replaced by the optional ``deprivation_alt`` covariate,
-  reported as not available when the dataset has none;
+- ``alt_deprivation``: the deprivation baseline taken from the optional ``deprivation_alt``
+  covariate (its value in the same baseline year, times time), reported as not available when
+  the dataset has none;
+- ``log_density``: log population density added as a control (it varies within areas only by
+  interpolation and census rebasing, so the headline leaves it out);
+- ``no_covariates``: no covariates at all, only area and year effects and the integration
+  terms (the main estimates "with and without covariates");
 - ``drop_<hscp_code>``: each partnership left out in turn (Clackmannanshire and Stirling
   share S37000005 and leave together).
 
@@ -64,6 +70,7 @@ from integration_models.inference import (
     design_from_arrays,
 )
 from integration_models.models.design import DesignError, model_data
+from integration_models.panel import BASELINE_OF
 from integration_models.reference import load_classification
 from integration_models.registry import DOMAINS
 from integration_models.scope import Scope, blank_out
@@ -83,7 +90,13 @@ KINDS = (
     "highland",
     "deprivation",
     "leave_one_out",
+    "log_density",
+    "no_covariates",
 )
+# The control column of each deprivation source, and log density (the sensitivity variants').
+DEPRIVATION_CONTROL = CONTROLS[0]
+ALT_DEPRIVATION_CONTROL = "deprivation_alt_trend"
+LOG_DENSITY = "log_density"
 NOT_ESTIMATED = "n/a"
 ONE_TREATED = (
     "only 1 treated area: estimate only, no valid standard error, as the cluster-robust "
@@ -131,6 +144,8 @@ KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
     "covid": ("#E69F00", "v", "COVID-19 periods excluded"),
     "highland": ("#009E73", "^", "Highland excluded"),
     "deprivation": ("#CC79A7", "s", "alternative deprivation"),
+    "log_density": ("#56B4E9", "P", "log density added"),
+    "no_covariates": ("#000000", "x", "without covariates"),
 }
 CHANGED = "#D55E00"
 EFFECT_TITLES = {
@@ -168,7 +183,10 @@ class Variant:
         Exposure replacing the panel's (a scenario: ``area_code, year, period_key,
         integration``), or ``None``.
     deprivation
-        The panel column used as the ``deprivation`` control.
+        The model column used as the deprivation control (the baseline-times-time
+        ``deprivation_trend`` of ``twfe``, or ``deprivation_alt_trend``); empty for none.
+    log_density
+        Whether log population density is added as a control.
     unavailable
         Why the variant cannot be run on this dataset (empty when it can).
     """
@@ -180,8 +198,9 @@ class Variant:
     drop_years: frozenset[int] = frozenset()
     drop_covid: bool = False
     integration: pd.DataFrame | None = field(default=None, compare=False, repr=False)
-    deprivation: str = "deprivation"
+    deprivation: str = DEPRIVATION_CONTROL
     unavailable: str = ""
+    log_density: bool = False
 
 
 def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -313,8 +332,8 @@ def build_variants(
     -------
     list of Variant
         ``baseline``, the classification scenarios, ``transition_exposed``, ``no_covid``,
-        ``drop_highland``,
-        ``alt_deprivation`` and one ``drop_<hscp_code>`` per partnership in the panel.
+        ``drop_highland``, ``alt_deprivation``, ``log_density``, ``no_covariates`` and one
+        ``drop_<hscp_code>`` per partnership in the panel.
     """
     variants = [Variant("baseline", "baseline", "baseline: the panel as built")]
     for name, scenario in (scenarios or {}).items():
@@ -360,8 +379,24 @@ def build_variants(
             "alt_deprivation",
             "deprivation",
             "alternative deprivation measure (deprivation_alt) in place of deprivation",
-            deprivation=ALT_DEPRIVATION,
+            deprivation=ALT_DEPRIVATION_CONTROL,
             unavailable="" if available else NOT_AVAILABLE,
+        )
+    )
+    variants.append(
+        Variant(
+            "log_density",
+            "log_density",
+            "log population density added as a control",
+            log_density=True,
+        )
+    )
+    variants.append(
+        Variant(
+            "no_covariates",
+            "no_covariates",
+            "without covariates (area and year effects and integration only)",
+            deprivation="",
         )
     )
     areas = panel[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
@@ -394,7 +429,10 @@ class IndicatorRows:
 
 
 def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> IndicatorRows:
-    """Model rows of one indicator: ``model_data`` plus ``deprivation_alt`` when present.
+    """Model rows of one indicator: ``model_data`` plus the alternative deprivation control.
+
+    ``deprivation_alt_trend`` (``deprivation_alt_baseline`` times ``time10``, as
+    ``deprivation_trend`` is formed) is added when the panel has the alternative measure.
 
     Raises
     ------
@@ -408,10 +446,14 @@ def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> Indica
     extra = {}
     if ALT_DEPRIVATION in rows.columns:  # model_data keeps the panel's row order
         extra[ALT_DEPRIVATION] = rows[ALT_DEPRIVATION].to_numpy(dtype=float)
+    alt_baseline = BASELINE_OF[ALT_DEPRIVATION]
+    if alt_baseline in rows.columns:
+        baseline = rows[alt_baseline].to_numpy(dtype=float)
+        extra[ALT_DEPRIVATION_CONTROL] = baseline * frame["time10"].to_numpy(dtype=float)
     area = frame["area_code"].astype(str).to_numpy()
     year = frame["year"].to_numpy(dtype="int64")
     order = np.lexsort((year, area))
-    names = [*TERMS_OF_INTEREST, *CONTROLS, "covid"]
+    names = [*TERMS_OF_INTEREST, *CONTROLS, LOG_DENSITY, "covid"]
     columns = {name: frame[name].to_numpy(dtype=float)[order] for name in names}
     columns.update({name: values[order] for name, values in extra.items()})
     return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
@@ -431,11 +473,18 @@ def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
         keep &= ~np.isin(rows.year, list(variant.drop_years))
     if variant.drop_covid:
         keep &= ~(rows.columns["covid"] > 0)
-    deprivation = rows.columns.get(variant.deprivation)
-    if deprivation is None:
-        return NOT_AVAILABLE
-    if np.isnan(deprivation[keep]).any():
-        return f"not estimated: {variant.deprivation} is missing in some rows"
+    # the headline's controls (CONTROLS), with the variant's deprivation column in place of
+    # the baseline trend (or none), and log density where the variant adds it
+    names = [variant.deprivation] if variant.deprivation else []
+    names += [LOG_DENSITY] if variant.log_density else []
+    controls = {}
+    for name in names:
+        values = rows.columns.get(name)
+        if values is None:
+            return NOT_AVAILABLE
+        if np.isnan(values[keep]).any():
+            return f"not estimated: {name} is missing in some rows"
+        controls[DEPRIVATION_CONTROL if name != LOG_DENSITY else name] = values[keep]
     if not keep.any():
         return "not estimated: no rows left"
     return {
@@ -443,10 +492,7 @@ def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
         "year": rows.year[keep],
         "y": rows.y[keep],
         "treat": {t: rows.columns[t][keep] for t in TERMS_OF_INTEREST},
-        "controls": {
-            "deprivation": deprivation[keep],
-            "log_density": rows.columns["log_density"][keep],
-        },
+        "controls": controls,
     }
 
 
@@ -561,10 +607,11 @@ def sensitivity_table(
     """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
 
     Per variant (:func:`build_variants`) and indicator, the model
-    ``y ~ integration_full + integration_partial + deprivation + log_density | area + year``
-    is refitted on the variant's rows with CR2 standard errors and Bell-McCaffrey df
-    (analytic; honest with few treated clusters, methods.md section 4); p-values are adjusted
-    by Benjamini-Hochberg across indicators, per variant and term. Nothing is random, so the
+    ``y ~ integration_full + integration_partial + deprivation_trend | area + year`` (the
+    controls of ``twfe``, :data:`~integration_models.inference.CONTROLS`) is refitted on the
+    variant's rows with CR2 standard errors and Bell-McCaffrey df (analytic; honest with few
+    treated clusters, methods.md section 4); p-values are adjusted by Benjamini-Hochberg
+    across indicators, per variant and term. Nothing is random, so the
     table is identical on every run.
 
     Parameters

@@ -17,11 +17,11 @@ import pandas as pd
 from integration_models.atomic import atomic_path
 from integration_models.inference import INFERENCE_LABELS
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
-from integration_models.models.design import TERMS
+from integration_models.models.design import TERMS, WITHIN_AREA_CONTROLS
 
 SUMMARY_TERMS = {
-    "mixed": TERMS,
-    "twfe": ("integration_full", "integration_partial", "deprivation", "log_density"),
+    "mixed": tuple(term for term in TERMS if term not in WITHIN_AREA_CONTROLS),
+    "twfe": ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS),
     "glm": ("integration_full", "integration_partial"),
     "csdid": ("integration_full", "integration_partial"),
 }
@@ -32,6 +32,7 @@ TERM_WORDS = {
     "deprivation": "an association with deprivation",
     "covid": "a COVID-19 difference",
     "log_density": "an association with population density",
+    "deprivation_trend": "a trend by pre-integration deprivation",
 }
 HEADLINE_COLUMNS = [
     "model",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from integration_models.commands import add_covid_argument, add_limit_argument
@@ -20,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
     add_covid_argument(parser)
+    parser.add_argument(
+        "--deprivation-baseline-year",
+        type=int,
+        default=None,
+        help="year of each area's pre-integration deprivation (default: the ingest's, 2015)",
+    )
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
     add_limit_argument(parser)
@@ -35,6 +42,8 @@ def run(args: argparse.Namespace) -> None:
         areas = load_areas(args.areas)
         classification = load_classification(args.classification, areas)
         settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
+        if args.deprivation_baseline_year is not None:
+            settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
         panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
     write_panel(panel, exclusions, args.panel, args.exclusions, hashes)
     print(

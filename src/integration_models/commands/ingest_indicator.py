@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from integration_models.commands import add_covid_argument, add_limit_argument
@@ -20,6 +21,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
     add_covid_argument(parser)
+    parser.add_argument(
+        "--deprivation-baseline-year",
+        type=int,
+        default=None,
+        help="year of each area's pre-integration deprivation (default: the ingest's, 2015)",
+    )
     parser.add_argument("--observations", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
     add_limit_argument(parser)
@@ -45,6 +52,8 @@ def run(args: argparse.Namespace) -> None:
     if not is_indicator_id(args.indicator):
         raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")
     settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
+    if args.deprivation_baseline_year is not None:
+        settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
     with reading(args.max_input_mb) as hashes:
         dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
         observations, exclusions = ingest_indicator(dataset, args.indicator)

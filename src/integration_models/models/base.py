@@ -121,11 +121,12 @@ MODELS: dict[str, tuple[FitFunction, str]] = {
         _glm,
         "counts and rates: Poisson (PPML), log link, offset log(children 0-17) for counts; "
         "percentages: fractional logit (binomial, weights = denominator); "
-        "~ integration_full + integration_partial + deprivation + log_density + area + year",
+        "~ integration_full + integration_partial + deprivation_trend + area + year",
     ),
     "twfe": (
         _twfe,
-        "y ~ integration_full + integration_partial + deprivation + log_density | area + year",
+        "y ~ integration_full + integration_partial + deprivation_trend | area + year"
+        " (deprivation_trend = pre-integration deprivation x time)",
     ),
 }
 

@@ -14,7 +14,26 @@ import pandas as pd
 from integration_models.exposure import TRANSITION
 from integration_models.identifiers import DATA_ZONE_CODE
 
-TERMS = ("time", "integration_full", "integration_partial", "deprivation", "covid", "log_density")
+TERMS = (
+    "time",
+    "integration_full",
+    "integration_partial",
+    "deprivation",
+    "covid",
+    "log_density",
+    "deprivation_trend",
+)
+# The covariates of every within-area model (``twfe``, ``glm``, ``csdid`` through its baseline,
+# and the inference, size, power and sensitivity refits of ``twfe``): one definition, here.
+# Only the pre-integration deprivation baseline times time, so that areas of different
+# baseline deprivation may follow different linear trends. Not the yearly ``deprivation``: in
+# the real data its only change within an area is the SIMD 2016 -> 2020 edition step at 2020
+# (which coincides with COVID-19 and with Moray's switch, and SIMD 2020 is built partly from
+# 2017-19 outcomes). Not ``log_density``: it varies within areas only by interpolation and
+# census rebasing, which the area effects cannot absorb but which carry no signal (the
+# sensitivity variant ``log_density`` adds it back).
+WITHIN_AREA_CONTROLS = ("deprivation_trend",)
+BASELINE_COLUMN = "deprivation_baseline"
 SCALES = ("identity", "log")
 GLM_LINKS = {"count": "log", "rate": "log", "percentage": "logit"}
 TIME_CENTRE = 2016
@@ -74,10 +93,17 @@ def model_data(
     The outcome ``y`` is the value on the model scale (``identity``, or natural ``log`` for
     rates and counts). ``time10`` is decades since 2016 (rescaled so MixedLM converges);
     ``integration_full`` and ``integration_partial`` are 0/1 indicators of the area-year's
-    category against ``none``; ``log_density`` is the log of persons per km2. Rows of a
+    category against ``none``; ``log_density`` is the log of persons per km2;
+    ``deprivation_trend`` is the area's pre-integration deprivation (``deprivation_baseline``,
+    its value in the configured baseline year, attached at ingest) times ``time10``. Rows of a
     ``transition`` period (one that straddles a change of category) are left out of the
     integration contrast, so out of the model rows; :attr:`ModelData.transition_rows` counts
     them.
+
+    ``deprivation_trend`` is missing (NaN) and noted as not estimable when the panel has no
+    ``deprivation_baseline`` column or an area of these rows has no baseline (the covariates
+    lack the baseline year for it): it is never imputed, and the within-area models are then
+    fitted without it, saying so.
 
     Raises
     ------
@@ -117,6 +143,8 @@ def model_data(
             "deprivation": rows["deprivation"].to_numpy(dtype=float),
             "covid": rows["covid"].to_numpy(dtype=float),
             "log_density": np.log(rows["population_density"].to_numpy(dtype=float)),
+            "deprivation_trend": _deprivation_trend(rows),
+            BASELINE_COLUMN: _baseline(rows),
             "value": rows["value"].to_numpy(dtype=float),
             "denominator": rows["denominator"].to_numpy(dtype=float),
             "population_0_17": rows["population_0_17"].to_numpy(dtype=float),
@@ -128,5 +156,39 @@ def model_data(
             not_estimable[term] = f"not estimable: no observations coded {category}"
     if frame["covid"].nunique() < 2:
         not_estimable["covid"] = "not estimable: COVID-19 share does not vary in these rows"
+    if reason := _baseline_missing(rows):
+        not_estimable["deprivation_trend"] = reason
     frame = frame.reset_index(drop=True)
     return ModelData(frame, scale, not_estimable, measure, int(transition.sum()))
+
+
+def _baseline(rows: pd.DataFrame) -> np.ndarray:
+    """Return the area's pre-integration deprivation of every row (NaN where unknown)."""
+    if BASELINE_COLUMN not in rows.columns:
+        return np.full(len(rows), np.nan)
+    return rows[BASELINE_COLUMN].to_numpy(dtype=float)
+
+
+def _deprivation_trend(rows: pd.DataFrame) -> np.ndarray:
+    """Pre-integration deprivation baseline times decades since 2016 (NaN where unknown)."""
+    return _baseline(rows) * (rows["year"].to_numpy() - TIME_CENTRE) / TIME_UNIT
+
+
+def _baseline_missing(rows: pd.DataFrame) -> str:
+    """Why ``deprivation_trend`` cannot be formed for these rows ("" if it can).
+
+    Names the areas without a baseline, so the gap in ``covariates.csv`` can be found.
+    """
+    if BASELINE_COLUMN not in rows.columns:
+        return (
+            "not estimable: the panel has no deprivation_baseline column (build it with the "
+            "ingest, which takes it from covariates.csv at deprivation_baseline_year)"
+        )
+    lacking = rows.loc[rows[BASELINE_COLUMN].isna(), "area_code"].astype(str).unique()
+    if lacking.size == 0:
+        return ""
+    shown = ", ".join(sorted(lacking)[:5]) + (", ..." if lacking.size > 5 else "")
+    return (
+        f"not estimable: no deprivation in the baseline year (deprivation_baseline_year) for "
+        f"{lacking.size} area(s) ({shown}); not imputed, so the within-area models omit it"
+    )

@@ -6,8 +6,12 @@ coefficients are changes in the rate per child; percentages by a fractional logi
 family on ``value / 100``, weighted by the denominator where the source gives one)::
 
     E[y_it] = exp(a_i + g_t + b_full * full_it + b_partial * partial_it
-                  + b_dep * deprivation_it + b_dens * log(density_it) + offset_it)
+                  + b_trend * deprivation0_i * t10_t + offset_it)
     E[y_it / 100] = logistic(a_i + g_t + ...)
+
+With area and year effects this is a within-area model, so it has the regressors of ``twfe``
+(:func:`~integration_models.models.twfe.estimable_terms`): the pre-integration deprivation
+baseline times time, not the edition-switching yearly deprivation nor log density.
 
 Neither assumes the outcome is normal or that effects are additive on a linear scale; both
 are consistent if only the mean is right (quasi-likelihood). Standard errors are clustered by
@@ -23,7 +27,7 @@ import pandas as pd
 
 from integration_models.models.base import Estimates, FitSettings
 from integration_models.models.design import GLM_LINKS, ModelData, NotApplicableError
-from integration_models.models.twfe import cluster_t_rows, estimable_terms
+from integration_models.models.twfe import cluster_t_rows, estimable_terms, without_baseline
 
 
 def fit_glm(data: ModelData, settings: FitSettings) -> Estimates:
@@ -65,4 +69,5 @@ def fit_glm(data: ModelData, settings: FitSettings) -> Estimates:
         log_likelihood=float(result.llf),
         r2_within=None,
         inference="CRV1 by area, G/(G-1)*(N-1)/(N-K); t(G-1); GLM quasi-likelihood",
+        message=without_baseline(notes),
     )

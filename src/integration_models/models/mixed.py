@@ -14,6 +14,11 @@ differed from lme4 by up to 5% on the demo data; these agree to 0.01%). The rand
 does not remove stable differences between areas, so ``b_full`` and ``b_partial`` mix
 between- and within-area contrasts: this is the replication, not the causal design. The
 ``time`` term is reported per year (``b_time / 10``).
+
+As the replication of the published model it keeps the yearly deprivation level and log
+density, although deprivation changes within areas only by the SIMD edition step at 2020;
+the within-area models use the pre-integration baseline times time instead
+(``deprivation_trend``), which is not a term here.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ REGRESSORS = {
 }
 OPTIMISERS = (("lbfgs",), ("powell", "lbfgs"), ("nm", "lbfgs"))
 INFERENCE = "Wald z; SE from (X'V^-1X)^-1 at the REML variance estimates"
+NOT_REPLICATION = "not in the replication model, which keeps the deprivation level"
 
 
 def gls_covariance(
@@ -113,7 +119,7 @@ def fit_mixed(data: ModelData, settings: FitSettings) -> Estimates:
     message = "; ".join(attempts) if attempts else ""
     return Estimates(
         rows=rows,
-        notes=dict(data.not_estimable),
+        notes={**data.not_estimable, "deprivation_trend": NOT_REPLICATION},
         converged=bool(result.converged),
         optimiser=used,
         log_likelihood=float(result.llf),

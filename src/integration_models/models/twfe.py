@@ -3,12 +3,21 @@
 For area ``i`` and year ``t``, on the outcome's model scale::
 
     y_it = a_i + g_t + b_full * full_it + b_partial * partial_it
-           + b_dep * deprivation_it + b_dens * log(density_it) + e_it
+           + b_trend * deprivation0_i * t10_t + e_it
 
 fitted by linearmodels ``PanelOLS`` with area and year effects. Only change within an area,
 relative to the same year elsewhere, identifies the integration terms (a difference-in-
 differences under parallel trends). ``time`` and ``covid`` are absorbed by the year effects and
 reported as such; a covariate constant within every area is absorbed by the area effects.
+
+``deprivation0_i`` is the area's deprivation in the baseline year before integration
+(``deprivation_trend``, see :data:`~integration_models.models.design.WITHIN_AREA_CONTROLS`):
+areas of different deprivation may follow different linear trends. The yearly
+``deprivation`` series is left out because within an area it changes (in the real data) only
+by the SIMD edition step at 2020, partly built from post-integration outcomes; ``log_density``
+because it varies within areas only by interpolation and census rebasing. The replication
+``mixed`` model keeps both levels; the sensitivity analysis adds log density back and drops
+all covariates.
 
 Standard errors: CRV1 clustered by area with the small-sample factor
 ``G/(G-1) * (N-1)/(N-K)``, ``K`` counting the area and year effects (linearmodels
@@ -25,12 +34,22 @@ import pandas as pd
 from scipy import stats
 
 from integration_models.models.base import Estimates, FitSettings
-from integration_models.models.design import ModelData
+from integration_models.models.design import WITHIN_AREA_CONTROLS, ModelData
 
-CANDIDATES = ("integration_full", "integration_partial", "deprivation", "log_density")
+CANDIDATES = ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS)
 INFERENCE = "CRV1 by {level}, G/(G-1)*(N-1)/(N-K) with K incl. fixed effects; t(G-1)"
 LEVEL_NAMES = {"area_code": "area", "hscp_code": "partnership"}
 ABSORBED_BY_YEAR = "absorbed by the year effects"
+NOT_WITHIN_AREA = {
+    "deprivation": (
+        "not in the within-area model: the yearly series changes within areas only by the "
+        "SIMD edition step; deprivation_trend (baseline x time) is used instead"
+    ),
+    "log_density": (
+        "not in the within-area model: varies within areas only by interpolation and census "
+        "rebasing (sensitivity variant log_density adds it)"
+    ),
+}
 
 
 def _varies_within_areas(frame: pd.DataFrame, column: str) -> bool:
@@ -42,11 +61,13 @@ def estimable_terms(data: ModelData) -> tuple[list[str], dict[str, str]]:
     """Return the regressors a two-way fixed effects model can estimate, and notes on the rest.
 
     ``time`` and ``covid`` are absorbed by the year effects; a candidate constant within
-    every area by the area effects; terms the design already ruled out keep their note.
+    every area by the area effects; terms the design already ruled out keep their note;
+    ``deprivation`` and ``log_density`` are not within-area regressors (:data:`NOT_WITHIN_AREA`).
     """
     notes = dict(data.not_estimable)
     notes["time"] = ABSORBED_BY_YEAR
     notes["covid"] = ABSORBED_BY_YEAR
+    notes.update(NOT_WITHIN_AREA)
     terms = []
     for term in CANDIDATES:
         if term in notes:
@@ -110,4 +131,11 @@ def fit_twfe(data: ModelData, settings: FitSettings) -> Estimates:
         log_likelihood=float(result.loglik),
         r2_within=float(result.rsquared_within),
         inference=INFERENCE.format(level=LEVEL_NAMES[data.cluster_column]),
+        message=without_baseline(notes),
     )
+
+
+def without_baseline(notes: dict[str, str]) -> str:
+    """Return the fit's message when ``deprivation_trend`` could not be formed (or "")."""
+    note = notes.get("deprivation_trend", "")
+    return f"fitted without deprivation_trend: {note}" if note.startswith("not estimable") else ""
