@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integration_models.models.design import TERMS
 from tests.conftest import copy_workflow, snakemake, workflow_env
 
 TABLES = [
@@ -42,7 +43,7 @@ def test_outputs_complete(finished):
     rows_in = sum(len(pd.read_csv(p)) for p in (finished / "data/raw/values").rglob("*.csv"))
     assert len(panel) + len(exclusions) == rows_in
     coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
-    assert len(coefficients) == 25 * 4 * 6
+    assert len(coefficients) == 25 * 4 * len(TERMS)
     parquet = pd.read_parquet(results / "tables" / "coefficients.parquet")
     assert list(parquet.columns) == list(coefficients.columns) and len(parquet) == len(coefficients)
     for column in coefficients:

@@ -33,6 +33,10 @@ MONTH_DAY = re.compile(r"(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])")
 # The default COVID-19 window (config ``covid_window``): the first lockdown (23 March 2020) to
 # the end of the legal restrictions and of the 2021-22 financial year (31 March 2022).
 COVID_WINDOW = (date(2020, 3, 23), date(2022, 3, 31))
+# A COVID-19 period (left out by the ``no_covid`` sensitivity variant) has at least this share
+# of its days in the window: financial 2019-20 (9 of 366 days) is not one, academic 2021-22
+# (243 of 334) and the calendar year 2020 (284 of 366) are.
+COVID_PERIOD_SHARE = 0.5
 
 
 @dataclass(frozen=True)

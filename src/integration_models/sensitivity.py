@@ -14,7 +14,8 @@ module reruns them under each of these *variants* and says whether any conclusio
   classification of the config (``scenarios``), with no re-ingest;
 - ``transition_exposed``: transition periods (straddling a go-live or switch-off, left out of
   the main models) counted as exposed to the category in force at their end;
-- ``no_covid``: every period with any day in the COVID-19 window dropped;
+- ``no_covid``: the COVID-19 periods dropped (at least half their days in the window,
+  :data:`integration_models.exposure.COVID_PERIOD_SHARE`);
 - ``drop_highland``: Highland (S12000017, a lead-agency model since 2012) dropped;
 - ``alt_deprivation``: the deprivation baseline taken from the optional ``deprivation_alt``
   covariate (its value in the same baseline year, times time), reported as not available when
@@ -38,15 +39,15 @@ baseline conclusion of the same indicator and term.
 A term with a single treated area keeps its estimate but gets no standard error, p-value or
 conclusion (as ``fitting.MIN_TREATED_FOR_SE`` does for csdid): the cluster-robust variance
 cannot see that area's own variability. On the demo design with iid normal outcomes (2,000
-null draws, ``attendance`` rows) the CR2 Bell-McCaffrey test at 5% rejected 4.3% of the time
-for full integration (12 treated areas, df 17), 0.4% for partial (2 treated areas, df 1.4),
-but 53% for partial once North Lanarkshire is left out (1 treated area, df 17).
+null draws, ``attendance`` rows) the CR2 Bell-McCaffrey test at 5% rejected 4.9% of the time
+for full integration (13 treated areas, median df 21), 4.0% for partial (5 treated areas, df
+5.5), but 67% for partial once only East Lothian is left partial (1 treated area, df 25).
 
-Speed: about 37 variants x 25 indicators means about 900 designs. Each is assembled here from
+Speed: about 49 variants x 25 indicators means about 1,200 designs. Each is assembled here from
 numpy arrays (:func:`integration_models.inference.design_from_arrays`, with the area effects
 projected out in closed form) instead of through pandas, and indicators
-observed on the same rows share one design: the whole table took 3.6 s for the 25 demo
-indicators (37 variants, 925 designs) and 2.7 s on the real data, on the shared 2-core machine,
+observed on the same rows share one design: the whole table took 3.9 s for the 25 demo
+indicators (49 variants, 11 of them scenario classifications) on the shared 2-core machine,
 about two thirds of it in the per-area eigendecompositions of ``cr2_bell_mccaffrey``.
 """
 
@@ -60,7 +61,12 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.exposure import TRANSITION, PeriodType, exposure_table
+from integration_models.exposure import (
+    COVID_PERIOD_SHARE,
+    TRANSITION,
+    PeriodType,
+    exposure_table,
+)
 from integration_models.inference import (
     CONTROLS,
     INFERENCE_LABELS,
@@ -178,7 +184,7 @@ class Variant:
     drop_areas, drop_years
         Council areas and calendar years left out.
     drop_covid
-        Whether periods with any day in the COVID-19 window (``covid`` > 0) are left out.
+        Whether COVID-19 periods (``covid`` at least ``COVID_PERIOD_SHARE``) are left out.
     integration
         Exposure replacing the panel's (a scenario: ``area_code, year, period_key,
         integration``), or ``None``.
@@ -356,12 +362,13 @@ def build_variants(
             integration=exposed.rename(columns={"integration_exposed": "integration"}),
         )
     )
-    n_covid = int((panel["covid"] > 0).sum())
+    n_covid = int((panel["covid"] >= COVID_PERIOD_SHARE).sum())
     variants.append(
         Variant(
             "no_covid",
             "covid",
-            f"COVID-19 periods excluded (the {n_covid} panel rows with any day in the window)",
+            f"COVID-19 periods excluded (the {n_covid} panel rows with at least half of their "
+            "period in the window)",
             drop_covid=True,
         )
     )
@@ -472,7 +479,7 @@ def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
     if variant.drop_years:
         keep &= ~np.isin(rows.year, list(variant.drop_years))
     if variant.drop_covid:
-        keep &= ~(rows.columns["covid"] > 0)
+        keep &= ~(rows.columns["covid"] >= COVID_PERIOD_SHARE)
     # the headline's controls (CONTROLS), with the variant's deprivation column in place of
     # the baseline trend (or none), and log density where the variant adds it
     names = [variant.deprivation] if variant.deprivation else []
