@@ -943,6 +943,14 @@ def _sync(staging: Path, target: Path) -> list[str]:
     return changed
 
 
+def _period_key(spec: RealIndicator) -> str:
+    """Return the kind of period one indicator's values cover (the registry's ``period_key``)."""
+    from integration_models.exposure import PeriodType
+
+    day = SNAPSHOT_DAY if spec.period == "snapshot" else ""
+    return PeriodType(spec.period, spec.period_years, day).key
+
+
 def _readme(
     summary: dict, settings: BuildSettings, flags: pd.DataFrame, value_flags: pd.DataFrame
 ) -> str:
@@ -959,14 +967,14 @@ def _readme(
         "",
         "## Indicators",
         "",
-        "| indicator | source | unit | rows | years | notes |",
-        "|---|---|---|---|---|---|",
+        "| indicator | source | unit | period | rows | years | notes |",
+        "|---|---|---|---|---|---|---|",
     ]
     for spec in INDICATORS:
         info = summary[spec.indicator_id]
         lines.append(
-            f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | {info['rows']} | "
-            f"{info['years']} | {spec.notes} |"
+            f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | `{_period_key(spec)}` | "
+            f"{info['rows']} | {info['years']} | {spec.notes} |"
         )
     lines += [
         "",
@@ -1044,6 +1052,33 @@ def _readme(
     ]
     lines += [f"| {r.column} | {r.flag} | {r.rows} |" for r in counts.itertuples(index=False)]
     lines += [
+        "",
+        "## How the models time exposure and use the covariates",
+        "",
+        "- **Exposure by period.** Each value's `period` (table above: `financial` 1 April to",
+        "  31 March, `academic` August to June, `calendar`, `snapshot/07-31` a 31 July count,",
+        "  `/3y` a three-year rolling average labelled by its last period) gives the days it",
+        "  covers (`integration_models.exposure`). A value is exposed to a partnership's",
+        "  category when all those days fall on or after the go-live date of the dated",
+        "  classification (`data/reference/classification/baseline.csv`, each row with its",
+        "  evidence and confidence) and before any switch-off; a period that straddles a change",
+        "  is a `transition` period: in the panel, out of every model's integration contrast,",
+        "  and counted as exposed in the `transition_exposed` sensitivity variant. Highland's",
+        "  financial 2011-12 is not exposed (the lead-agency model began on 1 April 2012);",
+        "  2012-13 is.",
+        "- **COVID-19.** `covid` is the share of a value's days inside `covid_window` (config;",
+        "  default 23 March 2020 to 31 March 2022): financial 2019-20 is 9/366, academic",
+        "  2021-22 243/334. The `no_covid` variant leaves out periods at least half inside.",
+        "- **Deprivation.** The within-area models (`twfe`, `glm`, `csdid` and the few-cluster",
+        "  inference, power and sensitivity refits) use each council's deprivation in",
+        "  `deprivation_baseline_year` (config; 2015, the SIMD 2016 edition here) times time,",
+        "  never the yearly series, whose only within-area change is the SIMD 2016 to 2020",
+        "  edition step (SIMD 2020 is partly built from 2017-19 outcomes). The replication",
+        "  `mixed` model keeps the yearly level, as the original study did.",
+        "- **Population density** varies within councils only by interpolation and the 2022",
+        "  Census rebasing: it is left out of the within-area models (absorbed by the area",
+        "  effects) and added back in the `log_density` sensitivity variant; `no_covariates`",
+        "  gives the main estimates without any covariate.",
         "",
         "## Gaps",
         "",

@@ -42,7 +42,8 @@ def run(args: argparse.Namespace) -> None:
     )
     changed = summary["changed_files"]
     print(
-        f"build-scotland: {len(summary['indicators'])} indicators, {summary['panel_rows']} "
+        f"build-scotland: {len(summary['indicators'])} indicators and "
+        f"{len(summary['indices'])} summary index(es), {summary['panel_rows']} "
         f"panel rows, {summary['excluded_rows']} excluded; {len(changed)} file(s) changed in "
         f"{config['raw_dir']}",
         file=sys.stderr,
