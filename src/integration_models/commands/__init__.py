@@ -26,8 +26,12 @@ def add_limit_argument(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_covid_argument(parser: argparse.ArgumentParser) -> None:
-    """Declare ``--covid-window START END``, the pandemic's first and last day (ISO dates)."""
+def add_panel_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare what the ingest derives per row besides the values.
+
+    ``--covid-window START END``: the pandemic's first and last day (ISO dates);
+    ``--deprivation-baseline-year``: the year of each area's pre-integration deprivation.
+    """
     parser.add_argument(
         "--covid-window",
         type=date.fromisoformat,
@@ -36,4 +40,10 @@ def add_covid_argument(parser: argparse.ArgumentParser) -> None:
         default=list(COVID_WINDOW),
         help="first and last day of the COVID-19 window (covid_window; default "
         f"{COVID_WINDOW[0]} {COVID_WINDOW[1]})",
+    )
+    parser.add_argument(
+        "--deprivation-baseline-year",
+        type=int,
+        default=None,
+        help="year of each area's pre-integration deprivation (default: the ingest's, 2015)",
     )

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from integration_models.commands import add_covid_argument, add_limit_argument
+from integration_models.commands import add_limit_argument, add_panel_arguments
 
 NAME = "ingest"
 HELP = "build panel.parquet and exclusions.csv"
@@ -20,13 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--classification", type=Path, required=True)
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)
-    add_covid_argument(parser)
-    parser.add_argument(
-        "--deprivation-baseline-year",
-        type=int,
-        default=None,
-        help="year of each area's pre-integration deprivation (default: the ingest's, 2015)",
-    )
+    add_panel_arguments(parser)
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
     add_limit_argument(parser)
