@@ -62,6 +62,7 @@ def test_crv1_many_outcomes_equal_one_at_a_time(panel, indicators):
     np.testing.assert_allclose(joint.statistic[2], joint.statistic[0], rtol=1e-10)
 
 
+@pytest.mark.r
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R (Rscript) is not installed")
 def test_cr2_matches_clubsandwich(panel, indicators, tmp_path):
     check = subprocess.run(
