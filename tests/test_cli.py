@@ -1,9 +1,13 @@
 """The command line reports bad input in one line with exit status 2, never a traceback."""
 
+import shutil
 import subprocess
 import sys
 
-from tests.conftest import AREAS, BASELINE
+import pytest
+
+from integration_models.cli import main
+from tests.conftest import AREAS, BASELINE, REPO, copy_workflow, workflow_env
 
 
 def run_ingest(raw, tmp_path):
@@ -72,3 +76,84 @@ def test_tables_needs_inference_and_size_together(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == ["error: --inference/--size: give both or neither"]
     assert list(tmp_path.iterdir()) == []
+
+
+# --- build-scotland without its sources folder -----------------------------------------------
+
+HOW_TO_SET = (
+    "set the sources_dir setting to the folder holding them, in config.scotland.yaml or a "
+    "config file given with --configfile, or with --config sources_dir=PATH (README.md, "
+    "'Real Scottish data', lists the files it needs)"
+)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A copy of the project with no ``../shared`` beside it."""
+    workdir = tmp_path / "project"
+    workdir.mkdir()
+    shutil.copy2(REPO / "config.scotland.yaml", workdir / "config.scotland.yaml")
+    return copy_workflow(workdir)
+
+
+def test_build_scotland_missing_sources_names_the_setting(project, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    (project / "sources.yaml").write_text(f"# where the sources are\nsources_dir: {missing}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "integration_models", "build-scotland"]
+        + ["--configfile", "config.scotland.yaml", "sources.yaml"],
+        cwd=project,
+        env=workflow_env(project),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"error: sources.yaml:2: sources_dir: the folder of public source files, '{missing}', "
+        f"does not exist (looked in {missing}); {HOW_TO_SET}"
+    ]
+    assert not (project / "data" / "raw" / "scotland").exists()
+
+
+def test_build_scotland_default_sources_dir_missing(project, monkeypatch, capsys):
+    """The default ``../shared/data/scotland``: the error points at config.yaml's line."""
+    monkeypatch.chdir(project)
+    lines = (project / "config.yaml").read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.startswith("sources_dir:"))
+    looked_in = (project.parent / "shared" / "data" / "scotland").resolve()
+    assert main(["build-scotland"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: config.yaml:{line}: sources_dir: the folder of public source files, "
+        f"'../shared/data/scotland', does not exist (looked in {looked_in}); {HOW_TO_SET}"
+    ]
+
+
+def test_build_scotland_config_item_sets_sources_dir(project, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(project)
+    a_file = tmp_path / "a-file"
+    a_file.write_text("")
+    assert main(["build-scotland", "--config", f"sources_dir={a_file}"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: --config: sources_dir: the folder of public source files, '{a_file}', "
+        f"is not a folder (looked in {a_file}); {HOW_TO_SET}"
+    ]
+    assert main(["build-scotland", "--config", "sources_dir"]) == 2
+    assert (
+        capsys.readouterr().err.strip() == "error: --config: expected KEY=VALUE, got 'sources_dir'"
+    )
+
+
+def test_build_dataset_missing_sources_names_the_setting(tmp_path):
+    from integration_models.errors import InputError
+    from integration_models.scotland import build_dataset
+
+    missing = tmp_path / "missing"
+    with pytest.raises(InputError) as info:
+        build_dataset(missing, AREAS, BASELINE, tmp_path / "out")
+    assert str(info.value) == (
+        f"{missing}: sources directory not found (looked in {missing}); it is the sources_dir "
+        "setting (README.md, 'Real Scottish data', lists the files it needs)"
+    )
+    assert not (tmp_path / "out").exists()

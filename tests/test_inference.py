@@ -62,6 +62,7 @@ def test_crv1_many_outcomes_equal_one_at_a_time(panel, indicators):
     np.testing.assert_allclose(joint.statistic[2], joint.statistic[0], rtol=1e-10)
 
 
+@pytest.mark.r
 @pytest.mark.skipif(shutil.which("Rscript") is None, reason="R (Rscript) is not installed")
 def test_cr2_matches_clubsandwich(panel, indicators, tmp_path):
     check = subprocess.run(
@@ -130,8 +131,8 @@ def test_wcr_matches_wildboottest(panel, indicators):
         x.columns = x.columns.astype(str)
         model = sm.OLS(y, x)
         # wildboottest solves the normal equations (X'X)^-1, so its t carries a relative
-        # error up to about cond(X)^2 * eps (cond(X) is about 1.4e4 here: some 4e-8); the t
-        # is also checked against statsmodels' QR-based OLS with clustered errors at 1e-9
+        # error up to about cond(X)^2 * eps (cond(X) is about 300 here); the t is also
+        # checked against statsmodels' QR-based OLS with clustered errors at 1e-9
         normal_equations = 10 * np.linalg.cond(x.to_numpy()) ** 2 * np.finfo(float).eps
         clustered = model.fit(cov_type="cluster", cov_kwds={"groups": design.cluster})
         ours = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=7)

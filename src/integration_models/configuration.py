@@ -73,19 +73,67 @@ def _schema_error(
     return InputError(path, f"key '{where}': {error.message}", line)
 
 
-def load_config(overrides: list[Path] | tuple[Path, ...] = ()) -> dict:
+COMMAND_LINE = Path("--config")  # the "file" of a setting given as ``--config KEY=VALUE``
+
+
+def parse_config_items(items: list[str] | tuple[str, ...]) -> dict:
+    """Return ``KEY=VALUE`` items (as ``snakemake --config`` takes them) as a mapping.
+
+    Each value is read as YAML with ``safe_load`` (``2015`` is a number, ``[twfe]`` a list,
+    ``../data`` a string).
+
+    Raises
+    ------
+    InputError
+        If an item has no ``=`` or no key, or its value is not valid YAML.
+    """
+    parsed: dict = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise InputError(COMMAND_LINE, f"expected KEY=VALUE, got {shown(item)}")
+        try:
+            parsed[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            raise InputError(COMMAND_LINE, f"{key.strip()}: value is not valid YAML") from None
+    return parsed
+
+
+def setting_origin(
+    key: str, overrides: list[Path] | tuple[Path, ...] = (), items: dict | None = None
+) -> tuple[Path, int | None]:
+    """Where ``key`` was set: the last of ``config.yaml``, ``overrides`` and ``items`` to set it.
+
+    Returns ``(file, line)``; ``(Path("--config"), None)`` for a command-line item, and
+    ``(config.yaml, None)`` when no file sets the key (its schema default applies).
+    """
+    if items and key in items:
+        return COMMAND_LINE, None
+    for path in reversed((ROOT_CONFIG, *map(Path, overrides))):
+        data, lines = _read_yaml(path)
+        if key in data:
+            return path, lines.get(key)
+    return ROOT_CONFIG, None
+
+
+def load_config(overrides: list[Path] | tuple[Path, ...] = (), items: dict | None = None) -> dict:
     """Return ``config.yaml`` overlaid with ``overrides``, validated like Snakemake does.
 
-    YAML is read with ``safe_load`` only. An unknown or ill-typed key raises an InputError
-    naming the file and line that set it (with the nearest known key for a typo), and the
-    checks of :func:`integration_models.workflow.check_config` apply.
+    YAML is read with ``safe_load`` only. ``items`` (from ``--config KEY=VALUE``, see
+    :func:`parse_config_items`) override the files last, as with ``snakemake --config``. An
+    unknown or ill-typed key raises an InputError naming the file and line that set it (with
+    the nearest known key for a typo), and the checks of
+    :func:`integration_models.workflow.check_config` apply.
     """
     config: dict = {}
-    origin: dict[str, tuple[Path, int]] = {}
+    origin: dict[str, tuple[Path, int | None]] = {}
     for path in (ROOT_CONFIG, *map(Path, overrides)):
         data, lines = _read_yaml(path)
         config = merge(config, data)
         origin.update({key: (path, lines.get(key)) for key in data})
+    if items:
+        config = merge(config, items)
+        origin.update({key: (COMMAND_LINE, None) for key in items})
     schema = yaml.safe_load(SCHEMA.read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))

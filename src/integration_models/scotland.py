@@ -807,7 +807,11 @@ def build_dataset(
     settings = settings or BuildSettings()
     sources = Path(sources_dir)
     if not sources.is_dir():
-        raise InputError(sources, "sources directory not found")
+        raise InputError(
+            sources,
+            f"sources directory not found (looked in {sources.resolve()}); it is the "
+            "sources_dir setting (README.md, 'Real Scottish data', lists the files it needs)",
+        )
     areas = load_areas(areas_path)
     matcher = AreaMatcher(areas)
     covariates, flags = build_covariates(
