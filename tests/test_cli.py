@@ -98,6 +98,7 @@ def project(tmp_path):
 
 def test_build_scotland_missing_sources_names_the_setting(project, tmp_path):
     missing = tmp_path / "no-such-folder"
+    shutil.rmtree(project / "data" / "raw" / "scotland", ignore_errors=True)  # a local build
     (project / "sources.yaml").write_text(f"# where the sources are\nsources_dir: {missing}\n")
     result = subprocess.run(
         [sys.executable, "-m", "integration_models", "build-scotland"]
