@@ -14,7 +14,7 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: classify, panel, tables, report
+localrules: classify, panel, tables, headline, report
 
 
 include: "rules/common.smk"

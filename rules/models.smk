@@ -35,8 +35,6 @@ rule fit:
 rule tables:
     input:
         fits=expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
-        inference=results("tables/inference.csv"),
-        null_rates=results("tables/size.csv"),
         registry=registry_file(),
         panel=processed("panel.parquet"),
         code=package_sources("tables"),
@@ -51,9 +49,6 @@ rule tables:
         summary=report(
             results("tables/summary.csv"), caption="captions/tables.rst", category="Tables"
         ),
-        headline=report(
-            results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
-        ),
         event_study=results("tables/event_study.csv"),
     log:
         results("logs/tables.log"),
@@ -64,9 +59,35 @@ rule tables:
     shell:
         package_command(
             "tables --fits {input.fits:q} --registry {input.registry:q}"
-            " --inference {input.inference:q} --size {input.null_rates:q}"
             " --panel {input.panel:q} --config-hash {params.config_hash}"
             " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+        )
+
+
+# The headline needs the few-cluster inference; kept apart from `tables` so that the
+# coefficient tables and the figures do not wait for the resampling.
+rule headline:
+    input:
+        coefficients=results("tables/coefficients.parquet"),
+        model_fit=results("tables/model_fit.csv"),
+        inference=results("tables/inference.csv"),
+        null_rates=results("tables/size.csv"),
+        registry=registry_file(),
+        panel=processed("panel.parquet"),
+        code=package_sources("headline"),
+    output:
+        report(results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"),
+    log:
+        results("logs/headline.log"),
+    params:
+        alpha=config["alpha"],
+        config_hash=CONFIG_HASH,
+    shell:
+        package_command(
+            "headline --coefficients {input.coefficients:q} --model-fit {input.model_fit:q}"
+            " --registry {input.registry:q} --inference {input.inference:q}"
+            " --size {input.null_rates:q} --alpha {params.alpha} --panel {input.panel:q}"
+            " --config-hash {params.config_hash} --out {output:q} 2> {log:q}"
         )
 
 

@@ -103,6 +103,7 @@ rule figures_power:
 rule report:
     input:
         tables=rules.tables.output,
+        headline=rules.headline.output,
         inference=rules.inference.output,
         sensitivity=[
             results("tables/sensitivity.csv"),
@@ -131,6 +132,7 @@ rule report:
             input.panel,
             input.exclusions,
             *input.tables,
+            *input.headline,
             *input.inference,
             *input.sensitivity,
         ],

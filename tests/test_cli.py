@@ -63,21 +63,6 @@ def test_cli_bad_input_one_line(dataset, tmp_path):
     assert not (tmp_path / "out" / "panel.parquet").exists()
 
 
-def test_tables_needs_inference_and_size_together(tmp_path):
-    args = ["--fits", str(tmp_path / "fit.json"), "--registry", str(tmp_path / "indicators.csv")]
-    args += ["--inference", str(tmp_path / "inference.csv"), "--out-dir", str(tmp_path)]
-    args += ["--panel", str(tmp_path / "panel.parquet"), "--config-hash", "0" * 16]
-    result = subprocess.run(
-        [sys.executable, "-m", "integration_models", "tables", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == ["error: --inference/--size: give both or neither"]
-    assert list(tmp_path.iterdir()) == []
-
-
 # --- build-scotland without its sources folder -----------------------------------------------
 
 HOW_TO_SET = (

@@ -19,7 +19,7 @@ from tests.conftest import snakemake
 
 pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
-AGGREGATES = {"panel", "tables", "inference", "sensitivity", "report", "all"}
+AGGREGATES = {"panel", "tables", "headline", "inference", "sensitivity", "report", "all"}
 FIGURES = {
     "figures_overview",
     "figures_coefficients_1",
@@ -144,3 +144,12 @@ def test_input_edited_after_the_ingest_makes_the_run_say_stale(run_copy):
     assert f"warning: {path} changed after the run read it" in run.stdout + run.stderr
     provenance = json.loads((run_copy / "results/provenance.json").read_text(encoding="utf-8"))
     assert provenance["changed_during_run"] == [path] and provenance["stale"] is True
+
+
+def test_tables_and_figures_do_not_wait_for_the_inference(run_copy):
+    """The coefficient tables and their figures need the fits only; the headline waits."""
+    for target in ("tables/coefficients.csv", "figures/forest.png"):
+        jobs = rules(plan(run_copy, "--forceall", f"results/{target}"))
+        assert jobs["tables"] == 1 and "inference" not in jobs and "headline" not in jobs
+    jobs = rules(plan(run_copy, "--forceall", "results/tables/headline.csv"))
+    assert jobs["inference"] == 1 and jobs["headline"] == 1

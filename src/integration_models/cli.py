@@ -14,6 +14,7 @@ import sys
 from integration_models.commands import (
     classify,
     figures,
+    headline,
     inference,
     ingest,
     ingest_indicator,
@@ -33,6 +34,7 @@ COMMANDS = (
     panel,
     tables,
     inference,
+    headline,
     sensitivity,
     figures,
     provenance,

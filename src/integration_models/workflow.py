@@ -26,6 +26,7 @@ ENTRY = {
     "panel": ("commands/panel.py",),
     "fit": ("fitting.py",),
     "tables": ("commands/tables.py",),
+    "headline": ("commands/headline.py",),
     "inference": ("commands/inference.py",),
     "sensitivity": ("commands/sensitivity.py",),
     "figures": ("commands/figures.py",),

@@ -16,38 +16,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
     parser.add_argument("--config-hash", required=True)
-    # both or neither: without them (a data-zone run) there is no headline table
-    parser.add_argument("--inference", type=Path)
-    parser.add_argument("--size", type=Path)
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write coefficients, model_fit, summary, headline and event_study tables.
+    """Write coefficients, model_fit, summary and event_study tables.
 
-    The headline starts with the twfe integration terms under the test that kept its level
-    in the null simulation (``size.csv``), then counts every model's terms as fitted. Without
-    ``--inference`` and ``--size`` (a data-zone run, which has no few-cluster inference) it is
-    not written: counts of terms as fitted alone would be the headline this project replaces.
+    They need the fits only; the headline, which needs the few-cluster inference, is the
+    ``headline`` step's (a data-zone run, which has no few-cluster inference, has none:
+    counts of terms as fitted alone would be the headline this project replaces).
     """
-    import pandas as pd
-
     from integration_models.atomic import write_parquet
-    from integration_models.errors import InputError
     from integration_models.registry import load_registry
-    from integration_models.size import honest_method
     from integration_models.stamp import Stamp
     from integration_models.summarise import (
         adjust_pvalues,
         collect_fits,
-        headline_table,
-        honest_headline,
         summary_table,
         write_csv,
     )
 
-    if (args.inference is None) != (args.size is None):
-        raise InputError("--inference/--size", "give both or neither")
     registry = load_registry(args.registry)
     stamp = Stamp.of_run(args.config_hash, args.panel)
     coefficients, model_fit, event_study = collect_fits(args.fits)
@@ -58,11 +46,3 @@ def run(args: argparse.Namespace) -> None:
     write_csv(stamp.apply(model_fit), args.out_dir / "model_fit.csv")
     write_csv(stamp.apply(summary), args.out_dir / "summary.csv")
     write_csv(stamp.apply(event_study), args.out_dir / "event_study.csv")
-    if args.inference is None:
-        return
-    size = pd.read_csv(args.size)
-    honest = honest_headline(
-        pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
-    )
-    headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
-    write_csv(stamp.apply(headline), args.out_dir / "headline.csv")

@@ -1,0 +1,56 @@
+"""``headline``: the headline table, from the summary and the few-cluster inference."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "headline"
+HELP = "the headline counts under the test that kept its level (headline.csv)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the command's arguments."""
+    parser.add_argument("--coefficients", type=Path, required=True, help="coefficients.parquet")
+    parser.add_argument("--model-fit", type=Path, required=True, help="model_fit.csv")
+    parser.add_argument("--registry", type=Path, required=True)
+    parser.add_argument("--inference", type=Path, required=True)
+    parser.add_argument("--size", type=Path, required=True)
+    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
+    parser.add_argument("--config-hash", required=True)
+    parser.add_argument("--out", type=Path, required=True)
+
+
+def run(args: argparse.Namespace) -> None:
+    """Write ``headline.csv``.
+
+    It starts with the twfe integration terms under the test that kept its level in the null
+    simulation (``size.csv``), then counts every model's terms as fitted, from the summary
+    of ``tables`` (the same :func:`~integration_models.summarise.summary_table` of the same
+    coefficients). Kept apart from ``tables`` so that the coefficient tables and the figures
+    do not wait for the resampling inference.
+    """
+    import pandas as pd
+
+    from integration_models.registry import load_registry
+    from integration_models.size import honest_method
+    from integration_models.stamp import STAMP_COLUMNS, Stamp
+    from integration_models.summarise import (
+        headline_table,
+        honest_headline,
+        summary_table,
+        write_csv,
+    )
+
+    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamps = list(STAMP_COLUMNS)
+    coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
+    model_fit = pd.read_csv(args.model_fit, keep_default_na=False).drop(columns=stamps)
+    summary = summary_table(coefficients, model_fit, load_registry(args.registry), args.alpha)
+    size = pd.read_csv(args.size)
+    honest = honest_headline(
+        pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
+    )
+    headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
+    write_csv(stamp.apply(headline), args.out)
