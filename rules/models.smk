@@ -37,6 +37,7 @@ rule tables:
         fits=expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
         inference=results("tables/inference.csv"),
         null_rates=results("tables/size.csv"),
+        power=results("tables/power.csv"),
         registry=registry_file(),
         panel=processed("panel.parquet"),
         code=package_sources("tables"),
@@ -54,6 +55,9 @@ rule tables:
         headline=report(
             results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
         ),
+        conclusion=report(
+            results("tables/conclusion.csv"), caption="captions/tables.rst", category="Tables"
+        ),
         event_study=results("tables/event_study.csv"),
     log:
         results("logs/tables.log"),
@@ -65,6 +69,7 @@ rule tables:
         package_command(
             "tables --fits {input.fits:q} --registry {input.registry:q}"
             " --inference {input.inference:q} --size {input.null_rates:q}"
+            " --power {input.power:q}"
             " --panel {input.panel:q} --config-hash {params.config_hash}"
             " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
         )

@@ -19,16 +19,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # both or neither: without them (a data-zone run) there is no headline table
     parser.add_argument("--inference", type=Path)
     parser.add_argument("--size", type=Path)
+    parser.add_argument("--power", type=Path, help="power.csv: the MDEs of the conclusion")
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write coefficients, model_fit, summary, headline and event_study tables.
+    """Write coefficients, model_fit, summary, headline, conclusion and event_study tables.
 
     The headline starts with the twfe integration terms under the test that kept its level
     in the null simulation (``size.csv``), then counts every model's terms as fitted. Without
     ``--inference`` and ``--size`` (a data-zone run, which has no few-cluster inference) it is
     not written: counts of terms as fitted alone would be the headline this project replaces.
+
+    ``conclusion.csv`` (:func:`integration_models.summarise.conclusion_table`) holds what the
+    report leads with, decided here so that the report only displays it: the headline test,
+    the configured alpha, the counts of better and worse outcomes and the MDEs of
+    ``--power``.
     """
     import pandas as pd
 
@@ -40,6 +46,8 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.summarise import (
         adjust_pvalues,
         collect_fits,
+        conclusion_table,
+        headline_label,
         headline_table,
         honest_headline,
         summary_table,
@@ -61,8 +69,13 @@ def run(args: argparse.Namespace) -> None:
     if args.inference is None:
         return
     size = pd.read_csv(args.size)
-    honest = honest_headline(
-        pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
-    )
+    inference = pd.read_csv(args.inference)
+    method = honest_method(size, args.alpha)
+    honest = honest_headline(inference, size, method, args.alpha)
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(stamp.apply(headline), args.out_dir / "headline.csv")
+    power = pd.read_csv(args.power) if args.power is not None else None
+    conclusion = conclusion_table(
+        inference, power, registry, headline_label(inference, method), args.alpha
+    )
+    write_csv(stamp.apply(conclusion), args.out_dir / "conclusion.csv")
