@@ -504,3 +504,44 @@ def test_inference_section_shows_the_resampling_minimum():
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     assert cells[:5] == ["lac_rate", "integration_full", "&lt;0.001", "≤ 0.0001", "≤ 0.01"]
     assert ">0<" not in page and "0.000<" not in page
+
+
+def test_conclusion_first_then_estimates_under_the_headline_test(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    body = text[text.index("<main>") :]
+    assert body.index("<h1>") < body.index('<section id="conclusion">') < body.index("<nav")
+    conclusion = section(text, "conclusion")
+    assert "Full integration (compared with none): 2 of 2 &lt;script&gt;" in conclusion
+    assert conclusion.count("What the data cannot say.") == 1
+    estimates = section(text, "estimates")
+    assert "<td>School attendance</td>" in estimates and "<td>attendance</td>" not in estimates
+    assert "randomization inference (partnership labels, B=99)" in estimates
+    # p < 0.1 (alpha of conclusion.csv): lac_rate lower is better and fell, attendance fell
+    assert '<td class="better">better</td>' in estimates
+    assert '<td class="worse">worse</td>' in estimates
+    assert "% interval</th>" not in estimates  # the headline test gives no interval
+
+
+def test_details_grouped_with_contents_and_sticky_headers(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    anchors = re.findall(r'<nav class="toc"[^>]*>(.*?)</nav>', text, re.S)[0]
+    for anchor in re.findall(r'href="#([^"]+)"', anchors):
+        assert f'<section id="{anchor}">' in text, anchor
+    assert section(text, "data").startswith("<details open><summary><h2>")
+    assert "position:sticky" in text
+
+
+def test_tables_decide_alpha_and_names(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    inference = section(text, "inference")
+    assert "p &lt; 0.1" in inference and "p &lt; 0.05" not in inference
+    assert "25 indicators" not in inference and "the 2 indicators each test" in inference
+    sensitivity = section(text, "sensitivity")
+    assert "drop Glasgow" in sensitivity and "S37000034" not in sensitivity
+
+
+def test_classification_without_integration_shows_the_periods_only(tmp_path, inputs):
+    _, text = render(tmp_path, {**inputs, "integration": None})
+    classification = section(text, "classification")
+    assert "Clackmannanshire and Stirling" in classification
+    assert "by category and year" not in classification

@@ -1406,7 +1406,7 @@ def _multiplicity_part(inference: pd.DataFrame, alpha: float | None) -> str:
     )
 
 
-PARTNERSHIP_CODE = re.compile(r"S37\d{7}")
+PARTNERSHIP_CODE = re.compile(r"S37\d{6}")
 
 
 def _partnership_names(areas: pd.DataFrame) -> dict[str, str]:
@@ -1419,7 +1419,7 @@ def _partnership_names(areas: pd.DataFrame) -> dict[str, str]:
 def _named(text: object, names: dict[str, str]) -> str:
     """Replace partnership codes in ``text`` by names: ``drop_S37000022`` -> ``drop Highland``."""
     value = _text(text)
-    value = re.sub(r"drop_(S37\d{7})", lambda m: f"drop {names.get(m.group(1), m.group(1))}", value)
+    value = re.sub(r"drop_(S37\d{6})", lambda m: f"drop {names.get(m.group(1), m.group(1))}", value)
     return PARTNERSHIP_CODE.sub(lambda m: names.get(m.group(0), m.group(0)), value)
 
 
