@@ -72,11 +72,17 @@ rule headline:
         model_fit=results("tables/model_fit.csv"),
         inference=results("tables/inference.csv"),
         null_rates=results("tables/size.csv"),
+        power=results("tables/power.csv"),
         registry=registry_file(),
         panel=processed("panel.parquet"),
         code=package_sources("headline"),
     output:
-        report(results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"),
+        headline=report(
+            results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
+        ),
+        conclusion=report(
+            results("tables/conclusion.csv"), caption="captions/tables.rst", category="Tables"
+        ),
     log:
         results("logs/headline.log"),
     params:
@@ -86,8 +92,9 @@ rule headline:
         package_command(
             "headline --coefficients {input.coefficients:q} --model-fit {input.model_fit:q}"
             " --registry {input.registry:q} --inference {input.inference:q}"
-            " --size {input.null_rates:q} --alpha {params.alpha} --panel {input.panel:q}"
-            " --config-hash {params.config_hash} --out {output:q} 2> {log:q}"
+            " --size {input.null_rates:q} --power {input.power:q} --alpha {params.alpha}"
+            " --panel {input.panel:q} --config-hash {params.config_hash}"
+            " --out {output.headline:q} --conclusion {output.conclusion:q} 2> {log:q}"
         )
 
 

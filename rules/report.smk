@@ -117,6 +117,7 @@ rule report:
         dataset=dataset_files(),
         reference=[config["areas"], config["classification"], *config["scenarios"]],
         classification=config["classification"],
+        integration=processed("integration.parquet"),
         areas=config["areas"],
         code=package_sources("report"),
     output:
@@ -148,6 +149,6 @@ rule report:
             " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
             " --exclusions {input.exclusions:q} --registry {input.registry:q}"
             " --classification {input.classification:q} --areas {input.areas:q}"
-            " --provenance {output.provenance:q} --out {output.report:q} 2>> {log:q}",
+            " --integration {input.integration:q} --provenance {output.provenance:q} --out {output.report:q} 2>> {log:q}",
         )
 

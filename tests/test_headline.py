@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from integration_models.cli import main
 from integration_models.inference import INFERENCE_LABELS
-from integration_models.summarise import honest_headline
+from integration_models.summarise import conclusion_table, headline_label, honest_headline
 from integration_models.workflow import ENTRY, package_sources
 
 
@@ -79,3 +80,35 @@ def test_ingest_indicator_refuses_an_illegal_id(dataset, tmp_path, capsys):
         "error: --indicator: not a valid indicator id: '../../etc/passwd'"
     )
     assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_conclusion_counts_better_and_worse_under_the_headline_test():
+    label = INFERENCE_LABELS["ri"].format(reps=99)
+    inference = _inference(label)
+    # i0 rises and lower is better: worse; i1 falls and lower is better: better
+    registry = pd.DataFrame(
+        {"indicator_id": ["i0", "i1", "i2", "i3"], "higher_is_better": [False, False, True, True]}
+    )
+    power = pd.DataFrame(
+        {
+            "term": ["integration_full"] * 3 + ["integration_partial"] * 3,
+            "mde_size_adjusted_sd": [0.2, 0.4, np.nan, 0.1, 0.3, 0.5],
+        }
+    )
+    assert headline_label(inference, "ri") == label
+    out = conclusion_table(inference, power, registry, label, 0.05).set_index("term")
+    full = out.loc["integration_full"]
+    assert (full.n_indicators, full.n_tested, full.n_significant) == (4, 3, 2)
+    assert (full.n_better, full.n_worse, full.n_bh, full.n_romano_wolf) == (1, 1, 1, 1)
+    mde = (full.n_mde, full.mde_sd_median, full.mde_sd_min, full.mde_sd_max)
+    assert mde == pytest.approx((2, 0.3, 0.2, 0.4))
+    assert "1 better, 1 worse" in full.statement and "not of the headline test" in full.statement
+    assert "1 of the 4 could not be tested" in full.statement
+    assert "cannot say" in full.limits
+    # at alpha 0.01 nothing is significant, and the level is said as configured
+    strict = conclusion_table(inference, power, registry, label, 0.01).set_index("term")
+    assert strict.loc["integration_partial", "n_significant"] == 0
+    assert "at the 1% level" in strict.loc["integration_partial", "statement"]
+    # no row tested under the label: said, not counted
+    none = conclusion_table(inference, None, registry, "", 0.05).set_index("term")
+    assert (none.n_tested == 0).all() and none.statement.str.contains("not tested").all()

@@ -169,6 +169,71 @@ def inputs(tmp_path):
             "statement": [f"mixed: integration_full significant for 2 of 2 indicators {EVIL}"],
         }
     ).to_csv(tables / "headline.csv", index=False)
+    headline_test = "randomization inference (partnership labels, B=99)"
+    inference_rows = []
+    for indicator, estimate, p in (("lac_rate", -0.2, 0.01), ("attendance", -0.5, 0.04)):
+        for term in ("integration_full", "integration_partial"):
+            for label, p_value in ((headline_test, p), ("CRV1 t(G-1)", 0.003)):
+                inference_rows.append(
+                    {
+                        "indicator_id": indicator,
+                        "model": "twfe",
+                        "term": term,
+                        "estimate": estimate if term == "integration_full" else 0.01,
+                        "std_error": 0.05,
+                        "p_value": p_value if term == "integration_full" else 0.9,
+                        "conf_low": np.nan if label == headline_test else -0.3,
+                        "conf_high": np.nan if label == headline_test else -0.1,
+                        "inference": label,
+                        "p_adjusted": 0.02 if term == "integration_full" else 0.9,
+                        "p_romano_wolf": 0.03 if label == headline_test else np.nan,
+                    }
+                )
+    pd.DataFrame(inference_rows).to_csv(tables / "inference.csv", index=False)
+    pd.DataFrame(
+        {
+            "term": ["integration_full", "integration_partial"],
+            "test": [headline_test] * 2,
+            "alpha": [0.1, 0.1],
+            "statement": [
+                f"Full integration (compared with none): 2 of 2 {EVIL}",
+                "Partial integration (compared with none): 0 of 2",
+            ],
+            "limits": ["What the data cannot say."] * 2,
+        }
+    ).to_csv(tables / "conclusion.csv", index=False)
+    variants = ["baseline", "drop_S37000034"]
+    pd.DataFrame(
+        {
+            "variant": variants,
+            "kind": ["baseline", "leave_one_out"],
+            "description": ["baseline: the panel as built", "leave out S37000034"],
+            "term": ["integration_full"] * 2,
+            "n_indicators": [2, 2],
+            "n_tested": [2, 2],
+            "n_significant": [1, 0],
+            "n_changed": [0, 1],
+            "changes": ["", "lac_rate (- -> ns)"],
+            "note": ["", ""],
+        }
+    ).to_csv(tables / "sensitivity_summary.csv", index=False)
+    pd.DataFrame(
+        {"variant": variants, "indicator_id": ["lac_rate"] * 2, "term": ["integration_full"] * 2}
+    ).to_csv(tables / "sensitivity.csv", index=False)
+    integration = pd.DataFrame(
+        [
+            {
+                "area_code": area,
+                "year": year,
+                "period_key": "financial",
+                "integration": "none"
+                if area != "S12000049" or year < 2016
+                else ("partial" if year < 2019 else "full"),
+            }
+            for area in areas["area_code"]
+            for year in range(2014, 2021)
+        ]
+    )
     tiny_png(figures / "forest.png", "tab:red")
     tiny_png(figures / "coefficients_attendance.png", "tab:green")
     tiny_png(figures / "coefficients_lac_rate.png", "tab:orange")
@@ -196,6 +261,7 @@ def inputs(tmp_path):
         "classification": classification,
         "areas": areas,
         "provenance": provenance,
+        "integration": integration,
     }
 
 
@@ -248,14 +314,20 @@ def test_sections_in_order_and_content(tmp_path, inputs):
     _, text = render(tmp_path, inputs)
     order = [
         "<h1>",
+        'id="conclusion"',
+        'id="estimates"',
+        'id="about"',
+        'id="headline"',
+        'id="inference"',
+        'id="sensitivity"',
+        'id="summary"',
+        'id="figures"',
+        'id="coefficients"',
         'id="data"',
         'id="registry"',
         'id="classification"',
         'id="models"',
-        'id="summary"',
-        'id="figures"',
         'id="convergence"',
-        'id="coefficients"',
         'id="provenance"',
     ]
     positions = [text.index(marker) for marker in order]
@@ -271,8 +343,10 @@ def test_sections_in_order_and_content(tmp_path, inputs):
     classification = section(text, "classification")
     assert "Clackmannanshire and Stirling" in classification
     plain = classification.replace(' class="num"', "")
-    assert "<td>2014</td><td>0</td><td>0</td><td>2</td>" in plain  # year, full, partial, none
-    assert "<td>2019</td><td>1</td><td>0</td><td>1</td>" in plain
+    # council areas, full / partial / none, counted from integration.parquet
+    assert "<td>2014</td><td>0 / 0 / 3</td>" in plain
+    assert "<td>2017</td><td>0 / 1 / 2</td>" in plain
+    assert "<td>2019</td><td>1 / 0 / 2</td>" in plain
     models = section(text, "models")
     assert "y ~ integration_full + integration_partial (twfe)" in models
     assert "cluster-robust by area (mixed)" in models
@@ -430,3 +504,44 @@ def test_inference_section_shows_the_resampling_minimum():
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     assert cells[:5] == ["lac_rate", "integration_full", "&lt;0.001", "≤ 0.0001", "≤ 0.01"]
     assert ">0<" not in page and "0.000<" not in page
+
+
+def test_conclusion_first_then_estimates_under_the_headline_test(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    body = text[text.index("<main>") :]
+    assert body.index("<h1>") < body.index('<section id="conclusion">') < body.index("<nav")
+    conclusion = section(text, "conclusion")
+    assert "Full integration (compared with none): 2 of 2 &lt;script&gt;" in conclusion
+    assert conclusion.count("What the data cannot say.") == 1
+    estimates = section(text, "estimates")
+    assert "<td>School attendance</td>" in estimates and "<td>attendance</td>" not in estimates
+    assert "randomization inference (partnership labels, B=99)" in estimates
+    # p < 0.1 (alpha of conclusion.csv): lac_rate lower is better and fell, attendance fell
+    assert '<td class="better">better</td>' in estimates
+    assert '<td class="worse">worse</td>' in estimates
+    assert "% interval</th>" not in estimates  # the headline test gives no interval
+
+
+def test_details_grouped_with_contents_and_sticky_headers(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    anchors = re.findall(r'<nav class="toc"[^>]*>(.*?)</nav>', text, re.S)[0]
+    for anchor in re.findall(r'href="#([^"]+)"', anchors):
+        assert f'<section id="{anchor}">' in text, anchor
+    assert section(text, "data").startswith("<details open><summary><h2>")
+    assert "position:sticky" in text
+
+
+def test_tables_decide_alpha_and_names(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    inference = section(text, "inference")
+    assert "p &lt; 0.1" in inference and "p &lt; 0.05" not in inference
+    assert "25 indicators" not in inference and "the 2 indicators each test" in inference
+    sensitivity = section(text, "sensitivity")
+    assert "drop Glasgow" in sensitivity and "S37000034" not in sensitivity
+
+
+def test_classification_without_integration_shows_the_periods_only(tmp_path, inputs):
+    _, text = render(tmp_path, {**inputs, "integration": None})
+    classification = section(text, "classification")
+    assert "Clackmannanshire and Stirling" in classification
+    assert "by category and year" not in classification

@@ -53,10 +53,10 @@ def test_the_report_names_tables_of_another_run(tmp_path):
     write_csv(current.apply(pd.DataFrame({"x": []})), tmp_path / "event_study.csv")
     assert foreign_tables(sorted(tmp_path.glob("*.csv")), current) == ["summary.csv"]
     provenance = {"stamp": {"config_hash": "c" * 16, "inputs_hash": "i" * 16}}
-    text = _stamp_part(tmp_path, provenance)
+    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
     assert "Stale results" in text and "summary.csv" in text and "1 table of 3" in text
     (tmp_path / "summary.csv").unlink()
-    text = _stamp_part(tmp_path, provenance)
+    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
     assert "Stale" not in text and "All 2 tables" in text and "c" * 16 in text
 
 
@@ -65,7 +65,7 @@ def test_inputs_changed_during_the_run_are_named_at_the_top(tmp_path):
         "stamp": {"config_hash": "c", "inputs_hash": "i"},
         "changed_during_run": ["data/raw/values/attendance.csv"],
     }
-    text = _stamp_part(tmp_path, provenance)
+    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
     assert "Stale inputs" in text and "data/raw/values/attendance.csv" in text
 
 

@@ -25,6 +25,7 @@ TABLES = [
     "model_fit.csv",
     "summary.csv",
     "headline.csv",
+    "conclusion.csv",
     "size.csv",
     "sensitivity.csv",
     "sensitivity_summary.csv",
@@ -78,6 +79,15 @@ def test_outputs_complete(finished):
     size = pd.read_csv(results / "tables" / "size.csv")
     assert set(size.method) == {"crv1", "cr2", "wcr", "ri"} and (size.sims == 1000).all()
     assert headline.inference.fillna("").str.len().gt(0).sum() == 2  # the honest-test rows
+    conclusion = pd.read_csv(results / "tables" / "conclusion.csv")
+    assert list(conclusion.term) == ["integration_full", "integration_partial"]
+    honest = headline[headline.inference.fillna("").str.len() > 0]
+    assert list(conclusion.test) == list(honest.inference)
+    assert list(conclusion.n_significant) == list(honest.n_significant)
+    assert (conclusion.n_better + conclusion.n_worse <= conclusion.n_significant).all()
+    first = page.index('id="conclusion"')
+    assert first < page.index('id="estimates"') < page.index('id="data"')
+    assert conclusion.statement.iloc[0].split(":")[0] in page[first:]
     sensitivity = pd.read_csv(results / "tables" / "sensitivity_summary.csv")
     assert {"baseline", "no_covid", "drop_highland", "alt_deprivation"} <= set(sensitivity.variant)
     events = pd.read_csv(results / "tables" / "event_study.csv")

@@ -8,10 +8,17 @@ escaped with :func:`html.escape`. The page is built with small helper functions 
 template engine, and apart from what the provenance contains (the time of the run, the git
 commit) it depends only on its inputs, so two runs on the same inputs give the same page.
 
-Sections, in order: a SYNTHETIC banner (demo data only), the question and headline findings,
-the data (rows read, kept and excluded), the indicator registry, the integration
-classification, the models, the summary of significant terms, the figures, convergence and
-warnings, the integration coefficients, and the provenance of the run.
+The page leads with the answer: after the SYNTHETIC banner (demo data only) and the title,
+the conclusion (``conclusion.csv``: the headline test's result for full and for partial
+integration in plain words, the minimum detectable effects and what the data cannot say), a
+table of contents, and the integration estimates under the headline test. Everything else
+follows in collapsible sections, grouped: results in detail (every headline statement, the
+few-cluster inference and power, sensitivity, the summary of significant terms, the figures,
+the coefficients), data and design (the data, the registry, the classification, the models),
+and checks (convergence, provenance).
+
+The page displays what the tables upstream decided (the headline test, alpha, the family
+sizes, which terms were estimable); it does not choose again.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ from integration_models.atomic import write_text
 from integration_models.inference import minimum_p_value
 from integration_models.registry import is_synthetic, unmeasured_domains
 from integration_models.stamp import STAMP_COLUMNS, Stamp, foreign_tables
+from integration_models.summarise import outcome_direction
 
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA \N{EM DASH} NOT REAL STATISTICS"
 TITLE = "Integration of children's health and social care and outcomes in Scotland"
@@ -97,11 +105,14 @@ nav a{color:#1f4e8c;margin-right:.9em;white-space:nowrap}
 .notice{background:#fff4e5;border-left:4px solid #e08a00;padding:.4rem .8rem}
 .ok{background:#edf7ed;border-left:4px solid #2e7d32;padding:.4rem .8rem}
 .muted{color:#666}
-.scroll{overflow-x:auto;margin:.4rem 0 .8rem}
+.scroll{overflow:auto;max-height:85vh;margin:.4rem 0 .8rem}
 table{border-collapse:collapse;font-size:.86em;margin:.2rem 0}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.2rem 0}
 th,td{border:1px solid #d9dde3;padding:.22rem .45rem;vertical-align:top;text-align:left}
 th{background:#eef1f5;font-weight:600}
+thead th{position:sticky;top:0;z-index:1}
+table.summary thead,table.answer thead{position:sticky;top:0;z-index:1}
+table.summary thead th,table.answer thead th{position:static}
 tbody tr:nth-child(even) td{background:#fafbfc}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.wrap{min-width:18em;max-width:42em;overflow-wrap:anywhere}
@@ -130,6 +141,18 @@ figcaption{font-size:.88em;color:#444;margin-top:.25rem}
 details{margin:.5rem 0}
 summary{cursor:pointer;color:#1f4e8c;font-weight:600}
 footer{margin-top:2.5rem;font-size:.85em;color:#666}
+#conclusion{background:#f3f6fb;border-left:4px solid #1f4e8c;padding:.3rem 1rem .5rem;
+ margin:.6rem 0}
+#conclusion h2{margin:.4rem 0 .3rem;border:0;padding:0}
+#conclusion p{font-size:1.05em}
+nav.toc{display:flex;flex-wrap:wrap;gap:.2rem 1.6rem}
+nav.toc strong{color:#333;margin-right:.4em}
+.group-title{font-size:1.4rem;font-weight:700;margin:2.6rem 0 0;color:#1f4e8c}
+section>details>summary h2{display:inline-block;margin:1.4rem 0 .6rem;border:0}
+section>details>summary{border-bottom:2px solid #d0d4dc;margin-bottom:.4rem}
+a.here{font-size:.8em;margin-left:.5em;color:#8a93a3;text-decoration:none}
+tbody tr td.better{background:#cfe3f3;font-weight:700;color:#0b3d6b}
+tbody tr td.worse{background:#fbd9c4;font-weight:700;color:#7a2a00}
 """
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'"
 
@@ -339,7 +362,13 @@ def _details(summary: str, body: str, *, is_open: bool = False) -> str:
 
 
 def _section(anchor: str, title: str, body: Iterable[str]) -> str:
-    return f'<section id="{anchor}"><h2>{html.escape(title)}</h2>' + "\n".join(body) + "</section>"
+    """Return a collapsible section (open), its heading linking to itself."""
+    return (
+        f'<section id="{anchor}"><details open><summary><h2>{html.escape(title)}</h2>'
+        f'<a class="here" href="#{anchor}" title="link to this section">#</a></summary>'
+        + "\n".join(body)
+        + "</details></section>"
+    )
 
 
 def _notice(text: str) -> str:
@@ -357,12 +386,14 @@ def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
     return frame.drop(columns=[c for c in STAMP_COLUMNS if c in frame])
 
 
-def _stamp_part(tables_dir: Path, provenance: dict) -> str:
+def _stamp_part(tables_dir: Path, provenance: dict) -> tuple[str, str]:
     """Say which run wrote this page, and name any table (or input) that is not of it.
 
     Every table carries the configuration and inputs hashes of the run that wrote it; a
     table of an earlier configuration or of changed inputs (left by a run that stopped before
     rewriting it) is named here, as is an input file that changed while the run read it.
+    Returns (alerts, statement): the alerts ("" if none) go above the conclusion, since they
+    say it may not be current; the statement of the stamp goes under About this page.
     """
     stamp = provenance.get("stamp") or {}
     expected = Stamp(str(stamp.get("config_hash", "")), str(stamp.get("inputs_hash", "")))
@@ -375,31 +406,32 @@ def _stamp_part(tables_dir: Path, provenance: dict) -> str:
         f"{_esc(provenance.get('created', 'unknown'))} from commit "
         f"<code>{_esc(str(git.get('commit', 'unknown'))[:12])}</code>. "
     )
+    alerts = []
     if foreign:
-        out = [
+        alerts.append(
             f'<p class="notice" role="alert"><strong>Stale results:</strong> '
             f"{_esc(_plural(len(foreign), 'table'))} of {len(tables)} in the tables folder "
             f"carry another run's stamp (an earlier configuration or other inputs) and do "
-            f"not belong to this report: {_esc(', '.join(foreign))}. Rerun the workflow.</p>",
-            f'<p class="glance">{text}</p>',
-        ]
+            f"not belong to this report: {_esc(', '.join(foreign))}. Rerun the workflow.</p>"
+        )
+        statement = f'<p class="glance">{text}</p>'
     else:
-        out = [
+        statement = (
             f'<p class="glance">{text}All {len(tables)} tables in the tables folder carry '
             "this stamp (columns <code>config_hash</code>, <code>inputs_hash</code>); "
             "<code>provenance.json</code> holds the configuration and the hash of every input "
             "file behind it.</p>"
-        ]
+        )
     changed = provenance.get("changed_during_run") or []
     if changed:
         names = ", ".join(str(c.get("path", c)) if isinstance(c, dict) else str(c) for c in changed)
-        out.insert(
+        alerts.insert(
             0,
             f'<p class="notice" role="alert"><strong>Stale inputs:</strong> '
             f"{_esc(names)} changed while the run was reading its inputs; these results were "
             "computed from the earlier content. Rerun the workflow.</p>",
         )
-    return "\n".join(out)
+    return "\n".join(alerts), statement
 
 
 def _plural(count: int, word: str, plural: str | None = None) -> str:
@@ -430,42 +462,204 @@ def _has_warning(value: object) -> bool:
 # --- sections -------------------------------------------------------------------------------
 
 
-def _header(
-    headline: pd.DataFrame | None,
+GROUPS = (  # the table of contents: (group, [(anchor, link text)])
+    ("The answer", [("conclusion", "Conclusion"), ("estimates", "Estimates")]),
+    (
+        "Results in detail",
+        [
+            ("about", "About this page"),
+            ("headline", "Every headline statement"),
+            ("inference", "Inference and power"),
+            ("sensitivity", "Sensitivity"),
+            ("summary", "Summary"),
+            ("figures", "Figures"),
+            ("coefficients", "Coefficients"),
+        ],
+    ),
+    (
+        "Data and design",
+        [
+            ("data", "Data"),
+            ("registry", "Indicators"),
+            ("classification", "Classification"),
+            ("models", "Models"),
+        ],
+    ),
+    ("Checks", [("convergence", "Convergence"), ("provenance", "Provenance")]),
+)
+
+
+def _toc() -> str:
+    """Return the table of contents: every section, grouped, as in-page links."""
+    groups = [
+        f"<span><strong>{html.escape(group)}:</strong> "
+        + " ".join(f'<a href="#{anchor}">{html.escape(text)}</a>' for anchor, text in links)
+        + "</span>"
+        for group, links in GROUPS
+    ]
+    return '<nav class="toc" aria-label="contents">' + "".join(groups) + "</nav>"
+
+
+def _group_title(name: str) -> str:
+    return f'<p class="group-title">{html.escape(name)}</p>'
+
+
+def _conclusion_section(conclusion: pd.DataFrame | None) -> str:
+    """Render the answer first: the sentences of ``conclusion.csv``, escaped, nothing added.
+
+    The sentences (one per integration term, then what the data cannot say) are written
+    upstream (:func:`integration_models.summarise.conclusion_table`), so the page shows the
+    test, alpha and counts that the tables used.
+    """
+    head = '<section id="conclusion"><h2>Conclusion</h2>'
+    if conclusion is None or conclusion.empty or "statement" not in conclusion:
+        return head + _notice("tables/conclusion.csv was not found: no conclusion.") + "</section>"
+    sentences = [_text(v) for v in conclusion["statement"] if _text(v)]
+    if "limits" in conclusion:
+        sentences += [v for v in dict.fromkeys(conclusion["limits"].map(_text)) if v]
+    return head + "".join(f"<p>{_esc(v)}</p>" for v in sentences) + "</section>"
+
+
+def _alpha(conclusion: pd.DataFrame | None, config: dict) -> float | None:
+    """Return the test level the tables used: ``conclusion.csv``'s, else the configuration's."""
+    if conclusion is not None and "alpha" in conclusion and len(conclusion):
+        return float(conclusion["alpha"].iloc[0])
+    value = config.get("alpha")
+    return None if value is None else float(value)
+
+
+def _level(alpha: float | None) -> str:
+    return "the configured level" if alpha is None else f"{alpha * 100:g}%"
+
+
+def _headline_test(conclusion: pd.DataFrame | None) -> str:
+    """Return the label of the headline test as ``conclusion.csv`` names it ("" if none)."""
+    if conclusion is None or "test" not in conclusion or not len(conclusion):
+        return ""
+    return _text(conclusion["test"].iloc[0])
+
+
+def _estimate_cells(row: object, alpha: float | None, better_if_higher: object, draws) -> list:
+    """Return the cells (text, CSS class) of one indicator and term of the estimates table."""
+    decimals = _decimals(row.std_error)  # type: ignore[attr-defined]
+    estimate = _fixed(row.estimate, decimals)  # type: ignore[attr-defined]
+    error = _fixed(row.std_error, decimals)  # type: ignore[attr-defined]
+    low, high = row.conf_low, row.conf_high  # type: ignore[attr-defined]
+    interval = (
+        f"{_fixed(low, decimals)} to {_fixed(high, decimals)}"
+        if not (_is_missing(low) or _is_missing(high))
+        else ""
+    )
+    p_value = pd.to_numeric(pd.Series([row.p_value]), errors="coerce").iloc[0]  # type: ignore[attr-defined]
+    outcome = ""
+    if alpha is not None and np.isfinite(p_value) and p_value < alpha:
+        outcome = outcome_direction(row.estimate, better_if_higher) or "unknown direction"  # type: ignore[attr-defined]
+    return [
+        (f"{estimate} ({error})" if estimate else "", "num"),
+        (interval, "num"),
+        (format_p_value(p_value, draws), "num"),
+        (outcome or "\N{EN DASH}", outcome if outcome in ("better", "worse") else "muted"),
+    ]
+
+
+def _estimates_section(
+    inference: pd.DataFrame | None,
+    conclusion: pd.DataFrame | None,
+    registry: pd.DataFrame,
+    alpha: float | None,
+) -> str:
+    """Render the integration estimates under the headline test, one row per indicator.
+
+    The rows are those of ``inference.csv`` whose test is the one ``conclusion.csv`` names;
+    "better" or "worse" marks an estimate significant at the tables' ``alpha``, from its sign
+    and the registry's ``higher_is_better`` (as the conclusion counts them).
+    """
+    title = "Integration estimates under the headline test"
+    label = _headline_test(conclusion)
+    if inference is None or not label:
+        missing = "inference.csv" if inference is None else "conclusion.csv"
+        return _section("estimates", title, [_notice(f"tables/{missing} was not found.")])
+    rows = inference[inference["inference"] == label]
+    terms = [str(t) for t in conclusion["term"]]  # type: ignore[index]
+    titles = registry.set_index("indicator_id")["title"].to_dict()
+    better = registry.set_index("indicator_id")["higher_is_better"].to_dict()
+    order = [i for i in registry["indicator_id"] if i in set(inference["indicator_id"])]
+    order += [i for i in dict.fromkeys(inference["indicator_id"]) if i not in set(order)]
+    has_interval = rows[["conf_low", "conf_high"]].notna().all(axis=1).any()
+    interval = "interval" if alpha is None else f"{(1 - alpha) * 100:g}% interval"
+    columns = ["estimate (SE)", *([interval] if has_interval else []), "p", "outcome"]
+    draws = _draws_in_label(label)
+    head_top = ['<th rowspan="2">indicator</th>', '<th rowspan="2">better if</th>']
+    head_top += [
+        f'<th colspan="{len(columns)}" class="group">{_esc(_term_words(t))}</th>' for t in terms
+    ]
+    head_sub = [f'<th class="num">{c}</th>' for _ in terms for c in columns]
+    out = [
+        '<div class="scroll"><table class="answer"><thead><tr>',
+        "".join(head_top),
+        "</tr><tr>",
+        "".join(head_sub),
+        "</tr></thead><tbody>",
+    ]
+    for indicator in order:
+        cells = [
+            f"<td>{_esc(titles.get(indicator, indicator))}</td>",
+            f"<td>{_esc(_direction(better.get(indicator, '')).removesuffix(' is better'))}</td>",
+        ]
+        for term in terms:
+            picked = rows[(rows["indicator_id"] == indicator) & (rows["term"] == term)]
+            if picked.empty:
+                cells.append(f'<td colspan="{len(columns)}" class="muted">not estimated</td>')
+                continue
+            parts = _estimate_cells(
+                next(picked.itertuples(index=False)), alpha, better.get(indicator), draws
+            )
+            if not has_interval:
+                parts.pop(1)
+            cells += [f'<td class="{css}">{_esc(text)}</td>' for text, css in parts]
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table></div>")
+    words = (
+        f"<p>Each indicator's two-way fixed effects estimate of full and of partial integration "
+        f"(each compared with none) under the headline test, <strong>{_esc(label)}</strong>, "
+        "with its standard error; on the log scale an estimate is a difference in log units "
+        "(about a proportional difference). <em>outcome</em>: better or worse where "
+        f"p &lt; {_esc(_level(alpha))}, from the sign of the estimate and whether higher is "
+        "better for the indicator."
+        + (
+            ""
+            if has_interval
+            else " This test gives a p-value, not an interval; the CRV1 and CR2 intervals are "
+            "in <code>tables/inference.csv</code>."
+        )
+        + "</p>"
+    )
+    return _section("estimates", title, [words, "".join(out)])
+
+
+def _term_words(term: str) -> str:
+    return {
+        "integration_full": "full integration",
+        "integration_partial": "partial integration",
+    }.get(term, term)
+
+
+def _about_section(
     model_fit: pd.DataFrame | None,
     registry: pd.DataFrame,
     config: dict,
     synthetic: bool,
     stamp: str,
 ) -> str:
-    title = str(config.get("report_title") or TITLE)
-    out = [f"<h1>{html.escape(title)}</h1>", f"<p>{html.escape(QUESTION)}</p>", stamp]
+    """Render the question, the data's status, the run's stamp and the run at a glance."""
+    out = [f"<p>{html.escape(QUESTION)}</p>"]
     if synthetic:
         out.append(
             '<p class="notice"><strong>These results come from the embedded synthetic demo '
             "dataset</strong> (generated with known effects to exercise the pipeline). They say "
             "nothing about Scotland.</p>"
         )
-    out.append('<div class="headline"><h3>Headline</h3>')
-    if headline is None:
-        out.append(_notice("tables/headline.csv was not found: no headline statements."))
-    elif headline.empty or "statement" not in headline:
-        out.append('<p class="muted">No headline statements.</p>')
-    else:
-        families = headline["family"] if "family" in headline else [""] * len(headline)
-        items = []
-        for statement, family in zip(headline["statement"], families, strict=True):
-            if _text(statement):
-                text = _esc(statement)
-                key = _text(family) == "integration"
-                items.append(f"<li><strong>{text}</strong></li>" if key else f"<li>{text}</li>")
-        out.append(f"<ul>{''.join(items)}</ul>")
-        if "family" in headline:
-            out.append(
-                '<p class="muted">In bold: the integration terms, which answer the question; '
-                "the others are the covariates of the models.</p>"
-            )
-    out.append("</div>")
+    out.append(stamp)
     glance = [_plural(len(registry), "indicator")]
     models = _models_in(model_fit)
     if model_fit is not None and models:
@@ -478,21 +672,31 @@ def _header(
         if config.get(key):
             glance.append(f"{label} {config[key]}")
     out.append(f'<p class="glance">{html.escape("; ".join(glance))}.</p>')
-    links = [
-        ("data", "Data"),
-        ("registry", "Indicators"),
-        ("classification", "Classification"),
-        ("models", "Models"),
-        ("summary", "Summary"),
-        ("figures", "Figures"),
-        ("convergence", "Convergence"),
-        ("inference", "Inference"),
-        ("sensitivity", "Sensitivity"),
-        ("coefficients", "Coefficients"),
-        ("provenance", "Provenance"),
-    ]
-    out.append("<nav>" + "".join(f'<a href="#{a}">{t}</a>' for a, t in links) + "</nav>")
-    return "\n".join(out)
+    return _section("about", "About this page", out)
+
+
+def _headline_section(headline: pd.DataFrame | None) -> str:
+    """Render every headline statement of ``headline.csv``, the integration terms in bold."""
+    out = []
+    if headline is None:
+        out.append(_notice("tables/headline.csv was not found: no headline statements."))
+    elif headline.empty or "statement" not in headline:
+        out.append('<p class="muted">No headline statements.</p>')
+    else:
+        families = headline["family"] if "family" in headline else [""] * len(headline)
+        items = []
+        for statement, family in zip(headline["statement"], families, strict=True):
+            if _text(statement):
+                text = _esc(statement)
+                key = _text(family) == "integration"
+                items.append(f"<li><strong>{text}</strong></li>" if key else f"<li>{text}</li>")
+        out.append(f'<div class="headline"><ul>{"".join(items)}</ul></div>')
+        if "family" in headline:
+            out.append(
+                '<p class="muted">In bold: the integration terms, which answer the question; '
+                "the others are the covariates of the models.</p>"
+            )
+    return _section("headline", "Every headline statement", out)
 
 
 def _reason_group(reason: object) -> str:
@@ -648,21 +852,38 @@ def _registry_section(registry: pd.DataFrame) -> str:
     return _section("registry", "Indicator registry", body)
 
 
-def _category_in(periods: pd.DataFrame, year: int) -> str:
-    for row in periods.itertuples(index=False):
-        start = int(float(row.from_year))
-        end = _year(row.to_year)
-        if start <= year and (not end or year <= int(end)):
-            return str(row.category)
-    return "none"
-
-
 def _category_class(column: str, value: object) -> str:
     return f"cat-{value}" if column == "category" and value in CATEGORIES else ""
 
 
+def _exposure_counts(integration: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Count council areas by year and category in each kind of period, as classified.
+
+    ``integration`` is ``integration.parquet`` (one row per area, year and ``period_key``,
+    written by the ``classify`` rule); the page counts its rows and codes nothing itself.
+    Returns one row per year with a ``full / partial / none`` cell per kind of period.
+    """
+    keys = [str(k) for k in sorted(integration["period_key"].unique())]
+    counts = integration.pivot_table(
+        index=["year", "period_key"], columns="integration", aggfunc="size", fill_value=0
+    )
+    rows = []
+    for year in sorted(integration["year"].unique()):
+        row: dict[str, object] = {"year": int(year)}
+        for key in keys:
+            got = counts.loc[(year, key)] if (year, key) in counts.index else None
+            row[key] = " / ".join(
+                str(int(got.get(c, 0))) if got is not None else "0" for c in CATEGORIES
+            )
+        rows.append(row)
+    return pd.DataFrame(rows, columns=["year", *keys]), keys
+
+
 def _classification_section(
-    classification: pd.DataFrame, areas: pd.DataFrame, panel: pd.DataFrame, config: dict
+    classification: pd.DataFrame,
+    areas: pd.DataFrame,
+    integration: pd.DataFrame | None,
+    config: dict,
 ) -> str:
     names = (
         areas.drop_duplicates("hscp_code").set_index("hscp_code")["hscp_name"].to_dict()
@@ -716,26 +937,26 @@ def _classification_section(
             cell_class=_category_class,
         ),
     ]
-    if len(panel) and "year" in panel:
-        years = range(int(panel["year"].min()), int(panel["year"].max()) + 1)
-    elif len(frame):
-        ends = [int(float(v)) for v in frame["to_year"] if _year(v)]
-        starts = [int(float(v)) for v in frame["from_year"]]
-        years = range(min(starts), max(starts + ends) + 1)
-    else:
-        years = range(0)
-    codes = sorted(set(names) | set(frame["hscp_code"]))
-    periods = {code: frame[frame["hscp_code"] == code] for code in codes}
-    counts = []
-    for year in years:
-        categories = [_category_in(periods[code], year) for code in codes]
-        counts.append({"year": year, **{c: categories.count(c) for c in CATEGORIES}})
-    out.append(f"<h3>Partnerships by category and year ({len(codes)} partnerships)</h3>")
+    if integration is None or integration.empty:
+        out.append(
+            '<p class="muted">The exposure of each area and year (integration.parquet) was not '
+            "given: the dated periods above are the classification.</p>"
+        )
+        return _section("classification", "Integration classification", out)
+    table, keys = _exposure_counts(integration)
+    n_areas = int(integration["area_code"].nunique())
+    out.append(
+        f"<h3>Council areas by category and year ({n_areas} areas)</h3>"
+        "<p>Full / partial / none, as the models see them (<code>integration.parquet</code>, "
+        "written by the <code>classify</code> rule): for each kind of indicator period, the "
+        "category that covers it.</p>"
+    )
     out.append(
         _table(
-            pd.DataFrame(counts),
-            ["year", *CATEGORIES],
-            numeric=["year", *CATEGORIES],
+            table,
+            ["year", *keys],
+            headers={k: f"{k}: full / partial / none" for k in keys},
+            numeric=["year", *keys],
             empty="no years",
         )
     )
@@ -1076,22 +1297,27 @@ def _fixed(value: object, decimals: int | None) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
-def _size_part(size: pd.DataFrame) -> str:
-    """Render the simulated rejection rates under no effect and the test the headline uses."""
-    from integration_models.size import honest_method
+def _size_part(size: pd.DataFrame, label: str, alpha: float | None) -> str:
+    """Render the simulated rejection rates under no effect and the test the headline uses.
 
-    alpha = 0.05
-    chosen = honest_method(size, alpha)
-    label = size.loc[size["method"] == chosen, "label"]
+    ``label`` and ``alpha`` are the headline test and level of ``conclusion.csv``: the page
+    names the test the tables chose, it does not choose again.
+    """
+    level = _level(alpha)
     design = _text(size["design_indicators"].iloc[0]) if "design_indicators" in size else ""
+    chosen = (
+        f"The headline uses <strong>{_esc(label)}</strong>, chosen by the rule in the README "
+        "(among the tests honest for every term, the least conservative; randomization "
+        "inference if none is)."
+        if label
+        else "The headline test is named in <code>tables/conclusion.csv</code>, which was "
+        "not found."
+    )
     words = (
-        "<p>How often each test rejects at 5% when there is no effect, simulated on this "
-        f"dataset's own design ({_esc(design)}: who is integrated when, the areas and years "
-        "observed) with its residuals resampled by whole area. A rate above the upper Monte "
-        "Carlo bound of 5% marks a test that is not honest here. The headline uses "
-        f"<strong>{_esc(label.iloc[0] if len(label) else chosen)}</strong>, chosen by the rule "
-        "in the README (among the tests honest for every term, the least conservative; "
-        "randomization inference if none is).</p>"
+        f"<p>How often each test rejects at {level} when there is no effect, simulated on "
+        f"this dataset's own design ({_esc(design)}: who is integrated when, the areas and "
+        "years observed) with its residuals resampled by whole area. A rate above the upper "
+        f"Monte Carlo bound of {level} marks a test that is not honest here. {chosen}</p>"
     )
     columns = ["label", "term", "n_treated_areas", "sims", "reps", "rate", "mc_se", "honest"]
     return words + _table(
@@ -1104,7 +1330,12 @@ def _size_part(size: pd.DataFrame) -> str:
 
 
 def _inference_section(
-    inference: pd.DataFrame | None, power: pd.DataFrame | None, size: pd.DataFrame | None = None
+    inference: pd.DataFrame | None,
+    power: pd.DataFrame | None,
+    size: pd.DataFrame | None = None,
+    *,
+    label: str = "",
+    alpha: float | None = None,
 ) -> str:
     """Render the twfe integration terms under each few-cluster method, and the MDEs."""
     title = "Few-cluster inference and power (twfe)"
@@ -1132,45 +1363,88 @@ def _inference_section(
         ),
     ]
     if size is not None:
-        body.insert(0, _size_part(size))
-    body.append(_multiplicity_part(inference))
+        body.insert(0, _size_part(size, label, alpha))
+    body.append(_multiplicity_part(inference, alpha))
     if power is not None:
-        body.append(_power_part(power))
+        body.append(_power_part(power, alpha))
     return _section("inference", title, body)
 
 
-def _multiplicity_part(inference: pd.DataFrame) -> str:
-    """Render how many indicators each test finds before and after multiplicity adjustment."""
+def _multiplicity_part(inference: pd.DataFrame, alpha: float | None) -> str:
+    """Render how many indicators each test finds before and after multiplicity adjustment.
+
+    ``alpha`` is the tables' level (``conclusion.csv``, else the configuration); the family
+    of each test is the indicators it tested (the ``tested`` column), not a fixed count.
+    """
+    if alpha is None:
+        return _notice("No test level was found (conclusion.csv or the configuration).")
+    below = f"p < {alpha:g}"
     rows = []
     for (label, term), group in inference.groupby(["inference", "term"], sort=False):
         p = pd.to_numeric(group["p_value"], errors="coerce")
         row = {"test": label, "term": term, "tested": int(p.notna().sum())}
-        row["p < 0.05"] = int((p < 0.05).sum())
+        row[below] = int((p < alpha).sum())
         for column, name in (("p_adjusted", "after BH"), ("p_romano_wolf", "after Romano-Wolf")):
             values = pd.to_numeric(group.get(column), errors="coerce")
             row[name] = (
-                int((values < 0.05).sum()) if values is not None and values.notna().any() else ""
+                int((values < alpha).sum()) if values is not None and values.notna().any() else ""
             )
         rows.append(row)
     frame = pd.DataFrame(rows)
-    numbers = ["tested", "p < 0.05", "after BH", "after Romano-Wolf"]
+    numbers = ["tested", below, "after BH", "after Romano-Wolf"]
+    families = sorted({int(n) for n in frame["tested"] if n}) if len(frame) else []
+    family = (
+        f"the {families[0]} indicators each test was applied to"
+        if len(families) == 1
+        else "the indicators each test was applied to (tested)"
+    )
     return (
-        "<p>Indicators with an integration association at 5%, per test, before and after "
-        "adjusting for testing 25 indicators: Benjamini-Hochberg (false discovery rate) and "
-        "Romano-Wolf (family-wise, from the joint bootstrap or permutation draws).</p>"
+        f"<p>Indicators with an integration association at {_level(alpha)}, per test, before "
+        f"and after adjusting for testing {family}: Benjamini-Hochberg (false discovery rate) "
+        "and Romano-Wolf (family-wise, from the joint bootstrap or permutation draws).</p>"
         + _table(frame, list(frame.columns), numeric=numbers)
     )
 
 
-def _sensitivity_section(table: pd.DataFrame | None, summary: pd.DataFrame | None) -> str:
-    """Render whether any conclusion changes under the sensitivity variants, in words first."""
+PARTNERSHIP_CODE = re.compile(r"S37\d{6}")
+
+
+def _partnership_names(areas: pd.DataFrame) -> dict[str, str]:
+    """Return partnership code -> name from the council areas table (empty if it lacks them)."""
+    if not {"hscp_code", "hscp_name"} <= set(areas.columns):
+        return {}
+    return areas.drop_duplicates("hscp_code").set_index("hscp_code")["hscp_name"].to_dict()
+
+
+def _named(text: object, names: dict[str, str]) -> str:
+    """Replace partnership codes in ``text`` by names: ``drop_S37000022`` -> ``drop Highland``."""
+    value = _text(text)
+    value = re.sub(r"drop_(S37\d{6})", lambda m: f"drop {names.get(m.group(1), m.group(1))}", value)
+    return PARTNERSHIP_CODE.sub(lambda m: names.get(m.group(0), m.group(0)), value)
+
+
+def _sensitivity_section(
+    table: pd.DataFrame | None,
+    summary: pd.DataFrame | None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """Render whether any conclusion changes under the sensitivity variants, in words first.
+
+    Partnership codes in the variant names and descriptions (``drop_S37000022``) are shown as
+    the partnership's name (``names``, from the council areas table).
+    """
     from integration_models.sensitivity import describe_sensitivity
 
     title = "Sensitivity of the integration estimates"
     if table is None or summary is None:
         return _section("sensitivity", title, [_notice("tables/sensitivity.csv was not found.")])
+    if names:
+        summary = summary.copy()
+        for column in ("variant", "description"):
+            if column in summary:
+                summary[column] = summary[column].map(partial(_named, names=names))
     body = [
-        f"<p><strong>{_esc(describe_sensitivity(summary))}</strong></p>",
+        f"<p><strong>{_esc(_named(describe_sensitivity(summary), names or {}))}</strong></p>",
         "<p>The twfe integration terms rerun under every scenario classification, without the "
         "COVID-19 years, leaving out each partnership in turn, without Highland, with the "
         "alternative deprivation measure, with log population density added and without "
@@ -1234,19 +1508,20 @@ def _covariates_part(table: pd.DataFrame) -> str:
     )
 
 
-def _power_part(power: pd.DataFrame) -> str:
+def _power_part(power: pd.DataFrame, alpha: float | None = None) -> str:
     """Render the minimum detectable effects, their units, and where the test misleads."""
     numbers = ["mde", "mde_sd", "mde_units", "mde_pct_pre_mean", "size", "mde_size_adjusted_sd"]
     numbers = [column for column in numbers if column in power]
     over = power[pd.to_numeric(power.get("size"), errors="coerce") > 0.1] if "size" in power else []
     words = (
-        "<p>Minimum detectable effect (MDE) of each integration term at 80% power and a 5% "
-        "two-sided test, simulated on this dataset's own design (who is integrated when, the "
-        "areas and years observed) with its residual variation resampled by area. An effect "
-        "smaller than this could easily be missed, so 'no association' means 'no effect this "
-        "large'. <code>mde_units</code> is in the indicator's own units (for log-scale "
-        "outcomes, a percentage change); <code>mde_pct_pre_mean</code> relates it to the mean "
-        "before integration began; <code>size</code> is the simulated rejection rate of the "
+        "<p>Minimum detectable effect (MDE) of each integration term at 80% power and a "
+        f"{_level(alpha)} two-sided CRV1 t(G-1) test, simulated on this dataset's own design "
+        "(who is integrated when, the areas and years observed) with its residual variation "
+        "resampled by area. An effect smaller than this could easily be missed, so 'no "
+        "association' means 'no effect this large'. <code>mde_units</code> is in the "
+        "indicator's own units (for log-scale outcomes, a percentage change); "
+        "<code>mde_pct_pre_mean</code> relates it to the mean before integration began; "
+        "<code>size</code> is the simulated rejection rate of the "
         "test under no effect.</p>"
     )
     if len(over):
@@ -1254,7 +1529,7 @@ def _power_part(power: pd.DataFrame) -> str:
             f"<p>For {_plural(len(over), 'term')} the CRV1 test rejects more than 10% of the "
             "time when there is no effect (typically the partial category, with very few "
             "treated areas): there the size-adjusted MDE, whose critical value holds the "
-            "rejection rate at 5%, is the honest figure.</p>"
+            f"rejection rate at {_level(alpha)}, is the honest figure.</p>"
         )
     columns = ["indicator_id", "term", "scale", "n_treated_areas", *numbers, "units_note", "note"]
     return words + _table(
@@ -1265,7 +1540,7 @@ def _power_part(power: pd.DataFrame) -> str:
             "mde_sd": "MDE (SDs)",
             "mde_units": "MDE (units)",
             "mde_pct_pre_mean": "MDE (% of pre-period mean)",
-            "size": "size at 5%",
+            "size": f"size at {_level(alpha)}",
             "mde_size_adjusted_sd": "size-adjusted MDE (SDs)",
         },
         formats=dict.fromkeys(numbers, _number),
@@ -1389,39 +1664,54 @@ def render_report(
     areas: pd.DataFrame,
     provenance: dict,
     synthetic: bool,
+    integration: pd.DataFrame | None = None,
 ) -> str:
     """Return the report page as a string (see :func:`write_report` for the arguments)."""
     tables_dir, figures_dir = Path(tables_dir), Path(figures_dir)
     headline = _read_csv(tables_dir / "headline.csv", strings=True)
+    conclusion = _read_csv(tables_dir / "conclusion.csv")
+    inference = _read_csv(tables_dir / "inference.csv")
     model_fit = _read_csv(tables_dir / "model_fit.csv")
     coefficients = _read_csv(tables_dir / "coefficients.csv")
     summary = _read_csv(tables_dir / "summary.csv", strings=True)
     config = provenance.get("config") or {}
+    alpha = _alpha(conclusion, config)
+    alerts, stamp = _stamp_part(tables_dir, provenance)
     title = ("[SYNTHETIC] " if synthetic else "") + str(config.get("report_title") or TITLE)
     body = []
     if synthetic:
         body.append(f'<div class="banner" role="alert">{html.escape(SYNTHETIC_BANNER)}</div>')
     body += [
-        _header(
-            headline, model_fit, registry, config, synthetic, _stamp_part(tables_dir, provenance)
-        ),
-        _data_section(panel, exclusions, registry, config),
-        _registry_section(registry),
-        _classification_section(classification, areas, panel, config),
-        _models_section(model_fit, coefficients),
-        _summary_section(summary, registry, _models_in(model_fit)),
-        _figures_section(figures_dir, registry),
-        _convergence_section(model_fit),
+        f"<h1>{html.escape(str(config.get('report_title') or TITLE))}</h1>",
+        alerts,
+        _conclusion_section(conclusion),
+        _toc(),
+        _estimates_section(inference, conclusion, registry, alpha),
+        _group_title("Results in detail"),
+        _about_section(model_fit, registry, config, synthetic, stamp),
+        _headline_section(headline),
         _inference_section(
-            _read_csv(tables_dir / "inference.csv"),
+            inference,
             _read_csv(tables_dir / "power.csv"),
             _read_csv(tables_dir / "size.csv"),
+            label=_headline_test(conclusion),
+            alpha=alpha,
         ),
         _sensitivity_section(
             _read_csv(tables_dir / "sensitivity.csv"),
             _read_csv(tables_dir / "sensitivity_summary.csv"),
+            _partnership_names(areas),
         ),
+        _summary_section(summary, registry, _models_in(model_fit)),
+        _figures_section(figures_dir, registry),
         _coefficients_section(coefficients),
+        _group_title("Data and design"),
+        _data_section(panel, exclusions, registry, config),
+        _registry_section(registry),
+        _classification_section(classification, areas, integration, config),
+        _models_section(model_fit, coefficients),
+        _group_title("Checks"),
+        _convergence_section(model_fit),
         _provenance_section(provenance),
         f"<footer>Written by integration_models {html.escape(integration_models.__version__)}"
         ". Tables: <code>tables/</code>; figures: <code>figures/</code>; provenance: "
@@ -1452,6 +1742,7 @@ def write_report(
     areas: pd.DataFrame,
     provenance: dict,
     synthetic: bool,
+    integration: pd.DataFrame | None = None,
 ) -> None:
     """Write the self-contained reviewer page ``report.html``.
 
@@ -1460,8 +1751,10 @@ def write_report(
     out_html
         The page to write (replaced atomically).
     tables_dir
-        Folder with ``headline.csv``, ``model_fit.csv``, ``coefficients.csv`` and
-        ``summary.csv``; a missing table is announced on the page, not silently skipped.
+        Folder with ``conclusion.csv``, ``headline.csv``, ``inference.csv``,
+        ``model_fit.csv``, ``coefficients.csv`` and ``summary.csv`` (and the inference,
+        power and sensitivity tables); a missing table is announced on the page, not
+        silently skipped.
     figures_dir
         Folder whose PNG files are embedded: ``trends.png``, ``forest.png``, then
         ``coefficients_<indicator_id>.png`` in registry order, then any others.
@@ -1483,6 +1776,9 @@ def write_report(
         ``config`` names the dataset, classification and folders.
     synthetic
         Whether the data are the synthetic demo: puts a red banner at the top.
+    integration
+        The exposure of each area, year and kind of period (``integration.parquet`` of the
+        ``classify`` rule), counted by year and category; None shows the dated periods only.
     """
     page = render_report(
         tables_dir=tables_dir,
@@ -1494,5 +1790,6 @@ def write_report(
         areas=areas,
         provenance=provenance,
         synthetic=synthetic,
+        integration=integration,
     )
     write_text(out_html, page)

@@ -169,6 +169,17 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
+def headline_label(inference: pd.DataFrame, method: str) -> str:
+    """Return the ``inference`` label of ``method`` as written in ``inference.csv``.
+
+    The null simulation ran fewer draws than the table, so the label is matched whatever its
+    ``B``; ``""`` if no row was tested with it.
+    """
+    pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
+    labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
+    return labels[0] if labels else ""
+
+
 def honest_headline(
     inference: pd.DataFrame, size: pd.DataFrame, method: str, alpha: float
 ) -> pd.DataFrame:
@@ -180,10 +191,7 @@ def honest_headline(
     Benjamini-Hochberg (``p_adjusted``) and Romano-Wolf (``p_romano_wolf``, where the method
     has joint draws), and the statement quotes the method's simulated rejection rates.
     """
-    # the simulation ran fewer draws than the table, so match the label whatever B is
-    pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
-    labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
-    label = labels[0] if labels else ""  # no row was tested
+    label = headline_label(inference, method)
     rows = []
     for term in ("integration_full", "integration_partial"):
         picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
@@ -234,6 +242,190 @@ def _not_estimated(inference: pd.DataFrame, term: str, count: int) -> str:
     reasons = notes[notes.str.startswith("not estimated: ")].str.removeprefix("not estimated: ")
     common = f"; commonest reason: {reasons.value_counts().index[0]}" if len(reasons) else ""
     return f"; {count} not estimated{common}"
+
+
+CONCLUSION_COLUMNS = [
+    "term",
+    "test",
+    "alpha",
+    "n_indicators",
+    "n_tested",
+    "n_significant",
+    "n_better",
+    "n_worse",
+    "n_bh",
+    "n_romano_wolf",
+    "mde_test",
+    "n_mde",
+    "mde_sd_median",
+    "mde_sd_min",
+    "mde_sd_max",
+    "statement",
+    "limits",
+]
+CONCLUSION_WORDS = {
+    "integration_full": "Full integration",
+    "integration_partial": "Partial integration",
+}
+POWER_TEST = "CRV1 t(G-1)"  # the test power.csv simulates (integration_models.power)
+CONCLUSION_LIMITS = (
+    "These are associations in observational data from council areas, not effects: the data "
+    "cannot say whether integration caused any difference, nor rule out a difference smaller "
+    "than the ones above, and they rest on a classification of each partnership that is "
+    "itself uncertain."
+)
+
+
+def conclusion_table(
+    inference: pd.DataFrame,
+    power: pd.DataFrame | None,
+    registry: pd.DataFrame,
+    label: str,
+    alpha: float,
+) -> pd.DataFrame:
+    """Return the answer the report leads with: one row per integration term, headline test.
+
+    The report displays this table and decides nothing itself, so the choices are made here,
+    once: the test (``label``, the honest test of the null simulation, as in
+    :func:`honest_headline`), the level ``alpha`` (configured), the family (the indicators
+    that ``inference`` registers for the term) and which indicators are estimable (a finite
+    p-value under the test).
+
+    Significant estimates are called better or worse from the sign of the estimate on the
+    model scale (a log-scale estimate has the sign of the change) and the registry's
+    ``higher_is_better``. The minimum detectable effect is taken from ``power.csv``'s
+    ``mde_size_adjusted_sd`` (outcome SDs): that of the :data:`POWER_TEST` test with its
+    critical value set by simulation so that it rejects at level ``alpha`` under no effect.
+    It is not the headline test unless that is CRV1 itself, and the sentence says so.
+
+    Parameters
+    ----------
+    inference
+        ``inference.csv`` (:func:`integration_models.inference.few_cluster_table`).
+    power
+        ``power.csv`` (:func:`integration_models.power.power_table`), or None if absent.
+    registry
+        The indicator registry (``indicator_id``, ``higher_is_better`` as bool).
+    label
+        The headline test's label in ``inference`` (:func:`headline_label`); ``""`` if no
+        row was tested.
+    alpha
+        The configured test level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CONCLUSION_COLUMNS`, rows ``integration_full`` then
+        ``integration_partial``; ``statement`` is one plain sentence per term and ``limits``
+        the sentence on what the data cannot say (the same on both rows).
+    """
+    better_if_higher = registry.set_index("indicator_id")["higher_is_better"].to_dict()
+    rows = []
+    for term, words in CONCLUSION_WORDS.items():
+        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
+        picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
+        picked = picked[np.isfinite(pd.to_numeric(picked["p_value"], errors="coerce"))]
+        significant = picked[picked["p_value"].astype(float) < alpha]
+        direction = [
+            outcome_direction(estimate, better_if_higher.get(indicator))
+            for indicator, estimate in zip(
+                significant["indicator_id"], significant["estimate"], strict=True
+            )
+        ]
+        bh = int((pd.to_numeric(picked["p_adjusted"], errors="coerce") < alpha).sum())
+        wolf_values = pd.to_numeric(picked.get("p_romano_wolf"), errors="coerce")
+        wolf = (
+            int((wolf_values < alpha).sum())
+            if wolf_values is not None and wolf_values.notna().any()
+            else None
+        )
+        mde = _mde_sd(power, term)
+        row = {
+            "term": term,
+            "test": label,
+            "alpha": alpha,
+            "n_indicators": registered,
+            "n_tested": len(picked),
+            "n_significant": len(significant),
+            "n_better": direction.count("better"),
+            "n_worse": direction.count("worse"),
+            "n_bh": bh,
+            "n_romano_wolf": wolf,
+            "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
+            "n_mde": len(mde),
+            "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
+            "mde_sd_min": float(mde.min()) if len(mde) else np.nan,
+            "mde_sd_max": float(mde.max()) if len(mde) else np.nan,
+            "limits": CONCLUSION_LIMITS,
+        }
+        row["statement"] = _conclusion_sentence(words, row)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CONCLUSION_COLUMNS)
+
+
+def outcome_direction(estimate: object, higher_is_better: object) -> str:
+    """Say whether a significant estimate means a better or worse outcome ("" if unknown)."""
+    value = float(estimate)  # type: ignore[arg-type]
+    if not np.isfinite(value) or value == 0 or not isinstance(higher_is_better, bool | np.bool_):
+        return ""
+    return "better" if (value > 0) == bool(higher_is_better) else "worse"
+
+
+def _mde_sd(power: pd.DataFrame | None, term: str) -> np.ndarray:
+    """Return the finite size-adjusted MDEs (outcome SDs) of ``term`` in ``power.csv``."""
+    if power is None or "mde_size_adjusted_sd" not in power:
+        return np.empty(0)
+    values = pd.to_numeric(
+        power.loc[power["term"] == term, "mde_size_adjusted_sd"], errors="coerce"
+    ).to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
+    """Return the plain sentence of one term of :func:`conclusion_table`."""
+    level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
+    tested, registered = int(row["n_tested"]), int(row["n_indicators"])  # type: ignore[call-overload]
+    if not tested:
+        return (
+            f"{words} (compared with none) was not tested: no indicator's two-way fixed "
+            f"effects fit estimates it ({registered} indicators)."
+        )
+    unexplained = int(row["n_significant"]) - int(row["n_better"]) - int(row["n_worse"])  # type: ignore[call-overload]
+    ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
+    if unexplained:
+        ways.append(f"{unexplained} of unknown direction")
+    adjusted = f"{row['n_bh']} after Benjamini-Hochberg"
+    if row["n_romano_wolf"] is not None:
+        adjusted += f" and {row['n_romano_wolf']} after Romano-Wolf adjustment"
+    else:
+        adjusted += " adjustment"
+    missing = (
+        f"; {registered - tested} of the {registered} could not be tested"
+        if registered > tested
+        else ""
+    )
+    text = (
+        f"{words} (compared with none): under the headline test, {row['test']}, "
+        f"outcomes differed at the {level} level in {row['n_significant']} of {tested} "
+        f"indicators ({', '.join(ways)}; {adjusted} for testing {tested}){missing}"
+    )
+    if int(row["n_mde"]):  # type: ignore[call-overload]
+        same = str(row["test"]).startswith(POWER_TEST)
+        which = (
+            f"the minimum detectable effects of the {POWER_TEST} test held at {level}"
+            if same
+            else f"minimum detectable effects of the {POWER_TEST} test held at {level} by "
+            "simulation, not of the headline test"
+        )
+        text += (
+            f", and an effect smaller than about {float(row['mde_sd_median']):.2g} outcome "
+            f"standard deviations (median; {float(row['mde_sd_min']):.2g} to "
+            f"{float(row['mde_sd_max']):.2g} across {row['n_mde']} indicators) could have "
+            f"been missed ({which})"
+        )
+    else:
+        text += "; no minimum detectable effect could be simulated for it"
+    return text + "."
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:

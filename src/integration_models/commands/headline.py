@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "headline"
-HELP = "the headline counts under the test that kept its level (headline.csv)"
+HELP = "the headline and the conclusion under the test that kept its level"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -16,20 +16,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--inference", type=Path, required=True)
     parser.add_argument("--size", type=Path, required=True)
+    parser.add_argument("--power", type=Path, required=True, help="the MDEs of the conclusion")
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
     parser.add_argument("--config-hash", required=True)
-    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--out", type=Path, required=True, help="headline.csv")
+    parser.add_argument("--conclusion", type=Path, required=True, help="conclusion.csv")
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write ``headline.csv``.
+    """Write ``headline.csv`` and ``conclusion.csv``.
 
     It starts with the twfe integration terms under the test that kept its level in the null
     simulation (``size.csv``), then counts every model's terms as fitted, from the summary
     of ``tables`` (the same :func:`~integration_models.summarise.summary_table` of the same
     coefficients). Kept apart from ``tables`` so that the coefficient tables and the figures
     do not wait for the resampling inference.
+
+    ``conclusion.csv`` (:func:`integration_models.summarise.conclusion_table`) holds what the
+    report leads with, decided here so that the report only displays it: the headline test,
+    the configured alpha, the counts of better and worse outcomes and the MDEs of
+    ``--power``.
     """
     import pandas as pd
 
@@ -37,6 +44,8 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.size import honest_method
     from integration_models.stamp import STAMP_COLUMNS, Stamp
     from integration_models.summarise import (
+        conclusion_table,
+        headline_label,
         headline_table,
         honest_headline,
         summary_table,
@@ -47,10 +56,15 @@ def run(args: argparse.Namespace) -> None:
     stamps = list(STAMP_COLUMNS)
     coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
     model_fit = pd.read_csv(args.model_fit, keep_default_na=False).drop(columns=stamps)
-    summary = summary_table(coefficients, model_fit, load_registry(args.registry), args.alpha)
+    registry = load_registry(args.registry)
+    summary = summary_table(coefficients, model_fit, registry, args.alpha)
     size = pd.read_csv(args.size)
-    honest = honest_headline(
-        pd.read_csv(args.inference), size, honest_method(size, args.alpha), args.alpha
-    )
+    inference = pd.read_csv(args.inference)
+    method = honest_method(size, args.alpha)
+    honest = honest_headline(inference, size, method, args.alpha)
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(stamp.apply(headline), args.out)
+    conclusion = conclusion_table(
+        inference, pd.read_csv(args.power), registry, headline_label(inference, method), args.alpha
+    )
+    write_csv(stamp.apply(conclusion), args.conclusion)

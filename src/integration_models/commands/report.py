@@ -25,6 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     for name in PATH_ARGUMENTS:
         parser.add_argument(f"--{name}", type=Path, required=True)
+    parser.add_argument(
+        "--integration", type=Path, help="integration.parquet: the exposure, as classified"
+    )
 
 
 def run(args: argparse.Namespace) -> None:
@@ -48,4 +51,5 @@ def run(args: argparse.Namespace) -> None:
         areas=areas,
         provenance=json.loads(Path(args.provenance).read_text(encoding="utf-8")),
         synthetic=is_synthetic(registry),
+        integration=None if args.integration is None else pd.read_parquet(args.integration),
     )
