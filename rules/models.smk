@@ -39,6 +39,7 @@ rule tables:
         null_rates=results("tables/size.csv"),
         registry=registry_file(),
         panel=processed("panel.parquet"),
+        truth=truth_files(),
         code=package_sources("tables"),
     output:
         coefficients=report(
@@ -55,6 +56,8 @@ rule tables:
             results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
         ),
         event_study=results("tables/event_study.csv"),
+        known_effects=results("tables/known_effects.csv"),
+        known_effects_summary=results("tables/known_effects_summary.csv"),
     log:
         results("logs/tables.log"),
     params:
@@ -66,6 +69,7 @@ rule tables:
             "tables --fits {input.fits:q} --registry {input.registry:q}"
             " --inference {input.inference:q} --size {input.null_rates:q}"
             " --panel {input.panel:q} --config-hash {params.config_hash}"
+            " --truth {input.truth:q}"
             " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
         )
 

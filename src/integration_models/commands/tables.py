@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from integration_models.stamp import Stamp
 
 NAME = "tables"
 HELP = "gather fits into the result tables"
@@ -19,6 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     # both or neither: without them (a data-zone run) there is no headline table
     parser.add_argument("--inference", type=Path)
     parser.add_argument("--size", type=Path)
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        nargs="*",
+        help="write known_effects.csv and known_effects_summary.csv: the estimates against "
+        "the dataset's known effects (demo_truth.csv) if a file is given, with no rows if "
+        "the option is given with none (a dataset whose truth is unknown)",
+    )
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
@@ -29,6 +43,8 @@ def run(args: argparse.Namespace) -> None:
     in the null simulation (``size.csv``), then counts every model's terms as fitted. Without
     ``--inference`` and ``--size`` (a data-zone run, which has no few-cluster inference) it is
     not written: counts of terms as fitted alone would be the headline this project replaces.
+    With ``--truth`` the known-effects tables are written too
+    (:mod:`integration_models.known_effects`).
     """
     import pandas as pd
 
@@ -48,8 +64,10 @@ def run(args: argparse.Namespace) -> None:
 
     if (args.inference is None) != (args.size is None):
         raise InputError("--inference/--size", "give both or neither")
+    if args.truth is not None and len(args.truth) > 1:
+        raise InputError("--truth", "give at most one truth file")
     registry = load_registry(args.registry)
-    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     coefficients, model_fit, event_study = collect_fits(args.fits)
     coefficients = adjust_pvalues(coefficients, model_fit)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
@@ -58,6 +76,8 @@ def run(args: argparse.Namespace) -> None:
     write_csv(stamp.apply(model_fit), args.out_dir / "model_fit.csv")
     write_csv(stamp.apply(summary), args.out_dir / "summary.csv")
     write_csv(stamp.apply(event_study), args.out_dir / "event_study.csv")
+    if args.truth is not None:
+        _write_known_effects(coefficients, args.truth, args.alpha, stamp, args.out_dir)
     if args.inference is None:
         return
     size = pd.read_csv(args.size)
@@ -66,3 +86,19 @@ def run(args: argparse.Namespace) -> None:
     )
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(stamp.apply(headline), args.out_dir / "headline.csv")
+
+
+def _write_known_effects(
+    coefficients: pd.DataFrame, truth: list[Path], alpha: float, stamp: Stamp, out_dir: Path
+) -> None:
+    """Write known_effects.csv and known_effects_summary.csv (no rows without a truth file)."""
+    from integration_models.known_effects import (
+        known_effects_summary,
+        known_effects_table,
+        load_truth,
+    )
+    from integration_models.summarise import write_csv
+
+    table = known_effects_table(coefficients, load_truth(truth[0]) if truth else None, alpha)
+    write_csv(stamp.apply(table), out_dir / "known_effects.csv")
+    write_csv(stamp.apply(known_effects_summary(table)), out_dir / "known_effects_summary.csv")
