@@ -116,3 +116,36 @@ def test_demo_recovers_its_known_effects(finished):
         # 50 terms at a true 95%: fewer than 85% covered happens by chance 3 times in 1,000
         assert 0.85 <= rows["covered"].astype(bool).mean() <= 1.0, model
     assert set(summary["model"]) >= {"twfe", "mixed", "csdid"}
+
+
+def test_report_section_says_when_there_are_no_known_effects(tmp_path):
+    from integration_models.report import _known_effects_section
+    from integration_models.stamp import Stamp
+    from integration_models.summarise import write_csv
+
+    assert "was not found" in _known_effects_section(tmp_path)
+    stamp = Stamp("c" * 16, "i" * 16)
+    table = known_effects_table(pd.DataFrame([coefficient("a", "twfe", "x", 1, 0, 2, 0.1)]), None)
+    write_csv(stamp.apply(table), tmp_path / "known_effects.csv")
+    write_csv(stamp.apply(known_effects_summary(table)), tmp_path / "known_effects_summary.csv")
+    assert "No known effects (real data)" in _known_effects_section(tmp_path)
+
+
+@pytest.mark.slow
+def test_demo_report_and_a_real_registry(finished, tmp_path):
+    """The demo report shows coverage per model and term; a registry that does not declare
+    itself synthetic stamps its tables ``real``."""
+    from integration_models.stamp import REAL_DATA, Stamp
+
+    page = (finished / "results" / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('id="known-effects"') :]
+    assert "Known effects (synthetic data)" in section
+    assert "interval covers truth" in section and "<details>" in section
+    registry = (finished / "data" / "raw" / "indicators.csv").read_text(encoding="utf-8")
+    real = tmp_path / "indicators.csv"
+    real.write_text(registry.replace("SYNTHETIC demo data", "Public Health Scotland"), "utf-8")
+    panel = finished / "data" / "processed" / "panel.parquet"
+    stamp = Stamp.of_run("c" * 16, panel, real)
+    assert stamp.apply(pd.DataFrame({"x": [1]}))["data"].tolist() == [REAL_DATA]
+    demo = Stamp.of_run("c" * 16, panel, finished / "data" / "raw" / "indicators.csv")
+    assert demo.synthetic and demo == stamp
