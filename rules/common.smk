@@ -109,6 +109,12 @@ def raw_inputs():
     return [str(path) for path in files]
 
 
+def truth_files():
+    """The dataset's known effects (`demo_truth.csv`) as a one-item list, or [] if it has none."""
+    path = Path(config["raw_dir"]) / "demo_truth.csv"
+    return [str(path)] if path.is_file() else []
+
+
 def covariates_file():
     """The dataset's covariates file."""
     return str(Path(config["raw_dir"]) / "covariates.csv")
@@ -177,7 +183,7 @@ def figure_indicators(batch):
 
 def dataset_files():
     """The dataset's files whose hashes provenance records."""
-    return [registry_file(), *raw_inputs()]
+    return [registry_file(), *raw_inputs(), *truth_files()]
 
 
 def stale_warning_of(path):

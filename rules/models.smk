@@ -37,6 +37,7 @@ rule tables:
         fits=expand(results("fits/{model}/{indicator}.json"), model=MODELS, indicator=INDICATORS),
         registry=registry_file(),
         panel=processed("panel.parquet"),
+        truth=truth_files(),
         code=package_sources("tables"),
     output:
         coefficients=report(
@@ -50,6 +51,8 @@ rule tables:
             results("tables/summary.csv"), caption="captions/tables.rst", category="Tables"
         ),
         event_study=results("tables/event_study.csv"),
+        known_effects=results("tables/known_effects.csv"),
+        known_effects_summary=results("tables/known_effects_summary.csv"),
     log:
         results("logs/tables.log"),
     params:
@@ -60,6 +63,7 @@ rule tables:
         package_command(
             "tables --fits {input.fits:q} --registry {input.registry:q}"
             " --panel {input.panel:q} --config-hash {params.config_hash}"
+            " --truth {input.truth:q}"
             " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
         )
 

@@ -12,9 +12,12 @@ import pandas as pd
 import pytest
 
 from integration_models.figures import (
+    SYNTHETIC_MARK,
+    SYNTHETIC_MARK_ID,
     plot_coefficients,
     plot_forest,
     plot_trends,
+    synthetic_figures,
 )
 
 INDICATORS = ["alpha", "beta", "gamma", "delta"]
@@ -257,3 +260,27 @@ def test_unknown_indicator(tables, tmp_path):
     panel = tables["panel"].assign(indicator_id="nosuch")
     with pytest.raises(ValueError, match="missing from the registry: nosuch"):
         plot_trends(panel, tables["registry"], tmp_path / "x")
+
+
+def test_synthetic_figures_carry_the_mark_and_others_do_not(tables, tmp_path):
+    """Issue 14: a figure of synthetic data says so wherever it is copied; a real one does not."""
+    import xml.etree.ElementTree as ET
+
+    with synthetic_figures(True):
+        marked = draw_all(tables, tmp_path / "synthetic")
+    plain = draw_all(tables, tmp_path / "real")
+    for path in marked:
+        if path.suffix == ".svg":
+            text = path.read_text(encoding="utf-8")
+            assert f'id="{SYNTHETIC_MARK_ID}"' in text and SYNTHETIC_MARK in text, path.name
+            assert ET.parse(path).getroot().tag.endswith("svg")
+    for path in plain:
+        if path.suffix == ".svg":
+            text = path.read_text(encoding="utf-8")
+            assert SYNTHETIC_MARK_ID not in text and SYNTHETIC_MARK not in text, path.name
+    for one, two in zip(marked, plain, strict=True):
+        assert one.read_bytes() != two.read_bytes(), one.name  # the PNG changes too
+    with synthetic_figures(True):
+        again = draw_all(tables, tmp_path / "again")
+    for one, two in zip(marked, again, strict=True):
+        assert one.read_bytes() == two.read_bytes(), one.name  # still deterministic

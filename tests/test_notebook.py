@@ -75,6 +75,10 @@ def test_review_notebook_runs(finished, monkeypatch, tmp_path):
         for output in cell.outputs
     )
     assert "rows read" in text
+    # the redrawn forest is the run's figure, byte for byte, drawn from the same models
+    assert "models drawn: csdid, mixed, twfe" in text
+    assert f"redrawn forest identical to {results / 'figures' / 'forest.png'}: True" in text
+    assert ": False" not in text
     images = [
         output
         for cell in notebook.cells

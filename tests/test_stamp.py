@@ -9,7 +9,9 @@ import pytest
 
 from integration_models.report import _stamp_part
 from integration_models.stamp import (
+    REAL_DATA,
     STAMP_COLUMNS,
+    SYNTHETIC_DATA,
     Stamp,
     config_hash,
     foreign_tables,
@@ -40,6 +42,12 @@ def test_a_table_carries_its_stamp(tmp_path):
     stamp = Stamp("c" * 16, "i" * 16)
     frame = stamp.apply(pd.DataFrame({"x": [1, 2]}))
     assert list(frame.columns) == ["x", *STAMP_COLUMNS]
+    assert STAMP_COLUMNS == ("data", "config_hash", "inputs_hash")
+    assert set(frame["data"]) == {REAL_DATA}
+    synthetic = Stamp("c" * 16, "i" * 16, synthetic=True)
+    assert set(synthetic.apply(frame)["data"]) == {SYNTHETIC_DATA}  # restamped, not repeated
+    assert list(synthetic.apply(frame).columns) == list(frame.columns)
+    assert synthetic == stamp  # the label follows from the inputs; the hashes identify them
     write_csv(frame, tmp_path / "t.csv")
     assert stamp_of_table(tmp_path / "t.csv") == stamp
     pd.DataFrame({"x": [1]}).to_csv(tmp_path / "old.csv", index=False)
@@ -75,9 +83,13 @@ def test_every_table_and_the_report_carry_the_run_stamp(finished):
     provenance = json.loads((finished / "results/provenance.json").read_text(encoding="utf-8"))
     expected = Stamp(provenance["stamp"]["config_hash"], provenance["stamp"]["inputs_hash"])
     tables = sorted((finished / "results/tables").glob("*.csv"))
-    assert len(tables) == 10
+    assert len(tables) == 12
     assert foreign_tables(tables, expected) == []
     assert all(stamp_of_table(path) == expected for path in tables if path.stat().st_size > 200)
+    for path in tables:  # the demo's tables say on every row that the data are synthetic
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert list(frame.columns[-3:]) == list(STAMP_COLUMNS), path.name
+        assert set(frame["data"]) <= {SYNTHETIC_DATA}, path.name
     parquet = pd.read_parquet(finished / "results/tables/coefficients.parquet")
     assert set(parquet["config_hash"]) == {expected.config_hash}
     report = (finished / "results/report.html").read_text(encoding="utf-8")

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integration_models.figures import SYNTHETIC_MARK_ID
 from integration_models.models.design import TERMS
 from tests.conftest import copy_workflow, snakemake, workflow_env
 
@@ -29,6 +30,8 @@ TABLES = [
     "size.csv",
     "sensitivity.csv",
     "sensitivity_summary.csv",
+    "known_effects.csv",
+    "known_effects_summary.csv",
 ]
 
 
@@ -101,11 +104,16 @@ def test_outputs_complete(finished):
 
 
 def test_every_svg_parses_as_xml(finished):
-    """Registry text reaches the SVGs; a control character there would make them invalid."""
+    """Registry text reaches the SVGs; a control character there would make them invalid.
+
+    Every figure of the demo (overview, coefficients, event studies, power, sensitivity)
+    carries the SYNTHETIC DATA mark (issue 14).
+    """
     svgs = sorted((finished / "results" / "figures").glob("*.svg"))
     assert svgs and len(svgs) == len(list((finished / "results" / "figures").glob("*.png")))
     for path in svgs:
         assert ET.parse(path).getroot().tag.endswith("svg"), path.name
+        assert f'id="{SYNTHETIC_MARK_ID}"' in path.read_text(encoding="utf-8"), path.name
 
 
 def test_identical_tables_with_one_core(finished):

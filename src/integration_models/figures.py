@@ -9,16 +9,22 @@ Three pure functions, each writing one figure as PNG (150 dpi) and SVG and retur
 - :func:`plot_coefficients`: every term of both models for one indicator, in its own units.
 
 The output is deterministic (no dates or versions in the files, a fixed SVG hash salt), so the
-same tables give byte-identical files. Colours are the colour-blind-safe Okabe-Ito palette and
-every colour comes with its own marker. Text taken from the data is drawn literally: dollar
-signs are escaped so that matplotlib never interprets it as mathtext.
+same tables give byte-identical files. Figures of a synthetic dataset carry a visible mark,
+"SYNTHETIC DATA" written diagonally across the whole figure in translucent red, added by
+:func:`save_figure` inside :func:`synthetic_figures` (the commands that draw set it from the
+registry): a figure copied into a slide or a paper must not pass for real statistics. Colours
+are the colour-blind-safe Okabe-Ito palette and every colour comes with its own marker. Text
+taken from the data is drawn literally: dollar signs are escaped so that matplotlib never
+interprets it as mathtext.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 import matplotlib
@@ -76,6 +82,9 @@ EFFECTS = {
     "integration_partial": "Partial integration vs none",
 }
 FOREST_XLABEL = "effect in SDs of the outcome (95% CI)"
+SYNTHETIC_MARK = "SYNTHETIC DATA"
+SYNTHETIC_MARK_ID = "synthetic-data-mark"  # the SVG group id of the mark
+SYNTHETIC_MARK_STYLE = {"color": "#D00000", "alpha": 0.22, "weight": "bold"}
 NEUTRAL = "#999999"
 
 PANEL_COLUMNS = ["area_code", "year", "indicator_id", "value", "integration"]
@@ -137,8 +146,54 @@ def _draw_intervals(
     ax.plot(table["estimate"] / scale, y, ls="none", marker=marker, color=colour, ms=4.5)
 
 
+_synthetic: ContextVar[bool] = ContextVar("synthetic_figures", default=False)
+
+
+@contextmanager
+def synthetic_figures(synthetic: bool = True) -> Iterator[None]:
+    """Mark every figure :func:`save_figure` writes in this block as synthetic, or not.
+
+    The drawing commands wrap their plotting in this with the registry's
+    :func:`integration_models.registry.is_synthetic`, so that every plotting function (here,
+    and in ``did``, ``power`` and ``sensitivity``) gets the mark without a flag of its own.
+    """
+    token = _synthetic.set(bool(synthetic))
+    try:
+        yield
+    finally:
+        _synthetic.reset(token)
+
+
+def mark_synthetic(fig: Figure) -> None:
+    """Write :data:`SYNTHETIC_MARK` diagonally across ``fig``, translucent, above the axes.
+
+    Diagonal and translucent, it is seen at any size without hiding a point or a line under
+    it; sized from the figure's diagonal so it spans about half of it. It is a figure-level
+    text outside the layout, so it moves nothing else. In the SVG it is the group
+    :data:`SYNTHETIC_MARK_ID`, with the text itself in a comment.
+    """
+    width, height = fig.get_size_inches()
+    diagonal = math.hypot(width, height)
+    fig.text(
+        0.5,
+        0.5,
+        SYNTHETIC_MARK,
+        ha="center",
+        va="center",
+        rotation=math.degrees(math.atan2(height, width)),
+        rotation_mode="anchor",
+        fontsize=min(72.0, 4.5 * diagonal),
+        zorder=10,
+        gid=SYNTHETIC_MARK_ID,
+        **SYNTHETIC_MARK_STYLE,
+    )
+
+
 def save_figure(fig: Figure, out: str | Path) -> list[Path]:
     """Save ``fig`` as ``out`` with suffixes ``.png`` (150 dpi) and ``.svg``, then close it.
+
+    Inside :func:`synthetic_figures` the figure gets the SYNTHETIC DATA mark first
+    (:func:`mark_synthetic`).
 
     Parameters
     ----------
@@ -156,6 +211,8 @@ def save_figure(fig: Figure, out: str | Path) -> list[Path]:
     out.parent.mkdir(parents=True, exist_ok=True)
     paths = [out.with_suffix(".png"), out.with_suffix(".svg")]
     try:
+        if _synthetic.get():
+            mark_synthetic(fig)
         with plt.rc_context({"svg.hashsalt": SVG_SALT}):
             with atomic_path(paths[0]) as temporary:
                 fig.savefig(temporary, format="png", dpi=DPI, metadata={"Software": None})

@@ -1711,6 +1711,7 @@ def render_report(
         _classification_section(classification, areas, integration, config),
         _models_section(model_fit, coefficients),
         _group_title("Checks"),
+        _known_effects_section(tables_dir),
         _convergence_section(model_fit),
         _provenance_section(provenance),
         f"<footer>Written by integration_models {html.escape(integration_models.__version__)}"
@@ -1793,3 +1794,80 @@ def write_report(
         integration=integration,
     )
     write_text(out_html, page)
+
+
+def _known_effects_section(tables_dir: Path) -> str:
+    """Set the estimates against the dataset's known effects, if it has any (the demo does).
+
+    Reads ``known_effects_summary.csv`` and ``known_effects.csv``
+    (:mod:`integration_models.known_effects`): a synthetic dataset simulated from known
+    coefficients shows whether the models recover them (interval coverage, sign, false
+    positives), per model and term; the per-estimate rows are collapsed below. A dataset
+    without a truth file has the tables with no rows, and the section says so.
+    """
+    title = "Known effects (synthetic data)"
+    summary = _read_csv(tables_dir / "known_effects_summary.csv")
+    rows = _read_csv(tables_dir / "known_effects.csv", strings=True)
+    if summary is None or rows is None:
+        return _section(
+            "known-effects", title, [_notice("tables/known_effects.csv was not found.")]
+        )
+    if summary.empty:
+        return _section(
+            "known-effects",
+            title,
+            ['<p class="muted">No known effects (real data): the dataset has no truth file.</p>'],
+        )
+    summary = summary.assign(
+        coverage=[
+            f"{_count(c)} of {_count(n)} ({_number(p, 3)}%)" if n else "-"
+            for c, n, p in zip(
+                summary["covered"], summary["with_interval"], summary["coverage_pct"], strict=True
+            )
+        ],
+        sign=[
+            f"{_count(c)} of {_count(n)}" if n else "-"
+            for c, n in zip(summary["sign_right"], summary["nonzero_truth"], strict=True)
+        ],
+        false_pos=[
+            f"{_count(c)} of {_count(n)}" if n else "-"
+            for c, n in zip(summary["false_positives"], summary["zero_truth"], strict=True)
+        ],
+    )
+    body = [
+        "<p>The dataset was simulated from known coefficients (<code>demo_truth.csv</code>), so "
+        "every estimate on the truth's scale can be checked against it: whether its 95% "
+        "interval covers the true value (about 95% of intervals should), whether it has the "
+        "true sign where the effect is not zero, and whether a term with no effect is "
+        "significant at the model's own test (a false positive; about 5% expected). "
+        "<code>glm</code>'s logit terms are on another scale and are left out. Tables: "
+        "<code>tables/known_effects_summary.csv</code>, <code>tables/known_effects.csv</code>."
+        "</p>",
+        _table(
+            summary,
+            ["model", "term", "estimates", "coverage", "sign", "false_pos"],
+            headers={
+                "estimates": "estimates",
+                "coverage": "interval covers truth",
+                "sign": "right sign (truth not 0)",
+                "false_pos": "false positives (truth 0)",
+            },
+            numeric=["estimates", "coverage", "sign", "false_pos"],
+            classes={"term": "id"},
+        ),
+        _details(
+            f"Every estimate against its truth ({len(rows)})",
+            _table(
+                rows,
+                formats={
+                    "p_value": format_p_value,
+                    **dict.fromkeys(
+                        ("truth", "estimate", "conf_low", "conf_high"), lambda v: _number(v, 3)
+                    ),
+                },
+                numeric=["truth", "estimate", "conf_low", "conf_high", "p_value"],
+                classes={"indicator_id": "mono id", "term": "id"},
+            ),
+        ),
+    ]
+    return _section("known-effects", title, body)

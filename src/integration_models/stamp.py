@@ -16,6 +16,14 @@ report's, and the report names every table whose stamp is not its own.
 
 Both are shortened to 16 hexadecimal digits (64 bits) in tables and the report; provenance
 keeps the per-file hashes.
+
+Before the two hashes every table carries a third column, ``data``: ``SYNTHETIC demo data``
+when the run's indicator registry declares the dataset synthetic
+(:func:`integration_models.registry.is_synthetic`), else ``real``. A table copied out of the
+project (into a slide, a spreadsheet, another repository) then still says on every row that
+its numbers are not real statistics; the hashes alone cannot. The column follows from the
+inputs (the registry is one of them), so it is not part of a stamp's identity: two stamps
+are equal when their hashes are.
 """
 
 from __future__ import annotations
@@ -23,12 +31,17 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-STAMP_COLUMNS = ("config_hash", "inputs_hash")
+HASH_COLUMNS = ("config_hash", "inputs_hash")
+DATA_COLUMN = "data"
+# every column Stamp.apply adds, in order; readers drop these to get the table's own columns
+STAMP_COLUMNS = (DATA_COLUMN, *HASH_COLUMNS)
+SYNTHETIC_DATA = "SYNTHETIC demo data"
+REAL_DATA = "real"
 NOT_RESULT_KEYS = ("report_title", "processed_dir", "results_dir", "max_input_mb")
 DIGITS = 16
 
@@ -50,27 +63,55 @@ def inputs_hash(hashes: Mapping[str, str]) -> str:
 
 @dataclass(frozen=True)
 class Stamp:
-    """The configuration and inputs hashes of one run."""
+    """The configuration and inputs hashes of one run, and whether its data are synthetic.
+
+    ``synthetic`` only labels the tables (column ``data``); it is left out of equality, the
+    hashes already identifying the inputs.
+    """
 
     config_hash: str
     inputs_hash: str
+    synthetic: bool = field(default=False, compare=False)
 
     @classmethod
-    def of_run(cls, config: str, panel: str | Path) -> Stamp:
-        """Return the stamp of a run with configuration hash ``config`` that read ``panel``."""
-        from integration_models.inputs import read_input_hashes
+    def of_run(cls, config: str, panel: str | Path, registry: str | Path) -> Stamp:
+        """Return the stamp of a run with configuration hash ``config`` that read ``panel``.
 
-        return cls(config, inputs_hash(read_input_hashes(panel)))
+        Parameters
+        ----------
+        config
+            The configuration hash (:func:`config_hash`, computed once by the workflow).
+        panel
+            ``panel.parquet``: its metadata holds the hashes of the inputs as read.
+        registry
+            The run's indicator registry: whether the dataset declares itself synthetic.
+        """
+        from integration_models.inputs import read_input_hashes
+        from integration_models.registry import is_synthetic, load_registry
+
+        hashes = inputs_hash(read_input_hashes(panel))
+        return cls(config, hashes, is_synthetic(load_registry(registry)))
+
+    @property
+    def data(self) -> str:
+        """The value of the ``data`` column: :data:`SYNTHETIC_DATA` or :data:`REAL_DATA`."""
+        return SYNTHETIC_DATA if self.synthetic else REAL_DATA
 
     def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Return ``frame`` with the stamp as its two last columns (on every row)."""
-        return frame.assign(config_hash=self.config_hash, inputs_hash=self.inputs_hash)
+        """Return ``frame`` with the stamp as its three last columns (on every row).
+
+        The columns are :data:`STAMP_COLUMNS`: ``data``, ``config_hash``, ``inputs_hash``.
+        """
+        frame = frame.drop(columns=[c for c in STAMP_COLUMNS if c in frame])
+        return frame.assign(
+            data=self.data, config_hash=self.config_hash, inputs_hash=self.inputs_hash
+        )
 
 
 def stamp_of_table(path: str | Path) -> Stamp | None:
     """Return the stamp a CSV table carries, or None if it has none or more than one."""
     try:
-        frame = pd.read_csv(path, usecols=list(STAMP_COLUMNS), dtype=str, keep_default_na=False)
+        frame = pd.read_csv(path, usecols=list(HASH_COLUMNS), dtype=str, keep_default_na=False)
     except ValueError:  # no stamp columns: a table from before stamps, or not a result table
         return None
     pairs = set(zip(frame["config_hash"], frame["inputs_hash"], strict=True))

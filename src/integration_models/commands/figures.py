@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from integration_models.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NAME = "figures"
 HELP = "draw the figures from the tables"
@@ -34,13 +38,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Draw the batch named by ``--which`` into ``--out-dir``."""
+    """Draw the batch named by ``--which`` into ``--out-dir``, marked if the data are synthetic."""
+    from integration_models.figures import synthetic_figures
+    from integration_models.registry import is_synthetic, load_registry
+
+    registry = load_registry(args.registry)
+    with synthetic_figures(is_synthetic(registry)):
+        _draw(args, registry)
+
+
+def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
+    """Draw the batch named by ``--which`` (see :func:`run`)."""
     import pandas as pd
 
     from integration_models.figures import plot_coefficients, plot_forest, plot_trends
-    from integration_models.registry import load_registry
 
-    registry = load_registry(args.registry)
     coefficients = pd.read_parquet(args.coefficients)
     coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
     out = args.out_dir

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> None:
         write_csv,
     )
 
-    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     stamps = list(STAMP_COLUMNS)
     coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
     model_fit = pd.read_csv(args.model_fit, keep_default_na=False).drop(columns=stamps)

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> None:
     panel = pd.read_parquet(args.panel)
     indicators = list(scales)
     scope = load_scope(args.fits, indicators)
-    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     shared = {"seed": args.seed, "alpha": args.alpha, "scope": scope}
     table = few_cluster_table(panel, indicators, scales, reps=args.reps, **shared)
     write_csv(stamp.apply(table), args.out_dir / "inference.csv")

@@ -30,8 +30,9 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from integration_models.commands.inference import indicator_scales
+    from integration_models.figures import synthetic_figures
     from integration_models.reference import load_areas
-    from integration_models.registry import load_registry
+    from integration_models.registry import is_synthetic, load_registry
     from integration_models.scope import load_scope
     from integration_models.sensitivity import (
         conclusion_summary,
@@ -51,7 +52,9 @@ def run(args: argparse.Namespace) -> None:
         alpha=args.alpha,
         scope=load_scope(args.fits, list(scales)),
     )
-    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     write_csv(stamp.apply(table), args.table)
     write_csv(stamp.apply(conclusion_summary(table)), args.summary)
-    plot_sensitivity(table, load_registry(args.registry), args.figure_stem)
+    registry = load_registry(args.registry)
+    with synthetic_figures(is_synthetic(registry)):
+        plot_sensitivity(table, registry, args.figure_stem)

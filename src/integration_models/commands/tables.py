@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from integration_models.stamp import Stamp
 
 NAME = "tables"
 HELP = "gather fits into the result tables"
@@ -16,6 +22,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--alpha", type=float, default=0.05)
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
     parser.add_argument("--config-hash", required=True)
+    parser.add_argument(
+        "--truth",
+        type=Path,
+        nargs="*",
+        help="write known_effects.csv and known_effects_summary.csv: the estimates against "
+        "the dataset's known effects (demo_truth.csv) if a file is given, with no rows if "
+        "the option is given with none (a dataset whose truth is unknown)",
+    )
     parser.add_argument("--out-dir", type=Path, required=True)
 
 
@@ -25,8 +39,11 @@ def run(args: argparse.Namespace) -> None:
     They need the fits only; the headline, which needs the few-cluster inference, is the
     ``headline`` step's (a data-zone run, which has no few-cluster inference, has none:
     counts of terms as fitted alone would be the headline this project replaces).
+    With ``--truth`` the known-effects tables are written too
+    (:mod:`integration_models.known_effects`).
     """
     from integration_models.atomic import write_parquet
+    from integration_models.errors import InputError
     from integration_models.registry import load_registry
     from integration_models.stamp import Stamp
     from integration_models.summarise import (
@@ -36,8 +53,10 @@ def run(args: argparse.Namespace) -> None:
         write_csv,
     )
 
+    if args.truth is not None and len(args.truth) > 1:
+        raise InputError("--truth", "give at most one truth file")
     registry = load_registry(args.registry)
-    stamp = Stamp.of_run(args.config_hash, args.panel)
+    stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     coefficients, model_fit, event_study = collect_fits(args.fits)
     coefficients = adjust_pvalues(coefficients, model_fit)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
@@ -46,3 +65,21 @@ def run(args: argparse.Namespace) -> None:
     write_csv(stamp.apply(model_fit), args.out_dir / "model_fit.csv")
     write_csv(stamp.apply(summary), args.out_dir / "summary.csv")
     write_csv(stamp.apply(event_study), args.out_dir / "event_study.csv")
+    if args.truth is not None:
+        _write_known_effects(coefficients, args.truth, args.alpha, stamp, args.out_dir)
+
+
+def _write_known_effects(
+    coefficients: pd.DataFrame, truth: list[Path], alpha: float, stamp: Stamp, out_dir: Path
+) -> None:
+    """Write known_effects.csv and known_effects_summary.csv (no rows without a truth file)."""
+    from integration_models.known_effects import (
+        known_effects_summary,
+        known_effects_table,
+        load_truth,
+    )
+    from integration_models.summarise import write_csv
+
+    table = known_effects_table(coefficients, load_truth(truth[0]) if truth else None, alpha)
+    write_csv(stamp.apply(table), out_dir / "known_effects.csv")
+    write_csv(stamp.apply(known_effects_summary(table)), out_dir / "known_effects_summary.csv")
