@@ -82,3 +82,19 @@ def finished(tmp_path_factory) -> Path:
     run = snakemake(workdir)
     assert run.returncode == 0, run.stdout + run.stderr
     return workdir
+
+
+# Headless Chromium for the report checks: the browser, and the flags that keep it offline,
+# quiet and independent of any profile (tests/test_report.py, tests/test_report_browser.py).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_HEADLESS = [
+    CHROMIUM,
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]

@@ -14,8 +14,8 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from integration_models.report import SYNTHETIC_BANNER, write_report  # noqa: E402
+from tests.conftest import CHROMIUM, CHROMIUM_HEADLESS  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
 EVIL = "<script>alert(1)</script>"
 
 
@@ -431,15 +431,7 @@ def screenshot(html_file, png, tmp_path, height=2000):
     profile = tmp_path / "chromium-profile"
     profile.mkdir(exist_ok=True)
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_HEADLESS,
         f"--user-data-dir={profile}",
         f"--screenshot={png}",
         f"--window-size=1280,{height}",

@@ -14,7 +14,8 @@ import subprocess
 
 import pytest
 
-CHROMIUM = "/usr/bin/chromium"
+from tests.conftest import CHROMIUM, CHROMIUM_HEADLESS
+
 MEASURE = """<script>
 window.addEventListener("load", () => {
   const box = document.getElementById("conclusion");
@@ -43,15 +44,7 @@ def measure(report, width, tmp_path):
     copy.write_text(page.replace("</body>", MEASURE + "</body>"), encoding="utf-8")
     profile = tmp_path / f"profile_{width}"
     command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
+        *CHROMIUM_HEADLESS,
         "--hide-scrollbars",
         f"--user-data-dir={profile}",
         f"--window-size={width},900",
