@@ -39,6 +39,38 @@ def baseline(areas):
     return load_classification(BASELINE, areas)
 
 
+def tiny_panel():
+    """A one-row panel that matches its schema (:data:`integration_models.schemas.PANEL`)."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "area_code": ["S12000005"],
+            "area_name": ["Clackmannanshire"],
+            "hscp_code": ["S37000005"],
+            "health_board_code": ["S08000030"],
+            "year": [2015],
+            "period_key": ["financial"],
+            "indicator_id": ["x"],
+            "value": [1.0],
+            "numerator": [float("nan")],
+            "denominator": [float("nan")],
+            "integration": ["none"],
+            "integration_exposed": ["none"],
+            "deprivation": [10.0],
+            "deprivation_baseline": [10.0],
+            "population_density": [100.0],
+            "covid": [0.0],
+            "population": [50000.0],
+            "population_0_17": [10000.0],
+            "hscp_start_year": [2016],
+            "area_code_original": ["S12000005"],
+            "file": ["values/x.csv"],
+            "line": [2],
+        }
+    )
+
+
 def copy_workflow(target: Path) -> Path:
     """Copy what a workflow run needs (no results) into ``target`` and return it.
 

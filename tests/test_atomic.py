@@ -61,16 +61,18 @@ def _write_fit_json(folder: Path) -> Path:
 
 def _write_panel(folder: Path) -> Path:
     from integration_models.ingest import write_panel
+    from tests.conftest import tiny_panel
 
-    write_panel(FRAME, FRAME, folder / "panel.parquet", folder / "exclusions.csv")
+    write_panel(tiny_panel(), FRAME, folder / "panel.parquet", folder / "exclusions.csv")
     return folder / "panel.parquet"
 
 
 def _write_exclusions(folder: Path) -> Path:
     """The panel's second file: the panel is written, then the exclusions fail."""
     import integration_models.ingest as ingest
+    from tests.conftest import tiny_panel
 
-    ingest.write_panel(FRAME, FRAME, folder / "panel.parquet", folder / "exclusions.csv")
+    ingest.write_panel(tiny_panel(), FRAME, folder / "panel.parquet", folder / "exclusions.csv")
     return folder / "exclusions.csv"
 
 

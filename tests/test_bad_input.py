@@ -37,6 +37,7 @@ from tests.conftest import (
     REPO,
     copy_workflow,
     snakemake,
+    tiny_panel,
     workflow_env,
 )
 
@@ -853,7 +854,9 @@ def test_result_tables_neutralise_text_but_not_numbers(tmp_path):
             "twfe_integration_full": ["-", "+", "ns", "", "-"],
         }
     )
-    path = tmp_path / "summary.csv"
+    # a toy table shaped like summary.csv; not named so, as write_csv checks summary.csv
+    # against its schema (integration_models.schemas)
+    path = tmp_path / "summary_like.csv"
     write_csv(frame, path)
     rows = _cells(path)[1:]
     assert [row[0] for row in rows] == ["'" + text for text in FORMULAS[:4]] + [
@@ -876,8 +879,7 @@ def test_exclusions_neutralise_raw_values(tmp_path):
             "reason": "year outside the configured window 2010-2023",
         }
     )
-    panel = pd.DataFrame({"value": [1.0]})
-    write_panel(panel, exclusions, tmp_path / "panel.parquet", tmp_path / "exclusions.csv")
+    write_panel(tiny_panel(), exclusions, tmp_path / "panel.parquet", tmp_path / "exclusions.csv")
     rows = _cells(tmp_path / "exclusions.csv")
     assert rows[0] == EXCLUSION_COLUMNS
     assert [row[5] for row in rows[1:]] == ["'" + t for t in FORMULAS[:3]] + ["-1.5", "-"]

@@ -27,6 +27,7 @@ from integration_models.models.base import (
 from integration_models.models.design import SCALES, TERMS, DesignError, model_data
 from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
+from integration_models.schemas import check_panel
 
 _LOCK = threading.Lock()
 
@@ -160,7 +161,8 @@ def fit_job(
     observations_path, integration_path
         The indicator's ingested rows and the integration category of every area and year
         (the two halves of ``panel.parquet``, kept apart so that a new classification does
-        not rerun the ingest).
+        not rerun the ingest). Their join is checked against
+        :data:`integration_models.schemas.PANEL` before the fit reads it.
     registry_path
         The dataset's ``indicators.csv``.
     indicator_id, model
@@ -182,6 +184,7 @@ def fit_job(
         panel = attach_integration(
             pd.read_parquet(observations_path), pd.read_parquet(integration_path)
         )
+        check_panel(panel, observations_path)
         if model == "csdid":
             result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))
         else:

@@ -553,7 +553,19 @@ def write_panel(
     :func:`integration_models.tables.neutralise_formulas`: a cell such as ``=HYPERLINK(...)``
     is written as ``'=HYPERLINK(...)`` and cannot run when the file is opened in a
     spreadsheet program.
+
+    The panel is checked against :data:`integration_models.schemas.PANEL` first (its
+    columns in order, their types, the integration categories): a panel that breaks it is
+    a bug in the step that assembled it, and nothing is written.
+
+    Raises
+    ------
+    integration_models.schemas.TableSchemaError
+        If the panel does not match its schema.
     """
+    from integration_models.schemas import check_panel
+
+    check_panel(panel, panel_path)
     write_parquet(panel, panel_path, input_hashes)
     with atomic_path(exclusions_path) as temporary:
         neutralise_formulas(exclusions).to_csv(temporary, index=False, lineterminator="\n")

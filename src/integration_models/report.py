@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 import integration_models
+from integration_models import schemas
 from integration_models.atomic import write_text
 from integration_models.inference import minimum_p_value
 from integration_models.registry import is_synthetic, unmeasured_domains
@@ -375,15 +376,59 @@ def _notice(text: str) -> str:
     return f'<p class="notice">{html.escape(text)}</p>'
 
 
-def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
-    """Read a result table without its stamp columns, or None if the file does not exist.
+def _absent(name: str, tail: str = ".") -> str:
+    """Return the notice of a section whose table is missing or does not match its schema."""
+    return _notice(f"tables/{name} was not found or does not match its schema{tail}")
 
-    The stamp is checked once, at the top of the page (:func:`_stamp_part`).
+
+def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
+    """Read a result table without its stamp columns, or None if it is absent or malformed.
+
+    A table with a schema in :data:`integration_models.schemas.TABLES` is checked against it
+    first: one that does not match (left by another version of the package, edited by
+    hand) is treated as absent, so its section says so instead of the page failing, and
+    :func:`_schema_part` names it and its faults at the top. The stamp is checked once, at
+    the top of the page (:func:`_stamp_part`).
     """
     if not path.is_file():
         return None
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False) if strings else pd.read_csv(path)
+    frame = pd.read_csv(path)
+    if _schema_problems(path, frame):
+        return None
+    if strings:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     return frame.drop(columns=[c for c in STAMP_COLUMNS if c in frame])
+
+
+def _schema_problems(path: Path, frame: pd.DataFrame | None = None) -> list[str]:
+    """Return what is wrong with the table at ``path`` under its schema ([] if nothing)."""
+    schema = schemas.TABLES.get(path.stem)
+    if schema is None:
+        return []
+    if frame is None:
+        try:
+            frame = pd.read_csv(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+            return [f"cannot be read as CSV: {error}"]
+    return schemas.problems(frame, schema)
+
+
+def _schema_part(tables: Iterable[Path]) -> str:
+    """Return an alert naming every table that does not match its schema, or ""."""
+    items = []
+    for path in tables:
+        found = _schema_problems(path)
+        if found:
+            items.append(f"<li><code>{_esc(path.name)}</code>: {_esc('; '.join(found))}</li>")
+    if not items:
+        return ""
+    return (
+        '<div class="notice" role="alert"><strong>Tables not as declared:</strong> '
+        f"{_esc(_plural(len(items), 'table'))} in the tables folder "
+        "do not match their schema in <code>integration_models.schemas</code> (written by "
+        "another version of the package, or edited) and are left out of this page. Rerun "
+        f"the workflow.<ul>{''.join(items)}</ul></div>"
+    )
 
 
 def _stamp_part(tables_dir: Path, provenance: dict) -> tuple[str, str]:
@@ -406,7 +451,8 @@ def _stamp_part(tables_dir: Path, provenance: dict) -> tuple[str, str]:
         f"{_esc(provenance.get('created', 'unknown'))} from commit "
         f"<code>{_esc(str(git.get('commit', 'unknown'))[:12])}</code>. "
     )
-    alerts = []
+    malformed = _schema_part(tables)
+    alerts = [malformed] if malformed else []
     if foreign:
         alerts.append(
             f'<p class="notice" role="alert"><strong>Stale results:</strong> '
@@ -513,7 +559,7 @@ def _conclusion_section(conclusion: pd.DataFrame | None) -> str:
     """
     head = '<section id="conclusion"><h2>Conclusion</h2>'
     if conclusion is None or conclusion.empty or "statement" not in conclusion:
-        return head + _notice("tables/conclusion.csv was not found: no conclusion.") + "</section>"
+        return head + _absent("conclusion.csv", ": no conclusion.") + "</section>"
     sentences = [_text(v) for v in conclusion["statement"] if _text(v)]
     if "limits" in conclusion:
         sentences += [v for v in dict.fromkeys(conclusion["limits"].map(_text)) if v]
@@ -578,7 +624,7 @@ def _estimates_section(
     label = _headline_test(conclusion)
     if inference is None or not label:
         missing = "inference.csv" if inference is None else "conclusion.csv"
-        return _section("estimates", title, [_notice(f"tables/{missing} was not found.")])
+        return _section("estimates", title, [_absent(missing)])
     rows = inference[inference["inference"] == label]
     terms = [str(t) for t in conclusion["term"]]  # type: ignore[index]
     titles = registry.set_index("indicator_id")["title"].to_dict()
@@ -679,7 +725,7 @@ def _headline_section(headline: pd.DataFrame | None) -> str:
     """Render every headline statement of ``headline.csv``, the integration terms in bold."""
     out = []
     if headline is None:
-        out.append(_notice("tables/headline.csv was not found: no headline statements."))
+        out.append(_absent("headline.csv", ": no headline statements."))
     elif headline.empty or "statement" not in headline:
         out.append('<p class="muted">No headline statements.</p>')
     else:
@@ -965,7 +1011,7 @@ def _classification_section(
 
 def _models_section(model_fit: pd.DataFrame | None, coefficients: pd.DataFrame | None) -> str:
     if model_fit is None:
-        return _section("models", "Models", [_notice("tables/model_fit.csv was not found.")])
+        return _section("models", "Models", [_absent("model_fit.csv")])
     out = [
         "<p>Each model is fitted to each indicator separately. <code>integration_full</code> and "
         "<code>integration_partial</code> are 0/1 indicators of the area-year's category, each "
@@ -1079,7 +1125,7 @@ def _summary_section(
 ) -> str:
     title = "Summary of significant terms"
     if summary is None:
-        return _section("summary", title, [_notice("tables/summary.csv was not found.")])
+        return _section("summary", title, [_absent("summary.csv")])
     frame = summary.copy()
     if "indicator_id" in frame and {"indicator_id", "higher_is_better"} <= set(registry.columns):
         better = dict(zip(registry["indicator_id"], registry["higher_is_better"], strict=True))
@@ -1194,7 +1240,7 @@ def _status_class(column: str, value: object) -> str:
 def _convergence_section(model_fit: pd.DataFrame | None) -> str:
     title = "Convergence and warnings"
     if model_fit is None:
-        return _section("convergence", title, [_notice("tables/model_fit.csv was not found.")])
+        return _section("convergence", title, [_absent("model_fit.csv")])
     frame = model_fit.copy()
     for column in ("indicator_id", "model", "status", "converged", "message", "warnings"):
         if column not in frame:
@@ -1340,7 +1386,7 @@ def _inference_section(
     """Render the twfe integration terms under each few-cluster method, and the MDEs."""
     title = "Few-cluster inference and power (twfe)"
     if inference is None:
-        return _section("inference", title, [_notice("tables/inference.csv was not found.")])
+        return _section("inference", title, [_absent("inference.csv")])
     wide = inference.pivot_table(
         index=["indicator_id", "term"], columns="inference", values="p_value", aggfunc="first"
     ).reset_index()
@@ -1437,7 +1483,7 @@ def _sensitivity_section(
 
     title = "Sensitivity of the integration estimates"
     if table is None or summary is None:
-        return _section("sensitivity", title, [_notice("tables/sensitivity.csv was not found.")])
+        return _section("sensitivity", title, [_absent("sensitivity.csv")])
     if names:
         summary = summary.copy()
         for column in ("variant", "description"):
@@ -1551,7 +1597,7 @@ def _power_part(power: pd.DataFrame, alpha: float | None = None) -> str:
 def _coefficients_section(coefficients: pd.DataFrame | None) -> str:
     title = "Integration coefficients"
     if coefficients is None:
-        return _section("coefficients", title, [_notice("tables/coefficients.csv was not found.")])
+        return _section("coefficients", title, [_absent("coefficients.csv")])
     frame = (
         coefficients[coefficients["term"].map(_is_integration)]
         if "term" in coefficients
@@ -1809,9 +1855,7 @@ def _known_effects_section(tables_dir: Path) -> str:
     summary = _read_csv(tables_dir / "known_effects_summary.csv")
     rows = _read_csv(tables_dir / "known_effects.csv", strings=True)
     if summary is None or rows is None:
-        return _section(
-            "known-effects", title, [_notice("tables/known_effects.csv was not found.")]
-        )
+        return _section("known-effects", title, [_absent("known_effects.csv")])
     if summary.empty:
         return _section(
             "known-effects",

@@ -437,10 +437,24 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     ``-`` followed by more characters, and not a plain number) is written with a leading
     single quote. Numeric columns are untouched (``-1.5`` stays a number), and so are the
     lone ``+`` and ``-`` signs of ``summary.csv``.
+
+    A results table whose file stem names a schema in :data:`integration_models.schemas.TABLES`
+    is checked against it as written, that is as the file parses back, before it replaces
+    ``path``: a table that breaks its declared columns, types or contracts is a bug in the
+    step that built it, and stops that step rather than reaching the report.
+
+    Raises
+    ------
+    integration_models.schemas.TableSchemaError
+        If the table does not match its schema (``path`` is then left as it was).
     """
+    from integration_models import schemas
     from integration_models.tables import neutralise_formulas
 
+    name = Path(path).stem
     with atomic_path(path) as temporary:
         neutralise_formulas(frame).to_csv(
             temporary, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
         )
+        if name in schemas.TABLES:
+            schemas.check(pd.read_csv(temporary), name, path)
