@@ -46,6 +46,7 @@ def test_every_command_calls_the_snakemake_interpreter(tmp_path):
         "classify",
         "panel",
         "tables",
+        "headline",
         "inference",
         "sensitivity",
         "figures",
