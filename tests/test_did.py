@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -236,3 +237,118 @@ def test_event_study_plot_is_deterministic(panel, tmp_path):
     assert [p.suffix for p in first] == [".png", ".svg"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
+
+
+def _captured_figure(monkeypatch, *args, **kwargs):
+    """Draw an event study and return the figure instead of saving it."""
+    import integration_models.figures as figures
+
+    drawn = []
+    monkeypatch.setattr(figures, "save_figure", lambda fig, out: drawn.append(fig) or [])
+    did.plot_event_study(*args, **kwargs)
+    (fig,) = drawn
+    fig.canvas.draw()
+    return fig
+
+
+def _event_rows(category, *, intervals=True, indicator="attainment_scqf6_deprived"):
+    rows = []
+    for e in (-3, -2, -1, 0, 1, 2):
+        estimate = 0.0 if e == -1 else 0.1 * e
+        half = math.nan if e == -1 or not intervals else 0.5
+        rows.append(
+            {
+                "indicator_id": indicator,
+                "model": did.MODEL,
+                "category": category,
+                "event_time": e,
+                "estimate": estimate,
+                "std_error": half / 2,
+                "conf_low": estimate - half,
+                "conf_high": estimate + half,
+            }
+        )
+    return rows
+
+
+@pytest.mark.parametrize("extra", ["", " and a much longer qualifier that goes on" * 3])
+def test_event_study_titles_lie_inside_the_figure(monkeypatch, extra):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    longest = registry.loc[registry["title"].str.len().idxmax(), "indicator_id"]
+    registry.loc[registry["indicator_id"] == longest, "title"] += extra
+    rows = _event_rows("full", indicator=longest) + _event_rows("partial", indicator=longest)
+    fig = _captured_figure(monkeypatch, rows, registry, longest, "unused")
+    renderer = fig.canvas.get_renderer()
+    box = fig.bbox
+    titles = [fig._suptitle] + [ax.title for ax in fig.axes]
+    for title in titles:
+        extent = title.get_window_extent(renderer)
+        assert title.get_text()
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, title.get_text()
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1, title.get_text()
+    plt.close(fig)
+
+
+def test_empty_event_study_panel_says_why_without_axes(monkeypatch):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    reasons = {
+        "partial": "status failed; no cohort coded partial with a base year and a control group"
+    }
+    fig = _captured_figure(
+        monkeypatch,
+        _event_rows("full"),
+        registry,
+        "attainment_scqf6_deprived",
+        "unused",
+        reasons=reasons,
+    )
+    full, partial = fig.axes
+    texts = [t.get_text().replace("\n", " ") for t in partial.texts]
+    assert texts == ["not estimated: no cohort coded partial with a base year and a control group"]
+    assert len(partial.get_xticks()) == 0 and len(partial.get_yticks()) == 0
+    assert not any(spine.get_visible() for spine in partial.spines.values())
+    assert not partial.lines and not partial.collections
+    assert len(full.get_xticks()) > 0 and full.lines
+    assert "no interval" not in " ".join(t.get_text() for t in full.texts)
+    plt.close(fig)
+
+
+def test_empty_event_study_panel_without_reason_still_says_not_estimated(monkeypatch):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    fig = _captured_figure(monkeypatch, [], registry, "cost_per_lac", "unused")
+    for ax in fig.axes:
+        assert [t.get_text().replace("\n", " ") for t in ax.texts] == [
+            "not estimated: no event-time effects for this category"
+        ]
+        assert len(ax.get_xticks()) == 0 and len(ax.get_yticks()) == 0
+    plt.close(fig)
+
+
+def test_one_treated_area_panel_notes_missing_intervals(monkeypatch):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    rows = _event_rows("full") + _event_rows("partial", intervals=False)
+    reasons = {"partial": "only 1 treated area: no valid standard error; status ok"}
+    fig = _captured_figure(
+        monkeypatch, rows, registry, "attainment_scqf6_deprived", "unused", reasons=reasons
+    )
+    full, partial = fig.axes
+    assert [t.get_text() for t in partial.texts] == ["no interval: only 1 treated area"]
+    assert partial.lines  # the points are still drawn
+    assert not full.texts
+    plt.close(fig)
+
+
+def test_event_study_reasons_read_the_csdid_notes():
+    coefficients = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a", "a", "b"],
+            "model": ["csdid", "csdid", "twfe", "csdid"],
+            "term": ["integration_full", "integration_partial", "integration_partial", "x"],
+            "note": ["status ok", "only 1 treated area: no valid standard error", "no", "z"],
+        }
+    )
+    assert did.event_study_reasons(coefficients, "a") == {
+        "full": "status ok",
+        "partial": "only 1 treated area: no valid standard error",
+    }
+    assert did.event_study_reasons(coefficients, "b") == {}

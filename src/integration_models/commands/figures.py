@@ -61,12 +61,15 @@ def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
         plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
         plot_forest(coefficients, pd.read_csv(args.model_fit), registry, out / "forest")
     elif kind == "event_study":
-        from integration_models.did import plot_event_study
+        from integration_models.did import event_study_reasons, plot_event_study
 
         events = pd.read_csv(args.out_dir.parent / "tables" / "event_study.csv")
         for indicator in registry["indicator_id"]:
             rows = events[events["indicator_id"] == indicator]
-            plot_event_study(rows, registry, indicator, out / f"event_study_{indicator}")
+            reasons = event_study_reasons(coefficients, indicator)
+            plot_event_study(
+                rows, registry, indicator, out / f"event_study_{indicator}", reasons=reasons
+            )
     elif kind == "power":
         from integration_models.power import plot_power
 
