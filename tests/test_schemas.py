@@ -46,6 +46,18 @@ def test_a_valid_table_is_written(tmp_path):
     schemas.check_csv(tmp_path / "coefficients.csv")
 
 
+@pytest.mark.parametrize("digest", ["7489432838854e17", "1234567890123456", "0000000000001e00"])
+def test_a_hash_that_looks_like_a_number_stays_text(tmp_path, digest):
+    # a 16-hex-digit hash of decimal digits around one `e` parses as a float by default:
+    # it was refused by the writer's own check, stopping a real run
+    path = tmp_path / "coefficients.csv"
+    write_csv(coefficients_row(config_hash=digest, inputs_hash=digest), path)
+    read = schemas.read_table(path)
+    assert read.loc[0, "inputs_hash"] == digest
+    assert read.loc[0, "config_hash"] == digest
+    assert read.loc[0, "estimate"] == -1.5
+
+
 @pytest.mark.parametrize(
     ("frame", "named"),
     [

@@ -392,7 +392,7 @@ def _read_csv(path: Path, *, strings: bool = False) -> pd.DataFrame | None:
     """
     if not path.is_file():
         return None
-    frame = pd.read_csv(path)
+    frame = schemas.read_table(path)
     if _schema_problems(path, frame):
         return None
     if strings:
@@ -407,7 +407,7 @@ def _schema_problems(path: Path, frame: pd.DataFrame | None = None) -> list[str]
         return []
     if frame is None:
         try:
-            frame = pd.read_csv(path)
+            frame = schemas.read_table(path)
         except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
             return [f"cannot be read as CSV: {error}"]
     return schemas.problems(frame, schema)

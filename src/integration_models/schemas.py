@@ -556,6 +556,33 @@ def check(frame: pd.DataFrame, table: str, path: str | Path) -> None:
         raise TableSchemaError(table, path, found)
 
 
+def text_columns(schema: pa.DataFrameSchema) -> list[str]:
+    """Return the columns ``schema`` declares as text (by name)."""
+    return [
+        name
+        for name, column in schema.columns.items()
+        if any(getattr(c, "name", None) == "text" for c in column.checks)
+    ]
+
+
+def read_table(path: str | Path, table: str | None = None, **kwargs: object) -> pd.DataFrame:
+    """Read a results CSV as its schema declares it: declared text columns stay text.
+
+    A text cell that looks like a number (a stamp hash of decimal digits, or digits around
+    one ``e``, such as ``7489432838854e17``) would otherwise be parsed as a float and lose
+    its value. ``table`` names the schema (default: the file's stem); a file with no schema
+    is read with pandas' defaults. ``kwargs`` go to :func:`pandas.read_csv`.
+    """
+    path = Path(path)
+    schema = TABLES.get(table or path.stem)
+    if schema is not None:
+        header = pd.read_csv(path, nrows=0).columns
+        declared = set(text_columns(schema))
+        dtype = {column: str for column in header if column in declared}
+        kwargs = {"dtype": {**dtype, **dict(kwargs.pop("dtype", None) or {})}, **kwargs}
+    return pd.read_csv(path, **kwargs)
+
+
 def check_csv(path: str | Path) -> None:
     """Check the CSV file ``path`` against the schema named by its stem, if there is one.
 
@@ -563,7 +590,7 @@ def check_csv(path: str | Path) -> None:
     """
     path = Path(path)
     if path.stem in TABLES:
-        check(pd.read_csv(path), path.stem, path)
+        check(read_table(path), path.stem, path)
 
 
 def check_panel(panel: pd.DataFrame, path: str | Path = "panel.parquet") -> None:

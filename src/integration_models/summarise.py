@@ -457,4 +457,4 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
             temporary, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
         )
         if name in schemas.TABLES:
-            schemas.check(pd.read_csv(temporary), name, path)
+            schemas.check(schemas.read_table(temporary, name), name, path)

@@ -52,6 +52,7 @@ def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
     import pandas as pd
 
     from integration_models.figures import plot_coefficients, plot_forest, plot_trends
+    from integration_models.schemas import read_table
 
     coefficients = pd.read_parquet(args.coefficients)
     coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
@@ -59,11 +60,11 @@ def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
     kind, *indicators = args.which
     if kind == "overview":
         plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
-        plot_forest(coefficients, pd.read_csv(args.model_fit), registry, out / "forest")
+        plot_forest(coefficients, read_table(args.model_fit), registry, out / "forest")
     elif kind == "event_study":
         from integration_models.did import event_study_reasons, plot_event_study
 
-        events = pd.read_csv(args.out_dir.parent / "tables" / "event_study.csv")
+        events = read_table(args.out_dir.parent / "tables" / "event_study.csv")
         for indicator in registry["indicator_id"]:
             rows = events[events["indicator_id"] == indicator]
             reasons = event_study_reasons(coefficients, indicator)
@@ -73,7 +74,7 @@ def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
     elif kind == "power":
         from integration_models.power import plot_power
 
-        plot_power(pd.read_csv(args.table), registry, out / "power")
+        plot_power(read_table(args.table), registry, out / "power")
     elif kind == "coefficients":
         for indicator in indicators or registry["indicator_id"]:
             plot_coefficients(coefficients, registry, indicator, out / f"coefficients_{indicator}")

@@ -41,6 +41,7 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from integration_models.registry import load_registry
+    from integration_models.schemas import read_table
     from integration_models.size import honest_method
     from integration_models.stamp import STAMP_COLUMNS, Stamp
     from integration_models.summarise import (
@@ -55,16 +56,16 @@ def run(args: argparse.Namespace) -> None:
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     stamps = list(STAMP_COLUMNS)
     coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
-    model_fit = pd.read_csv(args.model_fit, keep_default_na=False).drop(columns=stamps)
+    model_fit = read_table(args.model_fit, keep_default_na=False).drop(columns=stamps)
     registry = load_registry(args.registry)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
-    size = pd.read_csv(args.size)
-    inference = pd.read_csv(args.inference)
+    size = read_table(args.size)
+    inference = read_table(args.inference)
     method = honest_method(size, args.alpha)
     honest = honest_headline(inference, size, method, args.alpha)
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(stamp.apply(headline), args.out)
     conclusion = conclusion_table(
-        inference, pd.read_csv(args.power), registry, headline_label(inference, method), args.alpha
+        inference, read_table(args.power), registry, headline_label(inference, method), args.alpha
     )
     write_csv(stamp.apply(conclusion), args.conclusion)
