@@ -71,6 +71,14 @@ def twfe_fits():
     return [results(f"fits/twfe/{indicator}.json") for indicator in INDICATORS]
 
 
+ANALYSIS_PARTS = ("inference", "draws", "power", "sensitivity")
+
+
+def analysis_parts(part):
+    """One per-indicator analysis file of every indicator (rule ``analyse``), in registry order."""
+    return [results(f"analysis/{indicator}/{part}.parquet") for indicator in INDICATORS]
+
+
 def registry_file():
     """The dataset's indicator registry."""
     return str(Path(config["raw_dir"]) / "indicators.csv")

@@ -102,39 +102,107 @@ rule headline:
         )
 
 
+# The resampling, power and sensitivity refits of one indicator: a new value of one indicator
+# reruns its own job and the cheap combining steps below, not every indicator's resampling.
+rule analyse:
+    localrule: SMALL_JOBS
+    input:
+        observations=processed("indicators/{indicator}.parquet"),
+        integration=processed("integration.parquet"),
+        areas=config["areas"],
+        scenarios=config["scenarios"],
+        registry=registry_file(),
+        fit=results("fits/twfe/{indicator}.json"),
+        code=package_sources("analyse"),
+    output:
+        **{part: results(f"analysis/{{indicator}}/{part}.parquet") for part in ANALYSIS_PARTS},
+    log:
+        results("logs/analyse/{indicator}.log"),
+    params:
+        by_measure=config["outcome_scale"],
+        overrides=config["outcome_scale_overrides"],
+        settings={
+            "reps": config["inference_reps"],
+            "power_reps": config["power_reps"],
+            "seed": config["seed"],
+            "alpha": config["alpha"],
+        },
+    run:
+        from integration_models.indicator_analysis import analysis_job
+
+        analysis_job(
+            input.observations,
+            input.integration,
+            input.areas,
+            input.scenarios,
+            input.registry,
+            input.fit,
+            wildcards.indicator,
+            params.by_measure,
+            params.overrides,
+            params.settings,
+            {part: output[part] for part in ANALYSIS_PARTS},
+            log[0],
+        )
+
+
 rule inference:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
-        fits=twfe_fits(),
+        parts=analysis_parts("inference"),
+        draws=analysis_parts("draws"),
+        power=analysis_parts("power"),
         code=package_sources("inference"),
     output:
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
-        null_rates=results("tables/size.csv"),
     log:
         results("logs/inference.log"),
     benchmark:
         results("benchmarks/inference.tsv")
     params:
+        reps=config["inference_reps"],
+        config_hash=CONFIG_HASH,
+        out_dir=output_dir,
+    shell:
+        package_command(
+            "inference --panel {input.panel:q} --registry {input.registry:q}"
+            " --parts {input.parts:q} --draws {input.draws:q} --power {input.power:q}"
+            " --reps {params.reps} --config-hash {params.config_hash}"
+            " --out-dir {params.out_dir:q} 2> {log:q}"
+        )
+
+
+# One simulation on the design most indicators share (their residuals drive it): the work
+# spans indicators, so it reads the whole panel.
+rule size:
+    input:
+        panel=processed("panel.parquet"),
+        registry=registry_file(),
+        fits=twfe_fits(),
+        code=package_sources("size"),
+    output:
+        results("tables/size.csv"),
+    log:
+        results("logs/size.log"),
+    benchmark:
+        results("benchmarks/size.tsv")
+    params:
         scales=json.dumps(config["outcome_scale"], sort_keys=True),
         overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
-        reps=config["inference_reps"],
-        power_reps=config["power_reps"],
         seed=config["seed"],
         alpha=config["alpha"],
         size_sims=config["size_sims"],
         size_reps=config["size_reps"],
         config_hash=CONFIG_HASH,
-        out_dir=output_dir,
     shell:
         package_command(
-            "inference --panel {input.panel:q}"
-            " --registry {input.registry:q} --fits {input.fits:q} --scales-json {params.scales:q}"
-            " --overrides-json {params.overrides:q} --reps {params.reps}"
-            " --power-reps {params.power_reps} --seed {params.seed} --alpha {params.alpha}"
-            " --size-sims {params.size_sims} --size-reps {params.size_reps}"
-            " --config-hash {params.config_hash} --out-dir {params.out_dir:q} 2> {log:q}"
+            "size --panel {input.panel:q} --registry {input.registry:q} --fits {input.fits:q}"
+            " --scales-json {params.scales:q} --overrides-json {params.overrides:q}"
+            " --seed {params.seed} --alpha {params.alpha} --size-sims {params.size_sims}"
+            " --size-reps {params.size_reps} --config-hash {params.config_hash}"
+            " --out {output:q} 2> {log:q}"
         )
 
 
@@ -142,9 +210,7 @@ rule sensitivity:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
-        fits=twfe_fits(),
-        areas=config["areas"],
-        scenarios=config["scenarios"],
+        parts=analysis_parts("sensitivity"),
         code=package_sources("sensitivity"),
     output:
         table=results("tables/sensitivity.csv"),
@@ -161,18 +227,13 @@ rule sensitivity:
     benchmark:
         results("benchmarks/sensitivity.tsv")
     params:
-        scales=json.dumps(config["outcome_scale"], sort_keys=True),
-        overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     shell:
         package_command(
-            "sensitivity --panel {input.panel:q}"
-            " --registry {input.registry:q} --fits {input.fits:q} --areas {input.areas:q}"
-            " --scenarios {input.scenarios:q} --scales-json {params.scales:q}"
-            " --overrides-json {params.overrides:q}"
-            " --alpha {params.alpha} --config-hash {params.config_hash}"
+            "sensitivity --panel {input.panel:q} --registry {input.registry:q}"
+            " --parts {input.parts:q} --alpha {params.alpha} --config-hash {params.config_hash}"
             " --table {output.table:q} --summary {output.summary:q}"
             " --figure-stem {params.figure_stem:q} 2> {log:q}"
         )

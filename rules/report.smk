@@ -104,7 +104,7 @@ rule report:
     input:
         tables=rules.tables.output,
         headline=rules.headline.output,
-        inference=rules.inference.output,
+        inference=[*rules.inference.output, *rules.size.output],
         sensitivity=[
             results("tables/sensitivity.csv"),
             results("tables/sensitivity_summary.csv"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 import tracemalloc
 from pathlib import Path
@@ -184,15 +183,14 @@ def test_inference_reps_beyond_a_memory_limit_is_refused(project):
 @pytest.fixture(scope="module")
 def demo_panel(areas, baseline):
     """The demo panel, its indicators' outcome scales and its shape bounds."""
-    from integration_models.commands.inference import indicator_scales
+    from integration_models.fitting import indicator_scales
     from integration_models.ingest import IngestSettings, build_panel
     from integration_models.memory import PanelShape
+    from integration_models.registry import load_registry
 
     panel = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
-    scales = json.dumps(
-        {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
-    )
-    scale_of = indicator_scales(DEMO / "indicators.csv", scales, "{}")
+    scales = {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
+    scale_of = indicator_scales(load_registry(DEMO / "indicators.csv"), scales, {})
     shape = PanelShape(
         indicators=len(scale_of),
         areas=len(areas),

@@ -59,7 +59,8 @@ def test_each_step_depends_on_the_code_it_imports():
     assert "report.py" not in names["fit"] and "report.py" in names["report"]
     assert "ingest.py" in names["ingest"] and "models/mixed.py" not in names["ingest"]
     assert "provenance.py" in names["report"] and "sensitivity.py" in names["sensitivity"]
-    assert "size.py" in names["inference"] and "power.py" in names["inference"]
+    assert "size.py" in names["size"] and "power.py" in names["analyse"]
+    assert "inference.py" in names["analyse"] and "models/mixed.py" not in names["analyse"]
 
 
 def test_ingest_indicator_refuses_an_illegal_id(dataset, tmp_path, capsys):

@@ -48,6 +48,7 @@ def test_every_command_calls_the_snakemake_interpreter(tmp_path):
         "tables",
         "headline",
         "inference",
+        "size",
         "sensitivity",
         "figures",
         "provenance",

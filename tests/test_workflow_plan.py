@@ -19,7 +19,7 @@ from tests.conftest import snakemake
 
 pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
-AGGREGATES = {"panel", "tables", "headline", "inference", "sensitivity", "report", "all"}
+AGGREGATES = {"panel", "tables", "headline", "inference", "size", "sensitivity", "report", "all"}
 FIGURES = {
     "figures_overview",
     "figures_coefficients_1",
@@ -72,8 +72,11 @@ def test_new_year_file_reruns_only_that_indicator(run_copy):
     assert counts["ingest"] == 1 and ("ingest", f"indicator={INDICATOR}") in jobs
     fits = [w for r, w in jobs if r == "fit"]
     assert len(fits) == 4 and all(w.endswith(f"indicator={INDICATOR}") for w in fits)
+    # the resampling, power and sensitivity refits of that indicator alone, then the
+    # cheap steps that combine every indicator's
+    assert [w for r, w in jobs if r == "analyse"] == [f"indicator={INDICATOR}"]
     assert "classify" not in counts
-    assert set(counts) - {"ingest", "fit"} <= AGGREGATES | FIGURES
+    assert set(counts) - {"ingest", "fit", "analyse"} <= AGGREGATES | FIGURES
 
 
 def test_new_classification_reruns_models_not_ingest(run_copy):

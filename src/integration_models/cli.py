@@ -23,6 +23,7 @@ from integration_models.commands import (
     report,
     scotland,
     sensitivity,
+    size,
     tables,
 )
 from integration_models.errors import InputError
@@ -34,6 +35,7 @@ COMMANDS = (
     panel,
     tables,
     inference,
+    size,
     headline,
     sensitivity,
     figures,

@@ -29,7 +29,8 @@ from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
 from integration_models.schemas import check_panel
 
-_LOCK = threading.Lock()
+# held by every job that runs in the Snakemake process (fits, per-indicator analyses)
+IN_PROCESS_LOCK = threading.Lock()
 
 
 def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: dict) -> str:
@@ -38,6 +39,14 @@ def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: 
     if scale not in SCALES:
         raise ValueError(f"unknown outcome scale '{scale}' for {indicator_id}")
     return scale
+
+
+def indicator_scales(registry: pd.DataFrame, by_measure: dict, overrides: dict) -> dict[str, str]:
+    """Map each indicator of the registry to its outcome scale (:func:`outcome_scale`)."""
+    return {
+        indicator: outcome_scale(measure, indicator, by_measure, overrides)
+        for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True)
+    }
 
 
 def _clean(value):
@@ -177,7 +186,7 @@ def fit_job(
     # The whole job holds the lock: fits run as threads of one Snakemake process, and
     # Python's warning filters are process-wide, so another thread reading files with pandas
     # while a fit records its warnings would change which warnings the fit sees.
-    with _LOCK:
+    with IN_PROCESS_LOCK:
         registry = load_registry(registry_path).set_index("indicator_id")
         measure = registry.loc[indicator_id, "measure"]
         scale = outcome_scale(measure, indicator_id, by_measure, overrides)

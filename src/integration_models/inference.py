@@ -13,7 +13,9 @@ integration terms, so the CRV1 t-test of :mod:`integration_models.models.twfe` c
   Webb six-point weights (WCR);
 - :func:`randomization_inference`: a randomisation-t test that reassigns whole integration
   histories across partnerships;
-- :func:`few_cluster_table`: all four for a list of indicators as tidy rows;
+- :func:`few_cluster_rows`: all four for a list of indicators as tidy rows, with the draws;
+  :func:`combine_few_cluster` joins such rows and adjusts them across indicators
+  (:func:`few_cluster_table`: both at once);
 - :func:`adjust_pvalues` and :func:`romano_wolf`: multiplicity adjustments across indicators;
 - :func:`resampling_p_value`: the one rule for a p-value from draws, ``(hits + 1) / (B + 1)``.
 
@@ -1177,6 +1179,10 @@ def group_designs(
     return groups, failed
 
 
+# the resampled t's of one indicator: (indicator, term, method) -> the B draws under the null
+Draws = dict[tuple[str, str, str], np.ndarray]
+
+
 def few_cluster_table(
     panel: pd.DataFrame,
     indicator_ids: Sequence[str],
@@ -1186,13 +1192,121 @@ def few_cluster_table(
     seed: int = 20240601,
     alpha: float = 0.05,
     scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Few-cluster inference for the TWFE integration terms of several indicators.
 
+    The rows of :func:`few_cluster_rows` with the adjustments of :func:`combine_few_cluster`;
+    the workflow computes the rows one indicator at a time and combines them, which gives
+    this same table (tested).
+
+    Parameters
+    ----------
+    panel, indicator_ids, scale_of, reps, seed, alpha, scope, population
+        As :func:`few_cluster_rows`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``TABLE_COLUMNS``: one row per indicator, integration term and method.
+    """
+    rows, draws = few_cluster_rows(
+        panel, indicator_ids, scale_of, reps=reps, seed=seed, alpha=alpha, scope=scope,
+        population=population,
+    )  # fmt: skip
+    return combine_few_cluster([(rows, draws)], indicator_ids, reps)
+
+
+def few_cluster_rows(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    reps: int = 9999,
+    seed: int = 20240601,
+    alpha: float = 0.05,
+    scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, Draws]:
+    """All four tests of the TWFE integration terms, before any adjustment across indicators.
+
     Indicators observed on the same area-years share one design (projections computed once);
-    the bootstrap weights (per area) and the permutations (per partnership) are drawn once
-    from ``seed`` and shared by all indicators, so the draws are joint across indicators and
-    the table is deterministic for a seed.
+    the bootstrap weights (per area of ``population``) and the permutations (per partnership)
+    are drawn from ``seed`` alone, the same for every indicator, so the draws are joint across
+    indicators however they are split into calls, and the rows are deterministic for a seed.
+
+    Parameters
+    ----------
+    panel
+        The long panel (:func:`integration_models.ingest.build_panel`), or one indicator's
+        part of it.
+    indicator_ids
+        Indicators to analyse; one that cannot be modelled gets rows saying why.
+    scale_of
+        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+    reps
+        Draws for the bootstrap and the permutation test.
+    seed
+        Seed for both (split with ``numpy.random.SeedSequence``).
+    alpha
+        Level of the intervals (CRV1 and CR2 only).
+    scope
+        The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only these
+        are tested; every other term of ``indicator_ids`` gets one row saying why. None
+        analyses every term the design identifies.
+    population
+        Every area, year and kind of period with its partnership and exposure
+        (:func:`integration_models.panel.area_exposure`): the areas the bootstrap weights are
+        drawn for and the histories the permutations reassign. Default: ``panel`` (then an
+        indicator's draws depend on which areas the other indicators cover).
+
+    Returns
+    -------
+    tuple
+        The rows (``TABLE_COLUMNS`` up to ``inference``) and each resampled row's draws.
+    """
+    population = panel if population is None else population
+    wcr_seed, ri_seed = np.random.SeedSequence(seed).spawn(2)
+    all_areas = np.sort(population["area_code"].unique())
+    weights_all = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
+    labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
+    groups, failed = group_designs(panel, analysed(indicator_ids, scope), scale_of)
+    rows: list[dict] = []
+    draws: Draws = {}
+    for group in groups:
+        design = group.design
+        weights = weights_all[np.searchsorted(all_areas, design.cluster_labels)]
+        # one history per kind of period; every kind draws the same permutations (same seed,
+        # same partnerships), so the draws stay joint across indicators for Romano-Wolf
+        histories = partnership_histories(population, period_key_of(design))
+        permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
+        results = {
+            "crv1": crv1(design, group.y, alpha=alpha),
+            "cr2": cr2_bell_mccaffrey(design, group.y, alpha=alpha),
+            "wcr": wild_cluster_bootstrap(design, group.y, weights=weights),
+            "ri": randomization_inference(design, group.y, histories, permutations=permutations),
+        }
+        for o, indicator in enumerate(group.indicators):
+            for j, term in enumerate(design.terms):
+                for method, res in results.items():
+                    if res.draws is not None:  # keep one column per row, not B x J x k
+                        draws[(indicator, term, method)] = res.draws[:, o, j].copy()
+                    rows.append(_table_row(indicator, term, design, res, o, j, labels[method]))
+    rows.extend(_failed_rows(failed))
+    table = pd.DataFrame(rows, columns=TABLE_COLUMNS[: TABLE_COLUMNS.index("inference") + 1])
+    if scope is not None:
+        defaults = {"model": "twfe", "n_obs": 0, "n_areas": 0}
+        table = complete_rows(table, scope, _NUMBER_COLUMNS, "inference", defaults)
+        kept = set(zip(table["indicator_id"], table["term"], table["inference"], strict=True))
+        draws = {k: v for k, v in draws.items() if (k[0], k[1], labels[k[2]]) in kept}
+    table = table.astype({**dict.fromkeys(_NUMBER_COLUMNS, float), "n_obs": int, "n_areas": int})
+    return table.reset_index(drop=True), draws
+
+
+def combine_few_cluster(
+    parts: Sequence[tuple[pd.DataFrame, Draws]], indicator_ids: Sequence[str], reps: int
+) -> pd.DataFrame:
+    """Join the rows of several :func:`few_cluster_rows` calls and adjust across indicators.
 
     Two multiplicity adjustments across indicators are added, each within one family = one
     term and one method (the integration terms are kept apart, as the change-over-time family
@@ -1210,62 +1324,29 @@ def few_cluster_table(
 
     Parameters
     ----------
-    panel
-        The long panel (:func:`integration_models.ingest.build_panel`).
+    parts
+        Rows and draws, e.g. one indicator's each (same ``reps`` and seed in all).
     indicator_ids
-        Indicators to analyse; one that cannot be modelled gets rows saying why.
-    scale_of
-        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+        The order of the rows.
     reps
-        Draws for the bootstrap and the permutation test.
-    seed
-        Seed for both (split with ``numpy.random.SeedSequence``).
-    alpha
-        Level of the intervals (CRV1 and CR2 only).
-    scope
-        The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only these
-        are tested and enter the adjustments; every other term of ``indicator_ids`` gets one
-        row saying why. None analyses every term the design identifies.
+        The draws each part was computed with (names the methods).
 
     Returns
     -------
     pandas.DataFrame
         Columns ``TABLE_COLUMNS``: one row per indicator, integration term and method.
     """
-    wcr_seed, ri_seed = np.random.SeedSequence(seed).spawn(2)
-    all_areas = np.sort(panel["area_code"].unique())
-    weights_all = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
-    groups, failed = group_designs(panel, analysed(indicator_ids, scope), scale_of)
-    rows: list[dict] = []
+    table = pd.concat([rows for rows, _ in parts], ignore_index=True)
+    method_of = {label: method for method, label in labels.items()}
+    draws = {key: value for _, part in parts for key, value in part.items()}
     joint: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
-    for group in groups:
-        design = group.design
-        weights = weights_all[np.searchsorted(all_areas, design.cluster_labels)]
-        # one history per kind of period; every kind draws the same permutations (same seed,
-        # same partnerships), so the draws stay joint across indicators for Romano-Wolf
-        histories = partnership_histories(panel, period_key_of(design))
-        permutations = draw_permutations(histories, reps, np.random.default_rng(ri_seed))
-        results = {
-            "crv1": crv1(design, group.y, alpha=alpha),
-            "cr2": cr2_bell_mccaffrey(design, group.y, alpha=alpha),
-            "wcr": wild_cluster_bootstrap(design, group.y, weights=weights),
-            "ri": randomization_inference(design, group.y, histories, permutations=permutations),
-        }
-        for o, indicator in enumerate(group.indicators):
-            for j, term in enumerate(design.terms):
-                for method, res in results.items():
-                    if res.draws is not None:  # keep one column per row, not B x J x k
-                        joint.setdefault((method, term), []).append(
-                            (len(rows), res.draws[:, o, j].copy())
-                        )
-                    rows.append(_table_row(indicator, term, design, res, o, j, labels[method]))
-    rows.extend(_failed_rows(failed))
-    table = pd.DataFrame(rows, columns=TABLE_COLUMNS[: TABLE_COLUMNS.index("inference") + 1])
-    if scope is not None:
-        defaults = {"model": "twfe", "n_obs": 0, "n_areas": 0}
-        table = complete_rows(table, scope, _NUMBER_COLUMNS, "inference", defaults)
-        joint = {key: [c for c in cols if c[0] in table.index] for key, cols in joint.items()}
+    for i, (indicator, term, label) in enumerate(
+        zip(table["indicator_id"], table["term"], table["inference"], strict=True)
+    ):
+        key = (indicator, term, method_of.get(label, ""))
+        if key in draws:
+            joint.setdefault((key[2], term), []).append((i, draws[key]))
     table = _add_multiplicity(table, joint)
     order = {ind: i for i, ind in enumerate(indicator_ids)}
     method_order = {v: i for i, v in enumerate(labels.values())}

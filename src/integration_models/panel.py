@@ -73,3 +73,34 @@ def attach_integration(observations: pd.DataFrame, integration: pd.DataFrame) ->
     panel = panel[PANEL_COLUMNS + optional]
     panel = panel.sort_values(["indicator_id", "area_code", "year"])
     return panel.reset_index(drop=True)
+
+
+def area_exposure(integration: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """Return every area, year and kind of period with its partnership and exposure.
+
+    The part of the panel that does not depend on any indicator: the areas the resampling
+    draws weights for, the partnership histories the permutations reassign, and the areas,
+    years and kinds of period the sensitivity variants relabel. Built from the classification
+    (``integration.parquet``) and the areas table, so an analysis of one indicator draws
+    exactly what an analysis of all indicators draws.
+
+    Parameters
+    ----------
+    integration
+        :func:`integration_models.exposure.exposure_table` (``area_code, year, period_key,
+        integration, integration_exposed``).
+    areas
+        :func:`integration_models.reference.load_areas` (``area_code, area_name, hscp_code,
+        hscp_start_year``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, area_name, hscp_code, hscp_start_year, year, period_key, integration,
+        integration_exposed``, sorted by area, kind of period and year.
+    """
+    info = areas[["area_code", "area_name", "hscp_code", "hscp_start_year"]]
+    table = integration.merge(info, on="area_code", how="inner", validate="m:1")
+    columns = ["area_code", "area_name", "hscp_code", "hscp_start_year", "year", "period_key"]
+    table = table[[*columns, *EXPOSURE_COLUMNS]]
+    return table.sort_values(["area_code", "period_key", "year"]).reset_index(drop=True)

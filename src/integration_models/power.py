@@ -698,6 +698,7 @@ def power_table(
     power: float = 0.8,
     residuals: str = "cr2",
     scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Simulate the minimum detectable effects of both integration terms for many indicators.
 
@@ -727,6 +728,10 @@ def power_table(
     scope
         The terms the ``twfe`` fits estimated (:mod:`integration_models.scope`): only these
         are simulated; the others keep their rows, with the reason in ``note``.
+    population
+        Every area and year with its partnership (:func:`integration_models.panel.
+        area_exposure`): the areas weights are drawn for and the first go-live year. Default:
+        ``panel``.
 
     Returns
     -------
@@ -755,11 +760,12 @@ def power_table(
     """
     if residuals not in RESIDUALS:
         raise ValueError(f"unknown residuals '{residuals}' (use one of {', '.join(RESIDUALS)})")
-    all_areas = np.sort(panel["area_code"].unique())
+    population = panel if population is None else population
+    all_areas = np.sort(population["area_code"].unique())
     settings = _TableSettings(
         all_areas=all_areas,
         weights_all=webb_weights(len(all_areas), reps, np.random.default_rng(seed)),
-        first_year=first_partnership_year(panel),
+        first_year=first_partnership_year(population),
         alpha=alpha,
         power=power,
         residuals=residuals,

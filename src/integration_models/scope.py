@@ -173,4 +173,5 @@ def complete_rows(
     terms = {t: n for n, t in enumerate(SCOPE_TERMS)}
     out = out.assign(_i=out["indicator_id"].map(order), _t=out["term"].map(terms))
     out = out.sort_values(["_i", "_t"], kind="stable").drop(columns=["_i", "_t"])
-    return out[list(table.columns)]
+    # numbers stay numbers when every row is blank (an indicator analysed on its own)
+    return out[list(table.columns)].astype(dict.fromkeys(blank, float))

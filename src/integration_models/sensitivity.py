@@ -321,15 +321,23 @@ def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.Da
 
 
 def build_variants(
-    panel: pd.DataFrame, scenarios: Mapping[str, pd.DataFrame] | None = None
+    panel: pd.DataFrame,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    population: pd.DataFrame | None = None,
 ) -> list[Variant]:
     """List the sensitivity variants for a panel, baseline first.
+
+    The list depends on the classification, the areas and the scenarios, not on which
+    indicators ``panel`` holds, so one indicator's variants are those of all indicators.
 
     Parameters
     ----------
     panel
-        The long panel (``area_code, area_name, hscp_code, year, period_key, covid,
-        integration_exposed``, and optionally ``deprivation_alt``).
+        The long panel, or one indicator's part of it (whether ``deprivation_alt`` is there).
+    population
+        Every area, year and kind of period with its partnership and exposure
+        (:func:`integration_models.panel.area_exposure`): what scenarios relabel and which
+        partnerships are left out in turn. Default: ``panel``.
     scenarios
         ``{name: classification or area-year table}`` (:func:`load_scenarios`); one variant
         ``classification_<name>`` each.
@@ -341,6 +349,7 @@ def build_variants(
         ``drop_highland``, ``alt_deprivation``, ``log_density``, ``no_covariates`` and one
         ``drop_<hscp_code>`` per partnership in the panel.
     """
+    population = panel if population is None else population
     variants = [Variant("baseline", "baseline", "baseline: the panel as built")]
     for name, scenario in (scenarios or {}).items():
         variants.append(
@@ -348,27 +357,27 @@ def build_variants(
                 f"classification_{name}",
                 "classification",
                 f"integration coded by the '{name}' classification",
-                integration=scenario_integration(scenario, panel),
+                integration=scenario_integration(scenario, population),
             )
         )
-    exposed = panel[[*_exposure_keys(panel), "integration_exposed"]].drop_duplicates()
-    n_transition = int((panel["integration"] == TRANSITION).sum())
+    exposed = population[[*_exposure_keys(population), "integration_exposed"]]
     variants.append(
         Variant(
             "transition_exposed",
             "transition",
-            f"transition periods counted as exposed ({n_transition} panel rows straddle a "
-            "change of category; the main models leave them out)",
-            integration=exposed.rename(columns={"integration_exposed": "integration"}),
+            "transition periods (straddling a change of category; the main models leave "
+            "them out) counted as exposed to the category in force at their end",
+            integration=exposed.drop_duplicates().rename(
+                columns={"integration_exposed": "integration"}
+            ),
         )
     )
-    n_covid = int((panel["covid"] >= COVID_PERIOD_SHARE).sum())
     variants.append(
         Variant(
             "no_covid",
             "covid",
-            f"COVID-19 periods excluded (the {n_covid} panel rows with at least half of their "
-            "period in the window)",
+            f"COVID-19 periods excluded (at least {COVID_PERIOD_SHARE:.0%} of their days in "
+            "the window)",
             drop_covid=True,
         )
     )
@@ -406,7 +415,7 @@ def build_variants(
             deprivation="",
         )
     )
-    areas = panel[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
+    areas = population[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
     for hscp, members in areas.sort_values("area_code").groupby("hscp_code", sort=True):
         names = ", ".join(members["area_name"].astype(str))
         variants.append(
@@ -610,6 +619,7 @@ def sensitivity_table(
     scenarios: Mapping[str, pd.DataFrame] | None = None,
     alpha: float = 0.05,
     scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
 
@@ -639,6 +649,10 @@ def sensitivity_table(
         The terms the main ``twfe`` fits estimated (:mod:`integration_models.scope`): in
         every variant only these are estimated and enter the adjustment; the others keep
         their rows with the reason in ``note``.
+    population
+        Every area, year and kind of period with its partnership and exposure
+        (:func:`integration_models.panel.area_exposure`), for :func:`build_variants`.
+        Default: ``panel``.
 
     Returns
     -------
@@ -649,8 +663,31 @@ def sensitivity_table(
         reason in ``note``. ``changed`` is True/False against the baseline conclusion, and
         missing (NA) where either conclusion is ``n/a``.
     """
+    rows = sensitivity_rows(
+        panel, indicator_ids, scale_of, scenarios=scenarios, alpha=alpha, scope=scope,
+        population=population,
+    )  # fmt: skip
+    return combine_sensitivity([rows], alpha)
+
+
+def sensitivity_rows(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    alpha: float = 0.05,
+    scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the rows of :func:`sensitivity_table` before the adjustment across indicators.
+
+    Parameters and rows as :func:`sensitivity_table`, without ``p_adjusted``, ``conclusion``
+    and ``changed``; computed one indicator at a time by the workflow and joined by
+    :func:`combine_sensitivity`.
+    """
     indicator_ids = list(indicator_ids)
-    variants = build_variants(panel, scenarios)
+    variants = build_variants(panel, scenarios, population)
     cache: dict[int, dict[str, IndicatorRows | str]] = {}
 
     def rows_for(source: pd.DataFrame) -> dict[str, IndicatorRows | str]:
@@ -680,7 +717,24 @@ def sensitivity_table(
     if scope is not None:
         numbers = TABLE_COLUMNS[TABLE_COLUMNS.index("estimate") : TABLE_COLUMNS.index("p_adjusted")]
         table = blank_out(table, scope, numbers, "note")
-    return _add_conclusions(table, alpha)
+    return table.drop(columns=["p_adjusted", "conclusion", "changed"])
+
+
+def combine_sensitivity(parts: Sequence[pd.DataFrame], alpha: float) -> pd.DataFrame:
+    """Join :func:`sensitivity_rows` of several calls and adjust across indicators.
+
+    Rows come variant by variant (in the order of :func:`build_variants`, the same in every
+    part), then in the order of the parts; ``p_adjusted`` is Benjamini-Hochberg per variant
+    and term across all indicators, then ``conclusion`` and ``changed`` (see
+    :func:`sensitivity_table`).
+    """
+    table = pd.concat(list(parts), ignore_index=True)
+    variant_order = {v: i for i, v in enumerate(dict.fromkeys(table["variant"]))}
+    table = table.sort_values(
+        "variant", key=lambda column: column.map(variant_order), kind="stable"
+    ).reset_index(drop=True)
+    table = _add_conclusions(table, alpha)
+    return table[TABLE_COLUMNS]
 
 
 def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
