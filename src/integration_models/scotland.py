@@ -35,7 +35,7 @@ from integration_models.errors import InputError
 from integration_models.ingest import IngestSettings, build_panel
 from integration_models.reference import load_areas, load_classification
 from integration_models.registry import DEFAULT_ROLE, ROLES
-from integration_models.sources.common import AreaMatcher, observations
+from integration_models.sources.common import AreaMatcher, observations, refuse_rows
 from integration_models.specs import IndicatorEntry, load_entries, registry_row
 
 LGBF_LONG = "lgbf/lgbf_data_jan22_long.csv"
@@ -239,14 +239,15 @@ def _low_income(
     extract = extract[extract["series"] == dwp.CHILD_POVERTY_COUNT]
     both = extract.merge(counts, on=["area_code", "year"], suffixes=("_extract", ""))
     differ = both[both["value_extract"] != both["value"]]
-    if not differ.empty:
-        row = differ.iloc[0]
-        raise InputError(
-            sources / LOW_INCOME,
-            f"{len(differ)} count(s) differ from the Stat-Xplore export {LOW_INCOME_COUNTS}, "
-            f"e.g. {row['area_code']} {row['year']}: {row['value_extract']:g} against "
-            f"{row['value']:g}",
-        )
+    refuse_rows(
+        differ,
+        sources / LOW_INCOME,
+        lambda row: (
+            f"{len(differ)} count(s) differ from the Stat-Xplore export "
+            f"{LOW_INCOME_COUNTS}, e.g. {row['area_code']} {row['year']}: "
+            f"{row['value_extract']:g} against {row['value']:g}"
+        ),
+    )
     column = band_column(LOW_INCOME_AGES)
     mid_years = counts["year"] - 1
     population, population_flags = population_by_age(
