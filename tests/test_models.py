@@ -271,10 +271,10 @@ def test_fractional_logit_and_means(panel):
 def test_benjamini_hochberg_per_family(all_fits):
     from statsmodels.stats.multitest import multipletests
 
-    from integration_models.summarise import adjust_pvalues
+    from integration_models.summarise import add_adjusted_pvalues
 
     coefficients, fits = all_fits
-    adjusted = adjust_pvalues(coefficients, fits)
+    adjusted = add_adjusted_pvalues(coefficients, fits)
     family = adjusted[(adjusted.model == "twfe") & (adjusted.term == "integration_full")]
     expected = multipletests(family.p_value, method="fdr_bh")[1]
     np.testing.assert_allclose(family.p_adjusted, expected, rtol=1e-12)

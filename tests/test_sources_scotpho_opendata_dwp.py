@@ -11,11 +11,12 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from integration_models.errors import InputError
 from integration_models.reference import load_areas
-from integration_models.sources.common import OBSERVATION_COLUMNS, AreaMatcher
+from integration_models.sources.common import OBSERVATION_COLUMNS, AreaMatcher, refuse_rows
 from integration_models.sources.dwp import (
     CHILD_POVERTY_COUNT,
     CHILD_POVERTY_PERCENT,
@@ -36,6 +37,7 @@ from integration_models.sources.scotpho import (
     scotpho_period,
     scotpho_period_end_year,
 )
+from integration_models.tables import LINE
 from tests.conftest import AREAS, SHARED
 
 SCOTPHO = SHARED / "scotpho_profiles" / "scotpho_ca_latest_period_2024.csv"
@@ -80,6 +82,20 @@ def check_layout(frame) -> None:
     assert not frame.duplicated(["series", "area_code", "year"]).any()
     missing = frame["value"].isna()
     assert (frame.loc[~missing, "marker"] == "").all()
+
+
+def test_refuse_rows_names_the_first_or_last_row_and_its_line():
+    rows = pd.DataFrame({"area_code": ["S1", "S2"], LINE: [4, 9]})
+    refuse_rows(rows.iloc[:0], "f.csv", lambda row: "never")  # no rows: nothing to refuse
+    with pytest.raises(InputError) as err:
+        refuse_rows(rows, "f.csv", lambda row: f"bad {row['area_code']}")
+    assert (err.value.path, err.value.line, err.value.problem) == ("f.csv", 4, "bad S1")
+    with pytest.raises(InputError) as err:
+        refuse_rows(rows, "f.csv", lambda row: f"bad {row['area_code']}", last=True)
+    assert (err.value.line, err.value.problem) == (9, "bad S2")
+    with pytest.raises(InputError) as err:
+        refuse_rows(rows.drop(columns=LINE), "f.csv", lambda row: "no line")
+    assert err.value.line is None and str(err.value) == "f.csv: no line"
 
 
 # ScotPHO ---------------------------------------------------------------------------------
@@ -201,6 +217,15 @@ def test_scotpho_code_must_match_name(tmp_path, matcher):
     with pytest.raises(InputError, match="does not belong") as err:
         read_scotpho_profile(path, matcher)
     assert err.value.line == 3
+
+
+@needs_shared
+def test_scotpho_repeated_indicator_names_the_second_line(tmp_path, matcher):
+    lines = lines_of(SCOTPHO)[:6]
+    path = write(tmp_path, "scotpho.csv", [*lines, lines[2]])
+    with pytest.raises(InputError, match="appears twice") as err:
+        read_scotpho_profile(path, matcher)
+    assert err.value.line == 7
 
 
 # statistics.gov.scot ---------------------------------------------------------------------

@@ -58,7 +58,7 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from integration_models.exposure import TRANSITION  # noqa: E402
-from integration_models.models.base import COEFFICIENT_COLUMNS  # noqa: E402
+from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row  # noqa: E402
 from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data  # noqa: E402
 
 CATEGORIES = ("full", "partial")
@@ -510,15 +510,7 @@ def _estimate(
     att_gt["conf_high"] = att_gt["estimate"] + z * att_gt["std_error"]
     result["att_gt"] = att_gt[ATT_GT_COLUMNS]
     overall_se = float(se[k])
-    statistic = overall / overall_se if overall_se > 0 else math.nan
-    result["overall"] = {
-        "estimate": overall,
-        "std_error": overall_se,
-        "statistic": statistic,
-        "p_value": float(2 * stats.norm.sf(abs(statistic))),
-        "conf_low": overall - z * overall_se,
-        "conf_high": overall + z * overall_se,
-    }
+    result["overall"] = wald_row(overall, overall_se, alpha)
     dyn_se = se[k + 1 :]
     dyn = pd.DataFrame(dynamic, columns=["event_time", "estimate", "n_cohorts", "n_treated"])
     dyn["std_error"] = dyn_se

@@ -9,8 +9,9 @@ stops the run with an :class:`~integration_models.errors.InputError` naming file
 
 from __future__ import annotations
 
+import argparse
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -79,6 +80,17 @@ class IngestSettings:
     def years(self) -> list[int]:
         """All years of the window, in order."""
         return list(range(self.first_year, self.last_year + 1))
+
+    @classmethod
+    def from_arguments(cls, args: argparse.Namespace) -> IngestSettings:
+        """Return the settings a command was given (:func:`commands.add_panel_arguments`).
+
+        A ``--deprivation-baseline-year`` not given keeps :data:`DEPRIVATION_BASELINE_YEAR`.
+        """
+        settings = cls(args.first_year, args.last_year, tuple(args.covid_window))
+        if args.deprivation_baseline_year is not None:
+            settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
+        return settings
 
 
 def indicator_files(values_dir: Path, indicator: str) -> list[Path]:

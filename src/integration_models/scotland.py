@@ -23,8 +23,9 @@ import filecmp
 import shutil
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,7 +34,9 @@ from integration_models.atomic import atomic_path
 from integration_models.errors import InputError
 from integration_models.ingest import IngestSettings, build_panel
 from integration_models.reference import load_areas, load_classification
-from integration_models.sources.common import AreaMatcher, observations
+from integration_models.registry import DEFAULT_ROLE, ROLES
+from integration_models.sources.common import AreaMatcher, observations, refuse_rows
+from integration_models.specs import IndicatorEntry, load_entries, registry_row
 
 LGBF_LONG = "lgbf/lgbf_data_jan22_long.csv"
 LGBF_RAW = "lgbf/lgbf_raw_new_bnch_data_jan22.xlsx"
@@ -56,450 +59,55 @@ LEDGER_COLUMNS = [
     "reason",
 ]
 VALUE_FLAG_COLUMNS = ["indicator_id", "area_code", "year", "flag", "note"]
-LGBF_SOURCE = "Improvement Service, LGBF January 2022 release"
 # The deprivation measure written as ``deprivation_alt``: the one not chosen as ``deprivation``.
 OTHER_DEPRIVATION = {"children_simd": "income", "income": "children_simd"}
-CPOP_SOURCE = "Improvement Service, CPOP September 2023 release"
-SNAPSHOT_DAY = "07-31"  # the looked-after snapshots (LGBF, Children Looked After Statistics)
+SPEC_FILE = "scotland_indicators.yaml"
+
+
+# the readers of the sources, by the ``origin`` an indicator names (see :func:`_loaders`)
+ORIGINS = ("lgbf", "lac", "cpop", "immunisation", "low_income")
 
 
 @dataclass(frozen=True)
-class RealIndicator:
-    """One indicator of the real dataset: its registry row and where its values come from."""
+class RealIndicator(IndicatorEntry):
+    """One indicator of the real dataset: its registry row and where its values come from.
 
-    indicator_id: str
-    title: str
-    domain: str
-    measure: str
-    unit: str
-    higher_is_better: bool
-    period: str
-    origin: str
+    The entries are data, in ``specs/scotland_indicators.yaml``.
+    """
+
+    origin: str = field(metadata={"choices": ORIGINS})
     series: str
     source: str
     notes: str = ""
     period_years: int = 1
     # what the indicator is for in the analysis (primary/secondary/context), which indicators
     # measure the same thing, and why: written to the registry and the dataset's README
-    role: str = "primary"
+    role: str = field(default=DEFAULT_ROLE, metadata={"choices": ROLES})
     construct: str = ""
     role_reason: str = ""
 
 
-def _lgbf(i, title, domain, measure, unit, hib, period, series, notes="", **roles):
-    return RealIndicator(
-        i,
-        title,
-        domain,
-        measure,
-        unit,
-        hib,
-        period,
-        "lgbf",
-        series,
-        f"{LGBF_SOURCE}, {series}",
-        notes,
-        **roles,
-    )
+def _prepare(entry: dict[str, Any], content: dict[str, Any]) -> dict[str, Any]:
+    """Return one spec file entry with its ``source`` filled in (``{series}``, release names).
+
+    Raises
+    ------
+    ValueError
+        If ``source`` names a placeholder that is neither ``series`` nor a release.
+    """
+    if not isinstance(entry.get("source"), str):
+        return entry  # the type check names the problem
+    try:
+        source = entry["source"].format(series=entry.get("series", ""), **content["releases"])
+    except (KeyError, IndexError) as err:
+        raise ValueError(
+            f"source: {entry['source']!r} names {err}, which is neither {{series}} nor a "
+            f"release ({', '.join(content['releases'])})"
+        ) from None
+    return entry | {"source": source}
 
 
-INDICATORS: tuple[RealIndicator, ...] = (
-    RealIndicator(
-        "looked_after_rate",
-        "Children looked after",
-        "children",
-        "rate",
-        "per 1,000 children aged 0-17",
-        False,
-        "snapshot",
-        "lac",
-        "lac_rate",
-        f"{LGBF_SOURCE}, raw data: No. of children looked after (residential + "
-        "community) at 31 July; NRS mid-year estimates aged 0-17",
-        "count at 31 July divided by the council's children aged 0-17 (covariates)",
-        role="secondary",
-        construct="looked after",
-        role_reason=(
-            "a measure of need and of the system's response together: fewer children looked "
-            "after is not clearly better (earlier protection raises it)"
-        ),
-    ),
-    _lgbf(
-        "balance_of_care",
-        "Looked-after children cared for in the community",
-        "children",
-        "percentage",
-        "% of looked-after children",
-        True,
-        "snapshot",
-        "CHN9",
-        role="secondary",
-        construct="placement type",
-        role_reason=(
-            "process: where looked-after children are placed, a way of working rather than an "
-            "outcome for them"
-        ),
-    ),
-    _lgbf(
-        "placement_moves",
-        "Looked-after children with more than one placement in the year",
-        "children",
-        "percentage",
-        "% of looked-after children",
-        False,
-        "snapshot",
-        "CHN23",
-        role="primary",
-        construct="placement stability",
-        role_reason=(
-            "outcome of children's social work for looked-after children; pre-period from 2011"
-        ),
-    ),
-    _lgbf(
-        "cp_reregistration",
-        "Child protection re-registrations within 18 months",
-        "children",
-        "percentage",
-        "% of registrations",
-        False,
-        "financial",
-        "CHN22",
-        role="primary",
-        construct="child protection",
-        role_reason=(
-            "the one child-protection outcome: children protected again within 18 months; from 2013"
-        ),
-    ),
-    _lgbf(
-        "positive_destinations",
-        "School leavers in positive initial destinations",
-        "children",
-        "percentage",
-        "% of school leavers",
-        True,
-        "academic",
-        "CHN11",
-        role="secondary",
-        construct="post-school transitions",
-        role_reason=(
-            "leavers' destinations follow their attainment (within-area r 0.57 with tariff_all)"
-            " and schools, which are not delegated; attainment represents the school years"
-        ),
-    ),
-    _lgbf(
-        "participation_16_19",
-        "Participation of 16-19 year olds in learning, training or work",
-        "children",
-        "percentage",
-        "% of 16-19 year olds",
-        True,
-        "financial",
-        "CHN21",
-        role="secondary",
-        construct="post-school transitions",
-        role_reason="starts in 2016, so it has no reference period before the partnerships",
-    ),
-    _lgbf(
-        "awards_level5",
-        "Pupils gaining 5+ awards at SCQF level 5",
-        "children",
-        "percentage",
-        "% of pupils",
-        True,
-        "academic",
-        "CHN4",
-        role="secondary",
-        construct="attainment",
-        role_reason=(
-            "one of six attainment measures (pairwise within-area r 0.75-0.91); tariff_all "
-            "represents them"
-        ),
-    ),
-    _lgbf(
-        "awards_level6",
-        "Pupils gaining 5+ awards at SCQF level 6",
-        "children",
-        "percentage",
-        "% of pupils",
-        True,
-        "academic",
-        "CHN5",
-        role="secondary",
-        construct="attainment",
-        role_reason="one of six attainment measures; tariff_all represents them",
-    ),
-    _lgbf(
-        "awards_level5_deprived",
-        "Pupils from the most deprived areas gaining 5+ awards at SCQF level 5",
-        "children",
-        "percentage",
-        "% of pupils in SIMD quintile 1",
-        True,
-        "academic",
-        "CHN6",
-        role="secondary",
-        construct="attainment",
-        role_reason=(
-            "one of six attainment measures; tariff_all represents them; suppressed in small "
-            "councils"
-        ),
-    ),
-    _lgbf(
-        "awards_level6_deprived",
-        "Pupils from the most deprived areas gaining 5+ awards at SCQF level 6",
-        "children",
-        "percentage",
-        "% of pupils in SIMD quintile 1",
-        True,
-        "academic",
-        "CHN7",
-        role="secondary",
-        construct="attainment",
-        role_reason=(
-            "one of six attainment measures; tariff_all represents them; suppressed in small "
-            "councils"
-        ),
-    ),
-    _lgbf(
-        "tariff_all",
-        "Average total tariff of school leavers",
-        "children",
-        "mean",
-        "tariff points",
-        True,
-        "academic",
-        "CHN12a",
-        role="primary",
-        construct="attainment",
-        role_reason=(
-            "represents the six attainment measures: all school leavers and the whole range of "
-            "awards, with the fewest gaps (318 of 320 area-years)"
-        ),
-    ),
-    _lgbf(
-        "tariff_most_deprived",
-        "Average total tariff, SIMD quintile 1",
-        "children",
-        "mean",
-        "tariff points",
-        True,
-        "academic",
-        "CHN12b",
-        role="secondary",
-        construct="attainment",
-        role_reason=(
-            "one of six attainment measures; tariff_all represents them; suppressed in small "
-            "councils"
-        ),
-    ),
-    _lgbf(
-        "developmental_milestones",
-        "Children meeting developmental milestones at 27-30 months",
-        "children",
-        "percentage",
-        "% of children reviewed",
-        True,
-        "financial",
-        "CHN17",
-        role="primary",
-        construct="early development",
-        role_reason=(
-            "outcome of health visiting (children's community health, delegated under "
-            "integration); from 2014"
-        ),
-    ),
-    _lgbf(
-        "attendance",
-        "School attendance",
-        "children",
-        "percentage",
-        "% of half-days attended",
-        True,
-        "academic",
-        "CHN19a",
-        "biennial",
-        role="secondary",
-        construct="school attendance",
-        role_reason=(
-            "biennial and run by schools (not delegated); near its ceiling (within-area SD 0.6 "
-            "points)"
-        ),
-    ),
-    _lgbf(
-        "attendance_looked_after",
-        "School attendance of looked-after children",
-        "children",
-        "percentage",
-        "% of half-days attended",
-        True,
-        "academic",
-        "CHN19b",
-        "biennial",
-        role="secondary",
-        construct="school attendance",
-        role_reason="biennial (five values per council), so too few for a headline test",
-    ),
-    _lgbf(
-        "exclusion_rate",
-        "Exclusions from school",
-        "children",
-        "rate",
-        "per 1,000 pupils",
-        False,
-        "academic",
-        "CHN20a",
-        "biennial",
-        role="secondary",
-        construct="school exclusion",
-        role_reason="biennial and decided by schools, which are not delegated",
-    ),
-    _lgbf(
-        "exclusion_rate_looked_after",
-        "Exclusions of looked-after children",
-        "children",
-        "rate",
-        "per 1,000 looked-after pupils",
-        False,
-        "academic",
-        "CHN20b",
-        "biennial",
-        role="secondary",
-        construct="school exclusion",
-        role_reason="biennial (five values per council) and noisy (small numbers)",
-    ),
-    RealIndicator(
-        "healthy_birthweight",
-        "Babies with a healthy birthweight",
-        "children",
-        "percentage",
-        "% of babies",
-        True,
-        "financial",
-        "cpop",
-        "Healthy Birthweight",
-        f"{CPOP_SOURCE}, Healthy Birthweight (Public Health Scotland)",
-        "three-year rolling average labelled by its last year",
-        3,
-        role="secondary",
-        construct="birthweight",
-        role_reason=(
-            "set before birth by maternity care (not children's services); a three-year rolling"
-            " average blurs the timing"
-        ),
-    ),
-    RealIndicator(
-        "p1_healthy_weight",
-        "Primary 1 children with a healthy BMI",
-        "children",
-        "percentage",
-        "% of P1 children",
-        True,
-        "academic",
-        "cpop",
-        "Primary 1 Body Mass Index",
-        f"{CPOP_SOURCE}, Primary 1 Body Mass Index (Public Health Scotland)",
-        "three-year rolling average labelled by its last year",
-        3,
-        role="secondary",
-        construct="healthy weight",
-        role_reason=(
-            "shaped mostly outside the services; a three-year rolling average blurs the timing"
-        ),
-    ),
-    RealIndicator(
-        "immunisation_6in1",
-        "Children immunised (6-in-1) by 24 months",
-        "children",
-        "percentage",
-        "% of children",
-        True,
-        "calendar",
-        "immunisation",
-        "immunisation_6in1_24m",
-        "ISD/Public Health Scotland via statistics.gov.scot (SPARQL export)",
-        role="secondary",
-        construct="immunisation",
-        role_reason="at its ceiling (mean 98.1%, within-area SD 0.6 points) and ends in 2018",
-    ),
-    _lgbf(
-        "child_poverty_ahc",
-        "Children living in poverty after housing costs",
-        "families",
-        "percentage",
-        "% of children",
-        False,
-        "financial",
-        "CHN24",
-        role="secondary",
-        construct="child poverty",
-        role_reason=(
-            "same construct as children_low_income (within-area r 0.82); a modelled local estimate"
-        ),
-    ),
-    RealIndicator(
-        "children_low_income",
-        "Children in relative low-income families",
-        "families",
-        "percentage",
-        "% of children aged 0-15",
-        False,
-        "financial",
-        "low_income",
-        "children_low_income_percent",
-        "DWP/HMRC Children in low income families (Stat-Xplore, relative low income before "
-        "housing costs, children under 16), with NRS mid-year 0-15 denominators",
-        "before housing costs; count / NRS population aged 0-15 at 30 June of the year the "
-        "financial year starts (mid-2019 for 2019-20); mid-2019 and mid-2021 interpolated; "
-        "2021-22 counts provisional (see value_flags.csv)",
-        role="primary",
-        construct="child poverty",
-        role_reason=(
-            "represents child poverty: an official count from benefit and tax records, not a "
-            "model; both poverty series start in 2015"
-        ),
-    ),
-    _lgbf(
-        "early_years_quality",
-        "Funded early years provision graded good or better",
-        "families",
-        "percentage",
-        "% of funded providers",
-        True,
-        "financial",
-        "CHN18",
-        role="secondary",
-        construct="early years quality",
-        role_reason="process: inspection grades of funded providers, not an outcome for children",
-    ),
-    _lgbf(
-        "cost_looked_after_community",
-        "Gross cost of a looked-after child in the community",
-        "workforce",
-        "mean",
-        "GBP per child per week, real terms",
-        False,
-        "financial",
-        "CHN8b-Real",
-        "services and workforce: cost as a proxy of resourcing",
-        role="context",
-        construct="cost of care",
-        role_reason="an input (spending per looked-after child), not an outcome",
-    ),
-    _lgbf(
-        "cost_looked_after_residential",
-        "Gross cost of a looked-after child in residential care",
-        "workforce",
-        "mean",
-        "GBP per child per week, real terms",
-        False,
-        "financial",
-        "CHN8a-Real",
-        "services and workforce: cost as a proxy of resourcing",
-        role="context",
-        construct="cost of care",
-        role_reason="an input (spending per looked-after child), not an outcome",
-    ),
-)
+INDICATORS: tuple[RealIndicator, ...] = load_entries(SPEC_FILE, RealIndicator, _prepare)
 
 
 @dataclass(frozen=True)
@@ -631,14 +239,15 @@ def _low_income(
     extract = extract[extract["series"] == dwp.CHILD_POVERTY_COUNT]
     both = extract.merge(counts, on=["area_code", "year"], suffixes=("_extract", ""))
     differ = both[both["value_extract"] != both["value"]]
-    if not differ.empty:
-        row = differ.iloc[0]
-        raise InputError(
-            sources / LOW_INCOME,
-            f"{len(differ)} count(s) differ from the Stat-Xplore export {LOW_INCOME_COUNTS}, "
-            f"e.g. {row['area_code']} {row['year']}: {row['value_extract']:g} against "
-            f"{row['value']:g}",
-        )
+    refuse_rows(
+        differ,
+        sources / LOW_INCOME,
+        lambda row: (
+            f"{len(differ)} count(s) differ from the Stat-Xplore export "
+            f"{LOW_INCOME_COUNTS}, e.g. {row['area_code']} {row['year']}: "
+            f"{row['value_extract']:g} against {row['value']:g}"
+        ),
+    )
     column = band_column(LOW_INCOME_AGES)
     mid_years = counts["year"] - 1
     population, population_flags = population_by_age(
@@ -881,21 +490,8 @@ def build_dataset(
         value_flags.to_csv(staging / VALUE_FLAGS, index=False, lineterminator="\n")
         registry = pd.DataFrame(
             [
-                {
-                    "indicator_id": s.indicator_id,
-                    "title": s.title,
-                    "domain": s.domain,
-                    "measure": s.measure,
-                    "unit": s.unit,
-                    "higher_is_better": str(s.higher_is_better).lower(),
-                    "period": s.period,
-                    "period_years": s.period_years,
-                    "snapshot_day": SNAPSHOT_DAY if s.period == "snapshot" else "",
-                    "source": s.source,
-                    "notes": s.notes,
-                    "role": s.role,
-                    "construct": s.construct or s.indicator_id,
-                }
+                registry_row(s, s.source)
+                | {"notes": s.notes, "role": s.role, "construct": s.construct or s.indicator_id}
                 for s in INDICATORS
             ]
         )
@@ -947,14 +543,6 @@ def _sync(staging: Path, target: Path) -> list[str]:
     return changed
 
 
-def _period_key(spec: RealIndicator) -> str:
-    """Return the kind of period one indicator's values cover (the registry's ``period_key``)."""
-    from integration_models.exposure import PeriodType
-
-    day = SNAPSHOT_DAY if spec.period == "snapshot" else ""
-    return PeriodType(spec.period, spec.period_years, day).key
-
-
 def _readme(
     summary: dict, settings: BuildSettings, flags: pd.DataFrame, value_flags: pd.DataFrame
 ) -> str:
@@ -977,7 +565,7 @@ def _readme(
     for spec in INDICATORS:
         info = summary[spec.indicator_id]
         lines.append(
-            f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | `{_period_key(spec)}` | "
+            f"| `{spec.indicator_id}` | {spec.source} | {spec.unit} | `{spec.period_type().key}` | "
             f"{info['rows']} | {info['years']} | {spec.notes} |"
         )
     lines += [

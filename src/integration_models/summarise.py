@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from integration_models.atomic import atomic_path
-from integration_models.inference import INFERENCE_LABELS
+from integration_models.inference import INFERENCE_LABELS, adjust_pvalues
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
 from integration_models.models.design import TERMS, WITHIN_AREA_CONTROLS
 
@@ -83,16 +83,27 @@ def _sign(row: pd.Series, alpha: float) -> str:
 ADJUSTED_TERMS = ("time", "integration_full", "integration_partial")
 
 
-def adjust_pvalues(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.DataFrame:
-    """Add ``p_adjusted``: Benjamini-Hochberg across indicators, per model and term.
+def add_adjusted_pvalues(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.DataFrame:
+    """Return the coefficients with ``p_adjusted``: Benjamini-Hochberg per model and term.
 
     Each family is one model's one term over all indicators whose fit is ``ok`` and whose
     p-value exists: the change-over-time family (``time``, the replication of "22 of 25") is
     kept apart from each integration family, as methods.md advises. Other terms are not
-    adjusted. ``adjustment`` names the family and its size.
-    """
-    from statsmodels.stats.multitest import multipletests
+    adjusted. ``adjustment`` names the family and its size. The adjustment itself is
+    :func:`integration_models.inference.adjust_pvalues`.
 
+    Parameters
+    ----------
+    coefficients
+        The coefficient rows of every fit.
+    model_fit
+        The fit rows; only fits whose ``status`` is ``ok`` count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``coefficients`` with the columns ``p_adjusted`` and ``adjustment``.
+    """
     out = coefficients.copy()
     out["p_adjusted"] = np.nan
     out["adjustment"] = ""
@@ -102,8 +113,7 @@ def adjust_pvalues(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.Da
         family = family[np.isfinite(family["p_value"])]
         if term not in ADJUSTED_TERMS or family.empty:
             continue
-        adjusted = multipletests(family["p_value"].to_numpy(), method="fdr_bh")[1]
-        out.loc[family.index, "p_adjusted"] = adjusted
+        out.loc[family.index, "p_adjusted"] = adjust_pvalues(family["p_value"].to_numpy())
         out.loc[family.index, "adjustment"] = (
             f"Benjamini-Hochberg over {len(family)} indicators ({model}, {term})"
         )

@@ -27,11 +27,15 @@ def add_limit_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def add_panel_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare what the ingest derives per row besides the values.
+    """Declare the ingest's settings: the year window and what it derives besides the values.
 
-    ``--covid-window START END``: the pandemic's first and last day (ISO dates);
-    ``--deprivation-baseline-year``: the year of each area's pre-integration deprivation.
+    ``--first-year``, ``--last-year``: the years kept; ``--covid-window START END``: the
+    pandemic's first and last day (ISO dates); ``--deprivation-baseline-year``: the year of
+    each area's pre-integration deprivation. ``IngestSettings.from_arguments``
+    (:mod:`integration_models.ingest`) reads them.
     """
+    parser.add_argument("--first-year", type=int, required=True)
+    parser.add_argument("--last-year", type=int, required=True)
     parser.add_argument(
         "--covid-window",
         type=date.fromisoformat,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from integration_models.commands import add_limit_argument, add_panel_arguments
@@ -18,8 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw-dir", type=Path, required=True)
     parser.add_argument("--areas", type=Path, required=True)
     parser.add_argument("--classification", type=Path, required=True)
-    parser.add_argument("--first-year", type=int, required=True)
-    parser.add_argument("--last-year", type=int, required=True)
     add_panel_arguments(parser)
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
@@ -35,9 +32,7 @@ def run(args: argparse.Namespace) -> None:
     with reading(args.max_input_mb) as hashes:
         areas = load_areas(args.areas)
         classification = load_classification(args.classification, areas)
-        settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
-        if args.deprivation_baseline_year is not None:
-            settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
+        settings = IngestSettings.from_arguments(args)
         panel, exclusions = build_panel(args.raw_dir, areas, classification, settings)
     write_panel(panel, exclusions, args.panel, args.exclusions, hashes)
     print(

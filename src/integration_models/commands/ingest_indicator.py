@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 from integration_models.commands import add_limit_argument, add_panel_arguments
@@ -18,8 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--raw-dir", type=Path, required=True)
     parser.add_argument("--indicator", required=True)
     parser.add_argument("--areas", type=Path, required=True)
-    parser.add_argument("--first-year", type=int, required=True)
-    parser.add_argument("--last-year", type=int, required=True)
     add_panel_arguments(parser)
     parser.add_argument("--observations", type=Path, required=True)
     parser.add_argument("--exclusions", type=Path, required=True)
@@ -35,19 +32,13 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.atomic import write_parquet
     from integration_models.errors import InputError
     from integration_models.identifiers import is_indicator_id
-    from integration_models.ingest import (
-        IngestSettings,
-        ingest_indicator,
-        open_dataset,
-    )
+    from integration_models.ingest import IngestSettings, ingest_indicator, open_dataset
     from integration_models.inputs import reading
     from integration_models.reference import load_areas
 
     if not is_indicator_id(args.indicator):
         raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")
-    settings = IngestSettings(args.first_year, args.last_year, tuple(args.covid_window))
-    if args.deprivation_baseline_year is not None:
-        settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
+    settings = IngestSettings.from_arguments(args)
     with reading(args.max_input_mb) as hashes:
         dataset = open_dataset(args.raw_dir, load_areas(args.areas), settings)
         observations, exclusions = ingest_indicator(dataset, args.indicator)

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.registry import load_registry
     from integration_models.stamp import Stamp
     from integration_models.summarise import (
-        adjust_pvalues,
+        add_adjusted_pvalues,
         collect_fits,
         summary_table,
         write_csv,
@@ -58,7 +58,7 @@ def run(args: argparse.Namespace) -> None:
     registry = load_registry(args.registry)
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     coefficients, model_fit, event_study = collect_fits(args.fits)
-    coefficients = adjust_pvalues(coefficients, model_fit)
+    coefficients = add_adjusted_pvalues(coefficients, model_fit)
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
     write_csv(stamp.apply(coefficients), args.out_dir / "coefficients.csv")
     write_parquet(stamp.apply(coefficients), args.out_dir / "coefficients.parquet")

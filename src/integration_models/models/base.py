@@ -93,6 +93,42 @@ class Estimates:
 FitFunction = Callable[[ModelData, FitSettings], Estimates]
 
 
+def wald_row(estimate: float, se: float, alpha: float, df: float | None = None) -> dict:
+    """Return an estimate with its Wald statistic, two-sided p-value and interval.
+
+    Parameters
+    ----------
+    estimate, se
+        The estimate and its standard error; a standard error that is not positive gives no
+        statistic (NaN), and so no p-value.
+    alpha
+        The interval covers ``1 - alpha``.
+    df
+        Degrees of freedom of Student's t as the reference distribution; None for the
+        standard normal.
+
+    Returns
+    -------
+    dict
+        ``estimate``, ``std_error``, ``statistic``, ``p_value``, ``conf_low``, ``conf_high``.
+    """
+    from scipy import stats
+
+    statistic = estimate / se if se > 0 else math.nan
+    if df is None:
+        crit, tail = stats.norm.ppf(1 - alpha / 2), stats.norm.sf(abs(statistic))
+    else:
+        crit, tail = stats.t.ppf(1 - alpha / 2, df), stats.t.sf(abs(statistic), df)
+    return {
+        "estimate": estimate,
+        "std_error": se,
+        "statistic": statistic,
+        "p_value": float(2 * tail),
+        "conf_low": estimate - crit * se,
+        "conf_high": estimate + crit * se,
+    }
+
+
 def _mixed(data: ModelData, settings: FitSettings) -> Estimates:
     from integration_models.models.mixed import fit_mixed
 

@@ -23,13 +23,10 @@ the within-area models use the pre-integration baseline times time instead
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from integration_models.models.base import Estimates, FitSettings
+from integration_models.models.base import Estimates, FitSettings, wald_row
 from integration_models.models.design import TIME_UNIT, ModelData
 
 REGRESSORS = {
@@ -95,8 +92,6 @@ def fit_mixed(data: ModelData, settings: FitSettings) -> Estimates:
         )
     if result is None:
         raise RuntimeError("every optimiser failed: " + "; ".join(attempts))
-    alpha = settings.alpha
-    z = stats.norm.ppf(1 - alpha / 2)
     covariance = gls_covariance(
         exog, exog_re, frame["area_code"], np.asarray(result.cov_re), float(result.scale)
     )
@@ -106,16 +101,7 @@ def fit_mixed(data: ModelData, settings: FitSettings) -> Estimates:
         scale = 1 / TIME_UNIT if term == "time" else 1.0
         estimate = float(result.fe_params[term]) * scale
         se = float(standard_errors[term]) * scale
-        statistic = estimate / se if se > 0 else math.nan
-        rows[term] = {
-            "term": term,
-            "estimate": estimate,
-            "std_error": se,
-            "statistic": statistic,
-            "p_value": float(2 * stats.norm.sf(abs(statistic))),
-            "conf_low": estimate - z * se,
-            "conf_high": estimate + z * se,
-        }
+        rows[term] = {"term": term, **wald_row(estimate, se, settings.alpha)}
     message = "; ".join(attempts) if attempts else ""
     return Estimates(
         rows=rows,

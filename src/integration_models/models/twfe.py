@@ -29,11 +29,9 @@ are the partnerships, the level integration is assigned at (:attr:`ModelData.clu
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from integration_models.models.base import Estimates, FitSettings
+from integration_models.models.base import Estimates, FitSettings, wald_row
 from integration_models.models.design import WITHIN_AREA_CONTROLS, ModelData
 
 CANDIDATES = ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS)
@@ -87,21 +85,10 @@ def cluster_t_rows(
     settings: FitSettings,
 ) -> dict[str, dict]:
     """Tidy rows with p-values and intervals from Student's t with ``clusters - 1`` df."""
-    t_crit = stats.t.ppf(1 - settings.alpha / 2, clusters - 1)
     rows = {}
     for term in terms:
-        estimate = float(params[term])
-        se = float(std_errors[term])
-        statistic = estimate / se if se > 0 else np.nan
-        rows[term] = {
-            "term": term,
-            "estimate": estimate,
-            "std_error": se,
-            "statistic": statistic,
-            "p_value": float(2 * stats.t.sf(abs(statistic), clusters - 1)),
-            "conf_low": estimate - t_crit * se,
-            "conf_high": estimate + t_crit * se,
-        }
+        estimate, se = float(params[term]), float(std_errors[term])
+        rows[term] = {"term": term, **wald_row(estimate, se, settings.alpha, clusters - 1)}
     return rows
 
 

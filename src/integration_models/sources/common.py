@@ -12,7 +12,7 @@ own label of the period (e.g. ``2015-16``), kept for the record.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ import pandas as pd
 from integration_models.errors import InputError
 from integration_models.numbers import parse_cell
 from integration_models.reference import code_lookup, name_lookup, normalise_name
+from integration_models.tables import LINE
 
 OBSERVATION_COLUMNS = [
     "series",
@@ -110,6 +111,39 @@ def period_end_year(label: object) -> int:
     if year < int(start):
         raise ValueError(f"period label '{text}' ends before it starts")
     return year
+
+
+def refuse_rows(
+    rows: pd.DataFrame,
+    path: str | Path,
+    problem: Callable[[pd.Series], str],
+    *,
+    last: bool = False,
+) -> None:
+    """Raise an :class:`InputError` about ``rows`` if there are any; do nothing otherwise.
+
+    Parameters
+    ----------
+    rows
+        The offending rows of a source file.
+    path
+        The file.
+    problem
+        What is wrong, in words, given the row to name: the first, or the last with ``last``
+        (e.g. the later occurrence of a repeated key).
+    last
+        Name the last row instead of the first.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the problem and the named row's line where ``rows`` carry the
+        line column (:data:`integration_models.tables.LINE`).
+    """
+    if rows.empty:
+        return
+    row = rows.iloc[-1 if last else 0]
+    raise InputError(path, problem(row), int(row[LINE]) if LINE in rows else None)
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], path: str | Path) -> None:

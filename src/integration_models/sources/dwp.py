@@ -25,6 +25,7 @@ from integration_models.sources.common import (
     observations,
     parse_numbers,
     period_end_year,
+    refuse_rows,
 )
 from integration_models.sources.opendata import percentage_mismatches
 from integration_models.tables import LINE, read_table, read_text
@@ -313,24 +314,24 @@ def read_child_poverty_csv(path: str | Path, matcher: AreaMatcher) -> pd.DataFra
             LINE: lines,
         }
     )
-    repeated = base[base.duplicated(["area_code", "year"], keep=False)]
-    if not repeated.empty:
-        row = repeated.iloc[-1]
-        raise InputError(
-            path, f"{row['area_code']} {row['year']} occurs more than once", int(row[LINE])
-        )
+    refuse_rows(
+        base[base.duplicated(["area_code", "year"], keep=False)],
+        path,
+        lambda row: f"{row['area_code']} {row['year']} occurs more than once",
+        last=True,
+    )
     percent_rows = base.assign(
         series=CHILD_POVERTY_PERCENT, value=percent, numerator=count, marker=percent_markers
     )
     mismatches = percentage_mismatches(percent_rows, PERCENT_TOLERANCE)
-    if not mismatches.empty:
-        row = mismatches.iloc[0]
-        raise InputError(
-            path,
+    refuse_rows(
+        mismatches,
+        path,
+        lambda _: (
             f"{len(mismatches)} row(s) where children_low_income_perc differs from "
-            f"children_low_income_abs / population_0_16 * 100 by more than {PERCENT_TOLERANCE}",
-            int(row[LINE]),
-        )
+            f"children_low_income_abs / population_0_16 * 100 by more than {PERCENT_TOLERANCE}"
+        ),
+    )
     count_rows = base.assign(
         series=CHILD_POVERTY_COUNT, value=count, numerator=np.nan, marker=count_markers
     )

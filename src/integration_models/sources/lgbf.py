@@ -39,7 +39,12 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.sources.common import AreaMatcher, observations, period_end_year
+from integration_models.sources.common import (
+    AreaMatcher,
+    observations,
+    period_end_year,
+    refuse_rows,
+)
 from integration_models.tables import LINE, read_table
 
 LONG_COLUMNS = ["Local Authority", "Indicator2", "Year", "Value"]
@@ -126,14 +131,13 @@ def _codes(names: pd.Series, matcher: AreaMatcher, path: Path) -> pd.Series:
 
 def _check_unique(frame: pd.DataFrame, path: Path) -> None:
     """Raise naming the line of the first repeated (series, council, year)."""
-    repeated = frame.duplicated(["series", "area_code", "year"])
-    if repeated.any():
-        row = frame[repeated].iloc[0]
-        raise InputError(
-            path,
-            f"series '{row['series']}' repeated for {row['area_code']} {row['period_label']}",
-            int(row[LINE]) if LINE in frame else None,
-        )
+    refuse_rows(
+        frame[frame.duplicated(["series", "area_code", "year"])],
+        path,
+        lambda row: (
+            f"series '{row['series']}' repeated for {row['area_code']} {row['period_label']}"
+        ),
+    )
 
 
 def read_lgbf_long(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame:

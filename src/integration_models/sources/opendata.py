@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from integration_models.errors import InputError
-from integration_models.sources.common import AreaMatcher, observations, parse_numbers
+from integration_models.sources.common import (
+    AreaMatcher,
+    observations,
+    parse_numbers,
+    refuse_rows,
+)
 from integration_models.tables import LINE, read_table
 
 SPARQL_COLUMNS = ["refArea", "refPeriod", "measureType", "value"]
@@ -239,13 +244,14 @@ def immunisation_observations(path: str | Path, matcher: AreaMatcher) -> pd.Data
         }
     ).reset_index()
     over = frame[frame["numerator"] > frame["denominator"]]
-    if not over.empty:
-        row = over.iloc[0]
-        raise InputError(
-            path,
-            f"number vaccinated exceeds the cohort for {len(over)} council-year(s), e.g. "
-            f"{row['area_code']} {row['year']}",
-        )
+    refuse_rows(
+        over,
+        path,
+        lambda row: (
+            f"number vaccinated exceeds the cohort for {len(over)} council-year(s), "
+            f"e.g. {row['area_code']} {row['year']}"
+        ),
+    )
     mismatches = percentage_mismatches(frame)
     if not mismatches.empty:
         shown = "; ".join(

@@ -21,6 +21,7 @@ from integration_models.sources.common import (
     observations,
     parse_numbers,
     period_end_year,
+    refuse_rows,
 )
 from integration_models.tables import LINE, read_table
 
@@ -197,37 +198,30 @@ def read_scotpho_profile(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame
     """
     path = Path(path)
     table = read_table(path, SCOTPHO_COLUMNS, allow_extra=True)
-    unknown = table[~table["area_type"].isin(AREA_TYPES)]
-    if not unknown.empty:
-        row = unknown.iloc[0]
-        raise InputError(
-            path,
+    refuse_rows(
+        table[~table["area_type"].isin(AREA_TYPES)],
+        path,
+        lambda row: (
             f"area_type '{row['area_type']}' is not a ScotPHO geography level "
-            f"({', '.join(sorted(AREA_TYPES))})",
-            int(row[LINE]),
-        )
+            f"({', '.join(sorted(AREA_TYPES))})"
+        ),
+    )
     table = table[table["area_type"] == COUNCIL_AREA_TYPE].copy()
     if table.empty:
         raise InputError(path, f"no rows with area_type '{COUNCIL_AREA_TYPE}'")
     lines = table[LINE].tolist()
-    not_s12 = table[~table["area_code"].str.fullmatch(r"S12\d{6}")]
-    if not not_s12.empty:
-        row = not_s12.iloc[0]
-        raise InputError(
-            path,
-            f"council row with area_code '{row['area_code']}' (expected an S12 code)",
-            int(row[LINE]),
-        )
+    refuse_rows(
+        table[~table["area_code"].str.fullmatch(r"S12\d{6}")],
+        path,
+        lambda row: f"council row with area_code '{row['area_code']}' (expected an S12 code)",
+    )
     table["area_code"] = matcher.by_code(table["area_code"], path)
     by_name = matcher.by_name(table["area_name"], path)
-    clash = table[by_name != table["area_code"]]
-    if not clash.empty:
-        row = clash.iloc[0]
-        raise InputError(
-            path,
-            f"area_code {row['area_code']} does not belong to '{row['area_name']}'",
-            int(row[LINE]),
-        )
+    refuse_rows(
+        table[by_name != table["area_code"]],
+        path,
+        lambda row: f"area_code {row['area_code']} does not belong to '{row['area_name']}'",
+    )
     ends = {}
     for text, labelled, line in zip(table["period"], table["year"], lines, strict=True):
         if text not in ends:
@@ -258,14 +252,14 @@ def read_scotpho_profile(path: str | Path, matcher: AreaMatcher) -> pd.DataFrame
             LINE: lines,
         }
     )
-    repeated = frame[frame.duplicated(["series", "area_code", "year"], keep=False)]
-    if not repeated.empty:
-        row = repeated.iloc[-1]
-        raise InputError(
-            path,
-            f"indicator '{row['series']}' appears twice for {row['area_code']} and period "
-            f"'{row['period_label']}'",
-            int(row[LINE]),
-        )
+    refuse_rows(
+        frame[frame.duplicated(["series", "area_code", "year"], keep=False)],
+        path,
+        lambda row: (
+            f"indicator '{row['series']}' appears twice for {row['area_code']} and "
+            f"period '{row['period_label']}'"
+        ),
+        last=True,
+    )
     matcher.check_complete(frame["area_code"], path)
     return observations(frame)
