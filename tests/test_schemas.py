@@ -162,7 +162,7 @@ def test_every_demo_table_and_the_panel_match_their_schemas(finished):
 @pytest.mark.slow
 def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     """A corrupted table is named at the top of the page, and its section is left out."""
-    from integration_models.report import _read_csv, _schema_part
+    from integration_models.report import Tables, _read_csv, _stamp, render_section
 
     tables = tmp_path / "tables"
     shutil.copytree(finished / "results/tables", tables)
@@ -171,6 +171,6 @@ def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     inference.to_csv(tables / "inference.csv", index=False)
     assert _read_csv(tables / "inference.csv") is None
     assert _read_csv(tables / "power.csv") is not None
-    alert = _schema_part(sorted(tables.glob("*.csv")))
+    alert = render_section("alerts", _stamp(Tables(tables.glob("*.csv")), {}))
     assert "Tables not as declared" in alert and "inference.csv" in alert
     assert "p_value" in alert and "power.csv" not in alert
