@@ -583,3 +583,14 @@ def test_classification_without_integration_shows_the_periods_only(tmp_path, inp
     classification = section(text, "classification")
     assert "Clackmannanshire and Stirling" in classification
     assert "by category and year" not in classification
+
+
+def test_reads_only_the_files_it_is_given(tmp_path, inputs):
+    """A table or figure in the results folders that the rule did not pass is not read."""
+    tables = [path for path in inputs["tables"] if path.stem != "summary"]
+    figures = [path for path in inputs["figures"] if path.name != "zz_extra.png"]
+    _, text = render(tmp_path, {**inputs, "tables": tables, "figures": figures})
+    assert table(inputs, "summary").is_file()
+    assert "tables/summary.csv was not found" in section(text, "summary")
+    assert "zz_extra.png" not in text and text.count("data:image/png;base64,") == 4
+    assert f"{len(tables)} tables of {len(tables)} in the tables folder" in text  # stamps checked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -171,6 +172,7 @@ def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     inference.to_csv(tables / "inference.csv", index=False)
     assert _read_csv(tables / "inference.csv") is None
     assert _read_csv(tables / "power.csv") is not None
-    alert = render_section("alerts", _stamp(Tables(tables.glob("*.csv")), {}))
+    provenance = json.loads((finished / "results/provenance.json").read_text(encoding="utf-8"))
+    alert = render_section("alerts", _stamp(Tables(tables.glob("*.csv")), provenance))
     assert "Tables not as declared" in alert and "inference.csv" in alert
-    assert "p_value" in alert and "power.csv" not in alert
+    assert "p_value" in alert and "power.csv" not in alert and "Stale" not in alert
