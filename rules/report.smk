@@ -126,8 +126,15 @@ rule report:
     log:
         results("logs/report.log"),
     params:
-        tables_dir=folder_of("tables"),
-        figures_dir=folder_of("figures"),
+        # the report opens only these: every table and PNG figure among the inputs
+        tables=lambda wildcards, input: [
+            path
+            for path in (*input.tables, *input.headline, *input.inference, *input.sensitivity)
+            if path.endswith(".csv")
+        ],
+        figures=lambda wildcards, input: [
+            path for path in (*input.figures, input.sensitivity_figure) if path.endswith(".png")
+        ],
         config_json=config_json(),
         provenance_results=lambda wildcards, input: [
             input.panel,
@@ -145,8 +152,8 @@ rule report:
             " --reference {input.reference:q} --results {params.provenance_results:q}"
             " --panel {input.panel:q} --config-json {params.config_json:q}"
             " --out {output.provenance:q} 2> {log:q}",
-            "report --tables-dir {params.tables_dir:q}"
-            " --figures-dir {params.figures_dir:q} --panel {input.panel:q}"
+            "report --tables {params.tables:q}"
+            " --figures {params.figures:q} --panel {input.panel:q}"
             " --exclusions {input.exclusions:q} --registry {input.registry:q}"
             " --classification {input.classification:q} --areas {input.areas:q}"
             " --integration {input.integration:q} --provenance {output.provenance:q} --out {output.report:q} 2>> {log:q}",

@@ -81,8 +81,8 @@ def _write_report(folder: Path) -> Path:
 
     report.write_report(
         folder / "report.html",
-        tables_dir=folder,
-        figures_dir=folder,
+        tables=[],
+        figures=[],
         panel=FRAME,
         exclusions=FRAME,
         registry=FRAME,

@@ -57,6 +57,9 @@ def test_each_step_depends_on_the_code_it_imports():
     }
     assert "models/twfe.py" in names["fit"] and "ingest.py" not in names["fit"]
     assert "report.py" not in names["fit"] and "report.py" in names["report"]
+    # the report's templates and style sheet are code too: editing one reruns the report
+    assert {"report_templates/report.html.j2", "report_templates/report.css"} <= names["report"]
+    assert not any(name.startswith("report_templates/") for name in names["tables"])
     assert "ingest.py" in names["ingest"] and "models/mixed.py" not in names["ingest"]
     assert "provenance.py" in names["report"] and "sensitivity.py" in names["sensitivity"]
     assert "size.py" in names["size"] and "power.py" in names["analyse"]

@@ -22,7 +22,8 @@ from integration_models.indices import (
     index_components,
 )
 from integration_models.registry import load_registry, unmeasured_domains
-from integration_models.report import _registry_section
+from integration_models.report import _registry as registry_data
+from integration_models.report import render_section
 
 EXACT = 1e-12
 NUMERIC = 1e-10
@@ -250,7 +251,7 @@ def test_report_lists_role_construct_and_unmeasured_domains():
             "source": ["derived", "LGBF"],
         }
     )
-    html = _registry_section(registry)
+    html = render_section("registry", registry_data(registry))
     assert "<th>role</th>" in html and "<th>construct</th>" in html
     assert "summary index" in html and "A &lt;b&gt;" in html
     assert (
@@ -259,5 +260,5 @@ def test_report_lists_role_construct_and_unmeasured_domains():
     assert "workforce: not measured (no council-level workforce measure in the public sources)" in (
         html
     )
-    synthetic = _registry_section(registry.assign(source="SYNTHETIC demo"))
+    synthetic = render_section("registry", registry_data(registry.assign(source="SYNTHETIC demo")))
     assert "in this synthetic dataset" in synthetic

@@ -119,16 +119,19 @@ def test_demo_recovers_its_known_effects(finished):
 
 
 def test_report_section_says_when_there_are_no_known_effects(tmp_path):
-    from integration_models.report import _known_effects_section
+    from integration_models.report import Tables, _known_effects, render_section
     from integration_models.stamp import Stamp
     from integration_models.summarise import write_csv
 
-    assert "was not found" in _known_effects_section(tmp_path)
+    def section():
+        return render_section("known_effects", _known_effects(Tables(tmp_path.glob("*.csv"))))
+
+    assert "was not found" in section()
     stamp = Stamp("c" * 16, "i" * 16)
     table = known_effects_table(pd.DataFrame([coefficient("a", "twfe", "x", 1, 0, 2, 0.1)]), None)
     write_csv(stamp.apply(table), tmp_path / "known_effects.csv")
     write_csv(stamp.apply(known_effects_summary(table)), tmp_path / "known_effects_summary.csv")
-    assert "No known effects (real data)" in _known_effects_section(tmp_path)
+    assert "No known effects (real data)" in section()
 
 
 @pytest.mark.slow

@@ -255,8 +255,8 @@ def inputs(tmp_path):
     }
     conform(tables)
     return {
-        "tables_dir": tables,
-        "figures_dir": figures,
+        "tables": sorted(tables.glob("*.csv")),
+        "figures": sorted(figures.iterdir()),
         "panel": panel,
         "exclusions": exclusions,
         "registry": registry,
@@ -306,6 +306,11 @@ def conform(tables):
         assert not schemas.problems(pd.read_csv(path), schema), path.name
 
 
+def table(inputs, name):
+    """The path of the table ``name`` among the files given to the report."""
+    return next(path for path in inputs["tables"] if path.stem == name)
+
+
 def render(tmp_path, inputs, synthetic=True, name="report.html"):
     out = tmp_path / "results" / name
     write_report(out, synthetic=synthetic, **inputs)
@@ -348,7 +353,7 @@ def test_text_from_data_is_escaped(tmp_path, inputs):
     assert "javascript:" not in re.findall(r'href="([^"]*)"', text)[0]
     hrefs = re.findall(r'href="([^"#][^"]*)"', text)
     assert hrefs == ["https://example.org/a?x=1&amp;y=2"]
-    assert "&quot;onmouseover=&quot;alert(1) and more." in text
+    assert "&#34;onmouseover=&#34;alert(1) and more." in text  # Jinja2's escape of \"
 
 
 def test_sections_in_order_and_content(tmp_path, inputs):
@@ -433,12 +438,12 @@ def test_failed_models_in_convergence_section(tmp_path, inputs):
 
 
 def test_all_converged_is_stated(tmp_path, inputs):
-    fit = pd.read_csv(inputs["tables_dir"] / "model_fit.csv")
+    fit = pd.read_csv(table(inputs, "model_fit"))
     fit["status"] = "ok"
     fit["converged"] = True
     fit["warnings"] = ""
     fit["message"] = ""
-    fit.to_csv(inputs["tables_dir"] / "model_fit.csv", index=False)
+    fit.to_csv(table(inputs, "model_fit"), index=False)
     _, text = render(tmp_path, inputs)
     assert "all 4 models converged" in section(text, "convergence")
     assert "No model recorded a warning" in section(text, "convergence")
@@ -446,8 +451,8 @@ def test_all_converged_is_stated(tmp_path, inputs):
 
 
 def test_missing_tables_are_announced(tmp_path, inputs):
-    for name in ("headline.csv", "summary.csv"):
-        (inputs["tables_dir"] / name).unlink()
+    for name in ("headline", "summary"):
+        table(inputs, name).unlink()
     _, text = render(tmp_path, inputs)
     assert "tables/headline.csv was not found" in text
     assert "tables/summary.csv was not found" in text
@@ -521,7 +526,7 @@ def test_format_p_value(p, draws, shown):
 
 
 def test_inference_section_shows_the_resampling_minimum():
-    from integration_models.report import _inference_section
+    from integration_models.report import _inference, render_section
 
     labels = {
         "crv1": "CRV1 t(G-1)",
@@ -533,7 +538,7 @@ def test_inference_section_shows_the_resampling_minimum():
         for label, p in zip(labels.values(), (1e-7, 1 / 10000, 1 / 100), strict=True)
     ]
     frame = pd.DataFrame(rows).assign(p_adjusted=np.nan, p_romano_wolf=np.nan)
-    page = _inference_section(frame, None)
+    page = render_section("inference", _inference(frame, None))
     cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
     assert cells[:5] == ["lac_rate", "integration_full", "&lt;0.001", "≤ 0.0001", "≤ 0.01"]
     assert ">0<" not in page and "0.000<" not in page
@@ -578,3 +583,14 @@ def test_classification_without_integration_shows_the_periods_only(tmp_path, inp
     classification = section(text, "classification")
     assert "Clackmannanshire and Stirling" in classification
     assert "by category and year" not in classification
+
+
+def test_reads_only_the_files_it_is_given(tmp_path, inputs):
+    """A table or figure in the results folders that the rule did not pass is not read."""
+    tables = [path for path in inputs["tables"] if path.stem != "summary"]
+    figures = [path for path in inputs["figures"] if path.name != "zz_extra.png"]
+    _, text = render(tmp_path, {**inputs, "tables": tables, "figures": figures})
+    assert table(inputs, "summary").is_file()
+    assert "tables/summary.csv was not found" in section(text, "summary")
+    assert "zz_extra.png" not in text and text.count("data:image/png;base64,") == 4
+    assert f"{len(tables)} tables of {len(tables)} in the tables folder" in text  # stamps checked

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import numpy as np
@@ -162,7 +163,7 @@ def test_every_demo_table_and_the_panel_match_their_schemas(finished):
 @pytest.mark.slow
 def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     """A corrupted table is named at the top of the page, and its section is left out."""
-    from integration_models.report import _read_csv, _schema_part
+    from integration_models.report import Tables, _read_csv, _stamp, render_section
 
     tables = tmp_path / "tables"
     shutil.copytree(finished / "results/tables", tables)
@@ -171,6 +172,7 @@ def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     inference.to_csv(tables / "inference.csv", index=False)
     assert _read_csv(tables / "inference.csv") is None
     assert _read_csv(tables / "power.csv") is not None
-    alert = _schema_part(sorted(tables.glob("*.csv")))
+    provenance = json.loads((finished / "results/provenance.json").read_text(encoding="utf-8"))
+    alert = render_section("alerts", _stamp(Tables(tables.glob("*.csv")), provenance))
     assert "Tables not as declared" in alert and "inference.csv" in alert
-    assert "p_value" in alert and "power.csv" not in alert
+    assert "p_value" in alert and "power.csv" not in alert and "Stale" not in alert

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from integration_models.report import _stamp_part
+from integration_models.report import Tables, _stamp, render_section
 from integration_models.stamp import (
     REAL_DATA,
     STAMP_COLUMNS,
@@ -54,6 +54,12 @@ def test_a_table_carries_its_stamp(tmp_path):
     assert stamp_of_table(tmp_path / "old.csv") is None
 
 
+def stamp_part(folder, provenance):
+    """The alerts at the top of a report given the tables in ``folder``, and its stamp."""
+    data = _stamp(Tables(sorted(folder.glob("*.csv"))), provenance)
+    return render_section("alerts", data) + "\n" + render_section("stamp", data)
+
+
 def test_the_report_names_tables_of_another_run(tmp_path):
     current, earlier = Stamp("c" * 16, "i" * 16), Stamp("e" * 16, "i" * 16)
     # toy tables, not of their schemas: written as plain CSV (write_csv would refuse them)
@@ -62,10 +68,10 @@ def test_the_report_names_tables_of_another_run(tmp_path):
     current.apply(pd.DataFrame({"x": []})).to_csv(tmp_path / "event_study.csv", index=False)
     assert foreign_tables(sorted(tmp_path.glob("*.csv")), current) == ["summary.csv"]
     provenance = {"stamp": {"config_hash": "c" * 16, "inputs_hash": "i" * 16}}
-    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
+    text = stamp_part(tmp_path, provenance)
     assert "Stale results" in text and "summary.csv" in text and "1 table of 3" in text
     (tmp_path / "summary.csv").unlink()
-    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
+    text = stamp_part(tmp_path, provenance)
     assert "Stale" not in text and "All 2 tables" in text and "c" * 16 in text
 
 
@@ -74,7 +80,7 @@ def test_inputs_changed_during_the_run_are_named_at_the_top(tmp_path):
         "stamp": {"config_hash": "c", "inputs_hash": "i"},
         "changed_during_run": ["data/raw/values/attendance.csv"],
     }
-    text = "\n".join(_stamp_part(tmp_path, provenance))  # (alerts, statement)
+    text = stamp_part(tmp_path, provenance)
     assert "Stale inputs" in text and "data/raw/values/attendance.csv" in text
 
 

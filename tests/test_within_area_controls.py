@@ -245,10 +245,10 @@ def test_edition_step_biases_the_old_specification_not_the_new():
 
 
 def test_report_shows_estimates_with_and_without_covariates(panel):
-    from integration_models.report import _covariates_part
+    from integration_models.report import _covariates, render_section
 
     table = sensitivity_table(panel, ["attendance"], {})
-    html = _covariates_part(table)
+    html = render_section("covariates", _covariates(table))
     assert "Main estimates with and without covariates" in html
     for header in ("main (deprivation baseline x time)", "without covariates", "log density added"):
         assert header in html

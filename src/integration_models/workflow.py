@@ -35,6 +35,8 @@ ENTRY = {
     "report": ("commands/report.py", "commands/provenance.py"),
     "provenance": ("commands/provenance.py",),
 }
+# Files other than modules that a step reads from the package: the report's templates.
+PACKAGE_DATA = {"report": ("report_templates",)}
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 
 
@@ -86,7 +88,7 @@ def import_closure(entry: str) -> tuple[Path, ...]:
 
 
 def package_sources(step: str) -> list[str]:
-    """Return the package source files that the workflow step ``step`` runs.
+    """Return the package source files that the workflow step ``step`` runs or reads.
 
     Paths are relative to the working directory when the package lies inside it (a copy of
     the project run with ``PYTHONPATH=src``), so that Snakemake's records stay valid when the
@@ -95,6 +97,8 @@ def package_sources(step: str) -> list[str]:
     files = {PACKAGE_DIR / name for name in LAUNCHER}
     for entry in ENTRY[step]:
         files.update(import_closure(entry))
+    for folder in PACKAGE_DATA.get(step, ()):
+        files.update(path for path in (PACKAGE_DIR / folder).iterdir() if path.is_file())
     cwd = Path.cwd().resolve()
     return [
         str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)

@@ -9,8 +9,6 @@ from pathlib import Path
 NAME = "report"
 HELP = "write the self-contained HTML report"
 PATH_ARGUMENTS = (
-    "tables-dir",
-    "figures-dir",
     "panel",
     "exclusions",
     "registry",
@@ -23,6 +21,12 @@ PATH_ARGUMENTS = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
+    parser.add_argument(
+        "--tables", type=Path, nargs="+", required=True, help="the result tables (CSV) to show"
+    )
+    parser.add_argument(
+        "--figures", type=Path, nargs="*", default=[], help="the figures; the PNGs are embedded"
+    )
     for name in PATH_ARGUMENTS:
         parser.add_argument(f"--{name}", type=Path, required=True)
     parser.add_argument(
@@ -31,7 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Render report.html from the tables, figures and reference data."""
+    """Render report.html from the tables, figures and reference data it is given (only those)."""
     import pandas as pd
 
     from integration_models.reference import load_areas, load_classification
@@ -42,8 +46,8 @@ def run(args: argparse.Namespace) -> None:
     areas = load_areas(args.areas)
     write_report(
         args.out,
-        tables_dir=args.tables_dir,
-        figures_dir=args.figures_dir,
+        tables=args.tables,
+        figures=args.figures,
         panel=pd.read_parquet(args.panel),
         exclusions=pd.read_csv(args.exclusions, dtype={"raw_value": str}, keep_default_na=False),
         registry=registry,
