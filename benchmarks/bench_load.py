@@ -60,8 +60,9 @@ def step_ingest(out: Path) -> dict:
 
 
 def step_fit(out: Path) -> dict:
-    from integration_models.fitting import outcome_scale
-    from integration_models.models.base import FitSettings, fit_indicator
+    from integration_models.models.base import FitSettings
+    from integration_models.models.design import outcome_scale
+    from integration_models.models.estimators import fit_indicator
 
     by_measure = {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
     registry = pd.read_csv(out / "raw" / "indicators.csv")

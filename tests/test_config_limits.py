@@ -183,9 +183,9 @@ def test_inference_reps_beyond_a_memory_limit_is_refused(project):
 @pytest.fixture(scope="module")
 def demo_panel(areas, baseline):
     """The demo panel, its indicators' outcome scales and its shape bounds."""
-    from integration_models.fitting import indicator_scales
     from integration_models.ingest import IngestSettings, build_panel
     from integration_models.memory import PanelShape
+    from integration_models.models.design import indicator_scales
     from integration_models.registry import load_registry
 
     panel = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]

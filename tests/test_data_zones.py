@@ -56,8 +56,8 @@ def test_every_generated_row_reaches_panel_or_exclusions(zones, built):
 @pytest.mark.parametrize("indicator", ["indicator_01", "indicator_02"])
 def test_twfe_clusters_data_zones_by_partnership(built, indicator):
     """Same estimate and SE as statsmodels OLS with dummies clustered by partnership (1e-8)."""
-    from integration_models.models.base import fit_indicator
     from integration_models.models.design import model_data
+    from integration_models.models.estimators import fit_indicator
 
     panel, _ = built
     scale = "identity" if indicator == "indicator_01" else "log"
@@ -81,7 +81,7 @@ def test_twfe_clusters_data_zones_by_partnership(built, indicator):
 
 
 def test_council_panel_still_clusters_by_area(panel_of_councils):
-    from integration_models.models.base import fit_indicator
+    from integration_models.models.estimators import fit_indicator
 
     result = fit_indicator(panel_of_councils, "lac_rate", "twfe", "log").coefficient_frame()
     estimated = result.dropna(subset=["std_error"])

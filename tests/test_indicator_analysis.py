@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import yaml
 
-from integration_models.fitting import indicator_scales
 from integration_models.indicator_analysis import draws_frame, read_draws
 from integration_models.inference import few_cluster_rows, few_cluster_table
+from integration_models.models.design import indicator_scales
 from integration_models.power import power_table
 from integration_models.reference import load_areas
 from integration_models.registry import load_registry

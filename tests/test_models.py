@@ -13,8 +13,8 @@ import pytest
 import statsmodels.api as sm
 
 from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models import fit_indicator
 from integration_models.models.design import TERMS, model_data
+from integration_models.models.estimators import fit_indicator
 from tests.conftest import DEMO
 
 SCALES = {"percentage": "identity", "mean": "identity", "rate": "log", "count": "log"}

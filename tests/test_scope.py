@@ -19,7 +19,8 @@ import pytest
 from integration_models.fitting import fit_did
 from integration_models.inference import few_cluster_table
 from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models.base import FitSettings, fit_indicator
+from integration_models.models.base import FitSettings
+from integration_models.models.estimators import fit_indicator
 from integration_models.power import power_table
 from integration_models.scope import NOT_ESTIMATED, complete_rows, scope_from_fits
 from integration_models.sensitivity import sensitivity_table

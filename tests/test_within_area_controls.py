@@ -21,8 +21,8 @@ import statsmodels.api as sm
 
 from integration_models import inference as inf
 from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models import fit_indicator
 from integration_models.models.design import WITHIN_AREA_CONTROLS, model_data
+from integration_models.models.estimators import fit_indicator
 from integration_models.models.twfe import CANDIDATES
 from integration_models.sensitivity import build_variants, sensitivity_table
 from tests.conftest import DEMO

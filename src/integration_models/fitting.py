@@ -10,43 +10,24 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 from pathlib import Path
 
 import pandas as pd
 
 from integration_models.atomic import write_text
+from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.models.base import (
     FIT_COLUMNS,
     FitSettings,
     ModelResult,
     empty_row,
-    fit_indicator,
     too_little_data,
 )
-from integration_models.models.design import SCALES, TERMS, DesignError, model_data
+from integration_models.models.design import TERMS, DesignError, model_data, outcome_scale
+from integration_models.models.estimators import fit_indicator
 from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
 from integration_models.schemas import check_panel
-
-# held by every job that runs in the Snakemake process (fits, per-indicator analyses)
-IN_PROCESS_LOCK = threading.Lock()
-
-
-def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: dict) -> str:
-    """Return the configured outcome scale of an indicator: its override, else its measure's."""
-    scale = overrides.get(indicator_id, by_measure[measure])
-    if scale not in SCALES:
-        raise ValueError(f"unknown outcome scale '{scale}' for {indicator_id}")
-    return scale
-
-
-def indicator_scales(registry: pd.DataFrame, by_measure: dict, overrides: dict) -> dict[str, str]:
-    """Map each indicator of the registry to its outcome scale (:func:`outcome_scale`)."""
-    return {
-        indicator: outcome_scale(measure, indicator, by_measure, overrides)
-        for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True)
-    }
 
 
 def _clean(value):

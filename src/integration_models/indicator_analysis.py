@@ -32,8 +32,9 @@ import numpy as np
 import pandas as pd
 
 from integration_models.atomic import write_parquet, write_text
-from integration_models.fitting import IN_PROCESS_LOCK, outcome_scale
+from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.inference import Draws, few_cluster_rows
+from integration_models.models.design import outcome_scale
 from integration_models.panel import area_exposure, attach_integration
 from integration_models.power import power_table
 from integration_models.reference import load_areas

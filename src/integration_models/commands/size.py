@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> None:
     """
     import pandas as pd
 
-    from integration_models.fitting import indicator_scales
+    from integration_models.models.design import indicator_scales
     from integration_models.registry import load_registry
     from integration_models.scope import load_scope
     from integration_models.size import null_rejection_table

@@ -1,9 +1,7 @@
 """The models fitted to each indicator, each returning tidy coefficient rows and a fit row.
 
-``mixed``: the replication of the original multilevel analysis (statsmodels MixedLM).
-``twfe``: two-way fixed effects panel model (linearmodels PanelOLS), clustered by area.
+``base``: the types and rows every estimator shares; ``estimators``: the registry of models
+(``mixed``, the replication multilevel model; ``twfe``, two-way fixed effects; ``glm``, PPML
+or fractional logit) and the fit of one model to one indicator; ``design``: the model rows.
+This file imports nothing, so importing one of them does not import the others.
 """
-
-from integration_models.models.base import MODELS, ModelResult, fit_indicator
-
-__all__ = ["MODELS", "ModelResult", "fit_indicator"]

@@ -192,3 +192,19 @@ def _baseline_missing(rows: pd.DataFrame) -> str:
         f"not estimable: no deprivation in the baseline year (deprivation_baseline_year) for "
         f"{lacking.size} area(s) ({shown}); not imputed, so the within-area models omit it"
     )
+
+
+def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: dict) -> str:
+    """Return the configured outcome scale of an indicator: its override, else its measure's."""
+    scale = overrides.get(indicator_id, by_measure[measure])
+    if scale not in SCALES:
+        raise ValueError(f"unknown outcome scale '{scale}' for {indicator_id}")
+    return scale
+
+
+def indicator_scales(registry: pd.DataFrame, by_measure: dict, overrides: dict) -> dict[str, str]:
+    """Map each indicator of the registry to its outcome scale (:func:`outcome_scale`)."""
+    return {
+        indicator: outcome_scale(measure, indicator, by_measure, overrides)
+        for indicator, measure in zip(registry["indicator_id"], registry["measure"], strict=True)
+    }
