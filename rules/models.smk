@@ -87,6 +87,10 @@ rule headline:
         conclusion=report(
             results("tables/conclusion.csv"), caption="captions/tables.rst", category="Tables"
         ),
+        estimates=report(
+            results("tables/estimates.csv"), caption="captions/tables.rst", category="Tables"
+        ),
+        multiplicity=results("tables/multiplicity.csv"),
     log:
         results("logs/headline.log"),
     params:
@@ -98,7 +102,8 @@ rule headline:
             " --registry {input.registry:q} --inference {input.inference:q}"
             " --size {input.null_rates:q} --power {input.power:q} --alpha {params.alpha}"
             " --panel {input.panel:q} --config-hash {params.config_hash}"
-            " --out {output.headline:q} --conclusion {output.conclusion:q} 2> {log:q}"
+            " --out {output.headline:q} --conclusion {output.conclusion:q}"
+            " --estimates {output.estimates:q} --multiplicity {output.multiplicity:q} 2> {log:q}"
         )
 
 

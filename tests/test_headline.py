@@ -8,7 +8,13 @@ import pytest
 
 from integration_models.cli import main
 from integration_models.inference import INFERENCE_LABELS
-from integration_models.summarise import conclusion_table, headline_label, honest_headline
+from integration_models.summarise import (
+    conclusion_table,
+    estimates_table,
+    headline_label,
+    honest_headline,
+    multiplicity_table,
+)
 from integration_models.workflow import ENTRY, package_sources
 
 
@@ -23,6 +29,9 @@ def _inference(label: str) -> pd.DataFrame:
                     "indicator_id": f"i{i}",
                     "term": term,
                     "estimate": est,
+                    "std_error": abs(est) / 2,
+                    "conf_low": np.nan,
+                    "conf_high": np.nan,
                     "p_value": p,
                     "p_adjusted": adj,
                     "p_romano_wolf": rw,
@@ -91,7 +100,11 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     inference = _inference(label)
     # i0 rises and lower is better: worse; i1 falls and lower is better: better
     registry = pd.DataFrame(
-        {"indicator_id": ["i0", "i1", "i2", "i3"], "higher_is_better": [False, False, True, True]}
+        {
+            "indicator_id": ["i0", "i1", "i2", "i3"],
+            "title": ["zero", "one", "two", "three"],
+            "higher_is_better": [False, False, True, True],
+        }
     )
     power = pd.DataFrame(
         {
@@ -116,3 +129,29 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     # no row tested under the label: said, not counted
     none = conclusion_table(inference, None, registry, "", 0.05).set_index("term")
     assert (none.n_tested == 0).all() and none.statement.str.contains("not tested").all()
+
+
+def test_estimates_say_better_or_worse_once_for_the_conclusion_and_the_report():
+    label = INFERENCE_LABELS["ri"].format(reps=99)
+    inference = _inference(label)
+    registry = pd.DataFrame(
+        {
+            "indicator_id": ["i0", "i1", "i2", "i3"],
+            "title": ["zero", "one", "two", "three"],
+            "higher_is_better": [False, False, True, True],
+        }
+    )
+    table = estimates_table(inference, registry, label, 0.05)
+    full = table[table["term"] == "integration_full"].set_index("indicator_id")
+    assert list(full["outcome"]) == ["worse", "better", "not significant", "not estimated"]
+    assert (table["test"] == label).all() and list(full["title"]) == ["zero", "one", "two", "three"]
+    conclusion = conclusion_table(inference, None, registry, label, 0.05).set_index("term")
+    counts = table.groupby("term")["outcome"].value_counts().unstack(fill_value=0)
+    for term, row in conclusion.iterrows():
+        assert (row.n_better, row.n_worse) == (
+            counts.loc[term, "better"],
+            counts.loc[term, "worse"],
+        )
+    many = multiplicity_table(inference, 0.05).set_index(["test", "term"])
+    assert many.loc[(label, "integration_full")].tolist() == [3, 2, 1, 1]
+    assert many.loc[("CRV1 t(G-1)", "integration_full"), "significant"] == 4

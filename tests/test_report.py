@@ -15,6 +15,7 @@ import pytest  # noqa: E402
 
 from integration_models import schemas  # noqa: E402
 from integration_models.report import SYNTHETIC_BANNER, write_report  # noqa: E402
+from integration_models.summarise import estimates_table, multiplicity_table  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_HEADLESS  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
@@ -253,6 +254,15 @@ def inputs(tmp_path):
         "created": "2025-01-01T00:00:00+00:00",
         "platform": "Linux",
     }
+    # what the headline step writes from these tables (integration_models.summarise)
+    tested = pd.read_csv(tables / "inference.csv")
+    tested = tested.assign(
+        **{c: np.nan for c in ("p_adjusted", "p_romano_wolf") if c not in tested}
+    )
+    estimates_table(tested, registry, headline_test, 0.1).to_csv(
+        tables / "estimates.csv", index=False
+    )
+    multiplicity_table(tested, 0.1).to_csv(tables / "multiplicity.csv", index=False)
     conform(tables)
     return {
         "tables": sorted(tables.glob("*.csv")),

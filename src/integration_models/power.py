@@ -103,6 +103,7 @@ POWER_COLUMNS = [
     "pre_mean",
     "mde_pct_pre_mean",
     "size",
+    "over_rejects",
     "mde_size_adjusted",
     "mde_size_adjusted_sd",
     "reps",
@@ -749,6 +750,8 @@ def power_table(
         - ``pre_mean``, ``mde_pct_pre_mean``: the pre-period mean (:func:`pre_period_mean`)
           and the MDE as a percentage of it (:func:`units_of_mde`);
         - ``size``: simulated rejection rate of the nominal test when there is no effect;
+        - ``over_rejects``: whether that rate exceeds ``OVER_REJECTION`` times ``alpha``
+          (the test misleads there; empty without a simulated size);
         - ``mde_size_adjusted``, ``mde_size_adjusted_sd``: MDE of the size-adjusted test;
         - ``reps``, ``residuals``: the simulation;
         - ``note``: why a row is empty or should be read with care.
@@ -781,6 +784,10 @@ def power_table(
         table = complete_rows(table, scope, blank, "note", defaults).reset_index(drop=True)
         table["scale"] = table["indicator_id"].map(lambda i: scale_of.get(i, "identity"))
         table["units_note"] = table["scale"].map(UNITS_NOTE).fillna("")
+    size = table["size"].to_numpy(dtype=float)
+    flags = pd.array(size > OVER_REJECTION * alpha, dtype="boolean")
+    flags[~np.isfinite(size)] = pd.NA
+    table["over_rejects"] = flags
     return table.astype({"n_obs": int, "n_areas": int, "n_treated_areas": int, "reps": int})
 
 

@@ -61,7 +61,6 @@ from integration_models.report_format import (
     year,
 )
 from integration_models.stamp import STAMP_COLUMNS, Stamp, foreign_tables
-from integration_models.summarise import outcome_direction
 
 __all__ = ["SYNTHETIC_BANNER", "Tables", "format_p_value", "render_report", "write_report"]
 
@@ -397,69 +396,58 @@ def _headline_test(conclusion: pd.DataFrame | None) -> str:
     return text(conclusion["test"].iloc[0])
 
 
-def _estimate_cells(row: object, alpha: float | None, better_if_higher: object, draws) -> list:
-    """Return the cells of one indicator and term of the estimates table.
-
-    "better" or "worse" marks an estimate significant at the tables' ``alpha``, from its
-    sign and the registry's ``higher_is_better`` (as ``conclusion.csv`` counts them).
-    """
+def _estimate_cells(row: object, draws: int | None) -> list:
+    """Return the cells of one indicator and term of the estimates table (``estimates.csv``)."""
     places = decimals(row.std_error)  # type: ignore[attr-defined]
     estimate = fixed(row.estimate, places)  # type: ignore[attr-defined]
     low, high = row.conf_low, row.conf_high  # type: ignore[attr-defined]
     interval = (
         "" if pd.isna(low) or pd.isna(high) else f"{fixed(low, places)} to {fixed(high, places)}"
     )
-    p_value = float(row.p_value)  # type: ignore[attr-defined]
-    outcome = ""
-    if alpha is not None and np.isfinite(p_value) and p_value < alpha:
-        outcome = outcome_direction(row.estimate, better_if_higher) or "unknown direction"  # type: ignore[attr-defined]
     error = fixed(row.std_error, places)  # type: ignore[attr-defined]
+    outcome = str(row.outcome)  # type: ignore[attr-defined]
+    if outcome == "not estimated":
+        return [{**_cell("not estimated", "muted"), "span": 4}]
+    shown = outcome if outcome in ("better", "worse", "unknown direction") else "\N{EN DASH}"
     return [
         _cell(f"{estimate} ({error})" if estimate else "", "num"),
         _cell(interval, "num"),
-        _cell(format_p_value(p_value, draws), "num"),
-        _cell(outcome or "\N{EN DASH}", outcome if outcome in ("better", "worse") else "muted"),
+        _cell(format_p_value(row.p_value, draws), "num"),  # type: ignore[attr-defined]
+        _cell(shown, outcome if outcome in ("better", "worse") else "muted"),
     ]
 
 
-def _estimates(
-    inference: pd.DataFrame | None,
-    conclusion: pd.DataFrame | None,
-    registry: pd.DataFrame,
-    alpha: float | None,
-) -> Data:
+def _estimates(estimates: pd.DataFrame | None, alpha: float | None) -> Data:
     """Return the integration estimates under the headline test, one row per indicator.
 
-    The rows are those of ``inference.csv`` whose test is the one ``conclusion.csv`` names.
+    Displays ``estimates.csv`` (:func:`integration_models.summarise.estimates_table`): the
+    test, the verdicts and the order were decided there.
     """
-    label = _headline_test(conclusion)
-    if inference is None or conclusion is None or not label:
-        return {"absent": "inference.csv" if inference is None else "conclusion.csv"}
-    rows = inference[inference["inference"] == label]
-    terms = [str(t) for t in conclusion["term"]]
-    by_id = registry.set_index("indicator_id")
-    titles, better = by_id["title"].to_dict(), by_id["higher_is_better"].to_dict()
-    order = [i for i in registry["indicator_id"] if i in set(inference["indicator_id"])]
-    order += [i for i in dict.fromkeys(inference["indicator_id"]) if i not in set(order)]
-    has_interval = bool(rows[["conf_low", "conf_high"]].notna().all(axis=1).any())
+    if estimates is None:
+        return {"absent": "estimates.csv"}
+    if not len(estimates) or not text(estimates["test"].iloc[0]):
+        return {"absent": "conclusion.csv"}
+    label = text(estimates["test"].iloc[0])
+    terms = list(dict.fromkeys(estimates["term"]))
+    has_interval = bool(estimates[["conf_low", "conf_high"]].notna().all(axis=1).any())
     interval = "interval" if alpha is None else f"{(1 - alpha) * 100:g}% interval"
     columns = ["estimate (SE)", *([interval] if has_interval else []), "p", "outcome"]
     draws = draws_in_label(label)
     body = []
-    for indicator in order:
+    for indicator, group in estimates.groupby("indicator_id", sort=False):
+        first = group.iloc[0]
         cells = [
-            _cell(titles.get(indicator, indicator)),
-            _cell(direction(better.get(indicator, "")).removesuffix(" is better")),
+            _cell(text(first["title"]) or str(indicator)),
+            _cell(direction(first["higher_is_better"]).removesuffix(" is better")),
         ]
+        by_term = {row.term: row for row in group.itertuples(index=False)}
         for term in terms:
-            picked = rows[(rows["indicator_id"] == indicator) & (rows["term"] == term)]
-            if picked.empty:
-                cells.append({**_cell("not estimated", "muted"), "span": len(columns)})
-                continue
-            parts = _estimate_cells(
-                next(picked.itertuples(index=False)), alpha, better.get(indicator), draws
-            )
-            cells += parts if has_interval else [parts[0], *parts[2:]]
+            parts = _estimate_cells(by_term[term], draws)
+            if len(parts) == 1:
+                parts[0]["span"] = len(columns)
+            elif not has_interval:
+                parts = [parts[0], *parts[2:]]
+            cells += parts
         body.append(cells)
     return {
         "absent": "",
@@ -520,37 +508,33 @@ def _size(size: pd.DataFrame, label: str, alpha: float | None) -> Data:
     }
 
 
-def _multiplicity(inference: pd.DataFrame, alpha: float | None) -> Data | None:
+def _multiplicity(multiplicity: pd.DataFrame | None, alpha: float | None) -> Data | None:
     """Return how many indicators each test finds before and after multiplicity adjustment.
 
-    ``alpha`` is the tables' level (``conclusion.csv``, else the configuration); the family
-    of each test is the indicators it tested (the ``tested`` column), not a fixed count.
-    None if no level was found.
+    Displays ``multiplicity.csv`` (:func:`integration_models.summarise.multiplicity_table`);
+    the family of each test is the indicators it tested (``tested``).
     """
-    if alpha is None:
+    if multiplicity is None or alpha is None:
         return None
     below = f"p < {alpha:g}"
-    rows = []
-    for (label, term), group in inference.groupby(["inference", "term"], sort=False):
-        p = group["p_value"]
-        row = {
-            "test": label,
-            "term": term,
-            "tested": int(p.notna().sum()),
-            below: int((p < alpha).sum()),
+    frame = multiplicity.rename(
+        columns={
+            "significant": below,
+            "after_bh": "after BH",
+            "after_romano_wolf": "after Romano-Wolf",
         }
-        for column, name in (("p_adjusted", "after BH"), ("p_romano_wolf", "after Romano-Wolf")):
-            values = group[column]
-            row[name] = int((values < alpha).sum()) if values.notna().any() else ""
-        rows.append(row)
-    frame = pd.DataFrame(rows)
+    )
     families = sorted({int(n) for n in frame["tested"] if n}) if len(frame) else []
     return {
         "level": _level(alpha),
         "family": f"the {families[0]} indicators each test was applied to"
         if len(families) == 1
         else "the indicators each test was applied to (tested)",
-        "table": _table(frame, numeric=["tested", below, "after BH", "after Romano-Wolf"]),
+        "table": _table(
+            frame,
+            formats={"after Romano-Wolf": whole},
+            numeric=["tested", below, "after BH", "after Romano-Wolf"],
+        ),
     }
 
 
@@ -561,8 +545,8 @@ def _power(power: pd.DataFrame, alpha: float | None = None) -> Data:
     level = _level(alpha)
     return {
         "level": level,
-        "over": plural(int((power["size"] > 0.1).sum()), "term"),
-        "any_over": bool((power["size"] > 0.1).any()),
+        "over": plural(int(power["over_rejects"].eq(True).sum()), "term"),
+        "any_over": bool(power["over_rejects"].eq(True).any()),
         "table": _table(
             power,
             columns,
@@ -584,6 +568,7 @@ def _inference(
     inference: pd.DataFrame | None,
     power: pd.DataFrame | None,
     size: pd.DataFrame | None = None,
+    multiplicity: pd.DataFrame | None = None,
     *,
     label: str = "",
     alpha: float | None = None,
@@ -603,7 +588,7 @@ def _inference(
             formats={m: partial(format_p_value, draws=draws_in_label(m)) for m in methods},
             numeric=methods,
         ),
-        "multiplicity": _multiplicity(inference, alpha),
+        "multiplicity": _multiplicity(multiplicity, alpha),
         "power": None if power is None else _power(power, alpha),
     }
 
@@ -1231,13 +1216,14 @@ def render_report(
         "heading": heading,
         "stamp": _stamp(found, provenance),
         "conclusion": _conclusion(conclusion),
-        "estimates": _estimates(inference, conclusion, registry, alpha),
+        "estimates": _estimates(found.read("estimates"), alpha),
         "about": _about(model_fit, registry, config),
         "headline": _headline(found.read("headline")),
         "inference": _inference(
             inference,
             found.read("power"),
             found.read("size"),
+            found.read("multiplicity"),
             label=_headline_test(conclusion),
             alpha=alpha,
         ),

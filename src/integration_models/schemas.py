@@ -36,6 +36,8 @@ from integration_models.stamp import STAMP_COLUMNS
 STATUSES = ("ok", "not_converged", "failed", "skipped")
 CONCLUSIONS = ("+", "-", "ns")
 CATEGORIES = ("none", "partial", "full", "transition")
+# what an integration estimate under the headline test means for children (estimates.csv)
+OUTCOMES = ("better", "worse", "unknown direction", "not significant", "not estimated")
 # at most this many failing values are quoted per column and check
 QUOTED = 3
 
@@ -313,6 +315,7 @@ POWER = _table(
         "pre_mean": number(),
         "mde_pct_pre_mean": number(),
         "size": number(P_VALUE),
+        "over_rejects": flag(),
         "mde_size_adjusted": number(NON_NEGATIVE),
         "mde_size_adjusted_sd": number(NON_NEGATIVE),
         "reps": integer(NON_NEGATIVE),
@@ -381,6 +384,36 @@ EVENT_STUDY = _table(
     [INTERVAL],
 )
 
+ESTIMATES = _table(
+    "estimates",
+    {
+        "indicator_id": text(nullable=False),
+        "title": text(),
+        "higher_is_better": flag(nullable=False),
+        "term": text(nullable=False),
+        "test": text(),
+        **{name: number() for name in ("estimate", "std_error", "conf_low", "conf_high")},
+        "p_value": number(P_VALUE),
+        "p_adjusted": number(P_VALUE),
+        "p_romano_wolf": number(P_VALUE),
+        "significant": flag(nullable=False),
+        "outcome": text(one_of(OUTCOMES), nullable=False),
+    },
+    [INTERVAL],
+)
+
+MULTIPLICITY = _table(
+    "multiplicity",
+    {
+        "test": text(nullable=False),
+        "term": text(nullable=False),
+        "tested": integer(NON_NEGATIVE),
+        "significant": integer(NON_NEGATIVE),
+        "after_bh": integer(NON_NEGATIVE),
+        "after_romano_wolf": integer(NON_NEGATIVE, nullable=True),
+    },
+)
+
 KNOWN_EFFECTS = _table(
     "known_effects",
     {
@@ -435,6 +468,8 @@ TABLES: dict[str, pa.DataFrameSchema] = {
         EVENT_STUDY,
         KNOWN_EFFECTS,
         KNOWN_EFFECTS_SUMMARY,
+        ESTIMATES,
+        MULTIPLICITY,
     )
 }
 

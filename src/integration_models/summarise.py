@@ -329,26 +329,12 @@ def conclusion_table(
         ``integration_partial``; ``statement`` is one plain sentence per term and ``limits``
         the sentence on what the data cannot say (the same on both rows).
     """
-    better_if_higher = registry.set_index("indicator_id")["higher_is_better"].to_dict()
+    estimates = estimates_table(inference, registry, label, alpha)
     rows = []
     for term, words in CONCLUSION_WORDS.items():
         registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
-        picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
-        picked = picked[np.isfinite(pd.to_numeric(picked["p_value"], errors="coerce"))]
-        significant = picked[picked["p_value"].astype(float) < alpha]
-        direction = [
-            outcome_direction(estimate, better_if_higher.get(indicator))
-            for indicator, estimate in zip(
-                significant["indicator_id"], significant["estimate"], strict=True
-            )
-        ]
-        bh = int((pd.to_numeric(picked["p_adjusted"], errors="coerce") < alpha).sum())
-        wolf_values = pd.to_numeric(picked.get("p_romano_wolf"), errors="coerce")
-        wolf = (
-            int((wolf_values < alpha).sum())
-            if wolf_values is not None and wolf_values.notna().any()
-            else None
-        )
+        picked = estimates[(estimates["term"] == term) & estimates["p_value"].notna()]
+        wolf_values = picked["p_romano_wolf"]
         mde = _mde_sd(power, term)
         row = {
             "term": term,
@@ -356,11 +342,13 @@ def conclusion_table(
             "alpha": alpha,
             "n_indicators": registered,
             "n_tested": len(picked),
-            "n_significant": len(significant),
-            "n_better": direction.count("better"),
-            "n_worse": direction.count("worse"),
-            "n_bh": bh,
-            "n_romano_wolf": wolf,
+            "n_significant": int(picked["significant"].sum()),
+            "n_better": int((picked["outcome"] == "better").sum()),
+            "n_worse": int((picked["outcome"] == "worse").sum()),
+            "n_bh": int((picked["p_adjusted"] < alpha).sum()),
+            "n_romano_wolf": (
+                int((wolf_values < alpha).sum()) if wolf_values.notna().any() else None
+            ),
             "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
             "n_mde": len(mde),
             "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
@@ -371,6 +359,108 @@ def conclusion_table(
         row["statement"] = _conclusion_sentence(words, row)
         rows.append(row)
     return pd.DataFrame(rows, columns=CONCLUSION_COLUMNS)
+
+
+ESTIMATES_COLUMNS = [
+    "indicator_id",
+    "title",
+    "higher_is_better",
+    "term",
+    "test",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "p_value",
+    "p_adjusted",
+    "p_romano_wolf",
+    "significant",
+    "outcome",
+]
+
+
+def estimates_table(
+    inference: pd.DataFrame, registry: pd.DataFrame, label: str, alpha: float
+) -> pd.DataFrame:
+    """Return every indicator's integration estimates under the headline test, with a verdict.
+
+    The rows :func:`conclusion_table` counts and the report's first table shows, decided
+    here once: ``significant`` is ``p_value < alpha`` under the headline test ``label``, and
+    ``outcome`` says what a significant estimate means for children (``better`` or
+    ``worse``, from its sign on the model scale and the registry's ``higher_is_better``;
+    ``unknown direction`` for an estimate of exactly 0), else ``not significant``, or
+    ``not estimated`` when the test gave no p-value (the reason is in ``inference.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ESTIMATES_COLUMNS`, one row per registered indicator (registry order) and
+        integration term of ``inference``.
+    """
+    by_id = registry.set_index("indicator_id")
+    terms = [t for t in CONCLUSION_WORDS if t in set(inference["term"])]
+    picked = inference[inference["inference"] == label].drop_duplicates(["indicator_id", "term"])
+    picked = picked.set_index(["indicator_id", "term"])
+    numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "p_adjusted"]
+    rows = []
+    for indicator in [i for i in registry["indicator_id"] if i in set(inference["indicator_id"])]:
+        better = bool(by_id.loc[indicator, "higher_is_better"])
+        for term in terms:
+            found = (indicator, term) in picked.index
+            values = picked.loc[(indicator, term)] if found else None
+            row = {name: float(values[name]) if found else np.nan for name in numbers}
+            wolf = values.get("p_romano_wolf", np.nan) if found else np.nan
+            p_value = row["p_value"]
+            significant = bool(np.isfinite(p_value) and p_value < alpha)
+            if not np.isfinite(p_value):
+                outcome = "not estimated"
+            elif significant:
+                outcome = outcome_direction(row["estimate"], better) or "unknown direction"
+            else:
+                outcome = "not significant"
+            rows.append(
+                {
+                    "indicator_id": indicator,
+                    "title": by_id.loc[indicator, "title"],
+                    "higher_is_better": better,
+                    "term": term,
+                    "test": label,
+                    **row,
+                    "p_romano_wolf": float(wolf),
+                    "significant": significant,
+                    "outcome": outcome,
+                }
+            )
+    return pd.DataFrame(rows, columns=ESTIMATES_COLUMNS)
+
+
+MULTIPLICITY_COLUMNS = ["test", "term", "tested", "significant", "after_bh", "after_romano_wolf"]
+
+
+def multiplicity_table(inference: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Return how many indicators each test finds at ``alpha`` before and after adjustment.
+
+    One row per test and integration term of ``inference.csv``: ``tested`` the indicators
+    with a p-value (the family), ``significant`` those with ``p_value < alpha``,
+    ``after_bh`` and ``after_romano_wolf`` those whose Benjamini-Hochberg or Romano-Wolf
+    adjusted p-value is below ``alpha`` (empty where the test has no such adjustment).
+    """
+    rows = []
+    for (label, term), group in inference.groupby(["inference", "term"], sort=False):
+        if str(label).startswith("not estimated"):
+            continue
+        wolf = group["p_romano_wolf"]
+        rows.append(
+            {
+                "test": label,
+                "term": term,
+                "tested": int(group["p_value"].notna().sum()),
+                "significant": int((group["p_value"] < alpha).sum()),
+                "after_bh": int((group["p_adjusted"] < alpha).sum()),
+                "after_romano_wolf": int((wolf < alpha).sum()) if wolf.notna().any() else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=MULTIPLICITY_COLUMNS)
 
 
 def outcome_direction(estimate: object, higher_is_better: object) -> str:

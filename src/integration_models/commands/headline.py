@@ -22,10 +22,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--out", type=Path, required=True, help="headline.csv")
     parser.add_argument("--conclusion", type=Path, required=True, help="conclusion.csv")
+    parser.add_argument("--estimates", type=Path, required=True, help="estimates.csv")
+    parser.add_argument("--multiplicity", type=Path, required=True, help="multiplicity.csv")
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write ``headline.csv`` and ``conclusion.csv``.
+    """Write ``headline.csv``, ``conclusion.csv``, ``estimates.csv`` and ``multiplicity.csv``.
 
     It starts with the twfe integration terms under the test that kept its level in the null
     simulation (``size.csv``), then counts every model's terms as fitted, from the summary
@@ -36,7 +38,9 @@ def run(args: argparse.Namespace) -> None:
     ``conclusion.csv`` (:func:`integration_models.summarise.conclusion_table`) holds what the
     report leads with, decided here so that the report only displays it: the headline test,
     the configured alpha, the counts of better and worse outcomes and the MDEs of
-    ``--power``.
+    ``--power``; ``estimates.csv`` the verdict on each indicator's estimate under that test
+    (:func:`~integration_models.summarise.estimates_table`, the rows the conclusion counts);
+    ``multiplicity.csv`` how many indicators each test finds before and after adjustment.
     """
     import pandas as pd
 
@@ -46,9 +50,11 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.stamp import STAMP_COLUMNS, Stamp
     from integration_models.summarise import (
         conclusion_table,
+        estimates_table,
         headline_label,
         headline_table,
         honest_headline,
+        multiplicity_table,
         summary_table,
         write_csv,
     )
@@ -65,7 +71,9 @@ def run(args: argparse.Namespace) -> None:
     honest = honest_headline(inference, size, method, args.alpha)
     headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
     write_csv(stamp.apply(headline), args.out)
-    conclusion = conclusion_table(
-        inference, read_table(args.power), registry, headline_label(inference, method), args.alpha
-    )
+    label = headline_label(inference, method)
+    conclusion = conclusion_table(inference, read_table(args.power), registry, label, args.alpha)
     write_csv(stamp.apply(conclusion), args.conclusion)
+    estimates = estimates_table(inference, registry, label, args.alpha)
+    write_csv(stamp.apply(estimates), args.estimates)
+    write_csv(stamp.apply(multiplicity_table(inference, args.alpha)), args.multiplicity)
