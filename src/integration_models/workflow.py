@@ -30,6 +30,7 @@ ENTRY = {
     "inference": ("commands/inference.py",),
     "sensitivity": ("commands/sensitivity.py",),
     "figures": ("commands/figures.py",),
+    "figures_indicator": ("plots/indicator.py",),
     "report": ("commands/report.py", "commands/provenance.py"),
     "provenance": ("commands/provenance.py",),
 }

@@ -1,82 +1,65 @@
-"""``figures``: draw one batch of figures from the tables."""
+"""``figures``: draw the figures that span all indicators (overview, power) from the tables.
+
+The two figures of each indicator are drawn by the workflow's per-indicator job instead
+(:mod:`integration_models.plots.indicator`), from that indicator's fit files only.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from integration_models.errors import InputError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 NAME = "figures"
-HELP = "draw the figures from the tables"
-# glm effects are on a log or logit link, not on the outcome's scale like the others: drawn on
-# a shared axis they would mislead, so the figures show the linear models only.
-LINEAR_MODELS = ("mixed", "twfe", "csdid")
+HELP = "draw the overview (trends, forest) or the power figure from the tables"
+NEEDS = {  # figure batch -> the options it reads
+    "overview": ("panel", "coefficients", "model_fit"),
+    "power": ("table",),
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
-    parser.add_argument("--panel", type=Path, required=True)
+    parser.add_argument("--which", choices=list(NEEDS), required=True)
     parser.add_argument("--registry", type=Path, required=True)
-    parser.add_argument("--coefficients", type=Path, required=True)
-    parser.add_argument("--model-fit", type=Path, required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
+    parser.add_argument("--panel", type=Path, help="the panel ('overview': trends)")
     parser.add_argument(
-        "--table", type=Path, help="the table a 'power' or 'sensitivity' batch draws"
+        "--coefficients", type=Path, help="coefficients.parquet ('overview': forest)"
     )
-    parser.add_argument(
-        "--which",
-        nargs="+",
-        required=True,
-        help="'overview', 'event_study', 'power', 'sensitivity', or 'coefficients' followed by "
-        "indicator ids",
-    )
+    parser.add_argument("--model-fit", type=Path, help="model_fit.csv ('overview': forest)")
+    parser.add_argument("--table", type=Path, help="power.csv ('power')")
 
 
 def run(args: argparse.Namespace) -> None:
-    """Draw the batch named by ``--which`` into ``--out-dir``, marked if the data are synthetic."""
-    from integration_models.figures import synthetic_figures
-    from integration_models.registry import is_synthetic, load_registry
+    """Draw the batch named by ``--which`` into ``--out-dir``, marked if the data are synthetic.
 
-    registry = load_registry(args.registry)
-    with synthetic_figures(is_synthetic(registry)):
-        _draw(args, registry)
-
-
-def _draw(args: argparse.Namespace, registry: pd.DataFrame) -> None:
-    """Draw the batch named by ``--which`` (see :func:`run`)."""
+    Only the files the batch needs are read; one it needs and was not given is an error.
+    """
     import pandas as pd
 
-    from integration_models.figures import plot_coefficients, plot_forest, plot_trends
+    from integration_models.plots import LINEAR_MODELS
+    from integration_models.plots.base import synthetic_figures
+    from integration_models.registry import is_synthetic, load_registry
     from integration_models.schemas import read_table
 
-    coefficients = pd.read_parquet(args.coefficients)
-    coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
+    missing = [key for key in NEEDS[args.which] if getattr(args, key) is None]
+    if missing:
+        options = ", ".join("--" + key.replace("_", "-") for key in missing)
+        raise InputError("--which", f"'{args.which}' needs {options}")
+    registry = load_registry(args.registry)
     out = args.out_dir
-    kind, *indicators = args.which
-    if kind == "overview":
-        plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
-        plot_forest(coefficients, read_table(args.model_fit), registry, out / "forest")
-    elif kind == "event_study":
-        from integration_models.did import event_study_reasons, plot_event_study
+    with synthetic_figures(is_synthetic(registry)):
+        if args.which == "overview":
+            from integration_models.plots.forest import plot_forest
+            from integration_models.plots.trends import plot_trends
 
-        events = read_table(args.out_dir.parent / "tables" / "event_study.csv")
-        for indicator in registry["indicator_id"]:
-            rows = events[events["indicator_id"] == indicator]
-            reasons = event_study_reasons(coefficients, indicator)
-            plot_event_study(
-                rows, registry, indicator, out / f"event_study_{indicator}", reasons=reasons
-            )
-    elif kind == "power":
-        from integration_models.power import plot_power
+            coefficients = pd.read_parquet(args.coefficients)
+            coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
+            plot_trends(pd.read_parquet(args.panel), registry, out / "trends")
+            plot_forest(coefficients, read_table(args.model_fit), registry, out / "forest")
+        else:
+            from integration_models.plots.power import plot_power
 
-        plot_power(read_table(args.table), registry, out / "power")
-    elif kind == "coefficients":
-        for indicator in indicators or registry["indicator_id"]:
-            plot_coefficients(coefficients, registry, indicator, out / f"coefficients_{indicator}")
-    else:
-        raise InputError("--which", f"unknown figure batch '{kind}'")
+            plot_power(read_table(args.table), registry, out / "power")

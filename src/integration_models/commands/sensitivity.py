@@ -30,14 +30,14 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from integration_models.commands.inference import indicator_scales
-    from integration_models.figures import synthetic_figures
+    from integration_models.plots.base import synthetic_figures
+    from integration_models.plots.sensitivity import plot_sensitivity
     from integration_models.reference import load_areas
     from integration_models.registry import is_synthetic, load_registry
     from integration_models.scope import load_scope
     from integration_models.sensitivity import (
         conclusion_summary,
         load_scenarios,
-        plot_sensitivity,
         sensitivity_table,
     )
     from integration_models.stamp import Stamp
