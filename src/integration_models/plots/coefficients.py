@@ -156,12 +156,13 @@ def _draw_term(ax: Axes, rows: pd.DataFrame, styles: dict[str, tuple[str, str, s
     for (model, style), offset in zip(styles.items(), offsets(len(styles)), strict=True):
         found = rows.loc[rows["model"] == model]
         estimated = found.loc[found["estimate"].notna()]
-        draw_intervals(ax, np.full(len(estimated), offset), estimated, style)
         if estimated.empty:
             reasons = _notes(found).dropna()
             reason = f": {textwrap.shorten(str(reasons.iloc[0]), 80)}" if len(reasons) else ""
             note(ax, offset, f"not estimated ({model}){reason}", style[0])
-        elif estimated[["conf_low", "conf_high"]].isna().any(axis=None):
+            continue
+        draw_intervals(ax, np.full(len(estimated), offset), estimated, style)
+        if estimated[["conf_low", "conf_high"]].isna().any(axis=None):
             why = first_clause(_notes(estimated).dropna().astype(str).str.cat(sep="; "), 50)
             bare.append((offset, f"no interval ({model}): {why or 'no standard error'}"))
     for offset, text in bare:

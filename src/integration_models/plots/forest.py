@@ -87,7 +87,7 @@ def _effects(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.DataFram
             ),
         ),
     )
-    return table.assign(reason=[f"{m}: {r}" for m, r in zip(table["model"], reasons, strict=True)])
+    return table.assign(reason=reasons)
 
 
 def _in_brackets(message: object) -> str:
@@ -96,20 +96,29 @@ def _in_brackets(message: object) -> str:
     return f" ({text})" if text else ""
 
 
+def _not_estimated(rows: pd.DataFrame) -> str:
+    """Return "not estimated (<models>): <reason>", one clause per distinct reason."""
+    if rows.empty:
+        return "not estimated: no coefficients"
+    models: dict[str, list[str]] = {}
+    for model, reason in zip(rows["model"], rows["reason"], strict=True):
+        models.setdefault(reason, []).append(model)
+    return "; ".join(f"not estimated ({', '.join(m)}): {r}" for r, m in models.items())
+
+
 def _row_notes(ax, effects: pd.DataFrame, positions: dict[str, float]) -> None:
     """Say why a row has no point, and why a drawn point has no interval."""
     for indicator, y in positions.items():
         rows = effects.loc[effects["indicator_id"] == indicator]
         drawn = rows.loc[rows["usable"]]
         if drawn.empty:
-            reasons = "; ".join(rows["reason"]) or "no coefficients"
-            note(ax, y, textwrap.shorten(f"not estimated: {reasons}", ROW_NOTE_CHARS))
+            note(ax, y, textwrap.shorten(_not_estimated(rows), ROW_NOTE_CHARS))
             continue
         bare = drawn.loc[drawn[["conf_low", "conf_high"]].isna().any(axis=1)]
         if len(bare):
             notes = bare["note"] if "note" in bare.columns else pd.Series("", index=bare.index)
             why = "; ".join(
-                f"{m}: {first_clause(n, 40) or 'no standard error'}"
+                f"{m}: {first_clause(n, 60) or 'no standard error'}"
                 for m, n in zip(bare["model"], notes.fillna(""), strict=True)
             )
             side_note(ax, y, f"no interval ({why})")
