@@ -37,6 +37,10 @@ except InputError as err:
 # rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each reads about
 # 100,000 rows and needs about 600 MB, so they are cluster jobs (profiles/slurm).
 SMALL_JOBS = AREA_LEVEL == "council area"
+# The fits run in this process take turns (a lock, integration_models.fitting); with the
+# profile's `resources: in_process: 1` the scheduler starts one at a time, leaving the other
+# core to the other jobs (none of this for cluster jobs).
+IN_PROCESS = 1 if SMALL_JOBS else 0
 
 
 MODELS = list(config["models"])

@@ -33,8 +33,8 @@ rule figures_overview:
 
 
 # One job per indicator, reading only that indicator's fits: a change to one indicator's data
-# redraws its own figures, not every indicator's. Drawn inside this process (a local `run:`
-# rule, as the fits), since a new interpreter per job would cost more than the drawing.
+# redraws its own figures, not every indicator's. A local `run:` rule handing the drawing to a
+# worker process kept for the run (integration_models.plots.indicator says why).
 rule figures_indicator:
     localrule: SMALL_JOBS
     input:

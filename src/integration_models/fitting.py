@@ -2,20 +2,20 @@
 
 The Snakemake rule runs this in-process (a ``run:`` block), so 50 fits do not each pay the
 seconds it takes to import pandas, statsmodels and linearmodels in a new interpreter. Fits
-are serialised by :data:`integration_models.local_jobs.LOCK`: each takes about 0.1 s, and the
-warnings they raise are captured with ``warnings.catch_warnings``, which is not thread-safe.
+are serialised by a lock: each takes about 0.1 s, and the warnings they raise are captured
+with ``warnings.catch_warnings``, which is not thread-safe.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import threading
 from pathlib import Path
 
 import pandas as pd
 
 from integration_models.atomic import write_text
-from integration_models.local_jobs import LOCK
 from integration_models.models.base import (
     FIT_COLUMNS,
     FitSettings,
@@ -28,6 +28,8 @@ from integration_models.models.design import SCALES, TERMS, DesignError, model_d
 from integration_models.panel import attach_integration
 from integration_models.registry import load_registry
 from integration_models.schemas import check_panel
+
+_LOCK = threading.Lock()
 
 
 def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: dict) -> str:
@@ -175,7 +177,7 @@ def fit_job(
     # The whole job holds the lock: fits run as threads of one Snakemake process, and
     # Python's warning filters are process-wide, so another thread reading files with pandas
     # while a fit records its warnings would change which warnings the fit sees.
-    with LOCK:
+    with _LOCK:
         registry = load_registry(registry_path).set_index("indicator_id")
         measure = registry.loc[indicator_id, "measure"]
         scale = outcome_scale(measure, indicator_id, by_measure, overrides)

@@ -1,9 +1,7 @@
 """What every figure shares: style, the SYNTHETIC DATA mark, deterministic saving, helpers.
 
 Every figure is a :class:`matplotlib.figure.Figure` with an Agg canvas
-(:func:`new_figure`), never one of pyplot's: pyplot keeps global state that threads drawing in
-the Snakemake process would share. matplotlib's ``rcParams`` are global as well, so the
-per-indicator jobs draw under :data:`integration_models.local_jobs.LOCK`.
+(:func:`new_figure`), never one of pyplot's: no global figure manager to share or to close.
 
 The output is deterministic (no dates or versions in the files, a fixed SVG hash salt), so the
 same tables give byte-identical files. Figures of a synthetic dataset carry a visible mark,

@@ -5,7 +5,7 @@ Drawn by the ``sensitivity`` step with its table (:mod:`integration_models.sensi
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 import matplotlib
@@ -13,8 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from integration_models.plots.base import NEUTRAL, STYLE, new_figure, plain, save_figure
-from integration_models.registry import DOMAINS
+from integration_models.plots.base import NEUTRAL, STYLE, new_figure, ordered, plain, save_figure
 from integration_models.sensitivity import (
     CHANGED,
     EFFECT_TITLES,
@@ -23,17 +22,6 @@ from integration_models.sensitivity import (
     TERMS_OF_INTEREST,
     _changed,
 )
-
-
-def _indicator_order(registry: pd.DataFrame, ids: Iterable[str]) -> pd.DataFrame:
-    """Return the registry rows of ``ids`` by domain, then file order; refuse unknown ids."""
-    ids = list(dict.fromkeys(ids))
-    unknown = sorted(set(ids) - set(registry["indicator_id"]))
-    if unknown:
-        raise ValueError(f"indicators missing from the registry: {', '.join(unknown)}")
-    rows = registry.loc[registry["indicator_id"].isin(ids)].reset_index(drop=True)
-    rank = rows["domain"].map({domain: i for i, domain in enumerate(DOMAINS)})
-    return rows.loc[rank.fillna(len(DOMAINS)).sort_values(kind="stable").index]
 
 
 def plot_sensitivity(
@@ -64,7 +52,8 @@ def plot_sensitivity(
     list of pathlib.Path
         The PNG and SVG written.
     """
-    indicators = _indicator_order(registry, table["indicator_id"])
+    indicators = ordered(registry, table["indicator_id"].unique(), "sensitivity table")
+    indicators = indicators.loc[indicators["indicator_id"].isin(set(table["indicator_id"]))]
     base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
     positions = {ind: -float(i) for i, ind in enumerate(indicators["indicator_id"])}
     with matplotlib.rc_context(STYLE):
