@@ -18,7 +18,9 @@ the drawing runs on a core of its own, and its matplotlib settings and warnings 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -34,13 +36,33 @@ def _workers() -> ProcessPoolExecutor:
     """Return the process pool of this Snakemake process, started on first use.
 
     Processes are spawned, not forked: the Snakemake process runs threads, and a fork copies
-    their locks in whatever state they are. A pool broken by a worker that died is replaced.
+    their locks in whatever state they are. A pool broken by a worker that died is replaced;
+    a worker whose Snakemake process was killed exits by itself (:func:`_exit_with_parent`).
+    As with any spawned process, the worker imports the parent's main module: the
+    ``snakemake`` command and ``python -m snakemake`` are safe to import; a script calling
+    Snakemake's API needs the usual ``if __name__ == "__main__":`` guard.
     """
     global _pool
     with _pool_lock:
         if _pool is None or getattr(_pool, "_broken", False):
-            _pool = ProcessPoolExecutor(WORKERS, mp_context=multiprocessing.get_context("spawn"))
+            _pool = ProcessPoolExecutor(
+                WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
         return _pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit once the process that started it is gone (killed, not shut down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 def indicator_figures_job(
