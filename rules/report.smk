@@ -26,7 +26,7 @@ rule figures_overview:
         out_dir=output_dir,
     shell:
         package_command(
-            "figures --which overview --panel {input.panel:q}"
+            "figures --panel {input.panel:q}"
             " --registry {input.registry:q} --coefficients {input.coefficients:q}"
             " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q} 2> {log:q}"
         )
@@ -63,7 +63,7 @@ rule figures_power:
     input:
         table=results("tables/power.csv"),
         registry=registry_file(),
-        code=package_sources("figures"),
+        code=package_sources("power_figure"),
     output:
         report(
             results("figures/power.png"),
@@ -75,11 +75,11 @@ rule figures_power:
     log:
         results("logs/figures_power.log"),
     params:
-        out_dir=output_dir,
+        out=lambda wildcards, output: str(Path(output[0]).with_suffix("")),
     shell:
         package_command(
-            "figures --which power --table {input.table:q} --registry {input.registry:q}"
-            " --out-dir {params.out_dir:q} 2> {log:q}"
+            "power-figure --table {input.table:q} --registry {input.registry:q}"
+            " --out {params.out:q} 2> {log:q}"
         )
 
 

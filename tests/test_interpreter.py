@@ -50,6 +50,7 @@ def test_every_command_calls_the_snakemake_interpreter(tmp_path):
         "inference",
         "sensitivity",
         "figures",
+        "power-figure",
         "provenance",
         "report",
     }

@@ -94,6 +94,7 @@ def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
     [
         ("plots/coefficients.py", {"figures_indicator": 25, "report": 1, "all": 1}),
         ("plots/trends.py", {"figures_overview": 1, "report": 1, "all": 1}),
+        ("plots/power.py", {"figures_power": 1, "report": 1, "all": 1}),
     ],
 )
 def test_figure_code_edit_redraws_only_those_figures(run_copy, module, expected):

@@ -31,6 +31,7 @@ ENTRY = {
     "sensitivity": ("commands/sensitivity.py",),
     "figures": ("commands/figures.py",),
     "figures_indicator": ("plots/indicator.py",),
+    "power_figure": ("commands/power_figure.py",),
     "report": ("commands/report.py", "commands/provenance.py"),
     "provenance": ("commands/provenance.py",),
 }
