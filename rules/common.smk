@@ -167,8 +167,8 @@ def figure_files():
 
 
 def indicator_figure_files():
-    """Output patterns of one indicator's figures: the PNGs of coefficients registered for
-    ``snakemake --report``, then the SVGs, each kind in the order of INDICATOR_FIGURES."""
+    """Output patterns of one indicator's figures: per kind of INDICATOR_FIGURES, in order, its
+    PNG then its SVG (the coefficient PNG registered for ``snakemake --report``)."""
     files = []
     for kind in INDICATOR_FIGURES:
         png = results(f"figures/{kind}_{{indicator}}.png")
