@@ -18,6 +18,7 @@ from integration_models.identifiers import registry_ids
 from integration_models.ingest import indicator_files, unread_files
 from integration_models.inputs import reading
 from integration_models.memory import check_memory
+from integration_models.plots import LINEAR_MODELS
 from integration_models.provenance import stale_warning
 from integration_models.stamp import config_hash
 from integration_models.workflow import area_level, check_config, package_sources
@@ -36,6 +37,10 @@ except InputError as err:
 # rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each reads about
 # 100,000 rows and needs about 600 MB, so they are cluster jobs (profiles/slurm).
 SMALL_JOBS = AREA_LEVEL == "council area"
+# The fits run in this process take turns (a lock, integration_models.fitting); with the
+# profile's `resources: in_process: 1` the scheduler starts one at a time, leaving the other
+# core to the other jobs (none of this for cluster jobs).
+IN_PROCESS = 1 if SMALL_JOBS else 0
 
 
 MODELS = list(config["models"])
@@ -154,39 +159,37 @@ def dataset_dir(wildcards, input):
     return str(Path(input.registry).parent)
 
 
-FIGURE_BATCHES = {
-    "overview": ["trends", "forest"],
-    # per-indicator plots in two halves, so that two cores draw them in parallel
-    "coefficients_1": [f"coefficients_{i}" for i in INDICATORS[: len(INDICATORS) // 2]],
-    "coefficients_2": [f"coefficients_{i}" for i in INDICATORS[len(INDICATORS) // 2 :]],
-    "event_study": [f"event_study_{i}" for i in INDICATORS] if "csdid" in MODELS else [],
-    "power": ["power"],
-}
+OVERVIEW_FIGURES = ["trends", "forest"]  # span all indicators: rule figures_overview
+# the figures of one indicator, drawn by one job from its own fits (rule figures_indicator)
+INDICATOR_FIGURES = ["coefficients", "event_study"] if "csdid" in MODELS else ["coefficients"]
+# the fits those figures read: the linear models (glm's effects are on another scale)
+FIGURE_MODELS = [model for model in MODELS if model in LINEAR_MODELS]
 
 
-def figure_files(batch=None):
-    """PNG and SVG files of one figure batch, or of all of them."""
-    batches = [batch] if batch else list(FIGURE_BATCHES)
-    names = [name for b in batches for name in FIGURE_BATCHES[b]]
+def figure_files():
+    """PNG and SVG files of every figure the report embeds (not the sensitivity figure)."""
+    names = [*OVERVIEW_FIGURES]
+    names += [f"{kind}_{indicator}" for kind in INDICATOR_FIGURES for indicator in INDICATORS]
+    names.append("power")
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
 
 
-def reported_coefficient_figures(batch):
-    """A batch of per-indicator figures, the PNGs registered for ``snakemake --report``."""
-    files = figure_files(batch)
-    register = lambda path: report(  # noqa: E731 - `report(` may not start a line here
-        path,
-        caption="captions/coefficients.rst",
-        category="Figures",
-        subcategory="Coefficients per indicator",
-        labels={"indicator": Path(path).stem.removeprefix("coefficients_")},
-    )
-    return [register(path) if path.endswith(".png") else path for path in files]
-
-
-def figure_indicators(batch):
-    """The indicator ids whose coefficient plots a batch draws."""
-    return [name.removeprefix("coefficients_") for name in FIGURE_BATCHES[batch]]
+def indicator_figure_files():
+    """Output patterns of one indicator's figures: per kind of INDICATOR_FIGURES, in order, its
+    PNG then its SVG (the coefficient PNG registered for ``snakemake --report``)."""
+    files = []
+    for kind in INDICATOR_FIGURES:
+        png = results(f"figures/{kind}_{{indicator}}.png")
+        if kind == "coefficients":
+            png = report(
+                png,
+                caption="captions/coefficients.rst",
+                category="Figures",
+                subcategory="Coefficients per indicator",
+                labels={"indicator": "{indicator}"},
+            )
+        files += [png, results(f"figures/{kind}_{{indicator}}.svg")]
+    return files
 
 
 def dataset_files():

@@ -1,5 +1,9 @@
 rule fit:
     localrule: SMALL_JOBS
+    # twfe first: the inference and sensitivity (the longest steps) wait for every twfe fit
+    priority: lambda wildcards: 1 if wildcards.model == "twfe" else 0
+    resources:
+        in_process=IN_PROCESS,
     input:
         observations=processed("indicators/{indicator}.parquet"),
         integration=processed("integration.parquet"),

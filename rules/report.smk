@@ -7,96 +7,79 @@ rule figures_overview:
         code=package_sources("figures"),
     output:
         report(
-            figure_files("overview")[0],
+            results("figures/trends.png"),
             caption="captions/trends.rst",
             category="Figures",
             labels={"figure": "trends by integration category"},
         ),
-        figure_files("overview")[1],
+        results("figures/trends.svg"),
         report(
-            figure_files("overview")[2],
+            results("figures/forest.png"),
             caption="captions/forest.rst",
             category="Figures",
             labels={"figure": "forest plot of integration effects"},
         ),
-        figure_files("overview")[3],
+        results("figures/forest.svg"),
     log:
         results("logs/figures_overview.log"),
     params:
         out_dir=output_dir,
-        which="overview",
     shell:
         package_command(
             "figures --panel {input.panel:q}"
             " --registry {input.registry:q} --coefficients {input.coefficients:q}"
-            " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q}"
-            " --which {params.which} 2> {log:q}"
+            " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q} 2> {log:q}"
         )
 
 
-use rule figures_overview as figures_coefficients_1 with:
-    output:
-        reported_coefficient_figures("coefficients_1"),
-    log:
-        results("logs/figures_coefficients_1.log"),
-    params:
-        out_dir=output_dir,
-        which="coefficients " + " ".join(figure_indicators("coefficients_1")),
-
-
-use rule figures_overview as figures_coefficients_2 with:
-    output:
-        reported_coefficient_figures("coefficients_2"),
-    log:
-        results("logs/figures_coefficients_2.log"),
-    params:
-        out_dir=output_dir,
-        which="coefficients " + " ".join(figure_indicators("coefficients_2")),
-
-
-use rule figures_overview as figures_event_study with:
+# One job per indicator, reading only that indicator's fits: a change to one indicator's data
+# redraws its own figures, not every indicator's. A local `run:` rule handing the drawing to a
+# worker process kept for the run (integration_models.plots.indicator says why).
+rule figures_indicator:
+    localrule: SMALL_JOBS
     input:
-        panel=processed("panel.parquet"),
+        fits=expand(results("fits/{model}/{{indicator}}.json"), model=FIGURE_MODELS),
         registry=registry_file(),
-        coefficients=results("tables/coefficients.parquet"),
-        model_fit=results("tables/model_fit.csv"),
-        events=results("tables/event_study.csv"),
-        code=package_sources("figures"),
+        code=package_sources("figures_indicator"),
     output:
-        figure_files("event_study"),
+        indicator_figure_files(),
     log:
-        results("logs/figures_event_study.log"),
-    params:
-        out_dir=output_dir,
-        which="event_study",
+        results("logs/figures/{indicator}.log"),
+    run:
+        from integration_models.plots.indicator import indicator_figures_job
+
+        stems = [Path(path).with_suffix("") for path in output[::2]]
+        indicator_figures_job(
+            input.fits,
+            input.registry,
+            wildcards.indicator,
+            stems[0],
+            stems[1] if len(stems) > 1 else None,
+            log[0],
+        )
 
 
 rule figures_power:
     input:
         table=results("tables/power.csv"),
-        panel=processed("panel.parquet"),
         registry=registry_file(),
-        coefficients=results("tables/coefficients.parquet"),
-        model_fit=results("tables/model_fit.csv"),
-        code=package_sources("figures"),
+        code=package_sources("power_figure"),
     output:
         report(
-            figure_files("power")[0],
+            results("figures/power.png"),
             caption="captions/power.rst",
             category="Figures",
             labels={"figure": "minimum detectable effects"},
         ),
-        figure_files("power")[1],
+        results("figures/power.svg"),
     log:
         results("logs/figures_power.log"),
     params:
-        out_dir=output_dir,
+        out=lambda wildcards, output: str(Path(output[0]).with_suffix("")),
     shell:
         package_command(
-            "figures --panel {input.panel:q}"
-            " --registry {input.registry:q} --coefficients {input.coefficients:q}"
-            " --model-fit {input.model_fit:q} --table {input.table:q}"
-            " --out-dir {params.out_dir:q} --which power 2> {log:q}"
+            "power-figure --table {input.table:q} --registry {input.registry:q}"
+            " --out {params.out:q} 2> {log:q}"
         )
 
 

@@ -102,11 +102,9 @@ def _write_provenance(folder: Path) -> Path:
 
 
 def _save_figure(folder: Path) -> Path:
-    import matplotlib.pyplot as plt
+    from integration_models.plots.base import new_figure, save_figure
 
-    from integration_models.figures import save_figure
-
-    save_figure(plt.figure(), folder / "figure")
+    save_figure(new_figure((2, 2)), folder / "figure")
     return folder / "figure.png"
 
 
@@ -127,7 +125,7 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
     "ingest.write_panel (parquet)": _write_panel,
     "report.write_report": _write_report,
     "provenance.write_provenance": _write_provenance,
-    "figures.save_figure": _save_figure,
+    "plots.base.save_figure": _save_figure,
     "scotland._sync (copy)": _sync_scotland,
 }
 

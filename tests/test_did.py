@@ -12,6 +12,7 @@ import pytest
 
 from integration_models import did
 from integration_models.models.base import COEFFICIENT_COLUMNS
+from integration_models.plots import event_study as es_plot
 from tests.conftest import DEMO
 
 EAST_LOTHIAN = "S12000010"
@@ -232,8 +233,8 @@ def test_event_study_plot_is_deterministic(panel, tmp_path):
     for category in did.CATEGORIES:
         result = did.callaway_santanna(panel, "cost_per_lac", "identity", category)
         rows += did.event_study_rows(result, "cost_per_lac")
-    first = did.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "a" / "es")
-    second = did.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "b" / "es.png")
+    first = es_plot.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "a" / "es")
+    second = es_plot.plot_event_study(rows, registry, "cost_per_lac", tmp_path / "b" / "es.png")
     assert [p.suffix for p in first] == [".png", ".svg"]
     for a, b in zip(first, second, strict=True):
         assert a.read_bytes() == b.read_bytes()
@@ -241,11 +242,9 @@ def test_event_study_plot_is_deterministic(panel, tmp_path):
 
 def _captured_figure(monkeypatch, *args, **kwargs):
     """Draw an event study and return the figure instead of saving it."""
-    import integration_models.figures as figures
-
     drawn = []
-    monkeypatch.setattr(figures, "save_figure", lambda fig, out: drawn.append(fig) or [])
-    did.plot_event_study(*args, **kwargs)
+    monkeypatch.setattr(es_plot, "save_figure", lambda fig, out: drawn.append(fig) or [])
+    es_plot.plot_event_study(*args, **kwargs)
     (fig,) = drawn
     fig.canvas.draw()
     return fig
@@ -347,8 +346,8 @@ def test_event_study_reasons_read_the_csdid_notes():
             "note": ["status ok", "only 1 treated area: no valid standard error", "no", "z"],
         }
     )
-    assert did.event_study_reasons(coefficients, "a") == {
+    assert es_plot.event_study_reasons(coefficients, "a") == {
         "full": "status ok",
         "partial": "only 1 treated area: no valid standard error",
     }
-    assert did.event_study_reasons(coefficients, "b") == {}
+    assert es_plot.event_study_reasons(coefficients, "b") == {}

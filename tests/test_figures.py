@@ -11,14 +11,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models.figures import (
+from integration_models.plots import coefficients as coefficient_plot
+from integration_models.plots import forest as forest_plot
+from integration_models.plots import power as power_plot
+from integration_models.plots import trends as trends_plot
+from integration_models.plots.base import (
+    EMPTY_PANEL_ID,
     SYNTHETIC_MARK,
     SYNTHETIC_MARK_ID,
-    plot_coefficients,
-    plot_forest,
-    plot_trends,
     synthetic_figures,
 )
+from integration_models.plots.coefficients import plot_coefficients
+from integration_models.plots.forest import plot_forest
+from integration_models.plots.trends import plot_trends
 
 INDICATORS = ["alpha", "beta", "gamma", "delta"]
 MODELS = ["mixed", "twfe"]
@@ -188,7 +193,8 @@ def test_same_bytes_in_a_fresh_process(tables, tmp_path):
     here = plot_coefficients(tables["coefficients"], tables["registry"], "beta", tmp_path / "a")
     script = (
         "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]);"
-        " import test_figures as t; from integration_models.figures import plot_coefficients;"
+        " import test_figures as t; from integration_models.plots.coefficients import"
+        " plot_coefficients;"
         " plot_coefficients(t.make_coefficients(), t.make_registry(), 'beta', Path(sys.argv[2]))"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
@@ -211,14 +217,184 @@ def test_indicator_without_coefficients_still_writes(tables, tmp_path):
     check_files(plot_coefficients(coefficients, tables["registry"], "gamma", tmp_path / "gamma"))
 
 
+def captured(monkeypatch, module, draw):
+    """Run ``draw`` with ``module.save_figure`` replaced; return the figure, laid out."""
+    drawn = []
+    monkeypatch.setattr(module, "save_figure", lambda fig, out: drawn.append(fig) or [])
+    draw()
+    (fig,) = drawn
+    fig.canvas.draw()
+    return fig
+
+
+def texts(ax) -> list[str]:
+    return [t.get_text().replace("\n", " ") for t in ax.texts]
+
+
+def is_sentence_only(ax) -> bool:
+    """True if ``ax`` shows no ticks, no frame and no data, only its sentence(s)."""
+    return (
+        len(ax.get_xticks()) == 0
+        and len(ax.get_yticks()) == 0
+        and not any(spine.get_visible() for spine in ax.spines.values())
+        and not ax.lines
+        and not ax.collections
+    )
+
+
+def test_coefficients_without_any_row_say_why_instead_of_axes(tables, monkeypatch):
+    coefficients = tables["coefficients"].query("indicator_id != 'gamma'")
+    fig = captured(
+        monkeypatch,
+        coefficient_plot,
+        lambda: plot_coefficients(coefficients, tables["registry"], "gamma", "unused"),
+    )
+    (ax,) = fig.axes
+    assert texts(ax) == [coefficient_plot.NO_COEFFICIENTS]
+    assert "no linear model (mixed, twfe, csdid)" in texts(ax)[0]
+    assert is_sentence_only(ax)
+    assert ax.texts[0].get_gid() == EMPTY_PANEL_ID
+
+
+def test_term_no_model_estimated_has_only_its_reasons(tables, monkeypatch):
+    # beta: integration_partial absorbed in both models
+    fig = captured(
+        monkeypatch,
+        coefficient_plot,
+        lambda: plot_coefficients(tables["coefficients"], tables["registry"], "beta", "x"),
+    )
+    by_label = {ax.get_yticklabels()[0].get_text(): ax for ax in fig.axes}
+    empty = by_label["partial integration (vs none)"]
+    assert texts(empty) == [
+        f"not estimated ({model}): absorbed by the year fixed effects" for model in MODELS
+    ]
+    assert len(empty.get_xticks()) == 0 and not empty.lines
+    assert not any(spine.get_visible() for spine in empty.spines.values())
+    drawn = by_label["full integration (vs none)"]
+    assert len(drawn.get_xticks()) > 0 and drawn.lines and not drawn.texts
+
+
+def test_point_without_interval_says_why(tables, monkeypatch):
+    table = tables["coefficients"].copy()
+    row = (table["indicator_id"] == "alpha") & (table["term"] == "integration_partial")
+    row &= table["model"] == "twfe"
+    table.loc[row, ["conf_low", "conf_high"]] = np.nan
+    table.loc[row, "note"] = "only 1 treated area: no valid standard error; status ok"
+    fig = captured(
+        monkeypatch,
+        coefficient_plot,
+        lambda: plot_coefficients(table, tables["registry"], "alpha", "x"),
+    )
+    by_label = {ax.get_yticklabels()[0].get_text(): ax for ax in fig.axes}
+    partial = by_label["partial integration (vs none)"]
+    assert texts(partial) == ["no interval (twfe): only 1 treated area: no valid standard error"]
+    assert not by_label["full integration (vs none)"].texts
+
+
 def test_trends_indicator_without_data(tables, tmp_path):
     panel = tables["panel"].query("indicator_id != 'gamma'")
     check_files(plot_trends(panel, tables["registry"], tmp_path / "t"))
 
 
+def test_trends_panel_without_data_says_why(tables, monkeypatch):
+    panel = tables["panel"].copy()
+    panel = panel.loc[panel["indicator_id"] != "gamma"]
+    panel.loc[panel["indicator_id"] == "delta", "value"] = np.nan
+    fig = captured(
+        monkeypatch, trends_plot, lambda: plot_trends(panel, tables["registry"], "unused")
+    )
+    by_title = {ax.get_title(loc="left"): ax for ax in fig.axes if ax.get_visible()}
+    gamma = by_title["Parents on a programme"]
+    assert texts(gamma) == [trends_plot.NO_ROWS] and is_sentence_only(gamma)
+    delta = by_title["Workforce absence"]
+    assert texts(delta) == [trends_plot.NO_VALUES] and is_sentence_only(delta)
+    alpha = next(ax for title, ax in by_title.items() if title.startswith("Looked-after"))
+    assert alpha.lines and not alpha.texts
+
+
 def test_forest_without_any_usable_effect(tables, tmp_path):
     fit = tables["model_fit"].assign(status="failed")
     check_files(plot_forest(tables["coefficients"], fit, tables["registry"], tmp_path / "f"))
+
+
+def test_forest_rows_say_why_they_have_no_point(tables, monkeypatch):
+    fit = tables["model_fit"].copy()
+    fit["message"] = ""
+    failed = fit["indicator_id"] == "gamma"
+    fit.loc[failed, "status"] = "skipped"
+    fit.loc[failed, "message"] = "too little data: 2 areas; needs 5"
+    fig = captured(
+        monkeypatch,
+        forest_plot,
+        lambda: plot_forest(tables["coefficients"], fit, tables["registry"], "unused"),
+    )
+    full, partial = fig.axes
+    reason = "not estimated (mixed, twfe): skipped (too little data: 2 areas)"
+    assert reason in texts(full), texts(full)
+    # beta's partial term: absorbed in both models, said on its row of the right panel only
+    assert "not estimated (mixed, twfe): absorbed by the year fixed effects" in texts(partial)
+    assert not any("absorbed" in text for text in texts(full))
+
+
+def test_forest_point_without_interval_says_why(tables, monkeypatch):
+    table = tables["coefficients"].copy()
+    row = (table["indicator_id"] == "alpha") & (table["term"] == "integration_full")
+    row &= table["model"] == "twfe"
+    table.loc[row, ["conf_low", "conf_high"]] = np.nan
+    table.loc[row, "note"] = "only 1 treated area: no valid standard error"
+    fig = captured(
+        monkeypatch,
+        forest_plot,
+        lambda: plot_forest(table, tables["model_fit"], tables["registry"], "unused"),
+    )
+    full, partial = fig.axes
+    assert texts(full) == ["no interval (twfe: only 1 treated area: no valid standard error)"]
+    assert not any(text.startswith("no interval") for text in texts(partial))
+
+
+def power_table(rows: list[tuple]) -> pd.DataFrame:
+    columns = ["indicator_id", "term", "mde_sd", "size", "mde_size_adjusted_sd", "note", "reps"]
+    table = pd.DataFrame(rows, columns=columns)
+    return table.assign(over_rejects=table["size"] > 0.1)
+
+
+def test_power_term_without_mde_says_why(tables, monkeypatch):
+    table = power_table(
+        [
+            ("alpha", "integration_full", 0.4, 0.05, 0.4, "", 200),
+            (
+                "alpha",
+                "integration_partial",
+                np.nan,
+                np.nan,
+                np.nan,
+                "not estimated: one treated area",
+                200,
+            ),
+            ("beta", "integration_full", np.nan, np.nan, np.nan, "", 200),
+            ("beta", "integration_partial", 0.9, 0.05, 0.9, "", 200),
+        ]
+    )
+    fig = captured(
+        monkeypatch,
+        power_plot,
+        lambda: power_plot.plot_power(table, tables["registry"], "unused"),
+    )
+    (ax,) = fig.axes
+    assert sorted(texts(ax)) == [
+        "full integration: no MDE",
+        "partial integration: not estimated: one treated area",
+    ]
+
+
+def test_power_without_rows_says_why_instead_of_axes(tables, monkeypatch):
+    fig = captured(
+        monkeypatch,
+        power_plot,
+        lambda: power_plot.plot_power(power_table([]), tables["registry"], "unused"),
+    )
+    (ax,) = fig.axes
+    assert texts(ax) == [power_plot.NO_ROWS] and is_sentence_only(ax)
 
 
 def test_suffix_of_out_is_replaced(tables, tmp_path):

@@ -51,6 +51,7 @@ def test_every_command_calls_the_snakemake_interpreter(tmp_path):
         "size",
         "sensitivity",
         "figures",
+        "power-figure",
         "provenance",
         "report",
     }

@@ -10,12 +10,12 @@ from scipy import stats
 from integration_models import inference as inf
 from integration_models.ingest import IngestSettings, build_panel
 from integration_models.models.design import DesignError
+from integration_models.plots.power import plot_power
 from integration_models.power import (
     POWER_COLUMNS,
     exact_mde,
     first_partnership_year,
     minimum_detectable_effect,
-    plot_power,
     power_table,
     pre_period_mean,
     simulated_power,

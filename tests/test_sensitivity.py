@@ -25,6 +25,7 @@ from integration_models.inference import (
 )
 from integration_models.ingest import IngestSettings, build_panel, read_covariates
 from integration_models.models.design import model_data
+from integration_models.plots.sensitivity import plot_sensitivity
 from integration_models.reference import code_lookup, load_classification
 from integration_models.registry import load_registry
 from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
@@ -410,13 +411,13 @@ def test_deterministic(table, panel, scale_of, scenarios):
 
 def test_figure_written_and_deterministic(table, tmp_path):
     registry = load_registry(DEMO / "indicators.csv")
-    first = sens.plot_sensitivity(table, registry, tmp_path / "a" / "sensitivity")
-    second = sens.plot_sensitivity(table, registry, tmp_path / "b" / "sensitivity")
+    first = plot_sensitivity(table, registry, tmp_path / "a" / "sensitivity")
+    second = plot_sensitivity(table, registry, tmp_path / "b" / "sensitivity")
     assert [p.suffix for p in first] == [".png", ".svg"]
     assert all(p.stat().st_size > 10_000 for p in first)
     assert first[1].read_bytes() == second[1].read_bytes()
     with pytest.raises(ValueError, match="missing from the registry: lac_rate"):
-        sens.plot_sensitivity(table, registry.iloc[1:], tmp_path / "c")
+        plot_sensitivity(table, registry.iloc[1:], tmp_path / "c")
 
 
 # --------------------------------------------------------------------------------------------

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models.figures import SYNTHETIC_MARK_ID
 from integration_models.models.design import TERMS
+from integration_models.plots.base import SYNTHETIC_MARK_ID
 from tests.conftest import copy_workflow, snakemake, workflow_env
 
 TABLES = [
@@ -101,6 +101,28 @@ def test_outputs_complete(finished):
     assert {"inputs", "config", "versions", "git", "created"} <= set(provenance)
     again = snakemake(finished, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
+
+
+def test_event_study_figure_and_table_read_the_same_rows(finished):
+    """Each event-study figure is drawn from its csdid fit file's rows alone (one job per
+    indicator, issue 14); the table is built from the same rows by the same reader."""
+    from integration_models.schemas import read_table
+    from integration_models.summarise import collect_fits
+
+    results = finished / "results"
+    table = read_table(results / "tables" / "event_study.csv")
+    for indicator in ("lac_rate", "attendance", "cost_per_lac"):
+        _, _, drawn = collect_fits([results / "fits" / "csdid" / f"{indicator}.json"])
+        rows = table.loc[table["indicator_id"] == indicator, list(drawn.columns)]
+        assert len(drawn) > 0
+        pd.testing.assert_frame_equal(
+            rows.reset_index(drop=True), drawn, check_dtype=False, rtol=1e-9
+        )
+        log = (results / "logs" / "figures" / f"{indicator}.log").read_text(encoding="utf-8")
+        read = sorted(line.removeprefix("read ") for line in log.splitlines() if "read " in line)
+        assert read == sorted(
+            f"results/fits/{m}/{indicator}.json" for m in ("csdid", "mixed", "twfe")
+        )
 
 
 def test_every_svg_parses_as_xml(finished):

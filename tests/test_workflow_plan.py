@@ -20,13 +20,7 @@ from tests.conftest import snakemake
 pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
 AGGREGATES = {"panel", "tables", "headline", "inference", "size", "sensitivity", "report", "all"}
-FIGURES = {
-    "figures_overview",
-    "figures_coefficients_1",
-    "figures_coefficients_2",
-    "figures_event_study",
-    "figures_power",
-}
+FIGURES = {"figures_overview", "figures_indicator", "figures_power"}
 
 
 @pytest.fixture
@@ -77,6 +71,39 @@ def test_new_year_file_reruns_only_that_indicator(run_copy):
     assert [w for r, w in jobs if r == "analyse"] == [f"indicator={INDICATOR}"]
     assert "classify" not in counts
     assert set(counts) - {"ingest", "fit", "analyse"} <= AGGREGATES | FIGURES
+    assert [w for r, w in jobs if r == "figures_indicator"] == [f"indicator={INDICATOR}"]
+
+
+def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
+    """Issue 14: one value of one indicator changed redraws its own coefficient and event-study
+    figures (one job), and the figures spanning indicators, never another indicator's."""
+    path = run_copy / "data/raw/values" / f"{INDICATOR}.csv"
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0].rstrip("\n").split(",")
+    cells = lines[1].rstrip("\n").split(",")
+    column = header.index("value")
+    cells[column] = f"{float(cells[column]) + 0.1:.1f}"
+    lines[1] = ",".join(cells) + "\n"
+    path.write_text("".join(lines), encoding="utf-8")
+    jobs = plan(run_copy)
+    assert [w for r, w in jobs if r == "figures_indicator"] == [f"indicator={INDICATOR}"]
+    counts = rules(jobs)
+    assert counts["figures_overview"] == 1 and counts["figures_power"] == 1
+    assert counts["ingest"] == 1 and counts["fit"] == 4
+
+
+@pytest.mark.parametrize(
+    ("module", "expected"),
+    [
+        ("plots/coefficients.py", {"figures_indicator": 25, "report": 1, "all": 1}),
+        ("plots/trends.py", {"figures_overview": 1, "report": 1, "all": 1}),
+        ("plots/power.py", {"figures_power": 1, "report": 1, "all": 1}),
+    ],
+)
+def test_figure_code_edit_redraws_only_those_figures(run_copy, module, expected):
+    path = run_copy / "src/integration_models" / module
+    path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    assert rules(plan(run_copy)) == expected
 
 
 def test_new_classification_reruns_models_not_ingest(run_copy):

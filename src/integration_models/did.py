@@ -44,22 +44,14 @@ two pre-years (2010, 2011).
 from __future__ import annotations
 
 import math
-import re
-import textwrap
-from pathlib import Path
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from scipy import stats
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from integration_models.exposure import TRANSITION  # noqa: E402
-from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row  # noqa: E402
-from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data  # noqa: E402
+from integration_models.exposure import TRANSITION
+from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row
+from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data
 
 CATEGORIES = ("full", "partial")
 MODEL = "csdid"
@@ -88,9 +80,6 @@ REFERENCE_EVENT_TIME = -1
 METHOD_OR = "outcome regression on {covariate} at the base year"
 METHOD_UNCONDITIONAL = "unconditional"
 MIN_CONTROLS_OR = 3
-SVG_SALT = "integration-models"
-COLOURS = {"pre": ("#E69F00", "s"), "post": ("#0072B2", "o")}  # Okabe-Ito, with markers
-NEUTRAL = "#999999"
 
 
 # --------------------------------------------------------------------------------------------
@@ -699,210 +688,14 @@ def event_term(category: str, event_time: int) -> str:
     return f"event_{category}_{event_time:+d}"
 
 
-# --------------------------------------------------------------------------------------------
-# figure
-
-
-TITLE_CHARS_PER_INCH = 10  # characters of a 10 pt title that fit one inch, with margin
-NO_ROWS_REASON = "not estimated: no event-time effects for this category"
-NO_INTERVAL_NOTE = "no interval: standard error not valid"
-
-
-def event_study_reasons(coefficients: pd.DataFrame, indicator_id: str) -> dict[str, str]:
-    """Return, per category, the note of the ``csdid`` overall effect of ``indicator_id``.
-
-    Read from the coefficients table (columns ``indicator_id``, ``model``, ``term``, ``note``),
-    the note says why a category was not estimated (e.g. no area first integrated as partial)
-    or why its intervals are withheld (one treated area); :func:`plot_event_study` draws it.
-    """
-    needed = {"indicator_id", "model", "term", "note"}
-    if not needed <= set(coefficients.columns):
-        return {}
-    rows = coefficients[
-        (coefficients["indicator_id"] == indicator_id) & (coefficients["model"] == MODEL)
-    ]
-    reasons = {}
-    for category in CATEGORIES:
-        notes = rows.loc[rows["term"] == f"integration_{category}", "note"].dropna()
-        if len(notes):
-            reasons[category] = str(notes.iloc[0])
-    return reasons
-
-
-def _empty_reason(reason: str) -> str:
-    """Return the sentence an empty panel shows: the result's message, as 'not estimated'."""
-    parts = [p.strip() for p in reason.split(";") if p.strip()]
-    parts = [p for p in parts if not p.startswith(("status ", "estimator:"))]
-    if not parts:
-        return NO_ROWS_REASON
-    text = parts[0]
-    return text if text.startswith("not estimated") else f"not estimated: {text}"
-
-
-def _interval_note(reason: str) -> str:
-    """Return the short note for points drawn without intervals, from the category's reason."""
-    found = re.search(r"only (\d+) treated area", reason)
-    if found:
-        count = int(found.group(1))
-        return f"no interval: only {count} treated area" + ("" if count == 1 else "s")
-    return NO_INTERVAL_NOTE
-
-
-def _explain_empty(ax, text: str) -> None:
-    """Turn ``ax`` into a sentence: no ticks, no frame, ``text`` wrapped in its centre."""
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
-    ax.set_xlabel("")
-    ax.text(
-        0.5,
-        0.5,
-        textwrap.fill(text.replace("$", r"\$"), 40, break_on_hyphens=False),
-        ha="center",
-        va="center",
-        fontsize=8,
-        color="#555555",
-        transform=ax.transAxes,
-        gid="empty-panel-reason",
-    )
-
-
-def plot_event_study(
-    rows: list[dict] | pd.DataFrame,
-    registry: pd.DataFrame,
-    indicator_id: str,
-    out: str | Path,
-    reasons: dict[str, str] | None = None,
-) -> list[Path]:
-    """Plot the event-time effects of one indicator, one panel per category, as PNG and SVG.
-
-    Pre-period points (orange squares) and post-period points (blue circles) with 95%
-    intervals, a zero line, and the reference period (``-1``, fixed at 0) marked by a dashed
-    line and a hollow marker. Both categories get a panel: one with nothing to show has no
-    axes but a sentence saying why (from ``reasons``); one whose points have no intervals
-    says so ("no interval: only 1 treated area"). The title is wrapped to the figure's width.
-    Output is deterministic (fixed SVG hash salt, no dates).
-
-    Parameters
-    ----------
-    rows
-        Rows as from :func:`event_study_rows` (any categories, any indicators).
-    registry
-        Indicator registry with ``indicator_id``, ``title`` and ``unit``.
-    indicator_id
-        Which indicator to draw.
-    out
-        Target path; suffixes ``.png`` and ``.svg`` replace any suffix.
-    reasons
-        Per category, the message or note of its result (see :func:`event_study_reasons`):
-        why it was not estimated, or why its intervals are missing.
-
-    Returns
-    -------
-    list of pathlib.Path
-        The PNG and SVG paths.
-    """
-    reasons = reasons or {}
-    table = pd.DataFrame(rows, columns=EVENT_COLUMNS)
-    table = table[table["indicator_id"] == indicator_id]
-    categories = list(CATEGORIES)
-    entry = registry[registry["indicator_id"] == indicator_id]
-    title = str(entry["title"].iloc[0]) if len(entry) else indicator_id
-    unit = str(entry["unit"].iloc[0]) if len(entry) and "unit" in entry else ""
-    unit = unit.replace("$", r"\$")
-    style = {
-        "svg.hashsalt": SVG_SALT,
-        "font.size": 9,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-    width = 4.2 * len(categories)
-    with plt.rc_context(style):
-        fig, axes = plt.subplots(1, len(categories), figsize=(width, 3.4), squeeze=False)
-        for ax, category in zip(axes[0], categories, strict=True):
-            part = table[table["category"] == category].sort_values("event_time")
-            ax.set_title(f"{category} integration vs none", fontsize=9)
-            estimated = part[part["event_time"] != REFERENCE_EVENT_TIME]
-            if estimated.empty or not estimated["estimate"].notna().any():
-                _explain_empty(ax, _empty_reason(reasons.get(category, "")))
-                continue
-            ax.axhline(0, color=NEUTRAL, lw=1)
-            ax.axvline(REFERENCE_EVENT_TIME + 0.5, color=NEUTRAL, ls=":", lw=1)
-            ref = part[part["event_time"] == REFERENCE_EVENT_TIME]
-            if len(ref):
-                ax.plot(
-                    ref["event_time"],
-                    ref["estimate"],
-                    ls="none",
-                    marker="o",
-                    ms=5,
-                    mfc="white",
-                    color="#000000",
-                    label="reference (e = -1)",
-                )
-            for period, mask in (
-                ("pre", part["event_time"] < REFERENCE_EVENT_TIME),
-                ("post", part["event_time"] >= 0),
-            ):
-                colour, marker = COLOURS[period]
-                sub = part[mask]
-                ax.vlines(
-                    sub["event_time"], sub["conf_low"], sub["conf_high"], color=colour, lw=1.2
-                )
-                ax.plot(
-                    sub["event_time"],
-                    sub["estimate"],
-                    ls="none",
-                    marker=marker,
-                    ms=4.5,
-                    color=colour,
-                    label=f"{period}-period effect (95% CI)",
-                )
-            drawn = estimated[estimated["estimate"].notna()]
-            if drawn[["conf_low", "conf_high"]].isna().any(axis=None):
-                ax.text(
-                    0.02,
-                    0.98,
-                    _interval_note(reasons.get(category, "")),
-                    ha="left",
-                    va="top",
-                    fontsize=7.5,
-                    color="#555555",
-                    transform=ax.transAxes,
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1},
-                    gid="no-interval-note",
-                )
-            ax.set_xlabel("years since integration (event time)")
-            ax.grid(axis="y", color="#e5e5e5", lw=0.6)
-        label = "effect on the model scale" + (f"\n({unit})" if unit else "")
-        drawn_axes = [ax for ax in axes[0] if ax.get_legend_handles_labels()[0]]
-        if drawn_axes:
-            handles, labels = drawn_axes[0].get_legend_handles_labels()
-            drawn_axes[0].legend(handles, labels, fontsize=7, frameon=False, loc="best")
-            drawn_axes[0].set_ylabel(label)
-        heading = textwrap.fill(
-            f"{title}: Callaway-Sant'Anna event study",
-            int(TITLE_CHARS_PER_INCH * width),
-            break_on_hyphens=False,
-        )
-        fig.suptitle(heading.replace("$", r"\$"), fontsize=10)
-        fig.tight_layout()
-    from integration_models.figures import save_figure
-
-    return save_figure(fig, out)
-
-
 __all__ = [
     "ATT_GT_COLUMNS",
     "EVENT_COLUMNS",
     "callaway_santanna",
     "did_rows",
     "did_sample",
-    "event_study_reasons",
     "event_study_rows",
     "event_term",
-    "plot_event_study",
     "saturated_event_study",
     "treatment_cohorts",
 ]

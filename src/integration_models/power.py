@@ -49,16 +49,14 @@ table therefore gives a size-adjusted MDE, for the test that rejects when ``|t|`
 
 Public functions: :func:`simulated_power` (a power curve on a design), :func:`exact_mde`,
 :func:`minimum_detectable_effect` (one indicator and term), :func:`pre_period_mean` (the
-baseline level), :func:`power_table` (all indicators, the rows of ``power.csv``) and
-:func:`plot_power` (the figure).
+baseline level) and :func:`power_table` (all indicators, the rows of ``power.csv``); the figure
+is :func:`integration_models.plots.power.plot_power`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -73,10 +71,6 @@ from integration_models.inference import (
 )
 from integration_models.models.design import DesignError, ModelData, model_data
 from integration_models.scope import Scope, analysed, complete_rows
-
-if TYPE_CHECKING:  # matplotlib is imported only when a figure is drawn
-    from matplotlib.axes import Axes
-    from matplotlib.lines import Line2D
 
 TERMS = ("integration_full", "integration_partial")
 DEFAULT_SEED = 20240601
@@ -789,152 +783,3 @@ def power_table(
     flags[~np.isfinite(size)] = pd.NA
     table["over_rejects"] = flags
     return table.astype({"n_obs": int, "n_areas": int, "n_treated_areas": int, "reps": int})
-
-
-# --------------------------------------------------------------------------------------------
-# The figure
-# --------------------------------------------------------------------------------------------
-
-PLOT_COLUMNS = ["indicator_id", "term", "mde_sd", "size", "mde_size_adjusted_sd", "note"]
-TERM_STYLES = {  # term -> colour, marker, label, vertical offset within the row
-    "integration_full": ("#0072B2", "o", "full integration vs none", 0.14),
-    "integration_partial": ("#E69F00", "s", "partial integration vs none", -0.14),
-}
-
-
-def _plot_rows(registry: pd.DataFrame, ids: Sequence[str]) -> tuple[dict[str, float], list]:
-    """Return heights and wrapped titles of the indicators, in registry order, top down."""
-    from integration_models.figures import _ordered, _plain
-
-    indicators = _ordered(registry, ids, "power table")
-    indicators = indicators.loc[indicators["indicator_id"].isin(set(ids))]
-    positions = {ind: -float(i) for i, ind in enumerate(indicators["indicator_id"])}
-    labels = [_plain(title, 48) for title in indicators["title"]]
-    return positions, labels
-
-
-def _draw_term(
-    ax: Axes, rows: pd.DataFrame, style: tuple, positions: dict, alpha: float
-) -> np.ndarray:
-    """Draw one term's MDEs (filled: nominal; hollow: size-adjusted where it over-rejects).
-
-    Returns the values drawn, so that the caller can set the axis limits.
-    """
-    from integration_models.figures import _note
-
-    colour, marker, label, offset = style
-    y = rows["indicator_id"].map(positions).to_numpy(dtype=float) + offset
-    x = rows["mde_sd"].to_numpy(dtype=float)
-    x = np.where(x > 0, x, np.nan)  # a log axis; an MDE of 0 only with a useless test
-    ax.plot(x, y, ls="none", marker=marker, color=colour, ms=5)
-    adjusted = rows["mde_size_adjusted_sd"].to_numpy(dtype=float)
-    flagged = (rows["size"].to_numpy(dtype=float) > OVER_REJECTION * alpha) & np.isfinite(x)
-    flagged &= np.isfinite(adjusted) & (adjusted > 0)
-    ax.hlines(y[flagged], x[flagged], adjusted[flagged], color=colour, lw=0.8, ls=":")
-    ax.plot(adjusted[flagged], y[flagged], ls="none", marker=marker, mfc="white", color=colour)
-    for height, value, note in zip(y, x, rows["note"], strict=True):
-        if not np.isfinite(value):
-            reason = "not estimated" if str(note).startswith("not estimated") else "no MDE"
-            _note(ax, height, f"{label.split(' vs')[0]}: {reason}", colour)
-    return np.concatenate([x[np.isfinite(x)], adjusted[flagged]])
-
-
-def _set_log_axis(ax: Axes, values: np.ndarray) -> None:
-    """Log x axis over the values drawn, ticks at 1, 2 and 5 times powers of ten."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
-
-    low, high = (values.min(), values.max()) if values.size else (0.1, 1.0)
-    ax.set_xscale("log")
-    ax.set_xlim(low / 1.3, high * 1.3)
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.grid(axis="x", color="#e5e5e5", lw=0.6)
-
-
-def plot_power(
-    table: pd.DataFrame,
-    registry: pd.DataFrame,
-    path_stem: str | Path,
-    *,
-    alpha: float = 0.05,
-    power: float = 0.8,
-) -> list[Path]:
-    """Draw the minimum detectable effects of every indicator, in SDs of the outcome.
-
-    One row per indicator (registry title, domain order as in the forest plot); full and
-    partial integration side by side in each row, on a log axis (MDEs span two orders of
-    magnitude). Filled markers: MDE of the nominal CRV1 t(G-1) test (``mde_sd``). Where that
-    test over-rejects (simulated ``size`` above twice ``alpha``) a dotted line leads to a
-    hollow marker at the size-adjusted MDE (``mde_size_adjusted_sd``). Terms without an MDE
-    say why.
-
-    Parameters
-    ----------
-    table
-        From :func:`power_table` (at least ``PLOT_COLUMNS``).
-    registry
-        The indicator registry: ``indicator_id, title, domain``.
-    path_stem
-        Target path without suffix; ``.png`` and ``.svg`` are written.
-    alpha, power
-        The level and power the table was computed at (for the flag and the title).
-
-    Returns
-    -------
-    list of pathlib.Path
-        The PNG and SVG written (byte-identical for the same input).
-
-    Raises
-    ------
-    ValueError
-        If a column is missing or an indicator is missing from the registry.
-    """
-    import matplotlib.pyplot as plt
-
-    from integration_models.figures import STYLE, _require, save_figure
-
-    _require(table, PLOT_COLUMNS, "power table")
-    _require(registry, ["indicator_id", "title", "domain"], "registry")
-    positions, labels = _plot_rows(registry, list(dict.fromkeys(table["indicator_id"])))
-    with plt.rc_context(STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.36 * len(positions) + 2.6), layout="constrained")
-        drawn = [
-            _draw_term(ax, table.loc[table["term"] == term], style, positions, alpha)
-            for term, style in TERM_STYLES.items()
-        ]
-        _set_log_axis(ax, np.concatenate(drawn))
-        ax.set_yticks(list(positions.values()), labels)
-        ax.set_ylim(min(positions.values(), default=0.0) - 0.7, 0.7)
-        ax.set_xlabel(_caption(table, alpha))
-        fig.legend(handles=_legend_handles(), loc="outside lower center", ncols=3, frameon=False)
-        fig.suptitle(f"Minimum detectable effects ({power:.0%} power, two-sided {alpha:g} test)")
-        return save_figure(fig, path_stem)
-
-
-def _legend_handles() -> list[Line2D]:
-    """Return the legend entries: the two terms, and what a hollow marker means."""
-    from matplotlib.lines import Line2D
-
-    handles = [
-        Line2D([], [], ls="none", color=c, marker=m, label=label)
-        for c, m, label, _ in TERM_STYLES.values()
-    ]
-    handles.append(
-        Line2D([], [], ls=":", color="#555555", marker="o", mfc="white", label="size-adjusted")
-    )
-    return handles
-
-
-def _caption(table: pd.DataFrame, alpha: float) -> str:
-    """Return the axis label: the units, the test and what the hollow markers are."""
-    reps = int(table["reps"].max()) if "reps" in table.columns and len(table) else 0
-    return "\n".join(
-        [
-            "minimum detectable effect in SDs of the outcome as modelled (log axis;",
-            "rates and counts are modelled on the log scale)",
-            f"filled: CRV1 t(G-1) test, simulated on each indicator's design ({reps} replicates)",
-            "hollow: size-adjusted MDE, where that test's simulated size exceeds "
-            f"{OVER_REJECTION * alpha:g}",
-        ]
-    )

@@ -32,6 +32,8 @@ ENTRY = {
     "size": ("commands/size.py",),
     "sensitivity": ("commands/sensitivity.py",),
     "figures": ("commands/figures.py",),
+    "figures_indicator": ("plots/indicator.py",),
+    "power_figure": ("commands/power_figure.py",),
     "report": ("commands/report.py", "commands/provenance.py"),
     "provenance": ("commands/provenance.py",),
 }

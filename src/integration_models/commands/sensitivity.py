@@ -27,12 +27,12 @@ def run(args: argparse.Namespace) -> None:
     """Write the variant table, its per-variant summary and the figure."""
     import pandas as pd
 
-    from integration_models.figures import synthetic_figures
+    from integration_models.plots.base import synthetic_figures
+    from integration_models.plots.sensitivity import plot_sensitivity
     from integration_models.registry import is_synthetic, load_registry
     from integration_models.sensitivity import (
         combine_sensitivity,
         conclusion_summary,
-        plot_sensitivity,
     )
     from integration_models.stamp import Stamp
     from integration_models.summarise import write_csv

@@ -1,0 +1,142 @@
+"""One workflow job: the coefficient and event-study figures of one indicator, from its fits.
+
+The inputs are only that indicator's fit files (``results/fits/<model>/<id>.json``), so a
+change to one indicator's data redraws its own figures and no other indicator's. The rows are
+read with :func:`integration_models.summarise.collect_fits`, as the ``tables`` step reads
+them, so the event-study figure and ``event_study.csv`` show the same numbers.
+
+Where it runs, and why (measured on the demo, 25 indicators, 2 cores): drawing the two
+figures of one indicator takes about 1.5 s of CPU, mostly matplotlib's pure Python, and a new
+interpreter about 1.5 s more to import pandas and matplotlib. As 25 shell jobs the imports
+alone would add half a minute; drawn in the Snakemake process itself (a ``run:`` block, as the
+fits) the drawing would hold the GIL, and so queue behind the fits on one core. So the rule's
+``run:`` block calls :func:`indicator_figures_job`, which hands the work to a worker process
+kept for the whole run (:func:`_workers`, started on first use): its imports are paid once,
+the drawing runs on a core of its own, and its matplotlib settings and warnings touch no fit.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from integration_models.atomic import write_text
+
+WORKERS = 2  # the demo's cores; a worker starts only when a job finds no idle one
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _workers() -> ProcessPoolExecutor:
+    """Return the process pool of this Snakemake process, started on first use.
+
+    Processes are spawned, not forked: the Snakemake process runs threads, and a fork copies
+    their locks in whatever state they are. A pool broken by a worker that died is replaced;
+    a worker whose Snakemake process was killed exits by itself (:func:`_exit_with_parent`).
+    As with any spawned process, the worker imports the parent's main module: the
+    ``snakemake`` command and ``python -m snakemake`` are safe to import; a script calling
+    Snakemake's API needs the usual ``if __name__ == "__main__":`` guard.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None or getattr(_pool, "_broken", False):
+            _pool = ProcessPoolExecutor(
+                WORKERS,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_exit_with_parent,
+                initargs=(os.getpid(),),
+            )
+        return _pool
+
+
+def _exit_with_parent(parent: int) -> None:
+    """In a worker: exit once the process that started it is gone (killed, not shut down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def indicator_figures_job(
+    fits: Sequence[str | Path],
+    registry_path: str | Path,
+    indicator_id: str,
+    coefficients_out: str | Path,
+    event_study_out: str | Path | None,
+    log_path: str | Path,
+) -> list[Path]:
+    """Draw one indicator's figures in a worker process (:func:`draw_indicator_figures`).
+
+    Parameters are those of :func:`draw_indicator_figures`, and ``log_path``: a short log of
+    the fit files read and the figures written.
+    """
+    fits = [str(path) for path in fits]
+    args = (fits, str(registry_path), indicator_id, str(coefficients_out))
+    paths = _workers().submit(draw_indicator_figures, *args, event_study_out).result()
+    lines = [f"read {path}" for path in fits] + [f"wrote {path}" for path in paths]
+    write_text(log_path, "\n".join(lines) + "\n")
+    return paths
+
+
+def draw_indicator_figures(
+    fits: Sequence[str | Path],
+    registry_path: str | Path,
+    indicator_id: str,
+    coefficients_out: str | Path,
+    event_study_out: str | Path | None = None,
+) -> list[Path]:
+    """Draw one indicator's coefficient figure, and its event-study figure if asked.
+
+    Parameters
+    ----------
+    fits
+        The indicator's fit files of the linear models (``mixed``, ``twfe``, ``csdid``); any
+        other model's rows are left out, as in the overview figures.
+    registry_path
+        The dataset's ``indicators.csv`` (titles, units; whether the data are synthetic).
+    indicator_id
+        The indicator drawn; every fit file must be of it.
+    coefficients_out, event_study_out
+        Target paths of the two figures (suffixes ``.png`` and ``.svg`` replace theirs);
+        ``event_study_out`` is drawn from the ``csdid`` fit's ``event_study`` rows, with the
+        notes of its overall effects saying why a panel is empty or has no intervals.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG and SVG files written.
+
+    Raises
+    ------
+    ValueError
+        If a fit file is of another indicator.
+    """
+    from integration_models.plots import LINEAR_MODELS
+    from integration_models.plots.base import synthetic_figures
+    from integration_models.plots.coefficients import plot_coefficients
+    from integration_models.plots.event_study import event_study_reasons, plot_event_study
+    from integration_models.registry import is_synthetic, load_registry
+    from integration_models.summarise import collect_fits
+
+    registry = load_registry(registry_path)
+    coefficients, _, events = collect_fits(list(fits))
+    others = sorted(set(coefficients["indicator_id"]) - {indicator_id})
+    if others:
+        raise ValueError(f"fits of {indicator_id} include rows of {', '.join(others)}")
+    coefficients = coefficients.loc[coefficients["model"].isin(LINEAR_MODELS)]
+    with synthetic_figures(is_synthetic(registry)):
+        paths = plot_coefficients(coefficients, registry, indicator_id, coefficients_out)
+        if event_study_out is not None:
+            reasons = event_study_reasons(coefficients, indicator_id)
+            paths += plot_event_study(
+                events, registry, indicator_id, event_study_out, reasons=reasons
+            )
+    return paths
