@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from integration_models import schemas
 from integration_models.report import Tables, _stamp, render_section
 from integration_models.stamp import (
     REAL_DATA,
@@ -90,7 +91,7 @@ def test_every_table_and_the_report_carry_the_run_stamp(finished):
     provenance = json.loads((finished / "results/provenance.json").read_text(encoding="utf-8"))
     expected = Stamp(provenance["stamp"]["config_hash"], provenance["stamp"]["inputs_hash"])
     tables = sorted((finished / "results/tables").glob("*.csv"))
-    assert len(tables) == 13
+    assert {path.stem for path in tables} == set(schemas.TABLES)  # 15, each declared
     assert foreign_tables(tables, expected) == []
     assert all(stamp_of_table(path) == expected for path in tables if path.stat().st_size > 200)
     for path in tables:  # the demo's tables say on every row that the data are synthetic
