@@ -14,20 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import sensitivity as sens
+from integration_models.data.ingest import IngestSettings, build_panel, read_covariates
+from integration_models.data.reference import code_lookup, load_classification
+from integration_models.data.registry import load_registry
 from integration_models.errors import InputError
-from integration_models.inference import (
-    adjust_pvalues,
-    build_design,
-    cr2_bell_mccaffrey,
-    design_from_arrays,
-    few_cluster_table,
-)
-from integration_models.ingest import IngestSettings, build_panel, read_covariates
+from integration_models.inference.cluster import cr2_bell_mccaffrey
+from integration_models.inference.design import build_design, design_from_arrays
+from integration_models.inference.multiplicity import adjust_pvalues
+from integration_models.inference.table import few_cluster_table
 from integration_models.models.design import model_data
 from integration_models.plots.sensitivity import plot_sensitivity
-from integration_models.reference import code_lookup, load_classification
-from integration_models.registry import load_registry
+from integration_models.results import sensitivity as sens
 from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
 
 SETTINGS = IngestSettings(2010, 2023)
@@ -471,8 +468,8 @@ def test_read_covariates_rejects_bad_alternative(dataset, areas, cell, message):
 @pytest.mark.shared
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"real data not found at {SHARED}")
 def test_real_build_writes_the_other_measure(areas):
-    from integration_models.covariates import build_covariates
-    from integration_models.scotland import BuildSettings, _add_alternative_deprivation
+    from integration_models.data.covariates import build_covariates
+    from integration_models.data.scotland import BuildSettings, _add_alternative_deprivation
 
     settings = BuildSettings(first_year=2014, last_year=2018)
     covariates, flags = build_covariates(SHARED, areas, 2014, 2018, 2020, "children_simd")
