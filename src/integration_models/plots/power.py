@@ -60,7 +60,7 @@ def _draw_term(ax: Axes, rows: pd.DataFrame, style: tuple, positions: dict) -> n
     ax.plot(x, y, ls="none", marker=marker, color=colour, ms=5)
     adjusted = rows["mde_size_adjusted_sd"].to_numpy(dtype=float)
     # decided in power.csv (power.power_table): the nominal test's simulated size is too high
-    flagged = rows["over_rejects"].eq(True).to_numpy() & np.isfinite(x)
+    flagged = rows["over_rejects"].eq(True).to_numpy(dtype=bool, na_value=False) & np.isfinite(x)
     flagged &= np.isfinite(adjusted) & (adjusted > 0)
     ax.hlines(y[flagged], x[flagged], adjusted[flagged], color=colour, lw=0.8, ls=":")
     ax.plot(adjusted[flagged], y[flagged], ls="none", marker=marker, mfc="white", color=colour)
