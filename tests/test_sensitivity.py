@@ -1,8 +1,8 @@
-"""Sensitivity analyses of the headline twfe integration estimates (sensitivity.py).
+"""Sensitivity analyses of the headline twfe integration estimates (results/sensitivity.py).
 
-Checked against inference.py on the same panel (baseline), against linearmodels PanelOLS and
-a dense dummy-variable CR2 on subsetted panels (variants), and against an ingest run with a
-scenario classification (relabelling). The optional deprivation_alt covariate is read,
+Checked against integration_models.inference on the same panel (baseline), against linearmodels
+PanelOLS and a dense dummy-variable CR2 on subsetted panels (variants), and against an ingest run
+with a scenario classification (relabelling). The optional deprivation_alt covariate is read,
 validated and reported as not available when absent.
 """
 
@@ -163,7 +163,7 @@ def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, 
             np.testing.assert_allclose(row["estimate"], estimate, rtol=1e-8, atol=1e-10)
             if np.isfinite(row["std_error"]):
                 np.testing.assert_allclose(row["std_error"], se, rtol=1e-7)
-            # and the df of inference.py's own design on the same rows
+            # and the df of inference.design's own design on the same rows
             design = build_design(frame, controls=controls)
             y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
             reference = cr2_bell_mccaffrey(design, y)

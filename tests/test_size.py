@@ -1,4 +1,4 @@
-"""Null rejection rates on the real design (size.py): shape, determinism, known truth, rule."""
+"""Null rejection rates on the real design (inference/size.py): shape, determinism, truth, rule."""
 
 from __future__ import annotations
 

@@ -76,10 +76,12 @@ def _imported_modules(path: Path) -> frozenset[str]:
 def import_closure(entry: str) -> tuple[Path, ...]:
     """Every package source file that importing ``entry`` (relative path) can execute.
 
-    Parent packages' ``__init__.py`` files count too, since Python runs them on import.
+    Parent packages' ``__init__.py`` files count too, since Python runs them on import: those
+    of ``entry`` itself (``models/__init__.py`` for ``models/fit_job.py``) and of every import.
     """
     seen: set[Path] = set()
     stack = [PACKAGE_DIR / entry]
+    stack += [folder / "__init__.py" for folder in stack[0].parents[: len(Path(entry).parts) - 1]]
     while stack:
         path = stack.pop()
         if path in seen:

@@ -556,7 +556,7 @@ def write_panel(
     exclusions_path: Path,
     input_hashes: dict[str, str] | None = None,
 ) -> None:
-    """Write the panel (Parquet) and the exclusions (CSV), each atomically (:mod:`~.atomic`).
+    """Write the panel (Parquet) and the exclusions (CSV), each atomically (``io``).
 
     ``input_hashes`` (``{path: sha256}`` of every input file read) go into the panel's
     metadata (see :func:`integration_models.io.write_parquet`).

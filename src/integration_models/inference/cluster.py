@@ -38,8 +38,8 @@ class InferenceResult:
     """Estimates and inference for ``J`` outcomes and ``k`` terms (arrays ``J x k``).
 
     ``draws`` holds the resampled t-statistics (``B x J x k``) for the resampling methods, the
-    joint matrix that :func:`romano_wolf` needs; ``None`` otherwise. ``df`` is the t degrees of
-    freedom where the method uses a t reference (NaN otherwise).
+    joint matrix that :func:`~.multiplicity.romano_wolf` needs; ``None`` otherwise. ``df`` is the t
+    degrees of freedom where the method uses a t reference (NaN otherwise).
     """
 
     terms: tuple[str, ...]
@@ -81,7 +81,7 @@ def crv1(design: TwfeDesign, y: np.ndarray, *, alpha: float = 0.05) -> Inference
     Parameters
     ----------
     design
-        From :func:`build_design`.
+        From :func:`~.design.build_design`.
     y
         ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
     alpha
@@ -128,7 +128,7 @@ def cr2_bell_mccaffrey(
     Parameters
     ----------
     design
-        From :func:`build_design`.
+        From :func:`~.design.build_design`.
     y
         ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
     alpha
@@ -200,7 +200,7 @@ def wild_cluster_bootstrap(
     Parameters
     ----------
     design
-        From :func:`build_design`.
+        From :func:`~.design.build_design`.
     y
         ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
     reps

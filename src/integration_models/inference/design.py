@@ -26,7 +26,7 @@ from integration_models.models.design import (
 )
 
 TERMS_OF_INTEREST = ("integration_full", "integration_partial")
-CONTROLS = WITHIN_AREA_CONTROLS  # the covariates of ``twfe``, defined once in ``design``
+CONTROLS = WITHIN_AREA_CONTROLS  # the covariates of ``twfe``, defined once in models.design
 _RANK_TOL = 1e-10
 _VARIES_TOL = 1e-10  # a column varies within an area when its range there exceeds this
 
@@ -196,7 +196,7 @@ def design_from_arrays(
     Returns
     -------
     TwfeDesign
-        Ready for :func:`cr2_bell_mccaffrey` and the other tests of this module.
+        Ready for :func:`~.cluster.cr2_bell_mccaffrey` and the other tests of this package.
 
     Raises
     ------

@@ -29,7 +29,7 @@ def romano_wolf(t_obs: np.ndarray, t_draws: np.ndarray) -> np.ndarray:
     """Romano-Wolf step-down adjusted p-values (two-sided max-|t|).
 
     Sort the hypotheses by ``|t_obs|`` descending; the ``s``-th has raw adjusted value
-    ``(hits + 1) / (B + 1)`` (:func:`resampling_p_value`), ``hits`` the draws with
+    ``(hits + 1) / (B + 1)`` (:func:`~.cluster.resampling_p_value`), ``hits`` the draws with
     ``max_{m in R_s} |t*_m| >= |t_obs_s|`` where ``R_s`` is the set of hypotheses not yet
     stepped past (the ``s``-th and all less significant); then enforce monotonicity with a
     running maximum. The draws must be a joint null distribution of all

@@ -433,18 +433,18 @@ def randomization_inference(
        each draw would, but assembled from per-(area, donor) pieces
        (:class:`_PermutationPieces`).
     4. ``p = (hits + 1) / (B + 1)`` with ``hits`` the draws with ``|t_perm| >= |t_obs|``
-       (randomisation-t, two-sided; :func:`resampling_p_value`); draws whose permuted
+       (randomisation-t, two-sided; :func:`~.cluster.resampling_p_value`); draws whose permuted
        dummies are collinear with the design - no treated row left, or a dummy absorbed by
        the area effects - are NaN and dropped from ``B`` (see :func:`_solve_small_gram`).
 
     Integration was not randomised and is spatially clustered, so read this as a
     placebo-assignment test (methods.md section 4). Pass the same ``permutations`` to every
-    indicator for a joint null across indicators (:func:`romano_wolf`).
+    indicator for a joint null across indicators (:func:`~.multiplicity.romano_wolf`).
 
     Parameters
     ----------
     design
-        From :func:`build_design`.
+        From :func:`~.design.build_design`.
     y
         ``N`` or ``N x J`` outcomes aligned with ``design.frame``.
     histories

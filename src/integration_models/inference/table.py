@@ -58,8 +58,8 @@ TABLE_COLUMNS = [
 class DesignGroup:
     """Indicators observed on the same area-years with the same terms and covariates.
 
-    Such indicators share one :class:`TwfeDesign` (projections computed once); ``y`` holds their
-    outcomes as columns, in the order of ``indicators``.
+    Such indicators share one :class:`~.design.TwfeDesign` (projections computed once); ``y`` holds
+    their outcomes as columns, in the order of ``indicators``.
     """
 
     indicators: tuple[str, ...]
@@ -264,14 +264,14 @@ def combine_few_cluster(
     term and one method (the integration terms are kept apart, as the change-over-time family
     is in the coefficient table):
 
-    - ``p_adjusted``: Benjamini-Hochberg (:func:`adjust_pvalues`); ``adjustment`` names the
-      family and its size; NaN p-values stay NaN and do not count;
-    - ``p_romano_wolf``: the Romano-Wolf step-down (:func:`romano_wolf`) for the ``wcr`` and
-      ``ri`` rows, from the joint draws: every indicator's bootstrap uses the same weight per
-      area and draw, and its permutation test the same permutation per draw, so the ``B x m``
-      matrix of resampled t's is a joint null of the ``m`` indicators even where their designs
-      differ. A draw that is not finite for one indicator (collinear permuted dummies) counts
-      as not exceeding in the joint maximum; the unadjusted p drops it instead, so the
+    - ``p_adjusted``: Benjamini-Hochberg (:func:`~.multiplicity.adjust_pvalues`); ``adjustment``
+      names the family and its size; NaN p-values stay NaN and do not count;
+    - ``p_romano_wolf``: the Romano-Wolf step-down (:func:`~.multiplicity.romano_wolf`) for the
+      ``wcr`` and ``ri`` rows, from the joint draws: every indicator's bootstrap uses the same
+      weight per area and draw, and its permutation test the same permutation per draw, so the
+      ``B x m`` matrix of resampled t's is a joint null of the ``m`` indicators even where their
+      designs differ. A draw that is not finite for one indicator (collinear permuted dummies)
+      counts as not exceeding in the joint maximum; the unadjusted p drops it instead, so the
       adjusted value is floored at the row's ``p_value``. NaN for ``crv1`` and ``cr2`` rows.
 
     Parameters
