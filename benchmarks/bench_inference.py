@@ -5,7 +5,7 @@ Run from the project root: ``python benchmarks/bench_inference.py [reps]``. On t
 
 - the vectorised restricted wild cluster bootstrap (Webb, ``reps`` draws x 25 indicators x
   both integration terms) and the vectorised randomisation test (``reps`` permutations x 25
-  indicators), as :func:`integration_models.inference.few_cluster_table` runs them (shared
+  indicators), as :func:`integration_models.inference.table.few_cluster_table` runs them (shared
   draws, one design per distinct set of area-years);
 - the loop alternative: one statsmodels OLS with area and year dummies and area-clustered
   covariance per draw (and one linearmodels ``PanelOLS`` per draw), timed on a subsample of
@@ -13,8 +13,8 @@ Run from the project root: ``python benchmarks/bench_inference.py [reps]``. On t
   differs per term);
 
 and prints the ratios. The whole ``few_cluster_table`` is timed as well, and the null
-rejection-rate simulation of :mod:`integration_models.size` (1,000 simulated null outcomes,
-999 draws per resampling test, all four tests).
+rejection-rate simulation of :mod:`integration_models.inference.size` (1,000 simulated null
+outcomes, 999 draws per resampling test, all four tests).
 
 Both sides do the same work per draw: the vectorised timings include building the designs,
 drawing the weights or permutations and the observed fit; the loop side is charged only the
@@ -36,11 +36,18 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from integration_models import inference as inf  # noqa: E402
-from integration_models.ingest import IngestSettings, build_panel  # noqa: E402
+from integration_models.data.ingest import IngestSettings, build_panel  # noqa: E402
+from integration_models.data.reference import load_areas, load_classification  # noqa: E402
+from integration_models.inference.cluster import crv1, webb_weights, wild_cluster_bootstrap  # noqa: E402
+from integration_models.inference.design import design_from_model_data  # noqa: E402
+from integration_models.inference.permutation import (  # noqa: E402
+    draw_permutations,
+    partnership_histories,
+    randomization_inference,
+)
+from integration_models.inference.size import null_rejection_table  # noqa: E402
+from integration_models.inference.table import few_cluster_table, group_designs  # noqa: E402
 from integration_models.models.design import model_data  # noqa: E402
-from integration_models.reference import load_areas, load_classification  # noqa: E402
-from integration_models.size import null_rejection_table  # noqa: E402
 
 
 def demo_panel() -> pd.DataFrame:
@@ -52,7 +59,7 @@ def demo_panel() -> pd.DataFrame:
 
 def grouped_designs(panel: pd.DataFrame, indicators: list[str]):
     # the grouping few_cluster_table uses: one design per distinct set of area-years
-    groups, _ = inf.group_designs(panel, indicators, {})
+    groups, _ = group_designs(panel, indicators, {})
     return [(group.design, group.y) for group in groups]
 
 
@@ -60,17 +67,17 @@ def vectorised_seconds(panel, indicators, reps, seed=1) -> tuple[float, float, i
     start = time.perf_counter()
     groups = grouped_designs(panel, indicators)
     all_areas = np.sort(panel["area_code"].unique())
-    weights = inf.webb_weights(len(all_areas), reps, seed)
+    weights = webb_weights(len(all_areas), reps, seed)
     for design, y in groups:
         subset = weights[np.searchsorted(all_areas, design.cluster_labels)]
-        inf.wild_cluster_bootstrap(design, y, weights=subset)
+        wild_cluster_bootstrap(design, y, weights=subset)
     wcr = time.perf_counter() - start
     start = time.perf_counter()
     groups = grouped_designs(panel, indicators)
-    histories = inf.partnership_histories(panel)
-    perms = inf.draw_permutations(histories, reps, seed)
+    histories = partnership_histories(panel)
+    perms = draw_permutations(histories, reps, seed)
     for design, y in groups:
-        inf.randomization_inference(design, y, histories, permutations=perms)
+        randomization_inference(design, y, histories, permutations=perms)
     ri = time.perf_counter() - start
     return wcr, ri, len(groups)
 
@@ -78,7 +85,7 @@ def vectorised_seconds(panel, indicators, reps, seed=1) -> tuple[float, float, i
 def statsmodels_fit_seconds(panel, indicator, draws: int) -> float:
     import statsmodels.api as sm
 
-    design, y = inf.design_from_model_data(model_data(panel, indicator, "identity"))
+    design, y = design_from_model_data(model_data(panel, indicator, "identity"))
     frame = design.frame
     x = pd.concat(
         [
@@ -102,7 +109,7 @@ def statsmodels_fit_seconds(panel, indicator, draws: int) -> float:
 def panelols_fit_seconds(panel, indicator, draws: int) -> float:
     from linearmodels.panel import PanelOLS
 
-    design, y = inf.design_from_model_data(model_data(panel, indicator, "identity"))
+    design, y = design_from_model_data(model_data(panel, indicator, "identity"))
     frame = design.frame.set_index(["area_code", "year"])
     regressors = frame[list(design.terms) + list(design.controls)]
     rng = np.random.default_rng(0)
@@ -120,14 +127,14 @@ def main() -> None:
     panel = demo_panel()
     indicators = sorted(panel["indicator_id"].unique())
     n = len(indicators)
-    inf.crv1(*inf.design_from_model_data(model_data(panel, indicators[0], "identity")))  # warm
+    crv1(*design_from_model_data(model_data(panel, indicators[0], "identity")))  # warm
     wcr, ri, n_designs = vectorised_seconds(panel, indicators, reps)
     sm_fit = statsmodels_fit_seconds(panel, indicators[0], 100)
     lm_fit = panelols_fit_seconds(panel, indicators[0], 20)
     loop_wcr_sm = sm_fit * reps * n * 2
     loop_ri_sm = sm_fit * reps * n
     start = time.perf_counter()
-    inf.few_cluster_table(panel, indicators, {}, reps=reps, seed=1)
+    few_cluster_table(panel, indicators, {}, reps=reps, seed=1)
     table = time.perf_counter() - start
     print(f"indicators {n}, distinct designs {n_designs}, draws {reps}")
     print(f"vectorised WCR (2 terms x {n} indicators x {reps}): {wcr:.2f} s")

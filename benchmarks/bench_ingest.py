@@ -15,8 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from integration_models.ingest import IngestSettings, build_panel  # noqa: E402
-from integration_models.reference import load_areas, load_classification  # noqa: E402
+from integration_models.data.ingest import IngestSettings, build_panel  # noqa: E402
+from integration_models.data.reference import load_areas, load_classification  # noqa: E402
 
 
 def ingest_seconds(repeats: int = 5) -> float:

@@ -36,7 +36,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from integration_models.zones import YEARS, write_data_zone_dataset  # noqa: E402
+from integration_models.data.zones import YEARS, write_data_zone_dataset  # noqa: E402
 
 SIZES = (32, 300, 1300, 7000)
 
@@ -46,8 +46,8 @@ def _peak_mib() -> float:
 
 
 def step_ingest(out: Path) -> dict:
-    from integration_models.ingest import IngestSettings, build_panel, write_panel
-    from integration_models.reference import load_areas, load_classification
+    from integration_models.data.ingest import IngestSettings, build_panel, write_panel
+    from integration_models.data.reference import load_areas, load_classification
 
     start = time.perf_counter()
     areas = load_areas(out / "areas.csv")

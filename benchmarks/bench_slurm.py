@@ -23,7 +23,7 @@ Output format (the run of 2026-11-26 on the 2-core sandbox; other helpers' jobs 
     ...
 
 With ``--data-zones UNITS`` (e.g. 7000) both runs use instead a generated data-zone dataset
-of that many areas (:mod:`integration_models.zones`, written into each project copy before the
+of that many areas (:mod:`integration_models.data.zones`, written into each project copy before the
 clock starts) with ``models=[twfe]``: 25 ingest jobs, the classification, the panel and 25
 ``twfe`` fits, which for data zones are SLURM jobs rather than local rules. It checks that the
 fits of the two runs are byte-identical. The run of 2026-11-26::
@@ -53,7 +53,7 @@ import psutil
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "src")]
 
-from integration_models.zones import workflow_config, write_data_zone_dataset  # noqa: E402
+from integration_models.data.zones import workflow_config, write_data_zone_dataset  # noqa: E402
 from tests.conftest import copy_workflow  # noqa: E402
 from tests.test_slurm import (  # noqa: E402
     TEST_SETTINGS,

@@ -14,13 +14,13 @@ for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 from snakemake.exceptions import WorkflowError
 
 from integration_models.errors import InputError
-from integration_models.identifiers import registry_ids
-from integration_models.ingest import indicator_files, unread_files
-from integration_models.inputs import reading
+from integration_models.data.identifiers import registry_ids
+from integration_models.data.ingest import indicator_files, unread_files
+from integration_models.data.inputs import reading
 from integration_models.memory import check_memory
 from integration_models.plots import LINEAR_MODELS
-from integration_models.provenance import stale_warning
-from integration_models.stamp import config_hash
+from integration_models.results.provenance import stale_warning
+from integration_models.results.stamp import config_hash
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
@@ -37,14 +37,15 @@ except InputError as err:
 # rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each reads about
 # 100,000 rows and needs about 600 MB, so they are cluster jobs (profiles/slurm).
 SMALL_JOBS = AREA_LEVEL == "council area"
-# The fits run in this process take turns (a lock, integration_models.fitting); with the
+# The fits run in this process take turns (a lock, integration_models.models.fit_job); with the
 # profile's `resources: in_process: 1` the scheduler starts one at a time, leaving the other
 # core to the other jobs (none of this for cluster jobs).
 IN_PROCESS = 1 if SMALL_JOBS else 0
 
 
 MODELS = list(config["models"])
-# carried by every result table (integration_models.stamp); keys that change no result left out
+# carried by every result table (integration_models.results.stamp); keys that change no result
+# left out
 CONFIG_HASH = config_hash(config)
 
 
@@ -225,5 +226,5 @@ def final_outputs():
 wildcard_constraints:
     indicator="|".join(INDICATORS),
     # twfe is fitted even when not listed in `models`: its fits decide what the few-cluster
-    # inference, power and sensitivity analyse (integration_models.scope)
+    # inference, power and sensitivity analyse (integration_models.inference.scope)
     model="|".join(sorted({*MODELS, "twfe"})),

@@ -20,7 +20,7 @@ rule fit:
         overrides=config["outcome_scale_overrides"],
         settings=fit_settings(),
     run:
-        from integration_models.fitting import fit_job
+        from integration_models.models.fit_job import fit_job
 
         fit_job(
             input.observations,
@@ -137,7 +137,7 @@ rule analyse:
             "alpha": config["alpha"],
         },
     run:
-        from integration_models.indicator_analysis import analysis_job
+        from integration_models.results.indicator_analysis import analysis_job
 
         analysis_job(
             input.observations,

@@ -27,20 +27,20 @@ def dataset(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def areas():
-    from integration_models.reference import load_areas
+    from integration_models.data.reference import load_areas
 
     return load_areas(AREAS)
 
 
 @pytest.fixture(scope="session")
 def baseline(areas):
-    from integration_models.reference import load_classification
+    from integration_models.data.reference import load_classification
 
     return load_classification(BASELINE, areas)
 
 
 def tiny_panel():
-    """A one-row panel that matches its schema (:data:`integration_models.schemas.PANEL`)."""
+    """A one-row panel that matches its schema, :data:`integration_models.results.schemas.PANEL`."""
     import pandas as pd
 
     return pd.DataFrame(

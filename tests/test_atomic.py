@@ -39,28 +39,28 @@ def _patch_serialisers(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _write_csv(folder: Path) -> Path:
-    from integration_models.summarise import write_csv
+    from integration_models.results.summarise import write_csv
 
     write_csv(FRAME, folder / "table.csv")
     return folder / "table.csv"
 
 
 def _write_parquet(folder: Path) -> Path:
-    from integration_models.atomic import write_parquet
+    from integration_models.io import write_parquet
 
     write_parquet(FRAME, folder / "table.parquet")
     return folder / "table.parquet"
 
 
 def _write_fit_json(folder: Path) -> Path:
-    from integration_models.fitting import write_json
+    from integration_models.io import write_json
 
-    write_json({"fit": {"status": "ok"}}, folder / "fit.json")
+    write_json(folder / "fit.json", {"fit": {"status": "ok"}})
     return folder / "fit.json"
 
 
 def _write_panel(folder: Path) -> Path:
-    from integration_models.ingest import write_panel
+    from integration_models.data.ingest import write_panel
     from tests.conftest import tiny_panel
 
     write_panel(tiny_panel(), FRAME, folder / "panel.parquet", folder / "exclusions.csv")
@@ -69,7 +69,7 @@ def _write_panel(folder: Path) -> Path:
 
 def _write_exclusions(folder: Path) -> Path:
     """The panel's second file: the panel is written, then the exclusions fail."""
-    import integration_models.ingest as ingest
+    import integration_models.data.ingest as ingest
     from tests.conftest import tiny_panel
 
     ingest.write_panel(tiny_panel(), FRAME, folder / "panel.parquet", folder / "exclusions.csv")
@@ -77,7 +77,7 @@ def _write_exclusions(folder: Path) -> Path:
 
 
 def _write_report(folder: Path) -> Path:
-    import integration_models.report as report
+    import integration_models.report.render as report
 
     report.write_report(
         folder / "report.html",
@@ -95,7 +95,7 @@ def _write_report(folder: Path) -> Path:
 
 
 def _write_provenance(folder: Path) -> Path:
-    from integration_models.provenance import write_provenance
+    from integration_models.results.provenance import write_provenance
 
     write_provenance(folder / "provenance.json", {"inputs": {}})
     return folder / "provenance.json"
@@ -109,7 +109,7 @@ def _save_figure(folder: Path) -> Path:
 
 
 def _sync_scotland(folder: Path) -> Path:
-    from integration_models.scotland import _sync
+    from integration_models.data.scotland import _sync
 
     staging = folder.parent / "staging"
     staging.mkdir()
@@ -119,14 +119,14 @@ def _sync_scotland(folder: Path) -> Path:
 
 
 WRITERS: dict[str, Callable[[Path], Path]] = {
-    "summarise.write_csv": _write_csv,
-    "atomic.write_parquet": _write_parquet,
-    "fitting.write_json": _write_fit_json,
-    "ingest.write_panel (parquet)": _write_panel,
-    "report.write_report": _write_report,
-    "provenance.write_provenance": _write_provenance,
+    "results.summarise.write_csv": _write_csv,
+    "io.write_parquet": _write_parquet,
+    "io.write_json": _write_fit_json,
+    "data.ingest.write_panel (parquet)": _write_panel,
+    "report.render.write_report": _write_report,
+    "results.provenance.write_provenance": _write_provenance,
     "plots.base.save_figure": _save_figure,
-    "scotland._sync (copy)": _sync_scotland,
+    "data.scotland._sync (copy)": _sync_scotland,
 }
 
 
@@ -134,7 +134,7 @@ WRITERS: dict[str, Callable[[Path], Path]] = {
 def test_failed_write_leaves_old_output_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, writer: str
 ) -> None:
-    import integration_models.report as report
+    import integration_models.report.render as report
 
     folder = tmp_path / "out"
     folder.mkdir()
@@ -168,7 +168,7 @@ def test_failed_second_file_of_the_panel(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_interrupt_removes_the_temporary_file(tmp_path: Path) -> None:
     """Ctrl-C (a BaseException, not an Exception) mid-write also cleans up."""
-    from integration_models.atomic import atomic_path
+    from integration_models.io import atomic_path
 
     target = tmp_path / "out.csv"
     target.write_bytes(OLD)
@@ -181,7 +181,7 @@ def test_interrupt_removes_the_temporary_file(tmp_path: Path) -> None:
 
 def test_successful_write_replaces_and_temporaries_are_unique(tmp_path: Path) -> None:
     """Two writers of one output get different temporary files; the last to finish wins."""
-    from integration_models.atomic import atomic_path
+    from integration_models.io import atomic_path
 
     target = tmp_path / "out.txt"
     with atomic_path(target) as first, atomic_path(target) as second:

@@ -25,11 +25,11 @@ import pandas as pd
 import pytest
 
 from integration_models.cli import main
+from integration_models.data.ingest import EXCLUSION_COLUMNS, write_panel
+from integration_models.data.reading import read_table, spreadsheet_safe
+from integration_models.data.registry import load_registry
 from integration_models.errors import InputError
-from integration_models.ingest import EXCLUSION_COLUMNS, write_panel
-from integration_models.registry import load_registry
-from integration_models.summarise import write_csv
-from integration_models.tables import read_table, spreadsheet_safe
+from integration_models.results.summarise import write_csv
 from tests.conftest import (
     AREAS,
     BASELINE,
@@ -498,8 +498,8 @@ def values_file_in_upper_case(raw, tmp):
 
 
 def test_file_name_with_line_break_stays_one_line(tmp_path):
-    from integration_models.ingest import value_files
-    from integration_models.registry import load_registry
+    from integration_models.data.ingest import value_files
+    from integration_models.data.registry import load_registry
 
     shutil.copytree(DEMO, tmp_path / "raw")
     stray = tmp_path / "raw" / "values" / "x\nfake.csv:1: all fine.csv"
@@ -855,7 +855,7 @@ def test_result_tables_neutralise_text_but_not_numbers(tmp_path):
         }
     )
     # a toy table shaped like summary.csv; not named so, as write_csv checks summary.csv
-    # against its schema (integration_models.schemas)
+    # against its schema (integration_models.results.schemas)
     path = tmp_path / "summary_like.csv"
     write_csv(frame, path)
     rows = _cells(path)[1:]
@@ -887,7 +887,7 @@ def test_exclusions_neutralise_raw_values(tmp_path):
 
 
 def test_areas_table_holds_one_level(tmp_path):
-    from integration_models.reference import load_areas
+    from integration_models.data.reference import load_areas
 
     lines = lines_of(AREAS)
     path = tmp_path / "areas.csv"
@@ -907,7 +907,7 @@ def test_areas_table_holds_one_level(tmp_path):
 
 
 def test_data_zone_areas_table(tmp_path):
-    from integration_models.reference import load_areas
+    from integration_models.data.reference import load_areas
 
     lines = lines_of(AREAS)
     path = tmp_path / "areas.csv"
@@ -921,7 +921,7 @@ def test_data_zone_areas_table(tmp_path):
 
 
 def test_partnership_described_twice_differently(tmp_path):
-    from integration_models.reference import load_areas
+    from integration_models.data.reference import load_areas
 
     path = tmp_path / "areas.csv"
     shutil.copy(AREAS, path)
@@ -1011,7 +1011,7 @@ def test_file_over_the_size_limit_is_named_with_its_size(raw, tmp_path):
 
 
 def test_reader_refuses_devices_and_reads_at_most_the_limit(tmp_path):
-    from integration_models.inputs import read_input, reading
+    from integration_models.data.inputs import read_input, reading
 
     with pytest.raises(InputError, match=r"^/dev/zero: is a character device, expected a CSV"):
         read_input("/dev/zero", root="/")
@@ -1022,7 +1022,7 @@ def test_reader_refuses_devices_and_reads_at_most_the_limit(tmp_path):
 
 
 def test_reader_refuses_a_link_loop(tmp_path):
-    from integration_models.inputs import read_input
+    from integration_models.data.inputs import read_input
 
     (tmp_path / "a.csv").symlink_to("b.csv")
     (tmp_path / "b.csv").symlink_to("a.csv")
@@ -1031,7 +1031,7 @@ def test_reader_refuses_a_link_loop(tmp_path):
 
 
 def test_reader_hashes_what_it_parses(tmp_path):
-    from integration_models.inputs import reading
+    from integration_models.data.inputs import reading
 
     path = tmp_path / "areas.csv"
     shutil.copy(AREAS, path)

@@ -132,8 +132,8 @@ def test_build_scotland_config_item_sets_sources_dir(project, tmp_path, monkeypa
 
 
 def test_build_dataset_missing_sources_names_the_setting(tmp_path):
+    from integration_models.data.scotland import build_dataset
     from integration_models.errors import InputError
-    from integration_models.scotland import build_dataset
 
     missing = tmp_path / "missing"
     with pytest.raises(InputError) as info:

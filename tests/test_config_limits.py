@@ -183,10 +183,10 @@ def test_inference_reps_beyond_a_memory_limit_is_refused(project):
 @pytest.fixture(scope="module")
 def demo_panel(areas, baseline):
     """The demo panel, its indicators' outcome scales and its shape bounds."""
-    from integration_models.ingest import IngestSettings, build_panel
+    from integration_models.data.ingest import IngestSettings, build_panel
+    from integration_models.data.registry import load_registry
     from integration_models.memory import PanelShape
     from integration_models.models.design import indicator_scales
-    from integration_models.registry import load_registry
 
     panel = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
     scales = {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
@@ -214,9 +214,9 @@ def traced_peak(run) -> int:
 def test_memory_estimates_match_measured_peaks(demo_panel):
     """Each step's estimate is 0.5-3x the peak its arrays reach (measured: 1.0-1.1x)."""
     from integration_models import memory
-    from integration_models.inference import few_cluster_table
-    from integration_models.power import power_table
-    from integration_models.size import null_rejection_table
+    from integration_models.inference.power import power_table
+    from integration_models.inference.size import null_rejection_table
+    from integration_models.inference.table import few_cluster_table
 
     panel, scale_of, shape = demo_panel
     ids = list(scale_of)

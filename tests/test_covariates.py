@@ -14,20 +14,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import covariates as covariates_module
-from integration_models.covariates import FLAG_COLUMNS, build_covariates, fill_years
-from integration_models.errors import InputError
-from integration_models.ingest import COVARIATE_COLUMNS
-from integration_models.reference import load_areas
-from integration_models.sources import nrs
-from integration_models.sources.common import AreaMatcher
-from integration_models.sources.deprivation import (
+from integration_models.data import covariates as covariates_module
+from integration_models.data.covariates import FLAG_COLUMNS, build_covariates, fill_years
+from integration_models.data.ingest import COVARIATE_COLUMNS
+from integration_models.data.reference import load_areas
+from integration_models.data.sources import nrs
+from integration_models.data.sources.common import AreaMatcher
+from integration_models.data.sources.deprivation import (
     MOST_DEPRIVED_RANK,
     children_in_most_deprived,
     income_deprived_share,
     read_simd_ranks,
 )
-from integration_models.sources.geography import land_area_km2, read_dz_lookup
+from integration_models.data.sources.geography import land_area_km2, read_dz_lookup
+from integration_models.errors import InputError
 from tests.conftest import AREAS, SHARED
 
 needs_shared = [

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import inference as inf
+from integration_models.inference.cluster import cr2_bell_mccaffrey, wild_cluster_bootstrap
+from integration_models.inference.design import TwfeDesign, build_design
 from integration_models.models.base import FitSettings
 from integration_models.models.design import TIME_UNIT, WITHIN_AREA_CONTROLS, ModelData
 from integration_models.models.mixed import REGRESSORS, fit_mixed
@@ -34,13 +35,13 @@ def _indicators(frame: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(frame["indicator_id"]))
 
 
-def _twfe_design(indicator: str) -> tuple[inf.TwfeDesign, np.ndarray]:
+def _twfe_design(indicator: str) -> tuple[TwfeDesign, np.ndarray]:
     """The committed twfe rows of one indicator as our design (controls as in the file)."""
     rows = _read("twfe_input.csv")
     rows = rows[rows["indicator_id"] == indicator].drop(columns="indicator_id")
     columns = list(rows.columns)
     controls = columns[columns.index("integration_partial") + 1 :]
-    design = inf.build_design(rows, terms=TERMS, controls=controls)
+    design = build_design(rows, terms=TERMS, controls=controls)
     assert design.terms == TERMS and design.controls == tuple(controls), indicator
     return design, design.frame["y"].to_numpy(dtype=float)
 
@@ -94,7 +95,7 @@ def test_mixed_matches_committed_lme4(indicator):
 def test_cr2_matches_committed_clubsandwich(indicator):
     """CR2 SE and Satterthwaite df to 1e-6 relative, p to 1e-5 (as the live test)."""
     design, y = _twfe_design(indicator)
-    ours = inf.cr2_bell_mccaffrey(design, y)
+    ours = cr2_bell_mccaffrey(design, y)
     expected = _reference_rows("clubsandwich.csv", indicator).loc[list(design.terms)]
     np.testing.assert_allclose(ours.estimate[0], expected.estimate, rtol=1e-8)
     np.testing.assert_allclose(ours.std_error[0], expected.std_error, rtol=1e-6)
@@ -115,8 +116,8 @@ def test_wcr_matches_committed_wildboottest(indicator):
     expected = _reference_rows("wildboottest.csv", indicator).loc[list(design.terms)]
     reps = int(expected["reps"].iloc[0])
     seed = int(expected["seed"].iloc[0])
-    same_seed = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=seed)
-    other_seed = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=seed + 6)
+    same_seed = wild_cluster_bootstrap(design, y, reps=reps, seed=seed)
+    other_seed = wild_cluster_bootstrap(design, y, reps=reps, seed=seed + 6)
     for j, term in enumerate(design.terms):
         t_ref, p_ref = expected.loc[term, "statistic"], expected.loc[term, "p_value"]
         normal_equations = 10 * expected.loc[term, "cond_x"] ** 2 * np.finfo(float).eps

@@ -16,7 +16,7 @@ import pytest
 import statsmodels.api as sm
 from scipy import stats
 
-from integration_models.zones import workflow_config
+from integration_models.data.zones import workflow_config
 from tests.conftest import copy_workflow, snakemake
 
 UNITS = 93  # three data zones in each of the 31 partnerships
@@ -26,7 +26,7 @@ ZONES_CONFIG = workflow_config("zones")
 @pytest.fixture(scope="module")
 def zones(tmp_path_factory) -> tuple[Path, int]:
     """A generated data-zone dataset and its number of value rows."""
-    from integration_models.zones import write_data_zone_dataset
+    from integration_models.data.zones import write_data_zone_dataset
 
     out = tmp_path_factory.mktemp("zones")
     return out, write_data_zone_dataset(UNITS, out)
@@ -34,8 +34,8 @@ def zones(tmp_path_factory) -> tuple[Path, int]:
 
 @pytest.fixture(scope="module")
 def built(zones):
-    from integration_models.ingest import IngestSettings, build_panel
-    from integration_models.reference import level_of, load_areas, load_classification
+    from integration_models.data.ingest import IngestSettings, build_panel
+    from integration_models.data.reference import level_of, load_areas, load_classification
 
     out, _ = zones
     areas = load_areas(out / "areas.csv")
@@ -90,7 +90,7 @@ def test_council_panel_still_clusters_by_area(panel_of_councils):
 
 @pytest.fixture(scope="module")
 def panel_of_councils(areas, baseline):
-    from integration_models.ingest import IngestSettings, build_panel
+    from integration_models.data.ingest import IngestSettings, build_panel
     from tests.conftest import DEMO
 
     return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
@@ -143,7 +143,7 @@ def test_workflow_runs_preparation_and_twfe_fits(project, zones):
 
 
 def test_command_line_writes_a_new_folder_only(tmp_path, capsys):
-    from integration_models.zones import main
+    from integration_models.data.zones import main
 
     main(["40", str(tmp_path / "z")])
     assert capsys.readouterr().out == f"{tmp_path / 'z'}: 40 data zones, 14,075 value rows\n"

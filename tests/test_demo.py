@@ -4,8 +4,8 @@ import filecmp
 
 import pandas as pd
 
-from integration_models.demo import SEED, SPECS, generate
-from integration_models.registry import is_synthetic, load_registry
+from integration_models.data.demo import SEED, SPECS, generate
+from integration_models.data.registry import is_synthetic, load_registry
 from tests.conftest import AREAS, BASELINE, DEMO
 
 

@@ -1,4 +1,4 @@
-"""Callaway-Sant'Anna DiD (integration_models.did): cohorts, demo truth, a second
+"""Callaway-Sant'Anna DiD (integration_models.models.csdid): cohorts, demo truth, a second
 implementation (saturated event-study regression) and a simulated panel."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import did
+from integration_models.models import csdid as did
 from integration_models.models.base import COEFFICIENT_COLUMNS
 from integration_models.plots import event_study as es_plot
 from tests.conftest import DEMO
@@ -26,7 +26,7 @@ HIGHLAND, MORAY, NORTH_LANARKSHIRE, SOUTH_AYRSHIRE = (
 
 @pytest.fixture(scope="module")
 def panel(areas, baseline) -> pd.DataFrame:
-    from integration_models.ingest import IngestSettings, build_panel
+    from integration_models.data.ingest import IngestSettings, build_panel
 
     built, _ = build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))
     return built

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from integration_models.exposure import (
+from integration_models.data.exposure import (
     TRANSITION,
     Period,
     PeriodType,
@@ -16,7 +16,7 @@ from integration_models.exposure import (
     exposure_table,
     period_span,
 )
-from integration_models.reference import load_classification
+from integration_models.data.reference import load_classification
 from tests.conftest import BASELINE, DEMO
 
 FINANCIAL, ACADEMIC, CALENDAR = (
@@ -158,8 +158,8 @@ REGISTRY_HEADER = "indicator_id,title,domain,measure,unit,higher_is_better,perio
     ],
 )
 def test_the_registry_says_what_a_value_covers(tmp_path, row, message):
+    from integration_models.data.registry import load_registry
     from integration_models.errors import InputError
-    from integration_models.registry import load_registry
 
     path = tmp_path / "indicators.csv"
     path.write_text(f"{REGISTRY_HEADER},period_years,snapshot_day\n{row}\n", encoding="utf-8")
@@ -168,7 +168,7 @@ def test_the_registry_says_what_a_value_covers(tmp_path, row, message):
 
 
 def test_registry_period_keys(tmp_path):
-    from integration_models.registry import load_registry
+    from integration_models.data.registry import load_registry
 
     path = tmp_path / "indicators.csv"
     path.write_text(

@@ -4,10 +4,10 @@ import math
 
 import pandas as pd
 
-from integration_models.fitting import fit_did
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
 from integration_models.models.base import FitSettings
 from integration_models.models.design import TERMS
+from integration_models.models.fit_job import fit_did
 from tests.conftest import DEMO
 
 

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 from integration_models.cli import main
-from integration_models.inference import INFERENCE_LABELS
-from integration_models.summarise import (
+from integration_models.inference.table import INFERENCE_LABELS
+from integration_models.results.summarise import (
     conclusion_table,
     estimates_table,
     headline_label,
@@ -64,15 +64,16 @@ def test_each_step_depends_on_the_code_it_imports():
     names = {
         step: {p.split("integration_models/")[1] for p in package_sources(step)} for step in ENTRY
     }
-    assert "models/twfe.py" in names["fit"] and "ingest.py" not in names["fit"]
-    assert "report.py" not in names["fit"] and "report.py" in names["report"]
+    assert "models/twfe.py" in names["fit"] and "data/ingest.py" not in names["fit"]
+    assert "report/render.py" not in names["fit"] and "report/render.py" in names["report"]
     # the report's templates and style sheet are code too: editing one reruns the report
-    assert {"report_templates/report.html.j2", "report_templates/report.css"} <= names["report"]
-    assert not any(name.startswith("report_templates/") for name in names["tables"])
-    assert "ingest.py" in names["ingest"] and "models/mixed.py" not in names["ingest"]
-    assert "provenance.py" in names["report"] and "sensitivity.py" in names["sensitivity"]
-    assert "size.py" in names["size"] and "power.py" in names["analyse"]
-    assert "inference.py" in names["analyse"] and "models/mixed.py" not in names["analyse"]
+    assert {"report/templates/report.html.j2", "report/templates/report.css"} <= names["report"]
+    assert not any(name.startswith("report/templates/") for name in names["tables"])
+    assert "data/ingest.py" in names["ingest"] and "models/mixed.py" not in names["ingest"]
+    assert "results/provenance.py" in names["report"]
+    assert "results/sensitivity.py" in names["sensitivity"]
+    assert "inference/size.py" in names["size"] and "inference/power.py" in names["analyse"]
+    assert "inference/table.py" in names["analyse"] and "models/mixed.py" not in names["analyse"]
 
 
 def test_ingest_indicator_refuses_an_illegal_id(dataset, tmp_path, capsys):

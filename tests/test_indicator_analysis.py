@@ -1,7 +1,7 @@
 """The per-indicator analysis jobs, combined, give the tables of one call over all indicators.
 
 The workflow resamples, simulates power and refits the sensitivity variants one indicator at
-a time (rule ``analyse``, :mod:`integration_models.indicator_analysis`) and combines them
+a time (rule ``analyse``, :mod:`integration_models.results.indicator_analysis`) and combines them
 (rules ``inference`` and ``sensitivity``). Here the combined tables of the finished demo run
 are compared with one call of each function over the whole panel, with the bootstrap areas
 and permutation histories taken from the panel itself (the functions' default): the same
@@ -16,17 +16,17 @@ import pandas as pd
 import pytest
 import yaml
 
-from integration_models.indicator_analysis import draws_frame, read_draws
-from integration_models.inference import few_cluster_rows, few_cluster_table
+from integration_models.data.reference import load_areas
+from integration_models.data.registry import load_registry
+from integration_models.inference.power import power_table
+from integration_models.inference.scope import load_scope
+from integration_models.inference.table import few_cluster_rows, few_cluster_table
 from integration_models.models.design import indicator_scales
-from integration_models.power import power_table
-from integration_models.reference import load_areas
-from integration_models.registry import load_registry
-from integration_models.schemas import read_table
-from integration_models.scope import load_scope
-from integration_models.sensitivity import load_scenarios, sensitivity_table
-from integration_models.stamp import STAMP_COLUMNS
-from integration_models.summarise import write_csv
+from integration_models.results.indicator_analysis import draws_frame, read_draws
+from integration_models.results.schemas import read_table
+from integration_models.results.sensitivity import load_scenarios, sensitivity_table
+from integration_models.results.stamp import STAMP_COLUMNS
+from integration_models.results.summarise import write_csv
 
 pytestmark = pytest.mark.slow
 
@@ -100,8 +100,8 @@ def test_draws_round_trip(tmp_path, whole):
 
 def test_an_indicator_with_nothing_in_scope_keeps_numeric_columns(whole):
     """Its rows are all blank; they still combine with the others (numbers stay numbers)."""
-    from integration_models.inference import combine_few_cluster
-    from integration_models.scope import Scope
+    from integration_models.inference.scope import Scope
+    from integration_models.inference.table import combine_few_cluster
 
     finished, config, panel, scales, scope = whole
     reasons = {

@@ -13,17 +13,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models.errors import InputError
-from integration_models.indices import (
+from integration_models.data.indices import (
     MIN_REFERENCE_ROWS,
     anderson_index,
     describe_weights,
     domain_index,
     index_components,
 )
-from integration_models.registry import load_registry, unmeasured_domains
-from integration_models.report import _registry as registry_data
-from integration_models.report import render_section
+from integration_models.data.registry import load_registry, unmeasured_domains
+from integration_models.errors import InputError
+from integration_models.report.render import _registry as registry_data
+from integration_models.report.render import render_section
 
 EXACT = 1e-12
 NUMERIC = 1e-10

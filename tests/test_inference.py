@@ -11,10 +11,35 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from integration_models import inference as inf
-from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models.base import FitSettings
-from integration_models.models.design import model_data
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.inference.cluster import (
+    cr2_bell_mccaffrey,
+    crv1,
+    minimum_p_value,
+    resampling_p_value,
+    webb_weights,
+    wild_cluster_bootstrap,
+)
+from integration_models.inference.design import (
+    TERMS_OF_INTEREST,
+    build_design,
+    design_from_model_data,
+)
+from integration_models.inference.multiplicity import adjust_pvalues, romano_wolf
+from integration_models.inference.permutation import (
+    draw_permutations,
+    partnership_histories,
+    permuted_treatments,
+    randomization_inference,
+)
+from integration_models.inference.table import (
+    INFERENCE_LABELS,
+    TABLE_COLUMNS,
+    few_cluster_table,
+    period_key_of,
+)
+from integration_models.models.base import COEFFICIENT_COLUMNS, FitSettings
+from integration_models.models.design import DesignError, model_data
 from integration_models.models.twfe import fit_twfe
 from tests.conftest import DEMO
 
@@ -30,15 +55,15 @@ def indicators(panel) -> list[str]:
 
 
 def _design(panel, indicator, scale="identity"):
-    return inf.design_from_model_data(model_data(panel, indicator, scale))
+    return design_from_model_data(model_data(panel, indicator, scale))
 
 
 def test_crv1_matches_twfe(panel, indicators):
     for indicator in indicators[:6]:
         data = model_data(panel, indicator, "identity")
         reference = fit_twfe(data, FitSettings())
-        design, y = inf.design_from_model_data(data)
-        result = inf.crv1(design, y)
+        design, y = design_from_model_data(data)
+        result = crv1(design, y)
         for j, term in enumerate(design.terms):
             row = reference.rows[term]
             for name, ours in (
@@ -55,9 +80,9 @@ def test_crv1_many_outcomes_equal_one_at_a_time(panel, indicators):
     design, y = _design(panel, indicators[0])
     rng = np.random.default_rng(0)
     many = np.column_stack([y, y + rng.normal(size=y.size), 2 * y])
-    joint = inf.crv1(design, many)
+    joint = crv1(design, many)
     for o in range(3):
-        single = inf.crv1(design, many[:, o])
+        single = crv1(design, many[:, o])
         np.testing.assert_allclose(joint.std_error[o], single.std_error[0], rtol=1e-12)
     np.testing.assert_allclose(joint.statistic[2], joint.statistic[0], rtol=1e-10)
 
@@ -72,7 +97,7 @@ def test_cr2_matches_clubsandwich(panel, indicators, tmp_path):
         pytest.skip("R package clubSandwich is not installed (apt-get install r-cran-clubsandwich)")
     for indicator in (indicators[0], indicators[3]):
         design, y = _design(panel, indicator)
-        ours = inf.cr2_bell_mccaffrey(design, y)
+        ours = cr2_bell_mccaffrey(design, y)
         path = tmp_path / f"{indicator}.csv"
         design.frame.assign(y=y).to_csv(path, index=False)
         terms = ", ".join(f'"{t}"' for t in design.terms)
@@ -95,16 +120,16 @@ write.csv(data.frame(se = ct$SE, df = ct$df_Satt, p = ct$p_Satt), stdout(), row.
 
 def test_cr2_df_far_below_clusters_with_few_treated(panel, indicators):
     design, y = _design(panel, indicators[0])
-    result = inf.cr2_bell_mccaffrey(design, y)
+    result = cr2_bell_mccaffrey(design, y)
     assert np.all(result.df < design.n_clusters - 1)
     assert np.all(result.df > 1)
 
 
 def test_webb_weights_support_and_seed():
-    a = inf.webb_weights(32, 5000, 1)
+    a = webb_weights(32, 5000, 1)
     assert set(np.round(np.unique(a) ** 2, 12)) == {0.5, 1.0, 1.5}
     assert abs(a.mean()) < 0.02 and abs(a.var() - 1) < 0.02
-    np.testing.assert_array_equal(a, inf.webb_weights(32, 5000, 1))
+    np.testing.assert_array_equal(a, webb_weights(32, 5000, 1))
 
 
 @pytest.mark.skipif(
@@ -135,8 +160,8 @@ def test_wcr_matches_wildboottest(panel, indicators):
         # checked against statsmodels' QR-based OLS with clustered errors at 1e-9
         normal_equations = 10 * np.linalg.cond(x.to_numpy()) ** 2 * np.finfo(float).eps
         clustered = model.fit(cov_type="cluster", cov_kwds={"groups": design.cluster})
-        ours = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=7)
-        same_seed = inf.wild_cluster_bootstrap(design, y, reps=reps, seed=1)
+        ours = wild_cluster_bootstrap(design, y, reps=reps, seed=7)
+        same_seed = wild_cluster_bootstrap(design, y, reps=reps, seed=1)
         for j, term in enumerate(design.terms):
             ref = wildboottest(
                 model,
@@ -162,7 +187,7 @@ def test_wcr_null_rejection_close_to_nominal(panel, indicators):
     rng = np.random.default_rng(11)
     area_effect = rng.normal(size=design.n_clusters)[design.cluster]
     y = area_effect[:, None] + rng.normal(size=(design.n_obs, 300))
-    result = inf.wild_cluster_bootstrap(design, y, reps=399, seed=2)
+    result = wild_cluster_bootstrap(design, y, reps=399, seed=2)
     full = design.terms.index("integration_full")
     rate = (result.p_value[:, full] < 0.05).mean()
     assert 0.005 <= rate <= 0.10
@@ -170,21 +195,21 @@ def test_wcr_null_rejection_close_to_nominal(panel, indicators):
 
 def test_histories_keep_partnerships_and_identity_reproduces_dummies(panel, indicators):
     design, _ = _design(panel, indicators[0])
-    histories = inf.partnership_histories(panel, inf.period_key_of(design))
+    histories = partnership_histories(panel, period_key_of(design))
     clack = histories.area_partnership["S12000005"]
     assert histories.area_partnership["S12000030"] == clack
     assert histories.partnerships[clack] == "S37000005"
     assert len(histories.partnerships) == panel["hscp_code"].nunique()
     identity = np.arange(len(histories.partnerships))[None, :]
-    treat = inf.permuted_treatments(design, histories, identity)[0]
+    treat = permuted_treatments(design, histories, identity)[0]
     np.testing.assert_array_equal(treat, design.treat)
 
 
 def test_permutation_moves_clackmannanshire_and_stirling_together(panel, indicators):
     design, _ = _design(panel, indicators[0])
-    histories = inf.partnership_histories(panel, inf.period_key_of(design))
-    perms = inf.draw_permutations(histories, 200, seed=5)
-    treat = inf.permuted_treatments(design, histories, perms)
+    histories = partnership_histories(panel, period_key_of(design))
+    perms = draw_permutations(histories, 200, seed=5)
+    treat = permuted_treatments(design, histories, perms)
     years = design.frame["year"].to_numpy()
     areas = design.frame["area_code"].to_numpy()
     for year in (2012, 2018, 2022):
@@ -205,13 +230,13 @@ def test_permutation_moves_clackmannanshire_and_stirling_together(panel, indicat
 
 def test_randomization_inference_uniform_under_null(panel, indicators):
     design, _ = _design(panel, indicators[0])
-    histories = inf.partnership_histories(panel, inf.period_key_of(design))
+    histories = partnership_histories(panel, period_key_of(design))
     rng = np.random.default_rng(2024)
     n_sim = 200
     area_effect = rng.normal(size=(design.n_clusters, n_sim))[design.cluster]
     year_effect = rng.normal(size=(14, n_sim))[design.frame["year"].to_numpy() - 2010]
     y = area_effect + year_effect + rng.normal(size=(design.n_obs, n_sim))
-    result = inf.randomization_inference(design, y, histories, reps=999, seed=3)
+    result = randomization_inference(design, y, histories, reps=999, seed=3)
     assert result.draws.shape == (999, n_sim, len(design.terms))
     p = result.p_value[:, design.terms.index("integration_full")]
     assert stats.kstest(p, "uniform").pvalue > 0.01
@@ -220,29 +245,29 @@ def test_randomization_inference_uniform_under_null(panel, indicators):
 
 def test_randomization_draws_match_a_direct_refit(panel, indicators):
     design, y = _design(panel, indicators[1])
-    histories = inf.partnership_histories(panel, inf.period_key_of(design))
-    perms = inf.draw_permutations(histories, 5, seed=9)
-    result = inf.randomization_inference(design, y, histories, permutations=perms)
-    treat = inf.permuted_treatments(design, histories, perms)
+    histories = partnership_histories(panel, period_key_of(design))
+    perms = draw_permutations(histories, 5, seed=9)
+    result = randomization_inference(design, y, histories, permutations=perms)
+    treat = permuted_treatments(design, histories, perms)
     for b in range(5):
         if np.isnan(result.draws[b, 0]).any():
             continue
         frame = design.frame.copy()
         frame[list(design.terms)] = treat[b]
-        redesign = inf.build_design(frame, terms=design.terms)
+        redesign = build_design(frame, terms=design.terms)
         if redesign.terms != design.terms:
             continue
-        direct = inf.crv1(redesign, y)
+        direct = crv1(redesign, y)
         np.testing.assert_allclose(result.draws[b, 0], direct.statistic[0], rtol=1e-8)
 
 
 def test_few_cluster_table_shape_and_determinism(panel, indicators):
     chosen = indicators[:3]
     scale_of = {i: "identity" for i in chosen}
-    table = inf.few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
-    again = inf.few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
+    table = few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
+    again = few_cluster_table(panel, chosen, scale_of, reps=199, seed=1)
     pd.testing.assert_frame_equal(table, again)
-    assert list(table.columns) == inf.TABLE_COLUMNS
+    assert list(table.columns) == TABLE_COLUMNS
     assert set(table["inference"]) == {
         "CRV1 t(G-1)",
         "CR2 Bell-McCaffrey",
@@ -266,7 +291,7 @@ def test_adjust_pvalues_bh_by_hand():
     # sorted 0.01, 0.03, 0.04, 0.20 (m = 4): p * m / rank = 0.04, 0.06, 0.0533, 0.20;
     # step-up running minimum from the top: 0.04, 0.0533, 0.0533, 0.20
     expected = np.array([0.04, 0.04 * 4 / 3, 0.04 * 4 / 3, 0.20, np.nan])
-    np.testing.assert_allclose(inf.adjust_pvalues(p, "fdr_bh"), expected, equal_nan=True)
+    np.testing.assert_allclose(adjust_pvalues(p, "fdr_bh"), expected, equal_nan=True)
 
 
 def test_romano_wolf_by_hand():
@@ -283,21 +308,21 @@ def test_romano_wolf_by_hand():
     # step 1 (|t| = 3, set {0, 1, 2}): max per draw 2.5, 3.5, 1.5, 0.4 -> 1 hit, 2/5
     # step 2 (|t| = 2, set {2, 1}):   max 2.5, 0.3, 1.5, 0.4 -> 1 hit, 2/5, running max 2/5
     # step 3 (|t| = 1, set {1}):      0.2, 0.1, 1.5, 0.3 -> 1 hit, 2/5, running max 2/5
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
+    np.testing.assert_allclose(romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
     t_obs = np.array([3.0, 1.0, 2.0])
     draws[0, 2] = 1.9
     # step 2 max 1.9, 0.3, 1.5, 0.4 -> no hit, 1/5; running max keeps 2/5 from step 1
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
+    np.testing.assert_allclose(romano_wolf(t_obs, draws), [0.4, 0.4, 0.4])
     draws[1, 0] = 2.9
     # step 1: 1.9, 2.9, 1.5, 0.4 -> 1/5; step 2: 1/5; step 3: 1 hit, 2/5
-    np.testing.assert_allclose(inf.romano_wolf(t_obs, draws), [0.2, 0.4, 0.2])
+    np.testing.assert_allclose(romano_wolf(t_obs, draws), [0.2, 0.4, 0.2])
 
 
 def test_romano_wolf_never_zero():
     """Observed statistics beyond every draw get 1/(B + 1), the smallest p, not 0."""
     rng = np.random.default_rng(7)
     draws = rng.normal(size=(99, 4))
-    adjusted = inf.romano_wolf(np.array([50.0, -40.0, 30.0, 0.0]), draws)
+    adjusted = romano_wolf(np.array([50.0, -40.0, 30.0, 0.0]), draws)
     np.testing.assert_array_equal(adjusted[:3], [1 / 100] * 3)
     assert adjusted[3] == 1.0
 
@@ -306,7 +331,7 @@ def test_romano_wolf_not_below_unadjusted(panel, indicators):
     rng = np.random.default_rng(4)
     draws = rng.standard_t(5, size=(2000, 8)) + rng.normal(size=(2000, 1))
     t_obs = np.array([0.2, 1.0, 1.8, 2.2, 2.6, 3.0, 3.5, 0.0])
-    adjusted = inf.romano_wolf(t_obs, draws)
+    adjusted = romano_wolf(t_obs, draws)
     raw = ((np.abs(draws) >= np.abs(t_obs)).sum(axis=0) + 1) / (len(draws) + 1)
     assert np.all(adjusted >= raw - 1e-12)
     assert np.all(np.diff(adjusted[np.argsort(-np.abs(t_obs))]) >= 0)
@@ -355,8 +380,8 @@ def _unbalanced_panel(seed: int) -> pd.DataFrame:
 
 def test_fast_randomization_draws_equal_refits_on_unbalanced_design():
     frame = _unbalanced_panel(3)
-    design = inf.build_design(frame)
-    histories = inf.partnership_histories(frame.assign(indicator_id="x"))
+    design = build_design(frame)
+    histories = partnership_histories(frame.assign(indicator_id="x"))
     rng = np.random.default_rng(8)
     scale = np.where(
         design.frame["integration"].ne("none").groupby(design.cluster).transform("max"), 3.0, 1.0
@@ -365,22 +390,22 @@ def test_fast_randomization_draws_equal_refits_on_unbalanced_design():
         rng.normal(size=(design.n_obs, 3)) * scale[:, None]
         + design.frame["deprivation_trend"].to_numpy()[:, None]
     )
-    perms = inf.draw_permutations(histories, 150, seed=4)
-    fast = inf.randomization_inference(design, y, histories, permutations=perms).draws
-    treat = inf.permuted_treatments(design, histories, perms)
+    perms = draw_permutations(histories, 150, seed=4)
+    fast = randomization_inference(design, y, histories, permutations=perms).draws
+    treat = permuted_treatments(design, histories, perms)
     n_nan = n_checked = 0
     for b in range(len(perms)):
         refit_frame = design.frame.copy()
         refit_frame[list(design.terms)] = treat[b]
         try:
-            redesign = inf.build_design(refit_frame, terms=design.terms)
-        except inf.DesignError:
+            redesign = build_design(refit_frame, terms=design.terms)
+        except DesignError:
             redesign = None
         if redesign is None or redesign.terms != design.terms:
             assert np.isnan(fast[b]).all(), b  # not estimable: dropped from the p-value
             n_nan += 1
             continue
-        np.testing.assert_allclose(fast[b], inf.crv1(redesign, y).statistic, rtol=1e-8)
+        np.testing.assert_allclose(fast[b], crv1(redesign, y).statistic, rtol=1e-8)
         n_checked += 1
     assert n_nan > 0 and n_checked > 100  # both kinds of draw occurred
 
@@ -390,10 +415,10 @@ def test_table_multiplicity_columns(panel, indicators):
 
     chosen = indicators[:5]
     reps, seed = 199, 3
-    table = inf.few_cluster_table(panel, chosen, {}, reps=reps, seed=seed)
-    assert list(table.columns) == inf.TABLE_COLUMNS
-    assert inf.TABLE_COLUMNS[: len(inf.TABLE_COLUMNS) - 3] == [
-        c for c in inf.COEFFICIENT_COLUMNS if c not in ("scale", "note")
+    table = few_cluster_table(panel, chosen, {}, reps=reps, seed=seed)
+    assert list(table.columns) == TABLE_COLUMNS
+    assert TABLE_COLUMNS[: len(TABLE_COLUMNS) - 3] == [
+        c for c in COEFFICIENT_COLUMNS if c not in ("scale", "note")
     ]
     # Benjamini-Hochberg per family (term x method) matches statsmodels
     for (label, term), family in table.groupby(["inference", "term"]):
@@ -409,25 +434,25 @@ def test_table_multiplicity_columns(panel, indicators):
     # the WCR Romano-Wolf p from the joint draws, recomputed independently: shared weights by area
     wcr_seed = np.random.SeedSequence(seed).spawn(2)[0]
     all_areas = np.sort(panel["area_code"].unique())
-    weights = inf.webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
-    label = inf.INFERENCE_LABELS["wcr"].format(reps=reps)
-    for term in inf.TERMS_OF_INTEREST:
+    weights = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
+    label = INFERENCE_LABELS["wcr"].format(reps=reps)
+    for term in TERMS_OF_INTEREST:
         t_obs, draws = [], []
         for indicator in chosen:
             design, y = _design(panel, indicator)
             mine = weights[np.searchsorted(all_areas, design.cluster_labels)]
-            res = inf.wild_cluster_bootstrap(design, y, weights=mine)
+            res = wild_cluster_bootstrap(design, y, weights=mine)
             j = design.terms.index(term)
             t_obs.append(res.statistic[0, j])
             draws.append(res.draws[:, 0, j])
-        expected = inf.romano_wolf(np.array(t_obs), np.column_stack(draws))
+        expected = romano_wolf(np.array(t_obs), np.column_stack(draws))
         rows = table[(table["inference"] == label) & (table["term"] == term)]
         np.testing.assert_allclose(rows["p_romano_wolf"], np.maximum(expected, rows["p_value"]))
         assert (expected >= rows["p_value"].to_numpy() - 1e-12).all()  # no NaN draws in WCR
 
 
 def test_table_romano_wolf_handles_not_estimated_rows(panel, indicators):
-    table = inf.few_cluster_table(panel, [indicators[0], "no_such_indicator"], {}, reps=99, seed=1)
+    table = few_cluster_table(panel, [indicators[0], "no_such_indicator"], {}, reps=99, seed=1)
     missing = table[table["indicator_id"] == "no_such_indicator"]
     assert len(missing) == 2 and missing["inference"].str.startswith("not estimated").all()
     assert missing[["p_adjusted", "p_romano_wolf"]].isna().all().all()
@@ -441,13 +466,13 @@ def test_histories_reject_inconsistent_partnerships(panel):
     changed = panel.assign(integration=panel["integration"].astype(object))
     changed.loc[clack, "integration"] = "full"  # Stirling stays as it was
     with pytest.raises(ValueError, match="S37000005 have different integration histories"):
-        inf.partnership_histories(changed, "financial")
+        partnership_histories(changed, "financial")
     two_starts = panel.assign(hscp_start_year=panel["hscp_start_year"].astype(int))
     two_starts.loc[panel["area_code"] == "S12000005", "hscp_start_year"] = 2014
     with pytest.raises(ValueError, match="S37000005 has several start years"):
-        inf.partnership_histories(two_starts, "financial")
+        partnership_histories(two_starts, "financial")
     with pytest.raises(ValueError, match="several kinds of period"):
-        inf.partnership_histories(panel)
+        partnership_histories(panel)
 
 
 def _strong_effect(panel, indicator):
@@ -466,19 +491,19 @@ def test_resampling_p_is_one_over_b_plus_one_when_observed_beats_every_draw(
 ):
     design, y, full = _strong_effect(panel, indicators[0])
     if method == "wcr":
-        result = inf.wild_cluster_bootstrap(design, y, reps=99, seed=1)
+        result = wild_cluster_bootstrap(design, y, reps=99, seed=1)
     else:
-        histories = inf.partnership_histories(panel, inf.period_key_of(design))
-        result = inf.randomization_inference(design, y, histories, reps=99, seed=1)
+        histories = partnership_histories(panel, period_key_of(design))
+        result = randomization_inference(design, y, histories, reps=99, seed=1)
     draws = result.draws[:, 0, full]
     valid = np.isfinite(draws)
     assert (np.abs(draws[valid]) < abs(result.statistic[0, full])).all()
     assert result.p_value[0, full] == 1 / (valid.sum() + 1)
-    assert result.p_value[0, full] == inf.minimum_p_value(int(valid.sum()))
+    assert result.p_value[0, full] == minimum_p_value(int(valid.sum()))
 
 
 def test_resampling_p_value_rule():
-    p = inf.resampling_p_value(np.array([0, 4, 99, 0]), np.array([99, 99, 99, 0]))
+    p = resampling_p_value(np.array([0, 4, 99, 0]), np.array([99, 99, 99, 0]))
     np.testing.assert_array_equal(p[:3], [0.01, 0.05, 1.0])
     assert np.isnan(p[3])  # no valid draw: no p-value
 
@@ -491,7 +516,7 @@ def test_few_areas_small_b_p_never_zero(panel):
     # a full-integration effect far beyond any draw, so that hits/B would be exactly 0
     strong = (sub["indicator_id"] == "balance_of_care") & (sub["integration"] == "full")
     sub.loc[strong, "value"] += 50.0
-    table = inf.few_cluster_table(sub, chosen, {}, reps=99, seed=1)
+    table = few_cluster_table(sub, chosen, {}, reps=99, seed=1)
     resampled = table[table["inference"].str.contains("B=99")]
     assert resampled["n_areas"].eq(5).all()
     for column in ("p_value", "p_romano_wolf"):

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from integration_models.data.ingest import (
+    EXCLUSION_COLUMNS,
+    PANEL_COLUMNS,
+    IngestSettings,
+    build_panel,
+)
 from integration_models.errors import InputError
-from integration_models.ingest import EXCLUSION_COLUMNS, PANEL_COLUMNS, IngestSettings, build_panel
 
 SETTINGS = IngestSettings(2010, 2023)
 

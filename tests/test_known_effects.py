@@ -7,14 +7,14 @@ import pandas as pd
 import pytest
 
 from integration_models.errors import InputError
-from integration_models.known_effects import (
+from integration_models.results.known_effects import (
     SUMMARY_COLUMNS,
     TABLE_COLUMNS,
     known_effects_summary,
     known_effects_table,
     load_truth,
 )
-from integration_models.stamp import STAMP_COLUMNS, SYNTHETIC_DATA
+from integration_models.results.stamp import STAMP_COLUMNS, SYNTHETIC_DATA
 
 INTEGRATION = ("integration_full", "integration_partial")
 
@@ -119,9 +119,9 @@ def test_demo_recovers_its_known_effects(finished):
 
 
 def test_report_section_says_when_there_are_no_known_effects(tmp_path):
-    from integration_models.report import Tables, _known_effects, render_section
-    from integration_models.stamp import Stamp
-    from integration_models.summarise import write_csv
+    from integration_models.report.render import Tables, _known_effects, render_section
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import write_csv
 
     def section():
         return render_section("known_effects", _known_effects(Tables(tmp_path.glob("*.csv"))))
@@ -138,7 +138,7 @@ def test_report_section_says_when_there_are_no_known_effects(tmp_path):
 def test_demo_report_and_a_real_registry(finished, tmp_path):
     """The demo report shows coverage per model and term; a registry that does not declare
     itself synthetic stamps its tables ``real``."""
-    from integration_models.stamp import REAL_DATA, Stamp
+    from integration_models.results.stamp import REAL_DATA, Stamp
 
     page = (finished / "results" / "report.html").read_text(encoding="utf-8")
     section = page[page.index('id="known-effects"') :]

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
 from integration_models.models.design import TERMS, model_data
 from integration_models.models.estimators import fit_indicator
 from tests.conftest import DEMO
@@ -271,7 +271,7 @@ def test_fractional_logit_and_means(panel):
 def test_benjamini_hochberg_per_family(all_fits):
     from statsmodels.stats.multitest import multipletests
 
-    from integration_models.summarise import add_adjusted_pvalues
+    from integration_models.results.summarise import add_adjusted_pvalues
 
     coefficients, fits = all_fits
     adjusted = add_adjusted_pvalues(coefficients, fits)

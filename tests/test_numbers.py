@@ -1,6 +1,6 @@
 import pytest
 
-from integration_models.numbers import MARKERS, CellError, parse_cell, parse_cells
+from integration_models.data.numbers import MARKERS, CellError, parse_cell, parse_cells
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from integration_models import inference as inf
-from integration_models.ingest import IngestSettings, build_panel
-from integration_models.models.design import DesignError
-from integration_models.plots.power import plot_power
-from integration_models.power import (
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.inference.cluster import crv1, restricted_bootstrap_maps, webb_weights
+from integration_models.inference.design import build_design
+from integration_models.inference.power import (
     POWER_COLUMNS,
     exact_mde,
     first_partnership_year,
@@ -21,6 +20,8 @@ from integration_models.power import (
     simulated_power,
     units_of_mde,
 )
+from integration_models.models.design import DesignError
+from integration_models.plots.power import plot_power
 from tests.conftest import DEMO
 
 
@@ -40,7 +41,7 @@ def _balanced(n_areas=200, n_years=10, seed=0, n_treated=None, effect=0.0):
             "deprivation_trend": 0.0,
         }
     )
-    design = inf.build_design(frame)
+    design = build_design(frame)
     y = rng.normal(size=len(frame)) + effect * design.treat[:, 0]
     return design, y
 
@@ -48,7 +49,7 @@ def _balanced(n_areas=200, n_years=10, seed=0, n_treated=None, effect=0.0):
 def _true_mde(design, samples=4000, seed=99):
     """MDE of the CRV1 t(G-1) test from fresh iid N(0, 1) samples: no resampling involved."""
     errors = np.random.default_rng(seed).normal(size=(design.n_obs, samples))
-    fits = inf.crv1(design, errors)
+    fits = crv1(design, errors)
     crit = stats.t.ppf(0.975, design.n_clusters - 1)
     # by brute force on a fine grid (independent of exact_mde)
     deltas = np.linspace(0, 1.5, 1501)
@@ -82,7 +83,7 @@ def test_power_at_analytic_mde_is_eighty_percent(residuals):
         if residuals == "restricted":
             # given the realised residuals the estimate's SD is sqrt(S), S = sum_g (w_g' r_g)^2,
             # and the CRV1 SE is about sqrt(c S): normal theory for the t(G-1) test
-            beta_map, _, _ = inf.restricted_bootstrap_maps(design, y, 0)
+            beta_map, _, _ = restricted_bootstrap_maps(design, y, 0)
             sd = np.sqrt((beta_map[0] ** 2).sum())
             crit = stats.t.ppf(0.975, design.n_clusters - 1) * np.sqrt(design.crv1_factor)
             conditional.append(stats.norm.cdf(delta / sd - crit))
@@ -99,7 +100,7 @@ def test_a_real_effect_does_not_inflate_the_cr2_mde():
     ratios = {"cr2": [], "restricted": []}
     for seed in range(10):
         _, y = _balanced(n_areas=32, n_years=14, n_treated=12, seed=seed, effect=6 * sd_b)
-        weights = inf.webb_weights(design.n_clusters, 1000, seed)
+        weights = webb_weights(design.n_clusters, 1000, seed)
         for residuals, found in ratios.items():
             curve_deltas = np.linspace(0, 1.5, 301)
             curve = simulated_power(

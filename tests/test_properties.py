@@ -23,11 +23,11 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.data.numbers import MARKERS, CellError, parse_cell, parse_cells
+from integration_models.data.reading import read_table, spreadsheet_safe
+from integration_models.data.reference import code_lookup
 from integration_models.errors import InputError
-from integration_models.ingest import IngestSettings, build_panel
-from integration_models.numbers import MARKERS, CellError, parse_cell, parse_cells
-from integration_models.reference import code_lookup
-from integration_models.tables import read_table, spreadsheet_safe
 from tests.conftest import DEMO
 
 FAST = settings(max_examples=150, deadline=None, derandomize=True, database=None)

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 import integration_models
-from integration_models import provenance as prov
-from integration_models.inputs import merge_input_hashes
-from integration_models.provenance import read_input_hashes
+from integration_models.data.inputs import merge_input_hashes
+from integration_models.results import provenance as prov
+from integration_models.results.provenance import read_input_hashes
 from tests.conftest import AREAS, BASELINE, REPO
 
 

@@ -3,14 +3,14 @@ import re
 import pandas as pd
 import pytest
 
-from integration_models.errors import InputError
-from integration_models.exposure import PeriodType, exposure_table
-from integration_models.reference import (
+from integration_models.data.exposure import PeriodType, exposure_table
+from integration_models.data.reference import (
     code_lookup,
     load_classification,
     name_lookup,
     normalise_name,
 )
+from integration_models.errors import InputError
 from tests.conftest import CLASSIFICATION_DIR
 
 YEARS = list(range(2010, 2024))
@@ -187,7 +187,7 @@ def test_every_shipped_classification_passes_the_checks(path, areas):
 def test_baseline_counts_as_its_readme_says(areas):
     from datetime import date
 
-    from integration_models.exposure import category_on, periods_of
+    from integration_models.data.exposure import category_on, periods_of
 
     periods = periods_of(load_classification(CLASSIFICATION_DIR / "baseline.csv", areas))
     for day, expected in ((date(2017, 7, 1), (12, 4, 15)), (date(2023, 7, 1), (12, 4, 15))):

@@ -13,9 +13,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from integration_models import schemas  # noqa: E402
-from integration_models.report import SYNTHETIC_BANNER, write_report  # noqa: E402
-from integration_models.summarise import estimates_table, multiplicity_table  # noqa: E402
+from integration_models.report.render import SYNTHETIC_BANNER, write_report  # noqa: E402
+from integration_models.results import schemas  # noqa: E402
+from integration_models.results.summarise import estimates_table, multiplicity_table  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_HEADLESS  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
@@ -254,7 +254,7 @@ def inputs(tmp_path):
         "created": "2025-01-01T00:00:00+00:00",
         "platform": "Linux",
     }
-    # what the headline step writes from these tables (integration_models.summarise)
+    # what the headline step writes from these tables (integration_models.results.summarise)
     tested = pd.read_csv(tables / "inference.csv")
     tested = tested.assign(
         **{c: np.nan for c in ("p_adjusted", "p_romano_wolf") if c not in tested}
@@ -300,7 +300,7 @@ def conform(tables):
     """Give each hand-made table the columns its schema declares, in order, with a stamp.
 
     The tables above hold only what the tests look at; the report refuses a table that does
-    not match its schema (:mod:`integration_models.schemas`), so the rest is filled in.
+    not match its schema (:mod:`integration_models.results.schemas`), so the rest is filled in.
     """
     for path in sorted(tables.glob("*.csv")):
         schema = schemas.TABLES.get(path.stem)
@@ -530,13 +530,13 @@ def test_report_renders_in_chromium(tmp_path, inputs):
     ],
 )
 def test_format_p_value(p, draws, shown):
-    from integration_models.report import format_p_value
+    from integration_models.report.render import format_p_value
 
     assert format_p_value(p, draws) == shown
 
 
 def test_inference_section_shows_the_resampling_minimum():
-    from integration_models.report import _inference, render_section
+    from integration_models.report.render import _inference, render_section
 
     labels = {
         "crv1": "CRV1 t(G-1)",

@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import schemas
-from integration_models.summarise import write_csv
+from integration_models.results import schemas
+from integration_models.results.summarise import write_csv
 from tests.conftest import tiny_panel
 
 OLD = "the previous table\n"
@@ -138,7 +138,7 @@ def test_an_empty_table_is_checked_for_its_columns_only():
 
 
 def test_the_panel_is_checked_where_written(tmp_path):
-    from integration_models.ingest import write_panel
+    from integration_models.data.ingest import write_panel
 
     exclusions = pd.DataFrame({"file": ["values/x.csv"], "line": [3]})
     write_panel(tiny_panel(), exclusions, tmp_path / "panel.parquet", tmp_path / "ex.csv")
@@ -163,7 +163,7 @@ def test_every_demo_table_and_the_panel_match_their_schemas(finished):
 @pytest.mark.slow
 def test_the_report_names_a_table_that_breaks_its_schema(finished, tmp_path):
     """A corrupted table is named at the top of the page, and its section is left out."""
-    from integration_models.report import Tables, _read_csv, _stamp, render_section
+    from integration_models.report.render import Tables, _read_csv, _stamp, render_section
 
     tables = tmp_path / "tables"
     shutil.copytree(finished / "results/tables", tables)

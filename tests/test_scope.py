@@ -16,16 +16,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models.fitting import fit_did
-from integration_models.inference import few_cluster_table
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.inference.power import power_table
+from integration_models.inference.scope import NOT_ESTIMATED, complete_rows, scope_from_fits
+from integration_models.inference.size import honest_method, null_rejection_table
+from integration_models.inference.table import few_cluster_table
 from integration_models.models.base import FitSettings
 from integration_models.models.estimators import fit_indicator
-from integration_models.power import power_table
-from integration_models.scope import NOT_ESTIMATED, complete_rows, scope_from_fits
-from integration_models.sensitivity import sensitivity_table
-from integration_models.size import honest_method, null_rejection_table
-from integration_models.summarise import honest_headline
+from integration_models.models.fit_job import fit_did
+from integration_models.results.sensitivity import sensitivity_table
+from integration_models.results.summarise import honest_headline
 from tests.conftest import DEMO, copy_workflow, snakemake
 
 IDS = ["attendance", "lac_rate", "balance_of_care"]
@@ -143,7 +143,7 @@ def test_csdid_respects_min_years_and_min_areas(panel):
 
 def test_csdid_failure_is_recorded_not_raised(panel, monkeypatch):
     """Issue 12.5: a numerical failure inside the estimator is the fit's, not the run's."""
-    import integration_models.did as did
+    import integration_models.models.csdid as did
 
     def broken(*args, **kwargs):
         raise np.linalg.LinAlgError("SVD did not converge")

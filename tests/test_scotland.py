@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import scotland
+from integration_models.data import scotland
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.data.scotland import INDICATORS, BuildSettings, build_dataset
+from integration_models.data.sources import dwp
+from integration_models.data.sources.common import AreaMatcher
 from integration_models.errors import InputError
-from integration_models.ingest import IngestSettings, build_panel
-from integration_models.scotland import INDICATORS, BuildSettings, build_dataset
-from integration_models.sources import dwp
-from integration_models.sources.common import AreaMatcher
 from tests.conftest import AREAS, BASELINE, REPO, SHARED, copy_workflow, snakemake
 
 pytestmark = [
@@ -62,8 +62,8 @@ def test_roles_constructs_and_the_children_index(built):
     """Issue 13.2: every indicator has a role and construct with a reason; at most one
     primary outcome per construct; the children's index is an ordinary indicator whose
     components are secondary; families has one primary outcome; workforce is not measured."""
-    from integration_models.indices import REFERENCE_LAST_YEAR
-    from integration_models.registry import load_registry, unmeasured_domains
+    from integration_models.data.indices import REFERENCE_LAST_YEAR
+    from integration_models.data.registry import load_registry, unmeasured_domains
 
     out, summary = built
     registry = load_registry(out / "indicators.csv")

@@ -1,8 +1,8 @@
-"""Sensitivity analyses of the headline twfe integration estimates (sensitivity.py).
+"""Sensitivity analyses of the headline twfe integration estimates (results/sensitivity.py).
 
-Checked against inference.py on the same panel (baseline), against linearmodels PanelOLS and
-a dense dummy-variable CR2 on subsetted panels (variants), and against an ingest run with a
-scenario classification (relabelling). The optional deprivation_alt covariate is read,
+Checked against integration_models.inference on the same panel (baseline), against linearmodels
+PanelOLS and a dense dummy-variable CR2 on subsetted panels (variants), and against an ingest run
+with a scenario classification (relabelling). The optional deprivation_alt covariate is read,
 validated and reported as not available when absent.
 """
 
@@ -14,20 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import sensitivity as sens
+from integration_models.data.ingest import IngestSettings, build_panel, read_covariates
+from integration_models.data.reference import code_lookup, load_classification
+from integration_models.data.registry import load_registry
 from integration_models.errors import InputError
-from integration_models.inference import (
-    adjust_pvalues,
-    build_design,
-    cr2_bell_mccaffrey,
-    design_from_arrays,
-    few_cluster_table,
-)
-from integration_models.ingest import IngestSettings, build_panel, read_covariates
+from integration_models.inference.cluster import cr2_bell_mccaffrey
+from integration_models.inference.design import build_design, design_from_arrays
+from integration_models.inference.multiplicity import adjust_pvalues
+from integration_models.inference.table import few_cluster_table
 from integration_models.models.design import model_data
 from integration_models.plots.sensitivity import plot_sensitivity
-from integration_models.reference import code_lookup, load_classification
-from integration_models.registry import load_registry
+from integration_models.results import sensitivity as sens
 from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
 
 SETTINGS = IngestSettings(2010, 2023)
@@ -166,7 +163,7 @@ def test_variant_equals_panelols_and_dense_cr2(table, panel, scale_of, variant, 
             np.testing.assert_allclose(row["estimate"], estimate, rtol=1e-8, atol=1e-10)
             if np.isfinite(row["std_error"]):
                 np.testing.assert_allclose(row["std_error"], se, rtol=1e-7)
-            # and the df of inference.py's own design on the same rows
+            # and the df of inference.design's own design on the same rows
             design = build_design(frame, controls=controls)
             y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
             reference = cr2_bell_mccaffrey(design, y)
@@ -471,8 +468,8 @@ def test_read_covariates_rejects_bad_alternative(dataset, areas, cell, message):
 @pytest.mark.shared
 @pytest.mark.skipif(not SHARED.is_dir(), reason=f"real data not found at {SHARED}")
 def test_real_build_writes_the_other_measure(areas):
-    from integration_models.covariates import build_covariates
-    from integration_models.scotland import BuildSettings, _add_alternative_deprivation
+    from integration_models.data.covariates import build_covariates
+    from integration_models.data.scotland import BuildSettings, _add_alternative_deprivation
 
     settings = BuildSettings(first_year=2014, last_year=2018)
     covariates, flags = build_covariates(SHARED, areas, 2014, 2018, 2020, "children_simd")

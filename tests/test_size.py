@@ -1,4 +1,4 @@
-"""Null rejection rates on the real design (size.py): shape, determinism, known truth, rule."""
+"""Null rejection rates on the real design (inference/size.py): shape, determinism, truth, rule."""
 
 from __future__ import annotations
 
@@ -6,9 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models import inference as inf
-from integration_models import size
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.inference import size
+from integration_models.inference.cluster import (
+    cr2_bell_mccaffrey,
+    crv1,
+    webb_weights,
+    wild_cluster_bootstrap,
+)
+from integration_models.inference.permutation import (
+    draw_permutations,
+    partnership_histories,
+    randomization_inference,
+)
+from integration_models.inference.table import group_designs, period_key_of
 from tests.conftest import DEMO
 
 
@@ -91,7 +102,7 @@ def test_table_shape_and_determinism(panel, indicators):
 def test_choose_design_prefers_the_most_shared(panel, indicators):
     # demo indicators each miss a few cells, so each has its own design: the tie goes to the
     # largest (most rows), then to the earliest indicator
-    groups, _ = inf.group_designs(panel, indicators, {})
+    groups, _ = group_designs(panel, indicators, {})
     chosen = size.choose_design(panel, indicators, {})
     assert chosen.design.n_obs == max(g.design.n_obs for g in groups)
     first_largest = next(g for g in groups if g.design.n_obs == chosen.design.n_obs)
@@ -109,7 +120,7 @@ def test_null_outcomes_flip_whole_area_residual_series(panel, indicators):
     design, y = group.design, group.y
     y_null = size.null_outcomes(design, y, 400, np.random.default_rng(1))
     resid = design.residualise_full(y)[:, 0]
-    fitted_null = y[:, 0] - resid - design.treat @ inf.crv1(design, y).estimate[0]
+    fitted_null = y[:, 0] - resid - design.treat @ crv1(design, y).estimate[0]
     deviation = y_null - fitted_null[:, None]
     # one weight per area and simulation, from the Webb support, times the area's residuals
     for g in (0, 7, 20):
@@ -118,8 +129,8 @@ def test_null_outcomes_flip_whole_area_residual_series(panel, indicators):
         np.testing.assert_allclose(ratio, ratio[:1].repeat(ratio.shape[0], 0), rtol=1e-8)
         assert set(np.round(ratio[0] ** 2, 10)) <= {0.5, 1.0, 1.5}
     # the null is imposed: the integration estimates of the simulated outcomes average 0
-    estimates = inf.crv1(design, y_null).estimate
-    se = inf.crv1(design, y).std_error[0]
+    estimates = crv1(design, y_null).estimate
+    se = crv1(design, y).std_error[0]
     assert np.all(np.abs(estimates.mean(axis=0)) < 4 * se / np.sqrt(400))
 
 
@@ -129,16 +140,16 @@ def test_vectorised_tests_equal_one_outcome_at_a_time(panel, indicators):
     y_null = size.null_outcomes(design, group.y, 6, np.random.default_rng(2))
     joint = size._run_methods(panel, design, y_null, reps=49, seed=5)
     wcr_seed, ri_seed = np.random.SeedSequence(5).spawn(3)[1:]
-    weights = inf.webb_weights(design.n_clusters, 49, wcr_seed)
-    histories = inf.partnership_histories(panel, inf.period_key_of(design))
-    perms = inf.draw_permutations(histories, 49, ri_seed)
+    weights = webb_weights(design.n_clusters, 49, wcr_seed)
+    histories = partnership_histories(panel, period_key_of(design))
+    perms = draw_permutations(histories, 49, ri_seed)
     for s in (0, 3, 5):
         column = y_null[:, s]
         single = {
-            "crv1": inf.crv1(design, column),
-            "cr2": inf.cr2_bell_mccaffrey(design, column),
-            "wcr": inf.wild_cluster_bootstrap(design, column, weights=weights),
-            "ri": inf.randomization_inference(design, column, histories, permutations=perms),
+            "crv1": crv1(design, column),
+            "cr2": cr2_bell_mccaffrey(design, column),
+            "wcr": wild_cluster_bootstrap(design, column, weights=weights),
+            "ri": randomization_inference(design, column, histories, permutations=perms),
         }
         for method, res in single.items():
             np.testing.assert_allclose(joint[method].p_value[s], res.p_value[0], rtol=1e-12)

@@ -538,7 +538,7 @@ def test_job_over_time_limit_reported(cluster, tmp_path):
 @pytest.mark.slurm
 def test_data_zone_preparation_and_fits_are_slurm_jobs(cluster, tmp_path):
     """Data zones: every ingest and fit is a SLURM job, and the fits equal a local run's."""
-    from integration_models.zones import workflow_config, write_data_zone_dataset
+    from integration_models.data.zones import workflow_config, write_data_zone_dataset
 
     workdir = copy_workflow(tmp_path)
     write_data_zone_dataset(62, workdir / "zones")

@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integration_models.data.reference import load_areas
+from integration_models.data.sources import cpop, lgbf
+from integration_models.data.sources.common import OBSERVATION_COLUMNS, AreaMatcher
 from integration_models.errors import InputError
-from integration_models.reference import load_areas
-from integration_models.sources import cpop, lgbf
-from integration_models.sources.common import OBSERVATION_COLUMNS, AreaMatcher
 from tests.conftest import AREAS, SHARED
 
 needs_shared = [

@@ -14,17 +14,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from integration_models.errors import InputError
-from integration_models.reference import load_areas
-from integration_models.sources.common import OBSERVATION_COLUMNS, AreaMatcher, refuse_rows
-from integration_models.sources.dwp import (
+from integration_models.data.reading import LINE
+from integration_models.data.reference import load_areas
+from integration_models.data.sources.common import OBSERVATION_COLUMNS, AreaMatcher, refuse_rows
+from integration_models.data.sources.dwp import (
     CHILD_POVERTY_COUNT,
     CHILD_POVERTY_PERCENT,
     STAT_XPLORE_SERIES,
     read_child_poverty_csv,
     read_stat_xplore,
 )
-from integration_models.sources.opendata import (
+from integration_models.data.sources.opendata import (
     IMMUNISATION_COHORT,
     IMMUNISATION_NUMBER,
     IMMUNISATION_PERCENT,
@@ -32,12 +32,12 @@ from integration_models.sources.opendata import (
     immunisation_observations,
     read_sparql_csv,
 )
-from integration_models.sources.scotpho import (
+from integration_models.data.sources.scotpho import (
     read_scotpho_profile,
     scotpho_period,
     scotpho_period_end_year,
 )
-from integration_models.tables import LINE
+from integration_models.errors import InputError
 from tests.conftest import AREAS, SHARED
 
 SCOTPHO = SHARED / "scotpho_profiles" / "scotpho_ca_latest_period_2024.csv"

@@ -8,11 +8,11 @@ from importlib.resources import files
 import numpy as np
 import pytest
 
-from integration_models import demo, scotland
+from integration_models.data import demo, scotland
+from integration_models.data.specs import load_entries, registry_row
 from integration_models.errors import InputError
-from integration_models.specs import load_entries, registry_row
 
-SPEC_FOLDER = files("integration_models.specs")
+SPEC_FOLDER = files("integration_models.data.specs")
 
 
 def test_packaged_specs_load_in_order():

@@ -7,9 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from integration_models import schemas
-from integration_models.report import Tables, _stamp, render_section
-from integration_models.stamp import (
+from integration_models.report.render import Tables, _stamp, render_section
+from integration_models.results import schemas
+from integration_models.results.stamp import (
     REAL_DATA,
     STAMP_COLUMNS,
     SYNTHETIC_DATA,
@@ -19,7 +19,7 @@ from integration_models.stamp import (
     inputs_hash,
     stamp_of_table,
 )
-from integration_models.summarise import write_csv
+from integration_models.results.summarise import write_csv
 from tests.conftest import snakemake
 
 CONFIG = {"alpha": 0.05, "models": ["twfe"], "report_title": "A"}

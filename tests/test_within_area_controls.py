@@ -19,12 +19,13 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 
-from integration_models import inference as inf
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.inference.cluster import crv1
+from integration_models.inference.design import CONTROLS, design_from_model_data
 from integration_models.models.design import WITHIN_AREA_CONTROLS, model_data
 from integration_models.models.estimators import fit_indicator
 from integration_models.models.twfe import CANDIDATES
-from integration_models.sensitivity import build_variants, sensitivity_table
+from integration_models.results.sensitivity import build_variants, sensitivity_table
 from tests.conftest import DEMO
 
 WINDOW = IngestSettings(2010, 2023)
@@ -41,9 +42,9 @@ def panel(areas, baseline):
 def test_twfe_design_has_baseline_trend_only(panel):
     assert WITHIN_AREA_CONTROLS == ("deprivation_trend",)
     assert CANDIDATES == ("integration_full", "integration_partial", "deprivation_trend")
-    assert inf.CONTROLS == WITHIN_AREA_CONTROLS  # one definition for every refit of twfe
+    assert CONTROLS == WITHIN_AREA_CONTROLS  # one definition for every refit of twfe
     data = model_data(panel, "attendance", "identity")
-    design, _ = inf.design_from_model_data(data)
+    design, _ = design_from_model_data(data)
     assert design.controls == ("deprivation_trend",)
     # deprivation_trend is the area's baseline (constant within area) times decades since 2016
     frame = data.frame
@@ -116,9 +117,9 @@ def test_area_without_baseline_year_is_named_not_imputed(dataset, areas, baselin
     assert twfe.fit["message"].startswith("fitted without deprivation_trend")
     assert "S12000023" in rows.loc["deprivation_trend", "note"]
     # the few-cluster design leaves it out too, exactly as twfe does
-    design, y = inf.design_from_model_data(data)
+    design, y = design_from_model_data(data)
     assert design.controls == ()
-    crv = inf.crv1(design, y)
+    crv = crv1(design, y)
     j = design.terms.index("integration_full")
     assert crv.estimate[0, j] == pytest.approx(rows.loc["integration_full", "estimate"], abs=1e-8)
 
@@ -245,7 +246,7 @@ def test_edition_step_biases_the_old_specification_not_the_new():
 
 
 def test_report_shows_estimates_with_and_without_covariates(panel):
-    from integration_models.report import _covariates, render_section
+    from integration_models.report.render import _covariates, render_section
 
     table = sensitivity_table(panel, ["attendance"], {})
     html = render_section("covariates", _covariates(table))

@@ -106,8 +106,8 @@ def test_outputs_complete(finished):
 def test_event_study_figure_and_table_read_the_same_rows(finished):
     """Each event-study figure is drawn from its csdid fit file's rows alone (one job per
     indicator, issue 14); the table is built from the same rows by the same reader."""
-    from integration_models.schemas import read_table
-    from integration_models.summarise import collect_fits
+    from integration_models.results.schemas import read_table
+    from integration_models.results.summarise import collect_fits
 
     results = finished / "results"
     table = read_table(results / "tables" / "event_study.csv")

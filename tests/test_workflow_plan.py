@@ -128,7 +128,7 @@ def test_input_size_limit_reruns_only_the_report(run_copy):
 
 
 def test_report_code_edit_reruns_only_the_report(run_copy):
-    path = run_copy / "src/integration_models/report.py"
+    path = run_copy / "src/integration_models/report/render.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     assert set(rules(plan(run_copy))) == {"report", "all"}
 
@@ -142,7 +142,7 @@ def test_model_code_edit_reruns_fits_not_ingest(run_copy):
 
 
 def test_ingest_code_edit_reruns_the_ingest(run_copy):
-    path = run_copy / "src/integration_models/ingest.py"
+    path = run_copy / "src/integration_models/data/ingest.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     counts = rules(plan(run_copy))
     assert counts["ingest"] == 25 and "classify" not in counts

@@ -12,8 +12,8 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from integration_models.data.identifiers import shown
 from integration_models.errors import InputError
-from integration_models.identifiers import shown
 from integration_models.workflow import check_config
 
 ROOT_CONFIG = Path("config.yaml")

@@ -7,20 +7,20 @@ ingest and the fits. The estimates below follow how the code allocates (8-byte f
 integers; ``A`` areas, ``P`` partnerships, ``I`` indicators, ``k = 2`` integration terms,
 ``N = A x Y`` rows at most for ``Y`` years of the window):
 
-- :func:`integration_models.inference.few_cluster_table` (``B = inference_reps``) keeps the
+- :func:`integration_models.inference.table.few_cluster_table` (``B = inference_reps``) keeps the
   ``A x B`` bootstrap weights, the ``B x P`` permutations and one column of ``B`` draws per
   indicator, term and resampling test (``2 k I``) to the end; while a design is tested, its
   weights and the two ``G x B`` temporaries of the bootstrap (``3 A``) and both tests' draws
   (``2 k I``); at the end the last design's draws and Romano-Wolf's four ``B x I``
   matrices. The randomisation inference's chunked temporaries and per-(area, donor) tables
   add a constant.
-- :func:`integration_models.power.power_table` (``B = power_reps``): the ``A x B`` weights,
-  a design's copy of them and two ``G x B`` temporaries.
-- :func:`integration_models.size.null_rejection_table` (``S = size_sims``, ``R = size_reps``):
-  each of the two resampling tests keeps ``R x S x k`` draws, and the p-values of the second
-  add two float and three boolean arrays of that shape; earlier, while the bootstrap's draws
-  are kept, the randomisation inference tabulates per simulation three ``A P k`` tables, an
-  ``A (Y + 3)`` one and a few ``N``-row outcome matrices.
+- :func:`integration_models.inference.power.power_table` (``B = power_reps``): the ``A x B``
+  weights, a design's copy of them and two ``G x B`` temporaries.
+- :func:`integration_models.inference.size.null_rejection_table` (``S = size_sims``,
+  ``R = size_reps``): each of the two resampling tests keeps ``R x S x k`` draws, and the
+  p-values of the second add two float and three boolean arrays of that shape; earlier, while
+  the bootstrap's draws are kept, the randomisation inference tabulates per simulation three
+  ``A P k`` tables, an ``A (Y + 3)`` one and a few ``N``-row outcome matrices.
 
 The steps run one after another in one process, so each is checked on its own. Measured on
 the demo panel (tests/test_config_limits.py), each estimate is 1.0-1.5x the peak that
@@ -62,7 +62,7 @@ class PanelShape:
 
 def panel_shape(config: dict, n_indicators: int) -> PanelShape:
     """Return the shape bounds of a run: the areas table, the window and the registry size."""
-    from integration_models.reference import load_areas
+    from integration_models.data.reference import load_areas
 
     areas = load_areas(config["areas"])
     return PanelShape(

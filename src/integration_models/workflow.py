@@ -24,10 +24,10 @@ ENTRY = {
     "ingest": ("commands/ingest_indicator.py",),
     "classify": ("commands/classify.py",),
     "panel": ("commands/panel.py",),
-    "fit": ("fitting.py",),
+    "fit": ("models/fit_job.py",),
     "tables": ("commands/tables.py",),
     "headline": ("commands/headline.py",),
-    "analyse": ("indicator_analysis.py",),
+    "analyse": ("results/indicator_analysis.py",),
     "inference": ("commands/inference.py",),
     "size": ("commands/size.py",),
     "sensitivity": ("commands/sensitivity.py",),
@@ -38,7 +38,7 @@ ENTRY = {
     "provenance": ("commands/provenance.py",),
 }
 # Files other than modules that a step reads from the package: the report's templates.
-PACKAGE_DATA = {"report": ("report_templates",)}
+PACKAGE_DATA = {"report": ("report/templates",)}
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 
 
@@ -76,10 +76,12 @@ def _imported_modules(path: Path) -> frozenset[str]:
 def import_closure(entry: str) -> tuple[Path, ...]:
     """Every package source file that importing ``entry`` (relative path) can execute.
 
-    Parent packages' ``__init__.py`` files count too, since Python runs them on import.
+    Parent packages' ``__init__.py`` files count too, since Python runs them on import: those
+    of ``entry`` itself (``models/__init__.py`` for ``models/fit_job.py``) and of every import.
     """
     seen: set[Path] = set()
     stack = [PACKAGE_DIR / entry]
+    stack += [folder / "__init__.py" for folder in stack[0].parents[: len(Path(entry).parts) - 1]]
     while stack:
         path = stack.pop()
         if path in seen:
@@ -232,14 +234,14 @@ def area_level(config: dict) -> str:
     Returns
     -------
     str
-        A key of :data:`integration_models.reference.AREA_LEVELS`.
+        A key of :data:`integration_models.data.reference.AREA_LEVELS`.
 
     Raises
     ------
     InputError
         If the areas table is not valid, or it holds data zones and ``models`` is not ``[twfe]``.
     """
-    from integration_models.reference import level_of, load_areas
+    from integration_models.data.reference import level_of, load_areas
 
     level = level_of(load_areas(config["areas"]))
     if level == "data zone" and list(config["models"]) != list(DATA_ZONE_MODELS):

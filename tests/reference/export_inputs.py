@@ -26,10 +26,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from integration_models.inference import design_from_model_data
-from integration_models.ingest import IngestSettings, build_panel
+from integration_models.data.ingest import IngestSettings, build_panel
+from integration_models.data.reference import load_areas, load_classification
+from integration_models.inference.design import design_from_model_data
 from integration_models.models.design import model_data
-from integration_models.reference import load_areas, load_classification
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]

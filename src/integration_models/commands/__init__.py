@@ -12,8 +12,8 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
-from integration_models.exposure import COVID_WINDOW
-from integration_models.inputs import DEFAULT_MAX_MB
+from integration_models.data.exposure import COVID_WINDOW
+from integration_models.data.inputs import DEFAULT_MAX_MB
 
 
 def add_limit_argument(parser: argparse.ArgumentParser) -> None:
@@ -32,7 +32,7 @@ def add_panel_arguments(parser: argparse.ArgumentParser) -> None:
     ``--first-year``, ``--last-year``: the years kept; ``--covid-window START END``: the
     pandemic's first and last day (ISO dates); ``--deprivation-baseline-year``: the year of
     each area's pre-integration deprivation. ``IngestSettings.from_arguments``
-    (:mod:`integration_models.ingest`) reads them.
+    (:mod:`integration_models.data.ingest`) reads them.
     """
     parser.add_argument("--first-year", type=int, required=True)
     parser.add_argument("--last-year", type=int, required=True)

@@ -25,14 +25,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     """Write the exposure of every area and year for each kind of period in the registry.
 
-    One row per area, year and ``period_key`` (:func:`integration_models.exposure.
+    One row per area, year and ``period_key`` (:func:`integration_models.data.exposure.
     exposure_table`), with the hashes of the files read.
     """
-    from integration_models.atomic import write_parquet
-    from integration_models.exposure import exposure_table
-    from integration_models.inputs import reading
-    from integration_models.reference import load_areas, load_classification
-    from integration_models.registry import load_registry, period_types
+    from integration_models.data.exposure import exposure_table
+    from integration_models.data.inputs import reading
+    from integration_models.data.reference import load_areas, load_classification
+    from integration_models.data.registry import load_registry, period_types
+    from integration_models.io import write_parquet
 
     with reading(args.max_input_mb) as hashes:
         areas = load_areas(args.areas)

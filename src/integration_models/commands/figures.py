@@ -27,12 +27,12 @@ def run(args: argparse.Namespace) -> None:
     """Draw ``trends`` and ``forest`` into ``--out-dir``, marked if the data are synthetic."""
     import pandas as pd
 
+    from integration_models.data.registry import is_synthetic, load_registry
     from integration_models.plots import LINEAR_MODELS
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.forest import plot_forest
     from integration_models.plots.trends import plot_trends
-    from integration_models.registry import is_synthetic, load_registry
-    from integration_models.schemas import read_table
+    from integration_models.results.schemas import read_table
 
     registry = load_registry(args.registry)
     coefficients = pd.read_parquet(args.coefficients)

@@ -31,24 +31,24 @@ def run(args: argparse.Namespace) -> None:
 
     It starts with the twfe integration terms under the test that kept its level in the null
     simulation (``size.csv``), then counts every model's terms as fitted, from the summary
-    of ``tables`` (the same :func:`~integration_models.summarise.summary_table` of the same
+    of ``tables`` (the same :func:`~integration_models.results.summarise.summary_table` of the same
     coefficients). Kept apart from ``tables`` so that the coefficient tables and the figures
     do not wait for the resampling inference.
 
-    ``conclusion.csv`` (:func:`integration_models.summarise.conclusion_table`) holds what the
-    report leads with, decided here so that the report only displays it: the headline test,
+    ``conclusion.csv`` (:func:`integration_models.results.summarise.conclusion_table`) holds what
+    the report leads with, decided here so that the report only displays it: the headline test,
     the configured alpha, the counts of better and worse outcomes and the MDEs of
     ``--power``; ``estimates.csv`` the verdict on each indicator's estimate under that test
-    (:func:`~integration_models.summarise.estimates_table`, the rows the conclusion counts);
+    (:func:`~integration_models.results.summarise.estimates_table`, the rows the conclusion counts);
     ``multiplicity.csv`` how many indicators each test finds before and after adjustment.
     """
     import pandas as pd
 
-    from integration_models.registry import load_registry
-    from integration_models.schemas import read_table
-    from integration_models.size import honest_method
-    from integration_models.stamp import STAMP_COLUMNS, Stamp
-    from integration_models.summarise import (
+    from integration_models.data.registry import load_registry
+    from integration_models.inference.size import honest_method
+    from integration_models.results.schemas import read_table
+    from integration_models.results.stamp import STAMP_COLUMNS, Stamp
+    from integration_models.results.summarise import (
         conclusion_table,
         estimates_table,
         headline_label,

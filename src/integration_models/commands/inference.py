@@ -31,11 +31,11 @@ def run(args: argparse.Namespace) -> None:
     """Write inference.csv (with BH and Romano-Wolf across indicators) and power.csv."""
     import pandas as pd
 
-    from integration_models.indicator_analysis import read_draws
-    from integration_models.inference import combine_few_cluster
-    from integration_models.registry import load_registry
-    from integration_models.stamp import Stamp
-    from integration_models.summarise import write_csv
+    from integration_models.data.registry import load_registry
+    from integration_models.inference.table import combine_few_cluster
+    from integration_models.results.indicator_analysis import read_draws
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import write_csv
 
     indicators = list(load_registry(args.registry)["indicator_id"])
     if not len(args.parts) == len(args.draws) == len(args.power) == len(indicators):

@@ -25,9 +25,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Read, validate and write; report the row counts on stderr."""
-    from integration_models.ingest import IngestSettings, build_panel, write_panel
-    from integration_models.inputs import reading
-    from integration_models.reference import load_areas, load_classification
+    from integration_models.data.ingest import IngestSettings, build_panel, write_panel
+    from integration_models.data.inputs import reading
+    from integration_models.data.reference import load_areas, load_classification
 
     with reading(args.max_input_mb) as hashes:
         areas = load_areas(args.areas)

@@ -29,12 +29,12 @@ def run(args: argparse.Namespace) -> None:
     The hashes of the files read (registry, covariates, areas, the indicator's values files)
     go into the observations' Parquet metadata.
     """
-    from integration_models.atomic import write_parquet
+    from integration_models.data.identifiers import is_indicator_id
+    from integration_models.data.ingest import IngestSettings, ingest_indicator, open_dataset
+    from integration_models.data.inputs import reading
+    from integration_models.data.reference import load_areas
     from integration_models.errors import InputError
-    from integration_models.identifiers import is_indicator_id
-    from integration_models.ingest import IngestSettings, ingest_indicator, open_dataset
-    from integration_models.inputs import reading
-    from integration_models.reference import load_areas
+    from integration_models.io import write_parquet
 
     if not is_indicator_id(args.indicator):
         raise InputError("--indicator", f"not a valid indicator id: {args.indicator!r}")

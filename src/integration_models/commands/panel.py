@@ -27,9 +27,9 @@ def run(args: argparse.Namespace) -> None:
     """
     import pandas as pd
 
-    from integration_models.ingest import combine_exclusions, write_panel
-    from integration_models.inputs import merge_input_hashes, read_input_hashes
-    from integration_models.panel import attach_integration
+    from integration_models.data.ingest import combine_exclusions, write_panel
+    from integration_models.data.inputs import merge_input_hashes, read_input_hashes
+    from integration_models.data.panel import attach_integration
 
     observations = pd.concat([pd.read_parquet(p) for p in args.observations], ignore_index=True)
     panel = attach_integration(observations, pd.read_parquet(args.integration))

@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Draw the figure as ``--out`` .png and .svg, marked if the data are synthetic."""
+    from integration_models.data.registry import is_synthetic, load_registry
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.power import plot_power
-    from integration_models.registry import is_synthetic, load_registry
-    from integration_models.schemas import read_table
+    from integration_models.results.schemas import read_table
 
     registry = load_registry(args.registry)
     with synthetic_figures(is_synthetic(registry)):

@@ -23,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> None:
     """Write provenance.json; warn on stderr if an input changed after it was read."""
-    from integration_models.provenance import build_provenance, stale_warning, write_provenance
+    from integration_models.results.provenance import (
+        build_provenance,
+        stale_warning,
+        write_provenance,
+    )
 
     inputs = {"dataset": args.dataset, "reference": args.reference, "results": args.results}
     config = json.loads(args.config_json)

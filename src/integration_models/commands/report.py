@@ -38,9 +38,9 @@ def run(args: argparse.Namespace) -> None:
     """Render report.html from the tables, figures and reference data it is given (only those)."""
     import pandas as pd
 
-    from integration_models.reference import load_areas, load_classification
-    from integration_models.registry import is_synthetic, load_registry
-    from integration_models.report import write_report
+    from integration_models.data.reference import load_areas, load_classification
+    from integration_models.data.registry import is_synthetic, load_registry
+    from integration_models.report.render import write_report
 
     registry = load_registry(args.registry)
     areas = load_areas(args.areas)

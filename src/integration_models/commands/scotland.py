@@ -67,7 +67,7 @@ def check_sources_dir(config: dict, configfiles, items: dict) -> Path:
 def run(args: argparse.Namespace) -> None:
     """Build and validate the dataset; report what changed on stderr."""
     from integration_models.configuration import load_config, parse_config_items
-    from integration_models.scotland import BuildSettings, build_dataset
+    from integration_models.data.scotland import BuildSettings, build_dataset
 
     items = parse_config_items(args.config)
     config = load_config(args.configfile, items)

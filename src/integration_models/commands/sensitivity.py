@@ -27,15 +27,15 @@ def run(args: argparse.Namespace) -> None:
     """Write the variant table, its per-variant summary and the figure."""
     import pandas as pd
 
+    from integration_models.data.registry import is_synthetic, load_registry
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.sensitivity import plot_sensitivity
-    from integration_models.registry import is_synthetic, load_registry
-    from integration_models.sensitivity import (
+    from integration_models.results.sensitivity import (
         combine_sensitivity,
         conclusion_summary,
     )
-    from integration_models.stamp import Stamp
-    from integration_models.summarise import write_csv
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import write_csv
 
     table = combine_sensitivity([pd.read_parquet(path) for path in args.parts], args.alpha)
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)

@@ -29,17 +29,17 @@ def run(args: argparse.Namespace) -> None:
     """Write size.csv.
 
     One simulation on the design shared by the most indicators, whose residuals drive it
-    (:func:`integration_models.size.null_rejection_table`): the work spans indicators, so it
-    reads the whole panel.
+    (:func:`integration_models.inference.size.null_rejection_table`): the work spans indicators, so
+    it reads the whole panel.
     """
     import pandas as pd
 
+    from integration_models.data.registry import load_registry
+    from integration_models.inference.scope import load_scope
+    from integration_models.inference.size import null_rejection_table
     from integration_models.models.design import indicator_scales
-    from integration_models.registry import load_registry
-    from integration_models.scope import load_scope
-    from integration_models.size import null_rejection_table
-    from integration_models.stamp import Stamp
-    from integration_models.summarise import write_csv
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import write_csv
 
     registry = load_registry(args.registry)
     scales = indicator_scales(

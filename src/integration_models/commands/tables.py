@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pandas as pd
 
-    from integration_models.stamp import Stamp
+    from integration_models.results.stamp import Stamp
 
 NAME = "tables"
 HELP = "gather fits into the result tables"
@@ -40,13 +40,13 @@ def run(args: argparse.Namespace) -> None:
     ``headline`` step's (a data-zone run, which has no few-cluster inference, has none:
     counts of terms as fitted alone would be the headline this project replaces).
     With ``--truth`` the known-effects tables are written too
-    (:mod:`integration_models.known_effects`).
+    (:mod:`integration_models.results.known_effects`).
     """
-    from integration_models.atomic import write_parquet
+    from integration_models.data.registry import load_registry
     from integration_models.errors import InputError
-    from integration_models.registry import load_registry
-    from integration_models.stamp import Stamp
-    from integration_models.summarise import (
+    from integration_models.io import write_parquet
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import (
         add_adjusted_pvalues,
         collect_fits,
         summary_table,
@@ -73,12 +73,12 @@ def _write_known_effects(
     coefficients: pd.DataFrame, truth: list[Path], alpha: float, stamp: Stamp, out_dir: Path
 ) -> None:
     """Write known_effects.csv and known_effects_summary.csv (no rows without a truth file)."""
-    from integration_models.known_effects import (
+    from integration_models.results.known_effects import (
         known_effects_summary,
         known_effects_table,
         load_truth,
     )
-    from integration_models.summarise import write_csv
+    from integration_models.results.summarise import write_csv
 
     table = known_effects_table(coefficients, load_truth(truth[0]) if truth else None, alpha)
     write_csv(stamp.apply(table), out_dir / "known_effects.csv")

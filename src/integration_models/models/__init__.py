@@ -2,6 +2,8 @@
 
 ``base``: the types and rows every estimator shares; ``estimators``: the registry of models
 (``mixed``, the replication multilevel model; ``twfe``, two-way fixed effects; ``glm``, PPML
-or fractional logit) and the fit of one model to one indicator; ``design``: the model rows.
+or fractional logit) and the fit of one model to one indicator; ``design``: the model rows;
+``csdid``: the Callaway-Sant'Anna estimator; ``fit_job``: the workflow job that fits one model
+to one indicator and writes its rows.
 This file imports nothing, so importing one of them does not import the others.
 """

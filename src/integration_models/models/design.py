@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from integration_models.exposure import TRANSITION
-from integration_models.identifiers import DATA_ZONE_CODE
+from integration_models.data.exposure import TRANSITION
+from integration_models.data.identifiers import DATA_ZONE_CODE
 
 TERMS = (
     "time",

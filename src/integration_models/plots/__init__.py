@@ -9,7 +9,8 @@
   the integration estimates.
 
 Figures are :class:`matplotlib.figure.Figure` objects, never pyplot's global figure manager.
-The statistics modules (``did``, ``power``, ``sensitivity``) do not import matplotlib.
+The statistics modules (``models.csdid``, ``inference.power``, ``results.sensitivity``) do
+not import matplotlib.
 """
 
 # glm effects are on a log or logit link, not on the outcome's scale like the others: drawn on

@@ -30,8 +30,8 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from integration_models.atomic import atomic_path
-from integration_models.registry import DOMAINS
+from integration_models.data.registry import DOMAINS
+from integration_models.io import atomic_path
 
 DPI = 150
 SVG_SALT = "integration-models"
@@ -197,7 +197,7 @@ def synthetic_figures(synthetic: bool = True) -> Iterator[None]:
     """Mark every figure :func:`save_figure` writes in this block as synthetic, or not.
 
     The drawing commands and jobs wrap their plotting in this with the registry's
-    :func:`integration_models.registry.is_synthetic`, so that every plotting function gets the
+    :func:`integration_models.data.registry.is_synthetic`, so that every plotting function gets the
     mark without a flag of its own. A context variable: each thread has its own.
     """
     token = _synthetic.set(bool(synthetic))

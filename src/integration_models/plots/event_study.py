@@ -9,7 +9,7 @@ from pathlib import Path
 import matplotlib
 import pandas as pd
 
-from integration_models.did import CATEGORIES, EVENT_COLUMNS, MODEL, REFERENCE_EVENT_TIME
+from integration_models.models.csdid import CATEGORIES, EVENT_COLUMNS, MODEL, REFERENCE_EVENT_TIME
 from integration_models.plots.base import (
     GREY_TEXT,
     NEUTRAL,
@@ -145,7 +145,7 @@ def plot_event_study(
     Parameters
     ----------
     rows
-        Rows as from :func:`integration_models.did.event_study_rows` (any categories, any
+        Rows as from :func:`integration_models.models.csdid.event_study_rows` (any categories, any
         indicators).
     registry
         Indicator registry with ``indicator_id``, ``title`` and ``unit``.

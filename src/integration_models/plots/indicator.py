@@ -2,7 +2,7 @@
 
 The inputs are only that indicator's fit files (``results/fits/<model>/<id>.json``), so a
 change to one indicator's data redraws its own figures and no other indicator's. The rows are
-read with :func:`integration_models.summarise.collect_fits`, as the ``tables`` step reads
+read with :func:`integration_models.results.summarise.collect_fits`, as the ``tables`` step reads
 them, so the event-study figure and ``event_study.csv`` show the same numbers.
 
 Where it runs, and why (measured on the demo, 25 indicators, 2 cores): drawing the two
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from integration_models.atomic import write_text
+from integration_models.io import write_text
 
 WORKERS = 2  # the demo's cores; a worker starts only when a job finds no idle one
 _pool: ProcessPoolExecutor | None = None
@@ -119,12 +119,12 @@ def draw_indicator_figures(
     ValueError
         If a fit file is of another indicator.
     """
+    from integration_models.data.registry import is_synthetic, load_registry
     from integration_models.plots import LINEAR_MODELS
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.coefficients import plot_coefficients
     from integration_models.plots.event_study import event_study_reasons, plot_event_study
-    from integration_models.registry import is_synthetic, load_registry
-    from integration_models.summarise import collect_fits
+    from integration_models.results.summarise import collect_fits
 
     registry = load_registry(registry_path)
     coefficients, _, events = collect_fits(list(fits))

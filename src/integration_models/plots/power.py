@@ -12,6 +12,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from integration_models.inference.power import OVER_REJECTION
 from integration_models.plots.base import (
     STYLE,
     explain_empty,
@@ -23,7 +24,6 @@ from integration_models.plots.base import (
     require,
     save_figure,
 )
-from integration_models.power import OVER_REJECTION
 
 PLOT_COLUMNS = ["indicator_id", "term", "mde_sd", "over_rejects", "mde_size_adjusted_sd", "note"]
 TERM_STYLES = {  # term -> colour, marker, label, vertical offset within the row
@@ -103,7 +103,7 @@ def plot_power(
     Parameters
     ----------
     table
-        From :func:`integration_models.power.power_table` (at least ``PLOT_COLUMNS``).
+        From :func:`integration_models.inference.power.power_table` (at least ``PLOT_COLUMNS``).
     registry
         The indicator registry: ``indicator_id, title, domain``.
     path_stem

@@ -1,6 +1,6 @@
 """The sensitivity figure: how far each variant moves the twfe integration estimates.
 
-Drawn by the ``sensitivity`` step with its table (:mod:`integration_models.sensitivity`).
+Drawn by the ``sensitivity`` step with its table (:mod:`integration_models.results.sensitivity`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from integration_models.plots.base import NEUTRAL, STYLE, new_figure, ordered, plain, save_figure
-from integration_models.sensitivity import (
+from integration_models.results.sensitivity import (
     CHANGED,
     EFFECT_TITLES,
     KIND_STYLES,
@@ -40,7 +40,7 @@ def plot_sensitivity(
     Parameters
     ----------
     table
-        From :func:`integration_models.sensitivity.sensitivity_table`.
+        From :func:`integration_models.results.sensitivity.sensitivity_table`.
     registry
         The indicator registry (``indicator_id, title, domain``).
     path_stem

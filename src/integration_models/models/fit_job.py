@@ -1,0 +1,192 @@
+"""One workflow job: fit one model to one indicator and write its tidy rows as JSON.
+
+The Snakemake rule runs this in-process (a ``run:`` block), so 50 fits do not each pay the
+seconds it takes to import pandas, statsmodels and linearmodels in a new interpreter. Fits
+are serialised by a lock: each takes about 0.1 s, and the warnings they raise are captured
+with ``warnings.catch_warnings``, which is not thread-safe.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from integration_models.data.panel import attach_integration
+from integration_models.data.registry import load_registry
+from integration_models.in_process import IN_PROCESS_LOCK
+from integration_models.io import write_json, write_text
+from integration_models.models.base import (
+    FIT_COLUMNS,
+    FitSettings,
+    ModelResult,
+    empty_row,
+    too_little_data,
+)
+from integration_models.models.design import TERMS, DesignError, model_data, outcome_scale
+from integration_models.models.estimators import fit_indicator
+from integration_models.results.schemas import check_panel
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def fit_did(
+    panel: pd.DataFrame, indicator_id: str, scale: str, settings: FitSettings
+) -> tuple[ModelResult, list[dict]]:
+    """Callaway-Sant'Anna for full and for partial integration, as one model's tidy rows.
+
+    The overall ATT of each category against never-integrated areas becomes the
+    ``integration_full`` / ``integration_partial`` row; the other terms are not part of this
+    design and say so. The fit is ``ok`` if at least one category could be estimated; the
+    message names a category that could not. Event-time effects are returned for the event
+    study table and figure.
+    """
+    from integration_models.models.csdid import MODEL, callaway_santanna, did_rows, event_study_rows
+
+    fit = {column: None for column in FIT_COLUMNS}
+    fit.update(indicator_id=indicator_id, model=MODEL, scale=scale, warnings="")
+    fit["formula"] = MODELS_FORMULA_DID
+    try:
+        data = model_data(panel, indicator_id, scale)
+        outcome = data.frame["y"]
+        fit.update(outcome_mean=float(outcome.mean()), outcome_sd=float(outcome.std()))
+        shortfall = too_little_data(data, settings)
+    except DesignError:
+        shortfall = ""
+    categories = () if shortfall else ("full", "partial")
+    rows, events, messages, statuses = [], [], [], []
+    for category in categories:
+        result = callaway_santanna(panel, indicator_id, scale, category, alpha=settings.alpha)
+        category_rows = did_rows(result, indicator_id)
+        if result["status"] == "ok" and result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+            # one treated area: the area bootstrap cannot see its own variability, so the
+            # interval would be far too narrow; keep the estimate, withhold the inference
+            for row in category_rows:
+                row.update(
+                    dict.fromkeys(
+                        ("std_error", "statistic", "p_value", "conf_low", "conf_high"), math.nan
+                    )
+                )
+                row["inference"] = ""
+                row["note"] = (
+                    f"only {result['n_treated_areas']} treated area: no valid standard error; "
+                    + row["note"]
+                )
+        rows += category_rows
+        category_events = event_study_rows(result, indicator_id)
+        if result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+            for row in category_events:
+                row.update(dict.fromkeys(("std_error", "conf_low", "conf_high"), math.nan))
+        events += category_events
+        statuses.append(result["status"])
+        if result["status"] != "ok" or result["message"]:
+            messages.append(f"{category}: {result['message'] or result['status']}")
+        if category == "full":
+            fit.update(n_obs=result["n_obs"], n_areas=result["n_areas"], optimiser=result["method"])
+    fit["status"] = "ok" if "ok" in statuses else "skipped" if shortfall else "failed"
+    fit["converged"] = fit["status"] == "ok"
+    fit["message"] = shortfall or "; ".join(messages)
+    if shortfall:
+        fit.update(n_obs=data.n_obs, n_areas=data.n_areas, n_years=data.n_years)
+    estimated = {row["term"] for row in rows}
+    other = [
+        {
+            **empty_row(term),
+            "indicator_id": indicator_id,
+            "model": MODEL,
+            "n_obs": fit["n_obs"],
+            "n_areas": fit["n_areas"],
+            "inference": "",
+            "scale": scale,
+            "note": (
+                "not part of the difference-in-differences design"
+                if term not in DID_TERMS
+                else "not estimated: model skipped"
+            ),
+        }
+        for term in TERMS
+        if term not in estimated
+    ]
+    by_term = {row["term"]: row for row in rows + other}
+    result = ModelResult(coefficients=[by_term[term] for term in TERMS], fit=fit)
+    return result, events
+
+
+MIN_TREATED_FOR_SE = 2
+DID_TERMS = ("integration_full", "integration_partial")
+MODELS_FORMULA_DID = (
+    "Callaway-Sant'Anna ATT(g,t) against never-integrated areas, outcome regression on "
+    "pre-integration deprivation (deprivation_baseline), simple and event-time aggregation; "
+    "area bootstrap SE"
+)
+
+
+def fit_job(
+    observations_path: str | Path,
+    integration_path: str | Path,
+    registry_path: str | Path,
+    indicator_id: str,
+    model: str,
+    by_measure: dict,
+    overrides: dict,
+    settings: dict,
+    out_path: str | Path,
+    log_path: str | Path,
+) -> None:
+    """Fit ``model`` to ``indicator_id`` and write ``{"fit": ..., "coefficients": [...]}``.
+
+    Parameters
+    ----------
+    observations_path, integration_path
+        The indicator's ingested rows and the integration category of every area and year
+        (the two halves of ``panel.parquet``, kept apart so that a new classification does
+        not rerun the ingest). Their join is checked against
+        :data:`integration_models.results.schemas.PANEL` before the fit reads it.
+    registry_path
+        The dataset's ``indicators.csv``.
+    indicator_id, model
+        What to fit.
+    by_measure, overrides
+        Outcome scale per measure, and per indicator where configured.
+    settings
+        Keyword arguments of :class:`FitSettings`: minimum data and significance level.
+    out_path, log_path
+        The JSON result and a short human-readable log.
+    """
+    # The whole job holds the lock: fits run as threads of one Snakemake process, and
+    # Python's warning filters are process-wide, so another thread reading files with pandas
+    # while a fit records its warnings would change which warnings the fit sees.
+    with IN_PROCESS_LOCK:
+        registry = load_registry(registry_path).set_index("indicator_id")
+        measure = registry.loc[indicator_id, "measure"]
+        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
+        panel = attach_integration(
+            pd.read_parquet(observations_path), pd.read_parquet(integration_path)
+        )
+        check_panel(panel, observations_path)
+        if model == "csdid":
+            result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))
+        else:
+            result = fit_indicator(
+                panel, indicator_id, model, scale, FitSettings(**settings), measure=measure
+            )
+            events = []
+    payload = {
+        "fit": {key: _clean(value) for key, value in result.fit.items()},
+        "coefficients": [
+            {key: _clean(value) for key, value in row.items()} for row in result.coefficients
+        ],
+        "event_study": [{key: _clean(value) for key, value in row.items()} for row in events],
+    }
+    write_json(out_path, payload)
+    fit = result.fit
+    write_text(
+        log_path,
+        f"{model} {indicator_id}: status {fit['status']}, n_obs {fit['n_obs']}, "
+        f"optimiser {fit['optimiser']}\nmessage: {fit['message']}\nwarnings: {fit['warnings']}\n",
+    )

@@ -1,0 +1,178 @@
+"""One workflow job: the few-cluster inference, power and sensitivity of one indicator.
+
+The work of these three steps is per indicator; only the adjustments across indicators
+(Benjamini-Hochberg, Romano-Wolf) span them, and those are cheap once each indicator's rows
+and resampled statistics are stored. So the workflow runs this job once per indicator and a
+combining step per table (:mod:`integration_models.commands.inference`,
+:mod:`integration_models.commands.sensitivity`): a new value of one indicator reruns its own
+job and the combining steps, not the resampling of every indicator.
+
+An indicator's results do not depend on which other indicators are analysed: the bootstrap
+weights are drawn per area of the classification's areas, the permutations per partnership,
+both from the configured seed alone, and the sensitivity variants come from the
+classification, the areas and the scenarios (:func:`integration_models.data.panel.area_exposure`).
+The combined tables equal those of one call over all indicators (tested).
+
+Like the fits (:mod:`integration_models.models.fit_job`), the job runs inside the Snakemake process
+(a ``run:`` rule), so 25 jobs do not each pay the seconds of starting Python and importing
+pandas and statsmodels; it holds the fits' lock, as Python's warning filters are
+process-wide. What every indicator shares (the areas' exposure, the scenario
+classifications expanded to areas and years) is read and built once per process.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.data.panel import area_exposure, attach_integration
+from integration_models.data.reference import load_areas
+from integration_models.data.registry import load_registry
+from integration_models.in_process import IN_PROCESS_LOCK
+from integration_models.inference.power import power_table
+from integration_models.inference.scope import scope_from_fits
+from integration_models.inference.table import Draws, few_cluster_rows
+from integration_models.io import write_parquet, write_text
+from integration_models.models.design import outcome_scale
+from integration_models.results.sensitivity import (
+    load_scenarios,
+    scenario_integration,
+    sensitivity_rows,
+)
+
+# a stored draws column is named "<term>:<method>"
+DRAWS_SEPARATOR = ":"
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the analysis of every indicator shares: the areas' exposure and the scenarios.
+
+    Attributes
+    ----------
+    population
+        :func:`integration_models.data.panel.area_exposure` of the classification.
+    scenarios
+        Scenario name -> its exposure of every area, year and kind of period
+        (:func:`integration_models.results.sensitivity.scenario_integration`).
+    """
+
+    population: pd.DataFrame
+    scenarios: dict[str, pd.DataFrame]
+
+
+@lru_cache(maxsize=2)
+def _context(integration: str, areas: str, scenarios: tuple[str, ...], stamp: tuple) -> Context:
+    """Build the shared context once per process and set of files (``stamp``: their state)."""
+    area_table = load_areas(areas)
+    population = area_exposure(pd.read_parquet(integration), area_table)
+    expanded = {
+        name: scenario_integration(scenario, population)
+        for name, scenario in load_scenarios(scenarios, area_table).items()
+    }
+    return Context(population, expanded)
+
+
+def load_context(
+    integration: str | Path, areas: str | Path, scenarios: Sequence[str | Path]
+) -> Context:
+    """Return the shared context of these files, built once while they are unchanged."""
+    paths = (str(integration), str(areas), *map(str, scenarios))
+    stamp = tuple((p, Path(p).stat().st_mtime_ns, Path(p).stat().st_size) for p in paths)
+    return _context(paths[0], paths[1], tuple(paths[2:]), stamp)
+
+
+def draws_frame(draws: Draws, reps: int) -> pd.DataFrame:
+    """Return the resampled statistics of one indicator as columns ``<term>:<method>``."""
+    columns = {
+        f"{term}{DRAWS_SEPARATOR}{method}": values for (_, term, method), values in draws.items()
+    }
+    return pd.DataFrame(columns, index=pd.RangeIndex(reps)) if columns else pd.DataFrame()
+
+
+def read_draws(path: str | Path, indicator_id: str) -> Draws:
+    """Read the draws written by :func:`analysis_job` for ``indicator_id``."""
+    frame = pd.read_parquet(path)
+    draws: Draws = {}
+    for column in frame.columns:
+        term, method = column.split(DRAWS_SEPARATOR)
+        draws[(indicator_id, term, method)] = frame[column].to_numpy(dtype=float)
+    return draws
+
+
+def analysis_job(
+    observations_path: str | Path,
+    integration_path: str | Path,
+    areas_path: str | Path,
+    scenario_paths: Sequence[str | Path],
+    registry_path: str | Path,
+    fit_path: str | Path,
+    indicator_id: str,
+    by_measure: Mapping[str, str],
+    overrides: Mapping[str, str],
+    settings: Mapping[str, float],
+    outputs: Mapping[str, str | Path],
+    log_path: str | Path,
+) -> None:
+    """Write the inference rows, their draws, the power rows and the sensitivity rows.
+
+    Parameters
+    ----------
+    observations_path, integration_path
+        The indicator's ingested rows and the exposure of every area, year and kind of period.
+    areas_path, scenario_paths
+        The areas table and the scenario classifications (configuration ``scenarios``).
+    registry_path
+        The dataset's ``indicators.csv`` (the indicator's measure, hence its scale).
+    fit_path
+        The indicator's ``twfe`` fit: which terms it estimated
+    (:mod:`integration_models.inference.scope`). indicator_id
+        The indicator.
+    by_measure, overrides
+        Outcome scale per measure, and per indicator where configured.
+    settings
+        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration.
+    outputs
+        Paths for ``inference``, ``draws``, ``power`` and ``sensitivity`` (Parquet).
+    log_path
+        A short human-readable log.
+    """
+    with IN_PROCESS_LOCK:
+        registry = load_registry(registry_path).set_index("indicator_id")
+        scale = outcome_scale(
+            registry.loc[indicator_id, "measure"], indicator_id, by_measure, overrides
+        )
+        scale_of = {indicator_id: scale}
+        context = load_context(integration_path, areas_path, scenario_paths)
+        panel = attach_integration(
+            pd.read_parquet(observations_path), pd.read_parquet(integration_path)
+        )
+        fit = json.loads(Path(fit_path).read_text(encoding="utf-8"))
+        scope = scope_from_fits([fit], [indicator_id])
+        reps, seed, alpha = int(settings["reps"]), int(settings["seed"]), float(settings["alpha"])
+        shared = {"seed": seed, "alpha": alpha, "scope": scope, "population": context.population}
+        rows, draws = few_cluster_rows(panel, [indicator_id], scale_of, reps=reps, **shared)
+        power = power_table(
+            panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), **shared
+        )
+        sensitivity = sensitivity_rows(
+            panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
+            scope=scope, population=context.population,
+        )  # fmt: skip
+    write_parquet(rows, outputs["inference"])
+    write_parquet(draws_frame(draws, reps), outputs["draws"])
+    write_parquet(power, outputs["power"])
+    write_parquet(sensitivity, outputs["sensitivity"])
+    tested = int(np.isfinite(rows["p_value"].to_numpy(dtype=float)).sum())
+    write_text(
+        log_path,
+        f"{indicator_id} ({scale}): {tested} of {len(rows)} inference rows with a p-value, "
+        f"{len(draws)} resampled rows x {reps} draws, {len(power)} power rows, "
+        f"{len(sensitivity)} sensitivity rows\n",
+    )

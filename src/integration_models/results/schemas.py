@@ -1,0 +1,635 @@
+"""The declared schema of every results table and of the panel, checked where written and read.
+
+A table's columns, their order, their types and the contracts its readers rely on (a p-value
+lies in [0, 1], an interval's lower bound is not above its upper bound, a fit's status is one
+of a known set, the stamp columns come last) are written down here once, as
+:mod:`pandera` schemas, rather than implied by the code that happens to write them. The
+shared CSV writer (:func:`integration_models.results.summarise.write_csv`) checks each results table
+as written, that is the file as any reader will parse it, against the schema named by the
+file's stem; a mismatch there is a bug in the step that built the table and stops it with
+the table, column and check named. The report checks each table again as it reads it: a
+table left by another version of the package, or edited by hand, is named on the page
+instead of crashing the report (:mod:`integration_models.report.render`). The panel
+(``panel.parquet``) is checked by the step that writes it, and by each model fit as it
+joins its indicator's observations with the integration categories.
+
+Types are checked as a CSV reader sees them: numbers are any numeric column (a float column
+whose values are all whole is read back as integers), text is text or empty (an all-empty
+text column is read back as floats), and flags (``sign_right``, ``false_positive``,
+``changed``) are True, False or empty. A table with no rows (the known-effects tables of real
+data) is checked for its columns only, as nothing types an empty column.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
+
+from integration_models.data.panel import OPTIONAL_COLUMNS, OPTIONAL_DERIVED, PANEL_COLUMNS
+from integration_models.results.stamp import STAMP_COLUMNS
+
+STATUSES = ("ok", "not_converged", "failed", "skipped")
+CONCLUSIONS = ("+", "-", "ns")
+CATEGORIES = ("none", "partial", "full", "transition")
+# what an integration estimate under the headline test means for children (estimates.csv)
+OUTCOMES = ("better", "worse", "unknown direction", "not significant", "not estimated")
+# at most this many failing values are quoted per column and check
+QUOTED = 3
+
+
+class TableSchemaError(Exception):
+    """A table that does not match its declared schema.
+
+    Parameters
+    ----------
+    table
+        The table's name (the file stem, e.g. ``coefficients``).
+    path
+        The file written or read.
+    problems
+        One line per failing column and check.
+    """
+
+    def __init__(self, table: str, path: str | Path, problems: Sequence[str]) -> None:
+        self.table = table
+        self.path = str(path)
+        self.problems = list(problems)
+        super().__init__(
+            f"table '{table}' ({self.path}) does not match its schema in "
+            f"integration_models.results.schemas: {'; '.join(self.problems)}"
+        )
+
+
+def _is_number(series: pd.Series) -> bool:
+    return is_numeric_dtype(series) and not is_bool_dtype(series)
+
+
+def _is_text(series: pd.Series) -> pd.Series:
+    return series.map(lambda value: isinstance(value, str))
+
+
+def _is_flag(series: pd.Series) -> pd.Series:
+    return series.map(lambda value: isinstance(value, bool | np.bool_))
+
+
+def number(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    """Declare a numeric column (integers or floats), empty cells allowed if ``nullable``."""
+    return pa.Column(
+        None, [pa.Check(_is_number, name="numeric"), *checks], nullable=nullable, coerce=False
+    )
+
+
+def integer(*checks: pa.Check, nullable: bool = False) -> pa.Column:
+    """Declare a count: integers, never empty; or, if ``nullable``, whole numbers or empty.
+
+    A column with empty cells is read back as floats, so a nullable count is checked for
+    whole values rather than an integer type (``n_romano_wolf`` is empty when the headline
+    test has no Romano-Wolf p-values).
+    """
+    if nullable:
+        whole = pa.Check(lambda series: series % 1 == 0, name="whole number")
+        return number(whole, *checks)
+    return pa.Column(None, [pa.Check(is_integer_dtype, name="integer"), *checks], nullable=False)
+
+
+def text(*checks: pa.Check, nullable: bool = True) -> pa.Column:
+    """Declare a text column, empty cells allowed if ``nullable``."""
+    return pa.Column(None, [pa.Check(_is_text, name="text"), *checks], nullable=nullable)
+
+
+def flag(*, nullable: bool = True) -> pa.Column:
+    """Declare a True/False column, empty where the flag does not apply if ``nullable``."""
+    return pa.Column(None, pa.Check(_is_flag, name="True or False"), nullable=nullable)
+
+
+def one_of(values: Iterable[str]) -> pa.Check:
+    """Values restricted to a known set."""
+    return pa.Check.isin(list(values))
+
+
+P_VALUE = pa.Check.in_range(0, 1)
+NON_NEGATIVE = pa.Check.ge(0)
+PERCENT = pa.Check.in_range(0, 100)
+
+
+def _interval_ordered(frame: pd.DataFrame) -> pd.Series:
+    low, high = frame["conf_low"], frame["conf_high"]
+    finite = np.isfinite(low.astype(float)) & np.isfinite(high.astype(float))
+    return ~finite | (low <= high)
+
+
+INTERVAL = pa.Check(_interval_ordered, name="conf_low <= conf_high where both are finite")
+
+STAMP = {"data": text(nullable=False), "config_hash": text(nullable=False),
+         "inputs_hash": text(nullable=False)}  # fmt: skip
+
+
+def _table(name: str, columns: dict[str, pa.Column], checks: Sequence[pa.Check] = ()):
+    """Declare a results table: exactly ``columns``, then the stamp columns, in this order."""
+    return pa.DataFrameSchema(
+        {**columns, **STAMP}, checks=list(checks), strict=True, ordered=True, name=name
+    )
+
+
+ESTIMATE = {
+    "estimate": number(),
+    "std_error": number(NON_NEGATIVE),
+    "statistic": number(),
+    "p_value": number(P_VALUE),
+    "conf_low": number(),
+    "conf_high": number(),
+}
+
+COEFFICIENTS = _table(
+    "coefficients",
+    {
+        "indicator_id": text(nullable=False),
+        "model": text(nullable=False),
+        "term": text(nullable=False),
+        **ESTIMATE,
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "inference": text(),
+        "scale": text(nullable=False),
+        "note": text(),
+        "p_adjusted": number(P_VALUE),
+        "adjustment": text(),
+    },
+    [INTERVAL],
+)
+
+MODEL_FIT = _table(
+    "model_fit",
+    {
+        "indicator_id": text(nullable=False),
+        "model": text(nullable=False),
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "n_years": number(NON_NEGATIVE),
+        "converged": flag(nullable=False),
+        "status": text(one_of(STATUSES), nullable=False),
+        "message": text(),
+        "optimiser": text(),
+        "log_likelihood": number(),
+        "r2_within": number(),
+        "outcome_mean": number(),
+        "outcome_sd": number(NON_NEGATIVE),
+        "scale": text(nullable=False),
+        "formula": text(),
+        "warnings": text(),
+    },
+)
+
+SUMMARY_FIXED = {
+    "indicator_id": text(nullable=False),
+    "title": text(),
+    "domain": text(),
+    "measure": text(),
+    "scale": text(),
+}
+
+
+def _summary_layout(frame: pd.DataFrame) -> bool:
+    """Tell whether the fixed columns come first, the stamp last, the rest conclusions."""
+    columns = list(frame.columns)
+    fixed, stamp = list(SUMMARY_FIXED), list(STAMP_COLUMNS)
+    if columns[: len(fixed)] != fixed or columns[-len(stamp) :] != stamp:
+        return False
+    for column in columns[len(fixed) : -len(stamp)]:
+        values = frame[column].dropna()
+        if not values.map(lambda value: value in CONCLUSIONS).all():
+            return False
+    return True
+
+
+# summary.csv has one column per model and term that the run fitted: the fixed columns and
+# the stamp are checked by name, the others by their values (+, - or ns, or empty)
+SUMMARY = pa.DataFrameSchema(
+    {**SUMMARY_FIXED, **STAMP},
+    checks=[
+        pa.Check(
+            _summary_layout,
+            name=f"columns {', '.join(SUMMARY_FIXED)} first, {', '.join(STAMP_COLUMNS)} last, "
+            f"the others one of {' '.join(CONCLUSIONS)}",
+        )
+    ],
+    strict=False,
+    name="summary",
+)
+
+HEADLINE = _table(
+    "headline",
+    {
+        "model": text(nullable=False),
+        "term": text(nullable=False),
+        "family": text(nullable=False),
+        "n_significant": integer(NON_NEGATIVE),
+        "n_positive": integer(NON_NEGATIVE),
+        "n_negative": integer(NON_NEGATIVE),
+        "n_estimated": integer(NON_NEGATIVE),
+        "statement": text(nullable=False),
+        "inference": text(),
+    },
+)
+
+CONCLUSION = _table(
+    "conclusion",
+    {
+        "term": text(nullable=False),
+        "test": text(),
+        "alpha": number(P_VALUE),
+        "n_indicators": integer(NON_NEGATIVE),
+        "n_tested": integer(NON_NEGATIVE),
+        "n_significant": integer(NON_NEGATIVE),
+        "n_better": integer(NON_NEGATIVE),
+        "n_worse": integer(NON_NEGATIVE),
+        "n_bh": integer(NON_NEGATIVE),
+        "n_romano_wolf": integer(NON_NEGATIVE, nullable=True),
+        "mde_test": text(),
+        "n_mde": integer(NON_NEGATIVE),
+        "mde_sd_median": number(NON_NEGATIVE),
+        "mde_sd_min": number(NON_NEGATIVE),
+        "mde_sd_max": number(NON_NEGATIVE),
+        "statement": text(nullable=False),
+        "limits": text(nullable=False),
+    },
+)
+
+INFERENCE = _table(
+    "inference",
+    {
+        "indicator_id": text(nullable=False),
+        "model": text(nullable=False),
+        "term": text(nullable=False),
+        **ESTIMATE,
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "inference": text(nullable=False),
+        "p_adjusted": number(P_VALUE),
+        "adjustment": text(),
+        "p_romano_wolf": number(P_VALUE),
+    },
+    [INTERVAL],
+)
+
+SIZE = _table(
+    "size",
+    {
+        "method": text(nullable=False),
+        "label": text(nullable=False),
+        "term": text(nullable=False),
+        "sims": integer(NON_NEGATIVE),
+        "reps": integer(NON_NEGATIVE),
+        "rejections": integer(NON_NEGATIVE),
+        "rate": number(P_VALUE),
+        "mc_se": number(NON_NEGATIVE),
+        "honest": flag(),
+        "n_treated_areas": integer(NON_NEGATIVE),
+        "design_indicators": text(),
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "note": text(),
+    },
+)
+
+POWER = _table(
+    "power",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(nullable=False),
+        "scale": text(nullable=False),
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "n_treated_areas": integer(NON_NEGATIVE),
+        "std_error": number(NON_NEGATIVE),
+        "mde": number(NON_NEGATIVE),
+        "mde_sd": number(NON_NEGATIVE),
+        "mde_resid_sd": number(NON_NEGATIVE),
+        "mde_units": number(),
+        "units_note": text(),
+        "pre_mean": number(),
+        "mde_pct_pre_mean": number(),
+        "size": number(P_VALUE),
+        "over_rejects": flag(),
+        "mde_size_adjusted": number(NON_NEGATIVE),
+        "mde_size_adjusted_sd": number(NON_NEGATIVE),
+        "reps": integer(NON_NEGATIVE),
+        "residuals": text(),
+        "note": text(),
+    },
+)
+
+SENSITIVITY = _table(
+    "sensitivity",
+    {
+        "variant": text(nullable=False),
+        "kind": text(nullable=False),
+        "description": text(nullable=False),
+        "indicator_id": text(nullable=False),
+        "term": text(nullable=False),
+        "estimate": number(),
+        "std_error": number(NON_NEGATIVE),
+        "statistic": number(),
+        "df": number(NON_NEGATIVE),
+        "p_value": number(P_VALUE),
+        "conf_low": number(),
+        "conf_high": number(),
+        "p_adjusted": number(P_VALUE),
+        "n_obs": integer(NON_NEGATIVE),
+        "n_areas": integer(NON_NEGATIVE),
+        "n_treated_areas": integer(NON_NEGATIVE),
+        "conclusion": text(one_of(CONCLUSIONS)),
+        "changed": flag(),
+        "inference": text(),
+        "note": text(),
+    },
+    [INTERVAL],
+)
+
+SENSITIVITY_SUMMARY = _table(
+    "sensitivity_summary",
+    {
+        "variant": text(nullable=False),
+        "kind": text(nullable=False),
+        "description": text(nullable=False),
+        "term": text(nullable=False),
+        "n_indicators": integer(NON_NEGATIVE),
+        "n_tested": integer(NON_NEGATIVE),
+        "n_significant": integer(NON_NEGATIVE),
+        "n_positive": integer(NON_NEGATIVE),
+        "n_negative": integer(NON_NEGATIVE),
+        "n_changed": integer(NON_NEGATIVE),
+        "changes": text(),
+        "note": text(),
+    },
+)
+
+EVENT_STUDY = _table(
+    "event_study",
+    {
+        "indicator_id": text(nullable=False),
+        "model": text(nullable=False),
+        "category": text(nullable=False),
+        "event_time": integer(),
+        "estimate": number(),
+        "std_error": number(NON_NEGATIVE),
+        "conf_low": number(),
+        "conf_high": number(),
+    },
+    [INTERVAL],
+)
+
+ESTIMATES = _table(
+    "estimates",
+    {
+        "indicator_id": text(nullable=False),
+        "title": text(),
+        "higher_is_better": flag(nullable=False),
+        "term": text(nullable=False),
+        "test": text(),
+        **{name: number() for name in ("estimate", "std_error", "conf_low", "conf_high")},
+        "p_value": number(P_VALUE),
+        "p_adjusted": number(P_VALUE),
+        "p_romano_wolf": number(P_VALUE),
+        "significant": flag(nullable=False),
+        "outcome": text(one_of(OUTCOMES), nullable=False),
+    },
+    [INTERVAL],
+)
+
+MULTIPLICITY = _table(
+    "multiplicity",
+    {
+        "test": text(nullable=False),
+        "term": text(nullable=False),
+        "tested": integer(NON_NEGATIVE),
+        "significant": integer(NON_NEGATIVE),
+        "after_bh": integer(NON_NEGATIVE),
+        "after_romano_wolf": integer(NON_NEGATIVE, nullable=True),
+    },
+)
+
+KNOWN_EFFECTS = _table(
+    "known_effects",
+    {
+        "indicator_id": text(nullable=False),
+        "model": text(nullable=False),
+        "term": text(nullable=False),
+        "scale": text(nullable=False),
+        "truth": number(nullable=False),
+        "estimate": number(),
+        "conf_low": number(),
+        "conf_high": number(),
+        "p_value": number(P_VALUE),
+        "covered": flag(),
+        "sign_right": flag(),
+        "significant": flag(),
+        "false_positive": flag(),
+    },
+    [INTERVAL],
+)
+
+KNOWN_EFFECTS_SUMMARY = _table(
+    "known_effects_summary",
+    {
+        "model": text(nullable=False),
+        "term": text(nullable=False),
+        "estimates": integer(NON_NEGATIVE),
+        "with_interval": integer(NON_NEGATIVE),
+        "covered": integer(NON_NEGATIVE),
+        "coverage_pct": number(PERCENT),
+        "nonzero_truth": integer(NON_NEGATIVE),
+        "sign_right": integer(NON_NEGATIVE),
+        "sign_right_pct": number(PERCENT),
+        "zero_truth": integer(NON_NEGATIVE),
+        "false_positives": integer(NON_NEGATIVE),
+    },
+)
+
+# results table (file stem) -> its schema
+TABLES: dict[str, pa.DataFrameSchema] = {
+    schema.name: schema
+    for schema in (
+        COEFFICIENTS,
+        MODEL_FIT,
+        SUMMARY,
+        HEADLINE,
+        CONCLUSION,
+        INFERENCE,
+        SIZE,
+        POWER,
+        SENSITIVITY,
+        SENSITIVITY_SUMMARY,
+        EVENT_STUDY,
+        KNOWN_EFFECTS,
+        KNOWN_EFFECTS_SUMMARY,
+        ESTIMATES,
+        MULTIPLICITY,
+    )
+}
+
+_PANEL_TYPES: dict[str, pa.Column] = {
+    "year": integer(),
+    "value": number(nullable=False),
+    "numerator": number(NON_NEGATIVE),
+    "denominator": number(NON_NEGATIVE),
+    "integration": text(one_of(CATEGORIES), nullable=False),
+    "integration_exposed": text(one_of(CATEGORIES[:3]), nullable=False),
+    "deprivation": number(),
+    "deprivation_baseline": number(),
+    "population_density": number(NON_NEGATIVE),
+    "covid": number(pa.Check.in_range(0, 1)),
+    "population": number(NON_NEGATIVE),
+    "population_0_17": number(NON_NEGATIVE),
+    "hscp_start_year": integer(),
+    "line": integer(),
+}
+_PANEL_TEXT = ("area_code", "area_name", "hscp_code", "health_board_code", "period_key",
+               "indicator_id", "area_code_original", "file")  # fmt: skip
+
+
+def _panel_layout(frame: pd.DataFrame) -> bool:
+    columns = list(frame.columns)
+    optional = [c for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED if c in columns]
+    return columns == PANEL_COLUMNS + optional
+
+
+# panel.parquet: PANEL_COLUMNS in order, then any of the optional covariates present
+PANEL = pa.DataFrameSchema(
+    {
+        **{c: _PANEL_TYPES.get(c) or text(nullable=c not in _PANEL_TEXT) for c in PANEL_COLUMNS},
+        **{
+            c: pa.Column(None, pa.Check(_is_number, name="numeric"), required=False, nullable=True)
+            for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED
+        },
+    },
+    checks=[pa.Check(_panel_layout, name="columns PANEL_COLUMNS in order, then optional ones")],
+    strict=False,
+    name="panel",
+)
+
+
+def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
+    """Return what is wrong with ``frame`` under ``schema``: one line per column and check.
+
+    An empty list means the frame matches. A frame with no rows is checked for its column
+    names and their order only.
+    """
+    if frame.empty:
+        expected = list(schema.columns)
+        if schema.strict and list(frame.columns) != expected:
+            return [f"columns are {list(frame.columns)}, expected {expected}"]
+        absent = [c for c in expected if schema.columns[c].required and c not in frame]
+        return [f"column '{c}' is missing" for c in absent]
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as error:
+        return _describe(error.failure_cases)
+    return []
+
+
+def _describe(cases: pd.DataFrame) -> list[str]:
+    """One line per failing column and check, quoting a few failing values and their rows.
+
+    A check of the whole table (the interval order, the column layout) is reported once,
+    with the rows that fail it, rather than once per column.
+    """
+    lines = []
+    whole = cases["schema_context"].astype(str) == "DataFrameSchema"
+    for check, group in cases[whole].groupby(cases["check"].astype(str), sort=False):
+        values = [str(v) for v in group["failure_case"]]
+        if check == "column_in_dataframe":
+            lines.extend(f"column '{value}' is missing" for value in values)
+        elif check == "column_in_schema":
+            lines.extend(f"column '{value}' is not in the schema" for value in values)
+        elif check == "column_ordered":
+            lines.append(f"columns out of order, from '{values[0]}' on")
+        else:
+            rows = sorted({int(row) for row in group["index"].dropna()})
+            shown = ", ".join(str(row) for row in rows[:QUOTED])
+            more = f" and {len(rows) - QUOTED} more" if len(rows) > QUOTED else ""
+            lines.append(f"table fails {check}" + (f": rows {shown}{more}" if rows else ""))
+    columns = cases[~whole]
+    for (column, check), group in columns.groupby(
+        [columns["column"].astype(str), columns["check"].astype(str)], sort=False
+    ):
+        quoted = ", ".join(
+            f"{value!r}" + ("" if pd.isna(row) else f" (row {int(row)})")
+            for value, row in zip(
+                group["failure_case"].head(QUOTED), group["index"].head(QUOTED), strict=True
+            )
+        )
+        more = f" and {len(group) - QUOTED} more" if len(group) > QUOTED else ""
+        lines.append(f"column '{column}' fails {check}: {quoted}{more}")
+    return lines
+
+
+def check(frame: pd.DataFrame, table: str, path: str | Path) -> None:
+    """Raise :class:`TableSchemaError` if results table ``table`` does not match its schema.
+
+    Parameters
+    ----------
+    frame
+        The table as read back from ``path`` (CSV types).
+    table
+        The table's name, a key of :data:`TABLES`.
+    path
+        The file, named in the error.
+
+    Raises
+    ------
+    TableSchemaError
+        Naming the table, the file and each failing column and check.
+    """
+    found = problems(frame, TABLES[table])
+    if found:
+        raise TableSchemaError(table, path, found)
+
+
+def text_columns(schema: pa.DataFrameSchema) -> list[str]:
+    """Return the columns ``schema`` declares as text (by name)."""
+    return [
+        name
+        for name, column in schema.columns.items()
+        if any(getattr(c, "name", None) == "text" for c in column.checks)
+    ]
+
+
+def read_table(path: str | Path, table: str | None = None, **kwargs: object) -> pd.DataFrame:
+    """Read a results CSV as its schema declares it: declared text columns stay text.
+
+    A text cell that looks like a number (a stamp hash of decimal digits, or digits around
+    one ``e``, such as ``7489432838854e17``) would otherwise be parsed as a float and lose
+    its value. ``table`` names the schema (default: the file's stem); a file with no schema
+    is read with pandas' defaults. ``kwargs`` go to :func:`pandas.read_csv`.
+    """
+    path = Path(path)
+    schema = TABLES.get(table or path.stem)
+    if schema is not None:
+        header = pd.read_csv(path, nrows=0).columns
+        declared = set(text_columns(schema))
+        dtype = {column: str for column in header if column in declared}
+        kwargs = {"dtype": {**dtype, **dict(kwargs.pop("dtype", None) or {})}, **kwargs}
+    return pd.read_csv(path, **kwargs)
+
+
+def check_csv(path: str | Path) -> None:
+    """Check the CSV file ``path`` against the schema named by its stem, if there is one.
+
+    A file whose stem names no schema (not a results table) passes unchecked.
+    """
+    path = Path(path)
+    if path.stem in TABLES:
+        check(read_table(path), path.stem, path)
+
+
+def check_panel(panel: pd.DataFrame, path: str | Path = "panel.parquet") -> None:
+    """Raise :class:`TableSchemaError` if ``panel`` does not match :data:`PANEL`."""
+    found = problems(panel, PANEL)
+    if found:
+        raise TableSchemaError("panel", path, found)

@@ -1,0 +1,901 @@
+"""Sensitivity analyses of the headline ``twfe`` integration estimates.
+
+The headline estimates are the two-way fixed effects integration terms of every indicator::
+
+    y_it = a_i + g_t + b_full * full_it + b_partial * partial_it
+           + b_trend * deprivation0_i * t10_t + e_it
+
+clustered by council area (:mod:`integration_models.models.twfe`; ``deprivation0_i`` is the
+area's pre-integration deprivation, :data:`~integration_models.inference.design.CONTROLS`). This
+module reruns them under each of these *variants* and says whether any conclusion changes:
+
+- ``baseline``: the panel as built;
+- ``classification_<name>``: the ``integration`` column recomputed from each scenario
+  classification of the config (``scenarios``), with no re-ingest;
+- ``transition_exposed``: transition periods (straddling a go-live or switch-off, left out of
+  the main models) counted as exposed to the category in force at their end;
+- ``no_covid``: the COVID-19 periods dropped (at least half their days in the window,
+  :data:`integration_models.data.exposure.COVID_PERIOD_SHARE`);
+- ``drop_highland``: Highland (S12000017, a lead-agency model since 2012) dropped;
+- ``alt_deprivation``: the deprivation baseline taken from the optional ``deprivation_alt``
+  covariate (its value in the same baseline year, times time), reported as not available when
+  the dataset has none;
+- ``log_density``: log population density added as a control (it varies within areas only by
+  interpolation and census rebasing, so the headline leaves it out);
+- ``no_covariates``: no covariates at all, only area and year effects and the integration
+  terms (the main estimates "with and without covariates");
+- ``drop_<hscp_code>``: each partnership left out in turn (Clackmannanshire and Stirling
+  share S37000005 and leave together).
+
+Inference is CR2 with Bell-McCaffrey degrees of freedom
+(:func:`integration_models.inference.cluster.cr2_bell_mccaffrey`): analytic, so every variant is
+cheap and deterministic, and honest with few treated clusters because the df shrink towards the
+number of treated areas (methods.md section 4), where CRV1 with ``G - 1`` df over-rejects.
+p-values are adjusted with Benjamini-Hochberg across indicators, per term and variant
+(:func:`integration_models.inference.multiplicity.adjust_pvalues`); a conclusion is ``+`` or ``-``
+when the adjusted p-value is below ``alpha``, ``ns`` otherwise, and ``changed`` compares it with the
+baseline conclusion of the same indicator and term.
+
+A term with a single treated area keeps its estimate but gets no standard error, p-value or
+conclusion (as ``fitting.MIN_TREATED_FOR_SE`` does for csdid): the cluster-robust variance
+cannot see that area's own variability. On the demo design with iid normal outcomes (2,000
+null draws, ``attendance`` rows) the CR2 Bell-McCaffrey test at 5% rejected 4.9% of the time
+for full integration (13 treated areas, median df 21), 4.0% for partial (5 treated areas, df
+5.5), but 67% for partial once only East Lothian is left partial (1 treated area, df 25).
+
+Speed: about 49 variants x 25 indicators means about 1,200 designs. Each is assembled here from
+numpy arrays (:func:`integration_models.inference.design.design_from_arrays`, with the area effects
+projected out in closed form) instead of through pandas, and indicators
+observed on the same rows share one design: the whole table took 3.9 s for the 25 demo
+indicators (49 variants, 11 of them scenario classifications) on the shared 2-core machine,
+about two thirds of it in the per-area eigendecompositions of ``cr2_bell_mccaffrey``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.data.exposure import (
+    COVID_PERIOD_SHARE,
+    TRANSITION,
+    PeriodType,
+    exposure_table,
+)
+from integration_models.data.panel import BASELINE_OF
+from integration_models.data.reference import load_classification
+from integration_models.errors import InputError
+from integration_models.inference.cluster import cr2_bell_mccaffrey
+from integration_models.inference.design import CONTROLS, TERMS_OF_INTEREST, design_from_arrays
+from integration_models.inference.multiplicity import adjust_pvalues
+from integration_models.inference.scope import Scope, blank_out
+from integration_models.inference.table import INFERENCE_LABELS
+from integration_models.models.design import DesignError, model_data
+
+HIGHLAND = "S12000017"
+ALT_DEPRIVATION = "deprivation_alt"
+NOT_AVAILABLE = "not available in this dataset: covariates.csv has no deprivation_alt column"
+INFERENCE = INFERENCE_LABELS["cr2"]
+CATEGORIES = ("none", "partial", "full")
+TERM_CATEGORY = {"integration_full": "full", "integration_partial": "partial"}
+TERM_LABELS = {"integration_full": "full integration", "integration_partial": "partial integration"}
+KINDS = (
+    "baseline",
+    "classification",
+    "transition",
+    "covid",
+    "highland",
+    "deprivation",
+    "leave_one_out",
+    "log_density",
+    "no_covariates",
+)
+# The control column of each deprivation source, and log density (the sensitivity variants').
+DEPRIVATION_CONTROL = CONTROLS[0]
+ALT_DEPRIVATION_CONTROL = "deprivation_alt_trend"
+LOG_DENSITY = "log_density"
+NOT_ESTIMATED = "n/a"
+ONE_TREATED = (
+    "only 1 treated area: estimate only, no valid standard error, as the cluster-robust "
+    "variance cannot see that area's own variability"
+)
+TABLE_COLUMNS = [
+    "variant",
+    "kind",
+    "description",
+    "indicator_id",
+    "term",
+    "estimate",
+    "std_error",
+    "statistic",
+    "df",
+    "p_value",
+    "conf_low",
+    "conf_high",
+    "p_adjusted",
+    "n_obs",
+    "n_areas",
+    "n_treated_areas",
+    "conclusion",
+    "changed",
+    "inference",
+    "note",
+]
+SUMMARY_COLUMNS = [
+    "variant",
+    "kind",
+    "description",
+    "term",
+    "n_indicators",
+    "n_tested",
+    "n_significant",
+    "n_positive",
+    "n_negative",
+    "n_changed",
+    "changes",
+    "note",
+]
+KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
+    "classification": ("#0072B2", "D", "other classification"),
+    "transition": ("#56B4E9", "P", "transition periods as exposed"),
+    "covid": ("#E69F00", "v", "COVID-19 periods excluded"),
+    "highland": ("#009E73", "^", "Highland excluded"),
+    "deprivation": ("#CC79A7", "s", "alternative deprivation"),
+    "log_density": ("#56B4E9", "P", "log density added"),
+    "no_covariates": ("#000000", "x", "without covariates"),
+}
+CHANGED = "#D55E00"
+EFFECT_TITLES = {
+    "integration_full": "Full integration vs none",
+    "integration_partial": "Partial integration vs none",
+}
+_NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high")
+# Fewest treated areas behind a term for a standard error, as in ``fitting.MIN_TREATED_FOR_SE``:
+# with one treated area the cluster-robust variance cannot see that area's own variability.
+MIN_TREATED_AREAS = 2
+
+
+# --------------------------------------------------------------------------------------------
+# Variants
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One sensitivity variant: which rows are dropped and which data replace the baseline's.
+
+    Attributes
+    ----------
+    variant
+        Identifier, e.g. ``drop_S37000005``.
+    kind
+        One of ``KINDS`` (used to group variants in the summary and the figure).
+    description
+        Human description for tables and the report.
+    drop_areas, drop_years
+        Council areas and calendar years left out.
+    drop_covid
+        Whether COVID-19 periods (``covid`` at least ``COVID_PERIOD_SHARE``) are left out.
+    integration
+        Exposure replacing the panel's (a scenario: ``area_code, year, period_key,
+        integration``), or ``None``.
+    deprivation
+        The model column used as the deprivation control (the baseline-times-time
+        ``deprivation_trend`` of ``twfe``, or ``deprivation_alt_trend``); empty for none.
+    log_density
+        Whether log population density is added as a control.
+    unavailable
+        Why the variant cannot be run on this dataset (empty when it can).
+    """
+
+    variant: str
+    kind: str
+    description: str
+    drop_areas: frozenset[str] = frozenset()
+    drop_years: frozenset[int] = frozenset()
+    drop_covid: bool = False
+    integration: pd.DataFrame | None = field(default=None, compare=False, repr=False)
+    deprivation: str = DEPRIVATION_CONTROL
+    unavailable: str = ""
+    log_density: bool = False
+
+
+def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """Read scenario classifications (config ``scenarios``), keyed by file stem.
+
+    Parameters
+    ----------
+    paths
+        Classification files of the form of the baseline (``hscp_code, category, from_year,
+        to_year, evidence``).
+    areas
+        The council-area reference table (:func:`integration_models.data.reference.load_areas`).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``{stem: classification}``, e.g. ``{"confirmed_only": ...}``, in the order given.
+
+    Raises
+    ------
+    InputError
+        From :func:`integration_models.data.reference.load_classification`, naming file and line.
+        Also if two files share a stem (their variants would share an id).
+    """
+    out: dict[str, pd.DataFrame] = {}
+    for path in map(Path, paths):
+        if path.stem in out:
+            raise InputError(path, f"another scenario file is also named '{path.stem}'")
+        out[path.stem] = load_classification(path, areas)
+    return out
+
+
+def scenario_integration(scenario: pd.DataFrame, panel: pd.DataFrame) -> pd.DataFrame:
+    """Return the exposure of every area-year and kind of period of the panel in a scenario.
+
+    Parameters
+    ----------
+    scenario
+        Either a dated classification (``hscp_code, category, from_date, to_date``, from
+        :func:`integration_models.data.reference.load_classification`), expanded with
+        :func:`integration_models.data.exposure.exposure_table` over the panel's areas, years and
+        kinds of period exactly as ``classify`` does, or already ``area_code, year,
+        integration`` (with ``period_key`` when it differs by kind of period).
+    panel
+        The long panel (``area_code, hscp_code, year, period_key``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, year, integration`` (and ``period_key``), one row per area, year and
+        kind of period.
+
+    Raises
+    ------
+    ValueError
+        If the scenario has neither form, a category is unknown, or an area-year of the
+        panel has no category.
+    """
+    columns = set(scenario.columns)
+    if {"area_code", "year", "integration"} <= columns:
+        keys = _exposure_keys(scenario)
+        table = scenario[[*keys, "integration"]].copy()
+    elif {"hscp_code", "category", "from_date", "to_date"} <= columns:
+        areas = panel[["area_code", "hscp_code"]].drop_duplicates("area_code")
+        years = list(range(int(panel["year"].min()), int(panel["year"].max()) + 1))
+        kinds = [PeriodType.from_key(key) for key in sorted(set(panel["period_key"]))]
+        table = exposure_table(scenario, areas.sort_values("area_code"), years, kinds)
+        keys = _exposure_keys(table)
+        table = table[[*keys, "integration"]]
+    else:
+        raise ValueError(
+            "a scenario needs columns area_code, year, integration or a classification's "
+            f"hscp_code, category, from_date, to_date (found: {', '.join(scenario.columns)})"
+        )
+    unknown = sorted(set(table["integration"]) - {*CATEGORIES, TRANSITION})
+    if unknown:
+        raise ValueError(f"unknown integration categories: {', '.join(map(str, unknown))}")
+    table["area_code"] = table["area_code"].astype(str)
+    table["year"] = table["year"].astype("int64")
+    if table.duplicated(keys).any():
+        raise ValueError("a scenario has several categories for one area, year and period")
+    return table.reset_index(drop=True)
+
+
+def _exposure_keys(table: pd.DataFrame) -> list[str]:
+    """Return the columns an exposure table is joined on: area, year and any kind of period."""
+    return ["area_code", "year", *(["period_key"] if "period_key" in table.columns else [])]
+
+
+def relabel_integration(panel: pd.DataFrame, integration: pd.DataFrame) -> pd.DataFrame:
+    """Return the panel with its ``integration`` column taken from ``integration``.
+
+    Rows and their order are kept; only the category changes, as if the panel had been
+    ingested with the scenario's classification.
+
+    Raises
+    ------
+    ValueError
+        If an area-year of the panel has no category in ``integration``.
+    """
+    on = _exposure_keys(integration)
+    keys = panel[on].astype({"area_code": str, "year": "int64"})
+    merged = keys.merge(integration, on=on, how="left", validate="m:1")
+    missing = merged["integration"].isna()
+    if missing.any():
+        first = merged.loc[missing].iloc[0]
+        raise ValueError(
+            f"no integration category for area {first['area_code']} year {first['year']} "
+            f"({int(missing.sum())} panel rows lack one)"
+        )
+    return panel.assign(integration=merged["integration"].to_numpy())
+
+
+def build_variants(
+    panel: pd.DataFrame,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    population: pd.DataFrame | None = None,
+) -> list[Variant]:
+    """List the sensitivity variants for a panel, baseline first.
+
+    The list depends on the classification, the areas and the scenarios, not on which
+    indicators ``panel`` holds, so one indicator's variants are those of all indicators.
+
+    Parameters
+    ----------
+    panel
+        The long panel, or one indicator's part of it (whether ``deprivation_alt`` is there).
+    population
+        Every area, year and kind of period with its partnership and exposure
+        (:func:`integration_models.data.panel.area_exposure`): what scenarios relabel and which
+        partnerships are left out in turn. Default: ``panel``.
+    scenarios
+        ``{name: classification or area-year table}`` (:func:`load_scenarios`); one variant
+        ``classification_<name>`` each.
+
+    Returns
+    -------
+    list of Variant
+        ``baseline``, the classification scenarios, ``transition_exposed``, ``no_covid``,
+        ``drop_highland``, ``alt_deprivation``, ``log_density``, ``no_covariates`` and one
+        ``drop_<hscp_code>`` per partnership in the panel.
+    """
+    population = panel if population is None else population
+    variants = [Variant("baseline", "baseline", "baseline: the panel as built")]
+    for name, scenario in (scenarios or {}).items():
+        variants.append(
+            Variant(
+                f"classification_{name}",
+                "classification",
+                f"integration coded by the '{name}' classification",
+                integration=scenario_integration(scenario, population),
+            )
+        )
+    exposed = population[[*_exposure_keys(population), "integration_exposed"]]
+    variants.append(
+        Variant(
+            "transition_exposed",
+            "transition",
+            "transition periods (straddling a change of category; the main models leave "
+            "them out) counted as exposed to the category in force at their end",
+            integration=exposed.drop_duplicates().rename(
+                columns={"integration_exposed": "integration"}
+            ),
+        )
+    )
+    variants.append(
+        Variant(
+            "no_covid",
+            "covid",
+            f"COVID-19 periods excluded (at least {COVID_PERIOD_SHARE:.0%} of their days in "
+            "the window)",
+            drop_covid=True,
+        )
+    )
+    variants.append(
+        Variant(
+            "drop_highland",
+            "highland",
+            f"Highland ({HIGHLAND}, lead-agency model since 2012) excluded",
+            drop_areas=frozenset({HIGHLAND}),
+        )
+    )
+    available = ALT_DEPRIVATION in panel.columns and panel[ALT_DEPRIVATION].notna().any()
+    variants.append(
+        Variant(
+            "alt_deprivation",
+            "deprivation",
+            "alternative deprivation measure (deprivation_alt) in place of deprivation",
+            deprivation=ALT_DEPRIVATION_CONTROL,
+            unavailable="" if available else NOT_AVAILABLE,
+        )
+    )
+    variants.append(
+        Variant(
+            "log_density",
+            "log_density",
+            "log population density added as a control",
+            log_density=True,
+        )
+    )
+    variants.append(
+        Variant(
+            "no_covariates",
+            "no_covariates",
+            "without covariates (area and year effects and integration only)",
+            deprivation="",
+        )
+    )
+    areas = population[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
+    for hscp, members in areas.sort_values("area_code").groupby("hscp_code", sort=True):
+        names = ", ".join(members["area_name"].astype(str))
+        variants.append(
+            Variant(
+                f"drop_{hscp}",
+                "leave_one_out",
+                f"partnership {hscp} left out ({names})",
+                drop_areas=frozenset(members["area_code"].astype(str)),
+            )
+        )
+    return variants
+
+
+# --------------------------------------------------------------------------------------------
+# Rows of one indicator, and a fast design
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IndicatorRows:
+    """One indicator's model rows as arrays sorted by area then year (from ``model_data``)."""
+
+    area: np.ndarray
+    year: np.ndarray
+    y: np.ndarray
+    columns: dict[str, np.ndarray]
+
+
+def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> IndicatorRows:
+    """Model rows of one indicator: ``model_data`` plus the alternative deprivation control.
+
+    ``deprivation_alt_trend`` (``deprivation_alt_baseline`` times ``time10``, as
+    ``deprivation_trend`` is formed) is added when the panel has the alternative measure.
+
+    Raises
+    ------
+    DesignError
+        From :func:`integration_models.models.design.model_data` (no rows, constant outcome,
+        non-positive values on the log scale).
+    """
+    frame = model_data(panel, indicator_id, scale).frame
+    rows = panel.loc[panel["indicator_id"] == indicator_id]
+    rows = rows.loc[rows["integration"] != TRANSITION]  # as model_data leaves them out
+    extra = {}
+    if ALT_DEPRIVATION in rows.columns:  # model_data keeps the panel's row order
+        extra[ALT_DEPRIVATION] = rows[ALT_DEPRIVATION].to_numpy(dtype=float)
+    alt_baseline = BASELINE_OF[ALT_DEPRIVATION]
+    if alt_baseline in rows.columns:
+        baseline = rows[alt_baseline].to_numpy(dtype=float)
+        extra[ALT_DEPRIVATION_CONTROL] = baseline * frame["time10"].to_numpy(dtype=float)
+    area = frame["area_code"].astype(str).to_numpy()
+    year = frame["year"].to_numpy(dtype="int64")
+    order = np.lexsort((year, area))
+    names = [*TERMS_OF_INTEREST, *CONTROLS, LOG_DENSITY, "covid"]
+    columns = {name: frame[name].to_numpy(dtype=float)[order] for name in names}
+    columns.update({name: values[order] for name, values in extra.items()})
+    return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+
+def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
+    """Return the rows of one indicator under a variant, or why it cannot be estimated."""
+    keep = np.ones(len(rows.y), dtype=bool)
+    if variant.drop_areas:
+        keep &= ~np.isin(rows.area, list(variant.drop_areas))
+    if variant.drop_years:
+        keep &= ~np.isin(rows.year, list(variant.drop_years))
+    if variant.drop_covid:
+        keep &= ~(rows.columns["covid"] >= COVID_PERIOD_SHARE)
+    # the headline's controls (CONTROLS), with the variant's deprivation column in place of
+    # the baseline trend (or none), and log density where the variant adds it
+    names = [variant.deprivation] if variant.deprivation else []
+    names += [LOG_DENSITY] if variant.log_density else []
+    controls = {}
+    for name in names:
+        values = rows.columns.get(name)
+        if values is None:
+            return NOT_AVAILABLE
+        if np.isnan(values[keep]).any():
+            return f"not estimated: {name} is missing in some rows"
+        controls[DEPRIVATION_CONTROL if name != LOG_DENSITY else name] = values[keep]
+    if not keep.any():
+        return "not estimated: no rows left"
+    return {
+        "area": rows.area[keep],
+        "year": rows.year[keep],
+        "y": rows.y[keep],
+        "treat": {t: rows.columns[t][keep] for t in TERMS_OF_INTEREST},
+        "controls": controls,
+    }
+
+
+def _design_key(arrays: dict) -> bytes:
+    """Bytes identifying a design: its rows, dummies and controls (not the outcome)."""
+    parts = [arrays["area"].astype("U9").tobytes(), arrays["year"].tobytes()]
+    parts += [v.tobytes() for v in arrays["treat"].values()]
+    parts += [v.tobytes() for v in arrays["controls"].values()]
+    return b"|".join(parts)
+
+
+def _blank_row(variant: Variant, indicator: str, term: str, note: str, **counts) -> dict:
+    return {
+        "variant": variant.variant,
+        "kind": variant.kind,
+        "description": variant.description,
+        "indicator_id": indicator,
+        "term": term,
+        **dict.fromkeys(_NUMBERS, np.nan),
+        "n_obs": counts.get("n_obs"),
+        "n_areas": counts.get("n_areas"),
+        "n_treated_areas": counts.get("n_treated_areas"),
+        "inference": INFERENCE,
+        "note": note,
+    }
+
+
+def _treated_areas(arrays: dict, term: str) -> int:
+    return int(np.unique(arrays["area"][arrays["treat"][term] > 0]).size)
+
+
+def _dropped_term_note(arrays: dict, term: str) -> str:
+    category = TERM_CATEGORY[term]
+    if arrays["treat"][term].sum() == 0:
+        return f"not estimable: no observations coded {category} in this sample"
+    return f"not estimable: no area changes to or from {category} (absorbed by the area effects)"
+
+
+def _variant_rows(
+    variant: Variant,
+    rows_of: Mapping[str, IndicatorRows | str],
+    indicator_ids: Sequence[str],
+    alpha: float,
+) -> list[dict]:
+    """Rows of one variant for every indicator and term (estimates before BH)."""
+    if variant.unavailable:
+        return [
+            _blank_row(variant, i, t, variant.unavailable)
+            for i in indicator_ids
+            for t in TERMS_OF_INTEREST
+        ]
+    out: dict[tuple[str, str], dict] = {}
+    groups: dict[bytes, list[tuple[str, dict]]] = {}
+    for indicator in indicator_ids:
+        rows = rows_of[indicator]
+        arrays = rows if isinstance(rows, str) else _variant_arrays(rows, variant)
+        if isinstance(arrays, str):
+            for term in TERMS_OF_INTEREST:
+                out[(indicator, term)] = _blank_row(variant, indicator, term, arrays)
+            continue
+        groups.setdefault(_design_key(arrays), []).append((indicator, arrays))
+    for members in groups.values():
+        arrays = members[0][1]
+        counts = {"n_obs": len(arrays["y"]), "n_areas": int(np.unique(arrays["area"]).size)}
+        try:
+            design = design_from_arrays(
+                arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
+            )
+        except DesignError as err:
+            design = None
+            reason = f"not estimated: {err}"
+        if design is not None:
+            y = np.column_stack([m[1]["y"] for m in members])
+            result = cr2_bell_mccaffrey(design, y, alpha=alpha)
+        for o, (indicator, _) in enumerate(members):
+            for term in TERMS_OF_INTEREST:
+                treated = _treated_areas(arrays, term)
+                if design is None or term not in design.terms:
+                    note = reason if design is None else _dropped_term_note(arrays, term)
+                    out[(indicator, term)] = _blank_row(
+                        variant, indicator, term, note, **counts, n_treated_areas=treated
+                    )
+                    continue
+                j = design.terms.index(term)
+                row = _blank_row(variant, indicator, term, "", **counts, n_treated_areas=treated)
+                if treated < MIN_TREATED_AREAS:
+                    row["estimate"] = float(result.estimate[o, j])
+                    row["note"] = ONE_TREATED
+                else:
+                    row.update({name: float(getattr(result, name)[o, j]) for name in _NUMBERS})
+                out[(indicator, term)] = row
+    return [out[(i, t)] for i in indicator_ids for t in TERMS_OF_INTEREST]
+
+
+def _conclusion(estimate: float, p_adjusted: float, alpha: float) -> str:
+    if not (np.isfinite(estimate) and np.isfinite(p_adjusted)):
+        return NOT_ESTIMATED
+    if p_adjusted < alpha:
+        return "+" if estimate > 0 else "-"
+    return "ns"
+
+
+def sensitivity_table(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    alpha: float = 0.05,
+    scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
+
+    Per variant (:func:`build_variants`) and indicator, the model
+    ``y ~ integration_full + integration_partial + deprivation_trend | area + year`` (the
+    controls of ``twfe``, :data:`~integration_models.inference.design.CONTROLS`) is refitted on the
+    variant's rows with CR2 standard errors and Bell-McCaffrey df (analytic; honest with few
+    treated clusters, methods.md section 4); p-values are adjusted by Benjamini-Hochberg
+    across indicators, per variant and term. Nothing is random, so the
+    table is identical on every run.
+
+    Parameters
+    ----------
+    panel
+        The long panel (:func:`integration_models.data.ingest.build_panel`), optionally with a
+        ``deprivation_alt`` column.
+    indicator_ids
+        Indicators, in the order of the output.
+    scale_of
+        Indicator -> outcome scale (``identity`` or ``log``); missing means ``identity``.
+    scenarios
+        ``{name: classification}`` (:func:`load_scenarios`) or ``{name: area_code, year,
+        integration}``; each gives a ``classification_<name>`` variant.
+    alpha
+        Level of the intervals (1 - alpha) and of the conclusions after BH.
+    scope
+        The terms the main ``twfe`` fits estimated (:mod:`integration_models.inference.scope`): in
+        every variant only these are estimated and enter the adjustment; the others keep
+        their rows with the reason in ``note``.
+    population
+        Every area, year and kind of period with its partnership and exposure
+        (:func:`integration_models.data.panel.area_exposure`), for :func:`build_variants`.
+        Default: ``panel``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``TABLE_COLUMNS``: one row per variant, indicator and integration term. A term that
+        cannot be estimated (no treated area left, a variant not available in this dataset,
+        an indicator that cannot be modelled) has NaN numbers, conclusion ``n/a`` and the
+        reason in ``note``. ``changed`` is True/False against the baseline conclusion, and
+        missing (NA) where either conclusion is ``n/a``.
+    """
+    rows = sensitivity_rows(
+        panel, indicator_ids, scale_of, scenarios=scenarios, alpha=alpha, scope=scope,
+        population=population,
+    )  # fmt: skip
+    return combine_sensitivity([rows], alpha)
+
+
+def sensitivity_rows(
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    *,
+    scenarios: Mapping[str, pd.DataFrame] | None = None,
+    alpha: float = 0.05,
+    scope: Scope | None = None,
+    population: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """Return the rows of :func:`sensitivity_table` before the adjustment across indicators.
+
+    Parameters and rows as :func:`sensitivity_table`, without ``p_adjusted``, ``conclusion``
+    and ``changed``; computed one indicator at a time by the workflow and joined by
+    :func:`combine_sensitivity`.
+    """
+    indicator_ids = list(indicator_ids)
+    variants = build_variants(panel, scenarios, population)
+    cache: dict[int, dict[str, IndicatorRows | str]] = {}
+
+    def rows_for(source: pd.DataFrame) -> dict[str, IndicatorRows | str]:
+        if id(source) not in cache:
+            rows: dict[str, IndicatorRows | str] = {}
+            for indicator in indicator_ids:
+                try:
+                    rows[indicator] = indicator_rows(
+                        source, indicator, scale_of.get(indicator, "identity")
+                    )
+                except DesignError as err:
+                    rows[indicator] = f"not estimated: {err}"
+            cache[id(source)] = rows
+        return cache[id(source)]
+
+    records: list[dict] = []
+    for variant in variants:
+        source = panel
+        if variant.integration is not None:
+            source = relabel_integration(panel, variant.integration)
+        records.extend(_variant_rows(variant, rows_for(source), indicator_ids, alpha))
+        if source is not panel:
+            cache.pop(id(source))
+    table = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
+    for column in ("n_obs", "n_areas", "n_treated_areas"):
+        table[column] = table[column].astype("Int64")
+    if scope is not None:
+        numbers = TABLE_COLUMNS[TABLE_COLUMNS.index("estimate") : TABLE_COLUMNS.index("p_adjusted")]
+        table = blank_out(table, scope, numbers, "note")
+    return table.drop(columns=["p_adjusted", "conclusion", "changed"])
+
+
+def combine_sensitivity(parts: Sequence[pd.DataFrame], alpha: float) -> pd.DataFrame:
+    """Join :func:`sensitivity_rows` of several calls and adjust across indicators.
+
+    Rows come variant by variant (in the order of :func:`build_variants`, the same in every
+    part), then in the order of the parts; ``p_adjusted`` is Benjamini-Hochberg per variant
+    and term across all indicators, then ``conclusion`` and ``changed`` (see
+    :func:`sensitivity_table`).
+    """
+    table = pd.concat(list(parts), ignore_index=True)
+    variant_order = {v: i for i, v in enumerate(dict.fromkeys(table["variant"]))}
+    table = table.sort_values(
+        "variant", key=lambda column: column.map(variant_order), kind="stable"
+    ).reset_index(drop=True)
+    table = _add_conclusions(table, alpha)
+    return table[TABLE_COLUMNS]
+
+
+def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Add ``p_adjusted`` (BH per variant and term), ``conclusion`` and ``changed``."""
+    table = table.copy()
+    table["p_adjusted"] = np.nan
+    for _, index in table.groupby(["variant", "term"], sort=False).groups.items():
+        table.loc[index, "p_adjusted"] = adjust_pvalues(table.loc[index, "p_value"].to_numpy())
+    table["conclusion"] = [
+        _conclusion(e, p, alpha)
+        for e, p in zip(table["estimate"], table["p_adjusted"], strict=True)
+    ]
+    base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
+    reference = pd.MultiIndex.from_frame(table[["indicator_id", "term"]])
+    baseline = base["conclusion"].reindex(reference).to_numpy()
+    current = table["conclusion"].to_numpy()
+    comparable = (current != NOT_ESTIMATED) & (baseline != NOT_ESTIMATED)
+    changed = pd.array(current != baseline, dtype="boolean")
+    changed[~comparable] = pd.NA
+    table["changed"] = changed
+    return table
+
+
+# --------------------------------------------------------------------------------------------
+# Summary and words
+# --------------------------------------------------------------------------------------------
+
+
+def _changed(column: pd.Series) -> np.ndarray:
+    """Return ``changed`` as a plain boolean mask (missing = not changed)."""
+    return column.astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def conclusion_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and term: how many indicators are significant, how many conclusions changed.
+
+    Parameters
+    ----------
+    table
+        From :func:`sensitivity_table`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``SUMMARY_COLUMNS``, variants in table order. ``n_tested`` counts indicators with a
+        conclusion (not ``n/a``); ``changes`` lists the changed conclusions as
+        ``indicator (baseline -> variant)``; ``note`` gives the reasons for untested ones.
+    """
+    base = table.loc[table["variant"] == "baseline"].set_index(["indicator_id", "term"])
+    rows = []
+    for (variant, term), block in table.groupby(["variant", "term"], sort=False):
+        tested = block.loc[block["conclusion"] != NOT_ESTIMATED]
+        changed = block.loc[_changed(block["changed"])]
+        changes = [
+            f"{r.indicator_id} ({base.loc[(r.indicator_id, term), 'conclusion']} -> {r.conclusion})"
+            for r in changed.itertuples(index=False)
+        ]
+        notes = block.loc[block["conclusion"] == NOT_ESTIMATED, "note"]
+        rows.append(
+            {
+                "variant": variant,
+                "kind": block["kind"].iloc[0],
+                "description": block["description"].iloc[0],
+                "term": term,
+                "n_indicators": len(block),
+                "n_tested": len(tested),
+                "n_significant": int(tested["conclusion"].isin(["+", "-"]).sum()),
+                "n_positive": int((tested["conclusion"] == "+").sum()),
+                "n_negative": int((tested["conclusion"] == "-").sum()),
+                "n_changed": len(changed),
+                "changes": "; ".join(changes),
+                "note": "; ".join(dict.fromkeys(notes)),
+            }
+        )
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _join(items: Sequence[str]) -> str:
+    """Join words as ``a``, ``a and b`` or ``a, b and c``."""
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _label(term: str) -> str:
+    return TERM_LABELS.get(term, term)
+
+
+def _describe_leave_one_out(changed: pd.DataFrame, n_variants: int) -> str:
+    """One sentence for the leave-one-partnership-out variants: each change and when."""
+    when: dict[str, list[str]] = {}
+    for row in changed.itertuples(index=False):
+        for item in row.changes.split("; "):
+            key = f"{item.replace(' (', f', {_label(row.term)} (', 1)}"
+            when.setdefault(key, []).append(row.variant.removeprefix("drop_"))
+    listed = "; ".join(
+        f"{change} when leaving out {_join(codes).replace(' and ', ' or ')}"
+        for change, codes in when.items()
+    )
+    n_changed = changed["variant"].nunique()
+    return (
+        f"Leaving out one partnership at a time ({n_variants} variants), conclusions change "
+        f"in {n_changed}: {listed}."
+    )
+
+
+def describe_sensitivity(summary: pd.DataFrame) -> str:
+    """Say in words whether any conclusion changes across the variants.
+
+    Parameters
+    ----------
+    summary
+        From :func:`conclusion_summary`.
+
+    Returns
+    -------
+    str
+        A short paragraph: the baseline conclusions; then "No conclusion changes under any of
+        the N variants" or one sentence per variant whose conclusions change ("Under
+        <description>, <k> conclusion(s) change: ..."); then the variants that could not be
+        run on this dataset and the terms that could not be tested under some variants.
+    """
+    base = summary.loc[summary["variant"] == "baseline"]
+    others = summary.loc[summary["variant"] != "baseline"]
+    sentences = []
+    if not base.empty:
+        counts = [f"{_label(r.term)} for {r.n_significant}" for r in base.itertuples(index=False)]
+        sentences.append(
+            "At baseline (twfe, CR2 Bell-McCaffrey, Benjamini-Hochberg across indicators) the "
+            f"association is significant for {_join(counts)} of "
+            f"{int(base['n_indicators'].max())} indicators."
+        )
+    tested = others.groupby("variant", sort=False)["n_tested"].sum()
+    run, not_run = list(tested.index[tested > 0]), list(tested.index[tested == 0])
+    changed = others.loc[others["n_changed"] > 0]
+    if changed.empty:
+        sentences.append(f"No conclusion changes under any of the {len(run)} variants.")
+    else:
+        single = changed.loc[changed["kind"] != "leave_one_out"]
+        for _, block in single.groupby("variant", sort=False):
+            total = int(block["n_changed"].sum())
+            listed = "; ".join(f"{_label(r.term)}: {r.changes}" for r in block.itertuples())
+            verb = "conclusion changes" if total == 1 else "conclusions change"
+            sentences.append(f"Under {block['description'].iloc[0]}, {total} {verb}: {listed}.")
+        loo = changed.loc[changed["kind"] == "leave_one_out"]
+        if not loo.empty:
+            n_loo = int((others.drop_duplicates("variant")["kind"] == "leave_one_out").sum())
+            sentences.append(_describe_leave_one_out(loo, n_loo))
+        rest = len(run) - changed["variant"].nunique()
+        sentences.append(f"No conclusion changes under the other {rest} variants.")
+    for variant in not_run:
+        block = others.loc[others["variant"] == variant]
+        sentences.append(f"Not run: {block['description'].iloc[0]} ({block['note'].iloc[0]}).")
+    baseline_tested = base.set_index("term")["n_tested"]
+    fewer = others.loc[
+        others["variant"].isin(run)
+        & (others["n_tested"] < others["term"].map(baseline_tested).fillna(0).to_numpy())
+    ]
+    for term, block in fewer.groupby("term", sort=False):
+        untested = [
+            f"{r.variant} ({r.n_indicators - r.n_tested} untested)"
+            for r in block.itertuples(index=False)
+        ]
+        sentences.append(
+            f"{_label(term).capitalize()} could not be tested for every indicator under "
+            f"{_join(untested)}; the table's note column says why."
+        )
+    return " ".join(sentences)

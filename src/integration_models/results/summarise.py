@@ -1,0 +1,562 @@
+"""Gather the per-job fits into the contract's tables and summarise them as the study did.
+
+``coefficients`` (one row per indicator, model and term), ``model_fit`` (one row per indicator
+and model), ``summary`` (one row per indicator: the sign of each significant term) and
+``headline`` (the counts behind sentences such as "change over time in X of N indicators").
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from integration_models.inference.multiplicity import adjust_pvalues
+from integration_models.inference.table import INFERENCE_LABELS
+from integration_models.io import atomic_path
+from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
+from integration_models.models.design import TERMS, WITHIN_AREA_CONTROLS
+
+SUMMARY_TERMS = {
+    "mixed": tuple(term for term in TERMS if term not in WITHIN_AREA_CONTROLS),
+    "twfe": ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS),
+    "glm": ("integration_full", "integration_partial"),
+    "csdid": ("integration_full", "integration_partial"),
+}
+TERM_WORDS = {
+    "time": "change over time",
+    "integration_full": "an association with full integration (vs none)",
+    "integration_partial": "an association with partial integration (vs none)",
+    "deprivation": "an association with deprivation",
+    "covid": "a COVID-19 difference",
+    "log_density": "an association with population density",
+    "deprivation_trend": "a trend by pre-integration deprivation",
+}
+HEADLINE_COLUMNS = [
+    "model",
+    "term",
+    "family",
+    "n_significant",
+    "n_positive",
+    "n_negative",
+    "n_estimated",
+    "statement",
+    "inference",
+]
+FLOAT_FORMAT = "%.12g"
+
+
+def collect_fits(paths: list[str | Path]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Read the JSON fit files; return (coefficients, model_fit, event_study), sorted stably."""
+    from integration_models.models.csdid import EVENT_COLUMNS
+
+    coefficients, fits, events = [], [], []
+    for path in paths:
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
+        fits.append(payload["fit"])
+        coefficients.extend(payload["coefficients"])
+        events.extend(payload.get("event_study", []))
+    coef = pd.DataFrame(coefficients, columns=COEFFICIENT_COLUMNS)
+    fit = pd.DataFrame(fits, columns=FIT_COLUMNS)
+    order = {term: i for i, term in enumerate(TERMS)}
+    coef = coef.sort_values(
+        ["indicator_id", "model", "term"], key=lambda s: s.map(order) if s.name == "term" else s
+    )
+    for column in ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high"):
+        coef[column] = coef[column].astype(float)
+    event = pd.DataFrame(events, columns=EVENT_COLUMNS)
+    event = event.sort_values(["indicator_id", "model", "category", "event_time"])
+    fit = fit.sort_values(["indicator_id", "model"]).reset_index(drop=True)
+    return coef.reset_index(drop=True), fit, event.reset_index(drop=True)
+
+
+def _sign(row: pd.Series, alpha: float) -> str:
+    if not np.isfinite(row["p_value"]):
+        return ""
+    if row["p_value"] >= alpha:
+        return "ns"
+    return "+" if row["estimate"] > 0 else "-"
+
+
+ADJUSTED_TERMS = ("time", "integration_full", "integration_partial")
+
+
+def add_adjusted_pvalues(coefficients: pd.DataFrame, model_fit: pd.DataFrame) -> pd.DataFrame:
+    """Return the coefficients with ``p_adjusted``: Benjamini-Hochberg per model and term.
+
+    Each family is one model's one term over all indicators whose fit is ``ok`` and whose
+    p-value exists: the change-over-time family (``time``, the replication of "22 of 25") is
+    kept apart from each integration family, as methods.md advises. Other terms are not
+    adjusted. ``adjustment`` names the family and its size. The adjustment itself is
+    :func:`integration_models.inference.multiplicity.adjust_pvalues`.
+
+    Parameters
+    ----------
+    coefficients
+        The coefficient rows of every fit.
+    model_fit
+        The fit rows; only fits whose ``status`` is ``ok`` count.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``coefficients`` with the columns ``p_adjusted`` and ``adjustment``.
+    """
+    out = coefficients.copy()
+    out["p_adjusted"] = np.nan
+    out["adjustment"] = ""
+    ok = model_fit.loc[model_fit["status"] == "ok", ["indicator_id", "model"]]
+    usable = out.reset_index().merge(ok, on=["indicator_id", "model"]).set_index("index")
+    for (model, term), family in usable.groupby(["model", "term"], sort=True):
+        family = family[np.isfinite(family["p_value"])]
+        if term not in ADJUSTED_TERMS or family.empty:
+            continue
+        out.loc[family.index, "p_adjusted"] = adjust_pvalues(family["p_value"].to_numpy())
+        out.loc[family.index, "adjustment"] = (
+            f"Benjamini-Hochberg over {len(family)} indicators ({model}, {term})"
+        )
+    return out
+
+
+def summary_table(
+    coefficients: pd.DataFrame, model_fit: pd.DataFrame, registry: pd.DataFrame, alpha: float
+) -> pd.DataFrame:
+    """One row per indicator: ``+``/``-`` (significant at ``alpha``), ``ns``, or empty.
+
+    Only fits with status ``ok`` count; a term that was not estimated is empty.
+    """
+    ok = model_fit.loc[model_fit["status"] == "ok", ["indicator_id", "model"]]
+    usable = coefficients.merge(ok, on=["indicator_id", "model"])
+    signs = usable.assign(sign=usable.apply(_sign, axis=1, alpha=alpha))
+    summary = registry[["indicator_id", "title", "domain", "measure"]].copy()
+    scales = model_fit.drop_duplicates("indicator_id").set_index("indicator_id")["scale"]
+    summary["scale"] = summary["indicator_id"].map(scales)
+    for model, terms in SUMMARY_TERMS.items():
+        if model not in set(model_fit["model"]):
+            continue
+        for term in terms:
+            picked = signs[(signs["model"] == model) & (signs["term"] == term)]
+            mapping = picked.set_index("indicator_id")["sign"]
+            summary[f"{model}_{term}"] = summary["indicator_id"].map(mapping).fillna("")
+            if "p_adjusted" in picked and term in ADJUSTED_TERMS:
+                significant = int((picked["p_adjusted"] < alpha).sum())
+                summary.attrs.setdefault("adjusted", {})[f"{model}_{term}"] = significant
+    return summary.reset_index(drop=True)
+
+
+def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Count indicators with each significant term, per model, with a sentence for each."""
+    rows = []
+    for model, terms in SUMMARY_TERMS.items():
+        for term in terms:
+            column = f"{model}_{term}"
+            if column not in summary:
+                continue
+            signs = summary[column]
+            estimated = int((signs != "").sum())
+            positive = int((signs == "+").sum())
+            negative = int((signs == "-").sum())
+            significant = positive + negative
+            adjusted = summary.attrs.get("adjusted", {}).get(column)
+            after = "" if adjusted is None else f"; {adjusted} after Benjamini-Hochberg"
+            family = (
+                "change over time"
+                if term == "time"
+                else ("integration" if term.startswith("integration") else "context")
+            )
+            statement = (
+                f"{model}: {TERM_WORDS[term]} in {significant} of {estimated} indicators "
+                f"(p < {alpha:g}, unadjusted; {positive} positive, {negative} negative{after})"
+                if estimated
+                else f"{model}: {TERM_WORDS[term]}: not tested in any of the "
+                f"{len(summary)} indicators (no fit that is ok gives it a p-value)"
+            )
+            rows.append(
+                [model, term, family, significant, positive, negative, estimated, statement, ""]
+            )
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def headline_label(inference: pd.DataFrame, method: str) -> str:
+    """Return the ``inference`` label of ``method`` as written in ``inference.csv``.
+
+    The null simulation ran fewer draws than the table, so the label is matched whatever its
+    ``B``; ``""`` if no row was tested with it.
+    """
+    pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
+    labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
+    return labels[0] if labels else ""
+
+
+def honest_headline(
+    inference: pd.DataFrame, size: pd.DataFrame, method: str, alpha: float
+) -> pd.DataFrame:
+    """Headline rows for the ``twfe`` integration terms under the honest few-cluster test.
+
+    ``method`` is the test chosen from the null simulation
+    (:func:`integration_models.inference.size.honest_method`); its rows of ``inference`` (from
+    :func:`integration_models.inference.table.few_cluster_table`) are counted before and after
+    Benjamini-Hochberg (``p_adjusted``) and Romano-Wolf (``p_romano_wolf``, where the method
+    has joint draws), and the statement quotes the method's simulated rejection rates.
+    """
+    label = headline_label(inference, method)
+    rows = []
+    for term in ("integration_full", "integration_partial"):
+        picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
+        picked = picked[np.isfinite(picked["p_value"].astype(float))]
+        significant = picked[picked["p_value"] < alpha]
+        positive = int((significant["estimate"] > 0).sum())
+        negative = len(significant) - positive
+        after = [f"{int((picked['p_adjusted'] < alpha).sum())} after Benjamini-Hochberg"]
+        if picked["p_romano_wolf"].notna().any():
+            after.append(f"{int((picked['p_romano_wolf'] < alpha).sum())} after Romano-Wolf")
+        rate = size.loc[(size["method"] == method) & (size["term"] == term), "rate"].dropna()
+        level = (
+            f"; it rejected {float(rate.iloc[0]):.1%} of simulated null outcomes at {alpha:g}"
+            if len(rate)
+            else ""
+        )
+        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
+        statement = (
+            f"twfe, {label} (the honest test in the null simulation{level}): "
+            f"{TERM_WORDS[term]} in {len(significant)} of {len(picked)} indicators "
+            f"(p < {alpha:g}; {positive} positive, {negative} negative; {'; '.join(after)})"
+            f"{_not_estimated(inference, term, registered - len(picked))}"
+            if len(picked)
+            else f"twfe: {TERM_WORDS[term]}: not tested, as no indicator's twfe fit "
+            f"estimates it{_not_estimated(inference, term, registered)}"
+        )
+        rows.append(
+            [
+                "twfe",
+                term,
+                "integration",
+                len(significant),
+                positive,
+                negative,
+                len(picked),
+                statement,
+                label,
+            ]
+        )
+    return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
+
+
+def _not_estimated(inference: pd.DataFrame, term: str, count: int) -> str:
+    """Say how many indicators were not tested for ``term`` and the commonest reason."""
+    if count == 0:
+        return ""
+    notes = inference.loc[inference["term"] == term, "inference"].astype(str)
+    reasons = notes[notes.str.startswith("not estimated: ")].str.removeprefix("not estimated: ")
+    common = f"; commonest reason: {reasons.value_counts().index[0]}" if len(reasons) else ""
+    return f"; {count} not estimated{common}"
+
+
+CONCLUSION_COLUMNS = [
+    "term",
+    "test",
+    "alpha",
+    "n_indicators",
+    "n_tested",
+    "n_significant",
+    "n_better",
+    "n_worse",
+    "n_bh",
+    "n_romano_wolf",
+    "mde_test",
+    "n_mde",
+    "mde_sd_median",
+    "mde_sd_min",
+    "mde_sd_max",
+    "statement",
+    "limits",
+]
+CONCLUSION_WORDS = {
+    "integration_full": "Full integration",
+    "integration_partial": "Partial integration",
+}
+POWER_TEST = "CRV1 t(G-1)"  # the test power.csv simulates (integration_models.inference.power)
+CONCLUSION_LIMITS = (
+    "These are associations in observational data from council areas, not effects: the data "
+    "cannot say whether integration caused any difference, nor rule out a difference smaller "
+    "than the ones above, and they rest on a classification of each partnership that is "
+    "itself uncertain."
+)
+
+
+def conclusion_table(
+    inference: pd.DataFrame,
+    power: pd.DataFrame | None,
+    registry: pd.DataFrame,
+    label: str,
+    alpha: float,
+) -> pd.DataFrame:
+    """Return the answer the report leads with: one row per integration term, headline test.
+
+    The report displays this table and decides nothing itself, so the choices are made here,
+    once: the test (``label``, the honest test of the null simulation, as in
+    :func:`honest_headline`), the level ``alpha`` (configured), the family (the indicators
+    that ``inference`` registers for the term) and which indicators are estimable (a finite
+    p-value under the test).
+
+    Significant estimates are called better or worse from the sign of the estimate on the
+    model scale (a log-scale estimate has the sign of the change) and the registry's
+    ``higher_is_better``. The minimum detectable effect is taken from ``power.csv``'s
+    ``mde_size_adjusted_sd`` (outcome SDs): that of the :data:`POWER_TEST` test with its
+    critical value set by simulation so that it rejects at level ``alpha`` under no effect.
+    It is not the headline test unless that is CRV1 itself, and the sentence says so.
+
+    Parameters
+    ----------
+    inference
+        ``inference.csv`` (:func:`integration_models.inference.table.few_cluster_table`).
+    power
+        ``power.csv`` (:func:`integration_models.inference.power.power_table`), or None if absent.
+    registry
+        The indicator registry (``indicator_id``, ``higher_is_better`` as bool).
+    label
+        The headline test's label in ``inference`` (:func:`headline_label`); ``""`` if no
+        row was tested.
+    alpha
+        The configured test level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns :data:`CONCLUSION_COLUMNS`, rows ``integration_full`` then
+        ``integration_partial``; ``statement`` is one plain sentence per term and ``limits``
+        the sentence on what the data cannot say (the same on both rows).
+    """
+    estimates = estimates_table(inference, registry, label, alpha)
+    rows = []
+    for term, words in CONCLUSION_WORDS.items():
+        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
+        picked = estimates[(estimates["term"] == term) & estimates["p_value"].notna()]
+        wolf_values = picked["p_romano_wolf"]
+        mde = _mde_sd(power, term)
+        row = {
+            "term": term,
+            "test": label,
+            "alpha": alpha,
+            "n_indicators": registered,
+            "n_tested": len(picked),
+            "n_significant": int(picked["significant"].sum()),
+            "n_better": int((picked["outcome"] == "better").sum()),
+            "n_worse": int((picked["outcome"] == "worse").sum()),
+            "n_bh": int((picked["p_adjusted"] < alpha).sum()),
+            "n_romano_wolf": (
+                int((wolf_values < alpha).sum()) if wolf_values.notna().any() else None
+            ),
+            "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
+            "n_mde": len(mde),
+            "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
+            "mde_sd_min": float(mde.min()) if len(mde) else np.nan,
+            "mde_sd_max": float(mde.max()) if len(mde) else np.nan,
+            "limits": CONCLUSION_LIMITS,
+        }
+        row["statement"] = _conclusion_sentence(words, row)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=CONCLUSION_COLUMNS)
+
+
+ESTIMATES_COLUMNS = [
+    "indicator_id",
+    "title",
+    "higher_is_better",
+    "term",
+    "test",
+    "estimate",
+    "std_error",
+    "conf_low",
+    "conf_high",
+    "p_value",
+    "p_adjusted",
+    "p_romano_wolf",
+    "significant",
+    "outcome",
+]
+
+
+def estimates_table(
+    inference: pd.DataFrame, registry: pd.DataFrame, label: str, alpha: float
+) -> pd.DataFrame:
+    """Return every indicator's integration estimates under the headline test, with a verdict.
+
+    The rows :func:`conclusion_table` counts and the report's first table shows, decided
+    here once: ``significant`` is ``p_value < alpha`` under the headline test ``label``, and
+    ``outcome`` says what a significant estimate means for children (``better`` or
+    ``worse``, from its sign on the model scale and the registry's ``higher_is_better``;
+    ``unknown direction`` for an estimate of exactly 0), else ``not significant``, or
+    ``not estimated`` when the test gave no p-value (the reason is in ``inference.csv``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`ESTIMATES_COLUMNS`, one row per registered indicator (registry order) and
+        integration term of ``inference``.
+    """
+    by_id = registry.set_index("indicator_id")
+    terms = [t for t in CONCLUSION_WORDS if t in set(inference["term"])]
+    picked = inference[inference["inference"] == label].drop_duplicates(["indicator_id", "term"])
+    picked = picked.set_index(["indicator_id", "term"])
+    numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "p_adjusted"]
+    rows = []
+    for indicator in [i for i in registry["indicator_id"] if i in set(inference["indicator_id"])]:
+        better = bool(by_id.loc[indicator, "higher_is_better"])
+        for term in terms:
+            found = (indicator, term) in picked.index
+            values = picked.loc[(indicator, term)] if found else None
+            row = {name: float(values[name]) if found else np.nan for name in numbers}
+            wolf = values.get("p_romano_wolf", np.nan) if found else np.nan
+            p_value = row["p_value"]
+            significant = bool(np.isfinite(p_value) and p_value < alpha)
+            if not np.isfinite(p_value):
+                outcome = "not estimated"
+            elif significant:
+                outcome = outcome_direction(row["estimate"], better) or "unknown direction"
+            else:
+                outcome = "not significant"
+            rows.append(
+                {
+                    "indicator_id": indicator,
+                    "title": by_id.loc[indicator, "title"],
+                    "higher_is_better": better,
+                    "term": term,
+                    "test": label,
+                    **row,
+                    "p_romano_wolf": float(wolf),
+                    "significant": significant,
+                    "outcome": outcome,
+                }
+            )
+    return pd.DataFrame(rows, columns=ESTIMATES_COLUMNS)
+
+
+MULTIPLICITY_COLUMNS = ["test", "term", "tested", "significant", "after_bh", "after_romano_wolf"]
+
+
+def multiplicity_table(inference: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """Return how many indicators each test finds at ``alpha`` before and after adjustment.
+
+    One row per test and integration term of ``inference.csv``: ``tested`` the indicators
+    with a p-value (the family), ``significant`` those with ``p_value < alpha``,
+    ``after_bh`` and ``after_romano_wolf`` those whose Benjamini-Hochberg or Romano-Wolf
+    adjusted p-value is below ``alpha`` (empty where the test has no such adjustment).
+    """
+    rows = []
+    for (label, term), group in inference.groupby(["inference", "term"], sort=False):
+        if str(label).startswith("not estimated"):
+            continue
+        wolf = group["p_romano_wolf"]
+        rows.append(
+            {
+                "test": label,
+                "term": term,
+                "tested": int(group["p_value"].notna().sum()),
+                "significant": int((group["p_value"] < alpha).sum()),
+                "after_bh": int((group["p_adjusted"] < alpha).sum()),
+                "after_romano_wolf": int((wolf < alpha).sum()) if wolf.notna().any() else None,
+            }
+        )
+    return pd.DataFrame(rows, columns=MULTIPLICITY_COLUMNS)
+
+
+def outcome_direction(estimate: object, higher_is_better: object) -> str:
+    """Say whether a significant estimate means a better or worse outcome ("" if unknown)."""
+    value = float(estimate)  # type: ignore[arg-type]
+    if not np.isfinite(value) or value == 0 or not isinstance(higher_is_better, bool | np.bool_):
+        return ""
+    return "better" if (value > 0) == bool(higher_is_better) else "worse"
+
+
+def _mde_sd(power: pd.DataFrame | None, term: str) -> np.ndarray:
+    """Return the finite size-adjusted MDEs (outcome SDs) of ``term`` in ``power.csv``."""
+    if power is None or "mde_size_adjusted_sd" not in power:
+        return np.empty(0)
+    values = pd.to_numeric(
+        power.loc[power["term"] == term, "mde_size_adjusted_sd"], errors="coerce"
+    ).to_numpy(dtype=float)
+    return values[np.isfinite(values)]
+
+
+def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
+    """Return the plain sentence of one term of :func:`conclusion_table`."""
+    level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
+    tested, registered = int(row["n_tested"]), int(row["n_indicators"])  # type: ignore[call-overload]
+    if not tested:
+        return (
+            f"{words} (compared with none) was not tested: no indicator's two-way fixed "
+            f"effects fit estimates it ({registered} indicators)."
+        )
+    unexplained = int(row["n_significant"]) - int(row["n_better"]) - int(row["n_worse"])  # type: ignore[call-overload]
+    ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
+    if unexplained:
+        ways.append(f"{unexplained} of unknown direction")
+    adjusted = f"{row['n_bh']} after Benjamini-Hochberg"
+    if row["n_romano_wolf"] is not None:
+        adjusted += f" and {row['n_romano_wolf']} after Romano-Wolf adjustment"
+    else:
+        adjusted += " adjustment"
+    missing = (
+        f"; {registered - tested} of the {registered} could not be tested"
+        if registered > tested
+        else ""
+    )
+    text = (
+        f"{words} (compared with none): under the headline test, {row['test']}, "
+        f"outcomes differed at the {level} level in {row['n_significant']} of {tested} "
+        f"indicators ({', '.join(ways)}; {adjusted} for testing {tested}){missing}"
+    )
+    if int(row["n_mde"]):  # type: ignore[call-overload]
+        same = str(row["test"]).startswith(POWER_TEST)
+        which = (
+            f"the minimum detectable effects of the {POWER_TEST} test held at {level}"
+            if same
+            else f"minimum detectable effects of the {POWER_TEST} test held at {level} by "
+            "simulation, not of the headline test"
+        )
+        text += (
+            f", and an effect smaller than about {float(row['mde_sd_median']):.2g} outcome "
+            f"standard deviations (median; {float(row['mde_sd_min']):.2g} to "
+            f"{float(row['mde_sd_max']):.2g} across {row['n_mde']} indicators) could have "
+            f"been missed ({which})"
+        )
+    else:
+        text += "; no minimum detectable effect could be simulated for it"
+    return text + "."
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write a result table as CSV with a fixed float format, atomically.
+
+    Text cells (titles and units from the registry, notes, messages) pass through
+    :func:`integration_models.data.reading.neutralise_formulas`: a text cell that a spreadsheet
+    program would run as a formula (starting with ``=``, ``@``, tab or CR, or with ``+`` or
+    ``-`` followed by more characters, and not a plain number) is written with a leading
+    single quote. Numeric columns are untouched (``-1.5`` stays a number), and so are the
+    lone ``+`` and ``-`` signs of ``summary.csv``.
+
+    A results table whose file stem names a schema in
+    :data:`integration_models.results.schemas.TABLES` is checked against it as written, that is as
+    the file parses back, before it replaces ``path``: a table that breaks its declared columns,
+    types or contracts is a bug in the step that built it, and stops that step rather than reaching
+    the report.
+
+    Raises
+    ------
+    integration_models.results.schemas.TableSchemaError
+        If the table does not match its schema (``path`` is then left as it was).
+    """
+    from integration_models.data.reading import neutralise_formulas
+    from integration_models.results import schemas
+
+    name = Path(path).stem
+    with atomic_path(path) as temporary:
+        neutralise_formulas(frame).to_csv(
+            temporary, index=False, float_format=FLOAT_FORMAT, lineterminator="\n"
+        )
+        if name in schemas.TABLES:
+            schemas.check(schemas.read_table(temporary, name), name, path)

@@ -1,0 +1,84 @@
+"""The package's layout: subpackages that import nothing, and modules that import no cycle."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from integration_models.workflow import PACKAGE_DIR, _imported_modules, _module_file
+
+# subpackages whose __init__.py predates the layout and holds code (plots.LINEAR_MODELS, the
+# commands' shared arguments, the specifications' loader); every other is a docstring only
+INIT_WITH_CODE = {"commands", "plots", "data/specs"}
+
+
+def _dotted(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE_DIR.parent).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def import_graph() -> dict[str, set[str]]:
+    """Each package module -> the package modules it imports, at any depth in the file."""
+    graph = {}
+    for path in sorted(PACKAGE_DIR.rglob("*.py")):
+        targets = {_module_file(name) for name in _imported_modules(path)}
+        graph[_dotted(path)] = {_dotted(t) for t in targets if t is not None and t != path}
+    return graph
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """Return one cycle of ``graph`` as a list of modules (first repeated last), or None."""
+    state: dict[str, str] = {}  # "open" while on the current path, "done" when finished
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                return [*path[path.index(target) :], target]
+            if target not in state and (cycle := visit(target)):
+                return cycle
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def test_the_package_imports_no_cycle():
+    graph = import_graph()
+    assert "integration_models.inference.table" in graph
+    assert find_cycle(graph) is None, " -> ".join(find_cycle(graph))
+
+
+def test_the_cycle_finder_finds_a_cycle():
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_new_subpackages_hold_only_a_docstring():
+    for init in sorted(PACKAGE_DIR.rglob("__init__.py")):
+        folder = init.parent.relative_to(PACKAGE_DIR).as_posix()
+        if init.parent == PACKAGE_DIR or folder in INIT_WITH_CODE:
+            continue
+        body = ast.parse(init.read_text(encoding="utf-8")).body
+        assert len(body) == 1 and isinstance(body[0], ast.Expr), folder
+        assert isinstance(body[0].value, ast.Constant) and isinstance(body[0].value.value, str)
+
+
+def test_one_adjust_pvalues_in_the_package():
+    defined = [
+        path.relative_to(PACKAGE_DIR).as_posix()
+        for path in PACKAGE_DIR.rglob("*.py")
+        if any(
+            isinstance(node, ast.FunctionDef) and node.name == "adjust_pvalues"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        )
+    ]
+    assert defined == ["inference/multiplicity.py"]
