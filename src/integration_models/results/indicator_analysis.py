@@ -13,11 +13,12 @@ both from the configured seed alone, and the sensitivity variants come from the
 classification, the areas and the scenarios (:func:`integration_models.data.panel.area_exposure`).
 The combined tables equal those of one call over all indicators (tested).
 
-Like the fits (:mod:`integration_models.models.fit_job`), the job runs inside the Snakemake process
-(a ``run:`` rule), so 25 jobs do not each pay the seconds of starting Python and importing
-pandas and statsmodels; it holds the fits' lock, as Python's warning filters are
-process-wide. What every indicator shares (the areas' exposure, the scenario
-classifications expanded to areas and years) is read and built once per process.
+Like the fits (:mod:`integration_models.models.fit_job`), the job runs inside the Snakemake
+process (a ``run:`` rule), so 25 jobs do not each pay the seconds of starting Python and
+importing pandas and statsmodels; it holds the lock of :mod:`integration_models.in_process`,
+as Python's warning filters are process-wide. What every indicator shares (the areas'
+exposure, the scenario classifications expanded to areas and years) is read and built once
+per process.
 """
 
 from __future__ import annotations
