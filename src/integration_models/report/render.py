@@ -406,8 +406,8 @@ def _estimate_cells(row: object, draws: int | None) -> list:
     )
     error = fixed(row.std_error, places)  # type: ignore[attr-defined]
     outcome = str(row.outcome)  # type: ignore[attr-defined]
-    if outcome == "not estimated":
-        return [{**_cell("not estimated", "muted"), "span": 4}]
+    if outcome == "not estimated":  # one cell: the caller spans it over the term's columns
+        return [_cell("not estimated", "muted")]
     shown = outcome if outcome in ("better", "worse", "unknown direction") else "\N{EN DASH}"
     return [
         _cell(f"{estimate} ({error})" if estimate else "", "num"),

@@ -57,6 +57,8 @@ class Context:
 
     Attributes
     ----------
+    integration
+        ``integration.parquet``: the exposure each indicator's rows are joined with.
     population
         :func:`integration_models.data.panel.area_exposure` of the classification.
     scenarios
@@ -64,6 +66,7 @@ class Context:
         (:func:`integration_models.results.sensitivity.scenario_integration`).
     """
 
+    integration: pd.DataFrame
     population: pd.DataFrame
     scenarios: dict[str, pd.DataFrame]
 
@@ -72,12 +75,13 @@ class Context:
 def _context(integration: str, areas: str, scenarios: tuple[str, ...], stamp: tuple) -> Context:
     """Build the shared context once per process and set of files (``stamp``: their state)."""
     area_table = load_areas(areas)
-    population = area_exposure(pd.read_parquet(integration), area_table)
+    exposure = pd.read_parquet(integration)
+    population = area_exposure(exposure, area_table)
     expanded = {
         name: scenario_integration(scenario, population)
         for name, scenario in load_scenarios(scenarios, area_table).items()
     }
-    return Context(population, expanded)
+    return Context(exposure, population, expanded)
 
 
 def load_context(
@@ -85,7 +89,8 @@ def load_context(
 ) -> Context:
     """Return the shared context of these files, built once while they are unchanged."""
     paths = (str(integration), str(areas), *map(str, scenarios))
-    stamp = tuple((p, Path(p).stat().st_mtime_ns, Path(p).stat().st_size) for p in paths)
+    states = [(path, Path(path).stat()) for path in paths]
+    stamp = tuple((path, state.st_mtime_ns, state.st_size) for path, state in states)
     return _context(paths[0], paths[1], tuple(paths[2:]), stamp)
 
 
@@ -151,9 +156,7 @@ def analysis_job(
         )
         scale_of = {indicator_id: scale}
         context = load_context(integration_path, areas_path, scenario_paths)
-        panel = attach_integration(
-            pd.read_parquet(observations_path), pd.read_parquet(integration_path)
-        )
+        panel = attach_integration(pd.read_parquet(observations_path), context.integration)
         fit = json.loads(Path(fit_path).read_text(encoding="utf-8"))
         scope = scope_from_fits([fit], [indicator_id])
         reps, seed, alpha = int(settings["reps"]), int(settings["seed"]), float(settings["alpha"])
