@@ -14,7 +14,7 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: classify, panel, tables, headline, report
+localrules: classify, panel, tables, headline, provenance, report
 
 
 include: "rules/common.smk"
@@ -25,6 +25,8 @@ include: "rules/data_zones.smk"
 
 
 onstart:
+    # the worker processes of the local jobs load their libraries while the first jobs run
+    start_workers(workflow.cores)
     if AREA_LEVEL == "data zone":
         print(
             "Data-zone areas table: data preparation, the twfe fits (clustered by partnership) "

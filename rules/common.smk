@@ -18,9 +18,12 @@ from integration_models.data.identifiers import registry_ids
 from integration_models.data.ingest import indicator_files, unread_files
 from integration_models.data.inputs import reading
 from integration_models.memory import check_memory
+from integration_models.plan.analysis_plan import load_plan
 from integration_models.plots import LINEAR_MODELS
 from integration_models.results.provenance import stale_warning
 from integration_models.results.stamp import config_hash
+from integration_models import workers
+from integration_models.workers import command_job
 from integration_models.workflow import area_level, check_config, package_sources
 
 try:
@@ -28,6 +31,7 @@ try:
     with reading(config["max_input_mb"]):  # the checks of every input file, at start-up too
         AREA_LEVEL = area_level(config)
         INDICATORS = registry_ids(Path(config["raw_dir"]) / "indicators.csv")
+        PLAN = load_plan(config["analysis_plan"])  # a bad plan stops the run at start-up
     if AREA_LEVEL == "council area":  # data-zone runs do not resample (rules/data_zones.smk)
         check_memory(config, len(INDICATORS))
 except InputError as err:
@@ -60,6 +64,15 @@ def package_command(*commands):
     """
     python = shlex.quote(sys.executable).replace("{", "{{").replace("}", "}}")
     return " && ".join(f"{python} -m integration_models {command}" for command in commands)
+
+
+def start_workers(cores):
+    """Start the worker processes of the local jobs: one per core used, at most one per CPU."""
+    try:
+        count = int(cores)
+    except (TypeError, ValueError):  # no limit given (cluster runs)
+        count = os.cpu_count() or 1
+    workers.start(max(1, min(count, os.cpu_count() or 1)))
 
 
 def processed(path):
@@ -160,7 +173,7 @@ def dataset_dir(wildcards, input):
     return str(Path(input.registry).parent)
 
 
-OVERVIEW_FIGURES = ["trends", "forest"]  # span all indicators: rule figures_overview
+OVERVIEW_FIGURES = ["trends", "forest"]  # span all indicators: rules figures_trends, _forest
 # the figures of one indicator, drawn by one job from its own fits (rule figures_indicator)
 INDICATOR_FIGURES = ["coefficients", "event_study"] if "csdid" in MODELS else ["coefficients"]
 # the fits those figures read: the linear models (glm's effects are on another scale)

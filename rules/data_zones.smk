@@ -9,7 +9,7 @@ written by `report`.
 if AREA_LEVEL == "data zone":
 
     ruleorder: tables_fits > tables
-    ruleorder: provenance_fits > report
+    ruleorder: provenance_fits > provenance
 
     rule tables_fits:
         localrule: True
@@ -47,7 +47,12 @@ if AREA_LEVEL == "data zone":
             exclusions=processed("exclusions.csv"),
             tables=rules.tables_fits.output,
             dataset=dataset_files(),
-            reference=[config["areas"], config["classification"], *config["scenarios"]],
+            reference=[
+                config["analysis_plan"],
+                config["areas"],
+                config["classification"],
+                *config["scenarios"],
+            ],
             code=package_sources("provenance"),
         output:
             results("provenance.json"),

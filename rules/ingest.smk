@@ -48,13 +48,17 @@ rule classify:
     params:
         first_year=config["first_year"],
         last_year=config["last_year"],
-    shell:
-        package_command(
-            "classify --areas {input.areas:q}"
-            " --classification {input.classification:q} --registry {input.registry:q}"
-            " --first-year {params.first_year}"
-            " --last-year {params.last_year} --out {output:q}"
-            " --max-input-mb {config[max_input_mb]} 2> {log:q}"
+    run:
+        command_job(
+            "classify",
+            log[0],
+            areas=input.areas,
+            classification=input.classification,
+            registry=input.registry,
+            first_year=params.first_year,
+            last_year=params.last_year,
+            out=output[0],
+            max_input_mb=config["max_input_mb"],
         )
 
 
@@ -71,9 +75,13 @@ rule panel:
         exclusions=processed("exclusions.csv"),
     log:
         processed("logs/panel.log"),
-    shell:
-        package_command(
-            "panel --observations {input.observations:q}"
-            " --exclusions-in {input.exclusions:q} --integration {input.integration:q}"
-            " --panel {output.panel:q} --exclusions {output.exclusions:q} 2> {log:q}"
+    run:
+        command_job(
+            "panel",
+            log[0],
+            observations=input.observations,
+            exclusions_in=input.exclusions,
+            integration=input.integration,
+            panel=output.panel,
+            exclusions=output.exclusions,
         )

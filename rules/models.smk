@@ -63,12 +63,17 @@ rule tables:
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         out_dir=output_dir,
-    shell:
-        package_command(
-            "tables --fits {input.fits:q} --registry {input.registry:q}"
-            " --panel {input.panel:q} --config-hash {params.config_hash}"
-            " --truth {input.truth:q}"
-            " --alpha {params.alpha} --out-dir {params.out_dir:q} 2> {log:q}"
+    run:
+        command_job(
+            "tables",
+            log[0],
+            fits=input.fits,
+            registry=input.registry,
+            panel=input.panel,
+            config_hash=params.config_hash,
+            truth=input.truth,
+            alpha=params.alpha,
+            out_dir=params.out_dir,
         )
 
 
@@ -100,14 +105,23 @@ rule headline:
     params:
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
-    shell:
-        package_command(
-            "headline --coefficients {input.coefficients:q} --model-fit {input.model_fit:q}"
-            " --registry {input.registry:q} --inference {input.inference:q}"
-            " --size {input.null_rates:q} --power {input.power:q} --alpha {params.alpha}"
-            " --panel {input.panel:q} --config-hash {params.config_hash}"
-            " --out {output.headline:q} --conclusion {output.conclusion:q}"
-            " --estimates {output.estimates:q} --multiplicity {output.multiplicity:q} 2> {log:q}"
+    run:
+        command_job(
+            "headline",
+            log[0],
+            coefficients=input.coefficients,
+            model_fit=input.model_fit,
+            registry=input.registry,
+            inference=input.inference,
+            size=input.null_rates,
+            power=input.power,
+            alpha=params.alpha,
+            panel=input.panel,
+            config_hash=params.config_hash,
+            out=output.headline,
+            conclusion=output.conclusion,
+            estimates=output.estimates,
+            multiplicity=output.multiplicity,
         )
 
 
@@ -174,12 +188,18 @@ rule inference:
         reps=config["inference_reps"],
         config_hash=CONFIG_HASH,
         out_dir=output_dir,
-    shell:
-        package_command(
-            "inference --panel {input.panel:q} --registry {input.registry:q}"
-            " --parts {input.parts:q} --draws {input.draws:q} --power {input.power:q}"
-            " --reps {params.reps} --config-hash {params.config_hash}"
-            " --out-dir {params.out_dir:q} 2> {log:q}"
+    run:
+        command_job(
+            "inference",
+            log[0],
+            panel=input.panel,
+            registry=input.registry,
+            parts=input.parts,
+            draws=input.draws,
+            power=input.power,
+            reps=params.reps,
+            config_hash=params.config_hash,
+            out_dir=params.out_dir,
         )
 
 
@@ -205,13 +225,21 @@ rule size:
         size_sims=config["size_sims"],
         size_reps=config["size_reps"],
         config_hash=CONFIG_HASH,
-    shell:
-        package_command(
-            "size --panel {input.panel:q} --registry {input.registry:q} --fits {input.fits:q}"
-            " --scales-json {params.scales:q} --overrides-json {params.overrides:q}"
-            " --seed {params.seed} --alpha {params.alpha} --size-sims {params.size_sims}"
-            " --size-reps {params.size_reps} --config-hash {params.config_hash}"
-            " --out {output:q} 2> {log:q}"
+    run:
+        command_job(
+            "size",
+            log[0],
+            panel=input.panel,
+            registry=input.registry,
+            fits=input.fits,
+            scales_json=params.scales,
+            overrides_json=params.overrides,
+            seed=params.seed,
+            alpha=params.alpha,
+            size_sims=params.size_sims,
+            size_reps=params.size_reps,
+            config_hash=params.config_hash,
+            out=output[0],
         )
 
 
@@ -239,10 +267,16 @@ rule sensitivity:
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
-    shell:
-        package_command(
-            "sensitivity --panel {input.panel:q} --registry {input.registry:q}"
-            " --parts {input.parts:q} --alpha {params.alpha} --config-hash {params.config_hash}"
-            " --table {output.table:q} --summary {output.summary:q}"
-            " --figure-stem {params.figure_stem:q} 2> {log:q}"
+    run:
+        command_job(
+            "sensitivity",
+            log[0],
+            panel=input.panel,
+            registry=input.registry,
+            parts=input.parts,
+            alpha=params.alpha,
+            config_hash=params.config_hash,
+            table=output.table,
+            summary=output.summary,
+            figure_stem=params.figure_stem,
         )

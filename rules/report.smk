@@ -1,10 +1,10 @@
-rule figures_overview:
+# The two figures that span indicators, each from the one file it needs: after a data
+# update the trends start once the panel is written, the forest once the tables are.
+rule figures_trends:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
-        coefficients=results("tables/coefficients.parquet"),
-        model_fit=results("tables/model_fit.csv"),
-        code=package_sources("figures"),
+        code=package_sources("trends_figure"),
     output:
         report(
             results("figures/trends.png"),
@@ -13,6 +13,23 @@ rule figures_overview:
             labels={"figure": "trends by integration category"},
         ),
         results("figures/trends.svg"),
+    log:
+        results("logs/figures_trends.log"),
+    params:
+        out=lambda wildcards, output: str(Path(output[0]).with_suffix("")),
+    run:
+        command_job(
+            "trends-figure", log[0], panel=input.panel, registry=input.registry, out=params.out
+        )
+
+
+rule figures_forest:
+    input:
+        coefficients=results("tables/coefficients.parquet"),
+        model_fit=results("tables/model_fit.csv"),
+        registry=registry_file(),
+        code=package_sources("forest_figure"),
+    output:
         report(
             results("figures/forest.png"),
             caption="captions/forest.rst",
@@ -21,14 +38,17 @@ rule figures_overview:
         ),
         results("figures/forest.svg"),
     log:
-        results("logs/figures_overview.log"),
+        results("logs/figures_forest.log"),
     params:
-        out_dir=output_dir,
-    shell:
-        package_command(
-            "figures --panel {input.panel:q}"
-            " --registry {input.registry:q} --coefficients {input.coefficients:q}"
-            " --model-fit {input.model_fit:q} --out-dir {params.out_dir:q} 2> {log:q}"
+        out=lambda wildcards, output: str(Path(output[0]).with_suffix("")),
+    run:
+        command_job(
+            "forest-figure",
+            log[0],
+            coefficients=input.coefficients,
+            model_fit=input.model_fit,
+            registry=input.registry,
+            out=params.out,
         )
 
 
@@ -76,10 +96,57 @@ rule figures_power:
         results("logs/figures_power.log"),
     params:
         out=lambda wildcards, output: str(Path(output[0]).with_suffix("")),
-    shell:
-        package_command(
-            "power-figure --table {input.table:q} --registry {input.registry:q}"
-            " --out {params.out:q} 2> {log:q}"
+    run:
+        command_job(
+            "power-figure", log[0], table=input.table, registry=input.registry, out=params.out
+        )
+
+
+# What the report shows of the run: inputs with their hashes, configuration, versions, commit.
+# It reads the configuration, so a report-only setting (report_title) reruns this rule and
+# the report, nothing else.
+rule provenance:
+    input:
+        panel=processed("panel.parquet"),
+        exclusions=processed("exclusions.csv"),
+        tables=rules.tables.output,
+        headline=rules.headline.output,
+        inference=[*rules.inference.output, *rules.size.output],
+        sensitivity=[
+            results("tables/sensitivity.csv"),
+            results("tables/sensitivity_summary.csv"),
+        ],
+        dataset=dataset_files(),
+        reference=[
+            config["analysis_plan"],
+            config["areas"],
+            config["classification"],
+            *config["scenarios"],
+        ],
+        code=package_sources("provenance"),
+    output:
+        results("provenance.json"),
+    log:
+        results("logs/provenance.log"),
+    params:
+        config_json=config_json(),
+    run:
+        command_job(
+            "provenance",
+            log[0],
+            dataset=input.dataset,
+            reference=input.reference,
+            results=[
+                input.panel,
+                input.exclusions,
+                *input.tables,
+                *input.headline,
+                *input.inference,
+                *input.sensitivity,
+            ],
+            panel=input.panel,
+            config_json=params.config_json,
+            out=output[0],
         )
 
 
@@ -97,15 +164,13 @@ rule report:
         panel=processed("panel.parquet"),
         exclusions=processed("exclusions.csv"),
         registry=registry_file(),
-        dataset=dataset_files(),
-        reference=[config["areas"], config["classification"], *config["scenarios"]],
         classification=config["classification"],
         integration=processed("integration.parquet"),
         areas=config["areas"],
+        provenance=results("provenance.json"),
         code=package_sources("report"),
     output:
-        report=results("report.html"),
-        provenance=results("provenance.json"),
+        results("report.html"),
     log:
         results("logs/report.log"),
     params:
@@ -118,27 +183,18 @@ rule report:
         figures=lambda wildcards, input: [
             path for path in (*input.figures, input.sensitivity_figure) if path.endswith(".png")
         ],
-        config_json=config_json(),
-        provenance_results=lambda wildcards, input: [
-            input.panel,
-            input.exclusions,
-            *input.tables,
-            *input.headline,
-            *input.inference,
-            *input.sensitivity,
-        ],
-    shell:
-        # provenance first: the report shows it; both read the configuration, so a
-        # report-only setting (report_title) reruns this rule and nothing else
-        package_command(
-            "provenance --dataset {input.dataset:q}"
-            " --reference {input.reference:q} --results {params.provenance_results:q}"
-            " --panel {input.panel:q} --config-json {params.config_json:q}"
-            " --out {output.provenance:q} 2> {log:q}",
-            "report --tables {params.tables:q}"
-            " --figures {params.figures:q} --panel {input.panel:q}"
-            " --exclusions {input.exclusions:q} --registry {input.registry:q}"
-            " --classification {input.classification:q} --areas {input.areas:q}"
-            " --integration {input.integration:q} --provenance {output.provenance:q} --out {output.report:q} 2>> {log:q}",
+    run:
+        command_job(
+            "report",
+            log[0],
+            tables=params.tables,
+            figures=params.figures,
+            panel=input.panel,
+            exclusions=input.exclusions,
+            registry=input.registry,
+            classification=input.classification,
+            areas=input.areas,
+            integration=input.integration,
+            provenance=input.provenance,
+            out=output[0],
         )
-

@@ -78,7 +78,7 @@ def copy_workflow(target: Path) -> Path:
     so a test may edit them (code changes must rerun the rules that use them) and the run is
     independent of the installed checkout.
     """
-    for name in ("Snakefile", "config.yaml"):
+    for name in ("Snakefile", "config.yaml", "analysis_plan.yaml"):
         shutil.copy2(REPO / name, target / name)
     for name in ("rules", "schemas", "profiles", "data/reference", "data/raw"):
         shutil.copytree(REPO / name, target / name)

@@ -19,8 +19,18 @@ from tests.conftest import snakemake
 
 pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
-AGGREGATES = {"panel", "tables", "headline", "inference", "size", "sensitivity", "report", "all"}
-FIGURES = {"figures_overview", "figures_indicator", "figures_power"}
+AGGREGATES = {
+    "panel",
+    "tables",
+    "headline",
+    "inference",
+    "size",
+    "sensitivity",
+    "provenance",
+    "report",
+    "all",
+}
+FIGURES = {"figures_trends", "figures_forest", "figures_indicator", "figures_power"}
 
 
 @pytest.fixture
@@ -88,7 +98,8 @@ def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
     jobs = plan(run_copy)
     assert [w for r, w in jobs if r == "figures_indicator"] == [f"indicator={INDICATOR}"]
     counts = rules(jobs)
-    assert counts["figures_overview"] == 1 and counts["figures_power"] == 1
+    assert counts["figures_trends"] == 1 and counts["figures_forest"] == 1
+    assert counts["figures_power"] == 1
     assert counts["ingest"] == 1 and counts["fit"] == 4
 
 
@@ -96,7 +107,7 @@ def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
     ("module", "expected"),
     [
         ("plots/coefficients.py", {"figures_indicator": 25, "report": 1, "all": 1}),
-        ("plots/trends.py", {"figures_overview": 1, "report": 1, "all": 1}),
+        ("plots/trends.py", {"figures_trends": 1, "report": 1, "all": 1}),
         ("plots/power.py", {"figures_power": 1, "report": 1, "all": 1}),
     ],
 )
@@ -116,15 +127,19 @@ def test_new_classification_reruns_models_not_ingest(run_copy):
     assert {"tables", "inference", "report"} <= set(counts)
 
 
-def test_report_setting_reruns_only_the_report(run_copy):
+def test_report_setting_reruns_only_provenance_and_report(run_copy):
     jobs = plan(run_copy, "--config", "report_title=Annual update 2026")
-    assert set(rules(jobs)) == {"report", "all"}
+    assert set(rules(jobs)) == {"provenance", "report", "all"}
 
 
-def test_input_size_limit_reruns_only_the_report(run_copy):
+def test_input_size_limit_reruns_only_provenance_and_report(run_copy):
     """max_input_mb decides whether a job may read its inputs, never what it writes; only
-    the report reruns, as provenance.json records the whole configuration."""
-    assert set(rules(plan(run_copy, "--config", "max_input_mb=100"))) == {"report", "all"}
+    the provenance (which records the whole configuration) and the report rerun."""
+    assert set(rules(plan(run_copy, "--config", "max_input_mb=100"))) == {
+        "provenance",
+        "report",
+        "all",
+    }
 
 
 def test_report_code_edit_reruns_only_the_report(run_copy):

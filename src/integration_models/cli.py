@@ -13,7 +13,7 @@ import sys
 
 from integration_models.commands import (
     classify,
-    figures,
+    forest_figure,
     headline,
     inference,
     ingest,
@@ -26,6 +26,7 @@ from integration_models.commands import (
     sensitivity,
     size,
     tables,
+    trends_figure,
 )
 from integration_models.errors import InputError
 
@@ -39,7 +40,8 @@ COMMANDS = (
     size,
     headline,
     sensitivity,
-    figures,
+    trends_figure,
+    forest_figure,
     power_figure,
     provenance,
     report,

@@ -18,24 +18,28 @@ from integration_models.errors import InputError
 
 PACKAGE = "integration_models"
 PACKAGE_DIR = Path(__file__).resolve().parent
-# How Snakemake reaches a step: `python -m integration_models <command>` for shell rules.
+# How Snakemake reaches a step: `python -m integration_models <command>`, from a shell or in a
+# worker process (workers.py).
 LAUNCHER = ("__init__.py", "__main__.py", "cli.py", "commands/__init__.py")
+# Steps whose rule runs the command in a worker process kept for the run (workers.py).
+_IN_WORKER = "workers.py"
 ENTRY = {
     "ingest": ("commands/ingest_indicator.py",),
-    "classify": ("commands/classify.py",),
-    "panel": ("commands/panel.py",),
+    "classify": ("commands/classify.py", _IN_WORKER),
+    "panel": ("commands/panel.py", _IN_WORKER),
     "fit": ("models/fit_job.py",),
-    "tables": ("commands/tables.py",),
-    "headline": ("commands/headline.py",),
+    "tables": ("commands/tables.py", _IN_WORKER),
+    "headline": ("commands/headline.py", _IN_WORKER),
     "analyse": ("results/indicator_analysis.py",),
-    "inference": ("commands/inference.py",),
-    "size": ("commands/size.py",),
-    "sensitivity": ("commands/sensitivity.py",),
-    "figures": ("commands/figures.py",),
+    "inference": ("commands/inference.py", _IN_WORKER),
+    "size": ("commands/size.py", _IN_WORKER),
+    "sensitivity": ("commands/sensitivity.py", _IN_WORKER),
+    "trends_figure": ("commands/trends_figure.py", _IN_WORKER),
+    "forest_figure": ("commands/forest_figure.py", _IN_WORKER),
     "figures_indicator": ("plots/indicator.py",),
-    "power_figure": ("commands/power_figure.py",),
-    "report": ("commands/report.py", "commands/provenance.py"),
-    "provenance": ("commands/provenance.py",),
+    "power_figure": ("commands/power_figure.py", _IN_WORKER),
+    "report": ("commands/report.py", _IN_WORKER),
+    "provenance": ("commands/provenance.py", _IN_WORKER),
 }
 # Files other than modules that a step reads from the package: the report's templates.
 PACKAGE_DATA = {"report": ("report/templates",)}

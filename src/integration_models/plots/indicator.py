@@ -11,58 +11,17 @@ interpreter about 1.5 s more to import pandas and matplotlib. As 25 shell jobs t
 alone would add half a minute; drawn in the Snakemake process itself (a ``run:`` block, as the
 fits) the drawing would hold the GIL, and so queue behind the fits on one core. So the rule's
 ``run:`` block calls :func:`indicator_figures_job`, which hands the work to a worker process
-kept for the whole run (:func:`_workers`, started on first use): its imports are paid once,
-the drawing runs on a core of its own, and its matplotlib settings and warnings touch no fit.
+kept for the whole run (:mod:`integration_models.workers`): its imports are paid once, the
+drawing runs on a core of its own, and its matplotlib settings and warnings touch no fit.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-import time
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from integration_models.io import write_text
-
-WORKERS = 2  # the demo's cores; a worker starts only when a job finds no idle one
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _workers() -> ProcessPoolExecutor:
-    """Return the process pool of this Snakemake process, started on first use.
-
-    Processes are spawned, not forked: the Snakemake process runs threads, and a fork copies
-    their locks in whatever state they are. A pool broken by a worker that died is replaced;
-    a worker whose Snakemake process was killed exits by itself (:func:`_exit_with_parent`).
-    As with any spawned process, the worker imports the parent's main module: the
-    ``snakemake`` command and ``python -m snakemake`` are safe to import; a script calling
-    Snakemake's API needs the usual ``if __name__ == "__main__":`` guard.
-    """
-    global _pool
-    with _pool_lock:
-        if _pool is None or getattr(_pool, "_broken", False):
-            _pool = ProcessPoolExecutor(
-                WORKERS,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=_exit_with_parent,
-                initargs=(os.getpid(),),
-            )
-        return _pool
-
-
-def _exit_with_parent(parent: int) -> None:
-    """In a worker: exit once the process that started it is gone (killed, not shut down)."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(1)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+from integration_models.workers import run_in_worker
 
 
 def indicator_figures_job(
@@ -80,7 +39,7 @@ def indicator_figures_job(
     """
     fits = [str(path) for path in fits]
     args = (fits, str(registry_path), indicator_id, str(coefficients_out))
-    paths = _workers().submit(draw_indicator_figures, *args, event_study_out).result()
+    paths = run_in_worker(draw_indicator_figures, *args, event_study_out)
     lines = [f"read {path}" for path in fits] + [f"wrote {path}" for path in paths]
     write_text(log_path, "\n".join(lines) + "\n")
     return paths

@@ -1,0 +1,190 @@
+"""Read the pre-specified primary analysis (``analysis_plan.yaml``) and answer from it.
+
+The plan fixes, before any result is seen, what the headline and the conclusion report: the
+estimand and its terms, the primary outcomes, the estimator, the test and its level, the
+multiplicity families, the equivalence bounds, the window, the anticipation and how many
+partnerships must change status for a term to count as identified. Every step that decides
+what to report reads it from here, so no step chooses a test or an outcome from the data.
+
+The file is read with ``yaml.safe_load`` and checked against ``schema.yaml`` (JSON Schema,
+beside this module); a problem stops the run naming the file, the line and the setting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pandas as pd
+import yaml
+
+from integration_models.errors import InputError
+
+TESTS = ("crv1", "cr2", "wcr", "ri")
+FAMILY_ADJUSTMENTS = {
+    "romano_wolf": "Romano-Wolf step-down",
+    "benjamini_hochberg": "Benjamini-Hochberg",
+}
+
+
+@dataclass(frozen=True)
+class Bound:
+    """An equivalence bound: ``size`` in standard deviations (``sd``) or the indicator's units."""
+
+    size: float
+    scale: str  # "sd" or "units"
+
+    def in_units(self, sd: float) -> float:
+        """Return the bound in the outcome's units, given its standard deviation ``sd``."""
+        return self.size * sd if self.scale == "sd" else self.size
+
+    def describe(self) -> str:
+        """Return the bound in words, e.g. ``0.2 SD`` or ``1.5 units``."""
+        return f"{self.size:g} SD" if self.scale == "sd" else f"{self.size:g} units"
+
+
+@dataclass(frozen=True)
+class AnalysisPlan:
+    """The pre-specified primary analysis (see ``analysis_plan.yaml`` for each setting)."""
+
+    path: str
+    sha256: str
+    registered: str
+    estimand: str
+    terms: tuple[str, ...]
+    primary_roles: tuple[str, ...]
+    estimator: str
+    test: str
+    alpha: float
+    families: dict[str, str]
+    equivalence_default: Bound
+    equivalence_overrides: dict[str, Bound]
+    first_year: int
+    last_year: int | None  # None: the last year of the dataset
+    anticipation: int
+    min_partnerships: int
+    amendments: tuple[dict[str, str], ...]
+
+    def primary_outcomes(self, registry: pd.DataFrame) -> list[str]:
+        """Return the registry's indicators whose ``role`` the plan calls primary, in order."""
+        if "role" not in registry.columns:  # a registry without roles: every indicator primary
+            return registry["indicator_id"].tolist()
+        return registry.loc[registry["role"].isin(self.primary_roles), "indicator_id"].tolist()
+
+    def family_of(self, indicator_id: str, registry: pd.DataFrame) -> str:
+        """``primary`` or ``secondary``: the multiplicity family of an indicator."""
+        return "primary" if indicator_id in self.primary_outcomes(registry) else "secondary"
+
+    def bound(self, indicator_id: str) -> Bound:
+        """Return the equivalence bound of an indicator (its override, else the default)."""
+        return self.equivalence_overrides.get(indicator_id, self.equivalence_default)
+
+    def summary(self) -> dict[str, Any]:
+        """Return the plan as plain values (for provenance and the report)."""
+        return {
+            "path": self.path,
+            "sha256": self.sha256,
+            "registered": self.registered,
+            "test": self.test,
+            "alpha": self.alpha,
+            "estimator": self.estimator,
+            "terms": list(self.terms),
+            "primary_roles": list(self.primary_roles),
+            "families": dict(self.families),
+            "amendments": [dict(a) for a in self.amendments],
+        }
+
+
+def load_plan(path: str | Path) -> AnalysisPlan:
+    """Read and check ``analysis_plan.yaml``.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the line and the setting: unreadable YAML, a setting the schema
+        refuses (unknown, missing, wrong type or value), or a window that ends before it starts.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(path, f"cannot read the analysis plan: {err.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        content = yaml.safe_load(text)
+    except UnicodeDecodeError:
+        raise InputError(path, "the analysis plan is not UTF-8 text") from None
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        raise InputError(path, f"not valid YAML: {getattr(err, 'problem', err)}", line) from None
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(content), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        parts = list(error.absolute_path)
+        if error.validator == "additionalProperties":  # point at the first unknown setting
+            known = error.schema.get("properties", {})
+            parts.append(next(key for key in error.instance if key not in known))
+        where = "/".join(str(part) for part in parts)
+        raise InputError(path, f"{where}: {error.message}", _line_of(node, parts))
+    window = content["window"]
+    last = None if window["last_year"] == "latest" else int(window["last_year"])
+    if last is not None and last < window["first_year"]:
+        raise InputError(
+            path,
+            f"window: last_year {last} is before first_year {window['first_year']}",
+            _line_of(node, ["window", "last_year"]),
+        )
+    equivalence = content["equivalence"]
+    return AnalysisPlan(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        registered=content["registered"],
+        estimand=" ".join(content["estimand"].split()),
+        terms=tuple(content["terms"]),
+        primary_roles=tuple(content["primary_roles"]),
+        estimator=content["estimator"],
+        test=content["test"],
+        alpha=float(content["alpha"]),
+        families=dict(content["families"]),
+        equivalence_default=_bound(equivalence["default"]),
+        equivalence_overrides={k: _bound(v) for k, v in equivalence["overrides"].items()},
+        first_year=int(window["first_year"]),
+        last_year=last,
+        anticipation=int(content["anticipation"]),
+        min_partnerships=int(content["identification"]["min_partnerships"]),
+        amendments=tuple(dict(a) for a in content["amendments"]),
+    )
+
+
+def _schema() -> dict:
+    """Return the plan's JSON Schema (``schema.yaml`` beside this module)."""
+    text = resources.files(__package__).joinpath("schema.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _bound(setting: dict[str, float]) -> Bound:
+    ((scale, size),) = setting.items()
+    return Bound(float(size), scale)
+
+
+def _line_of(node: yaml.Node | None, parts) -> int | None:
+    """Return the 1-based line of the deepest node of ``parts`` in the composed YAML."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in parts:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if k.value == str(part)), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            node = node.value[part] if part < len(node.value) else None
+        else:
+            break
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
