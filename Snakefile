@@ -14,7 +14,7 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: classify, panel, tables, headline, provenance, report
+localrules: classify, panel, data_summary, tables, headline, provenance, report
 
 
 include: "rules/common.smk"

@@ -102,6 +102,36 @@ rule figures_power:
         )
 
 
+# What the data preparation kept and left out, counted for the report (which counts nothing).
+rule data_summary:
+    input:
+        panel=processed("panel.parquet"),
+        exclusions=processed("exclusions.csv"),
+        registry=registry_file(),
+        integration=processed("integration.parquet"),
+        code=package_sources("data_summary"),
+    output:
+        results("tables/data_summary.csv"),
+        results("tables/exclusion_counts.csv"),
+        results("tables/exposure_counts.csv"),
+    log:
+        results("logs/data_summary.log"),
+    params:
+        config_hash=CONFIG_HASH,
+        out_dir=output_dir,
+    run:
+        command_job(
+            "data-summary",
+            log[0],
+            panel=input.panel,
+            exclusions=input.exclusions,
+            registry=input.registry,
+            integration=input.integration,
+            config_hash=params.config_hash,
+            out_dir=params.out_dir,
+        )
+
+
 # What the report shows of the run: inputs with their hashes, configuration, versions, commit.
 # It reads the configuration, so a report-only setting (report_title) reruns this rule and
 # the report, nothing else.
@@ -159,13 +189,11 @@ rule report:
             results("tables/sensitivity.csv"),
             results("tables/sensitivity_summary.csv"),
         ],
+        data=rules.data_summary.output,
         sensitivity_figure=results("figures/sensitivity.png"),
         figures=figure_files(),
-        panel=processed("panel.parquet"),
-        exclusions=processed("exclusions.csv"),
         registry=registry_file(),
         classification=config["classification"],
-        integration=processed("integration.parquet"),
         areas=config["areas"],
         provenance=results("provenance.json"),
         code=package_sources("report"),
@@ -177,7 +205,13 @@ rule report:
         # the report opens only these: every table and PNG figure among the inputs
         tables=lambda wildcards, input: [
             path
-            for path in (*input.tables, *input.headline, *input.inference, *input.sensitivity)
+            for path in (
+                *input.tables,
+                *input.headline,
+                *input.inference,
+                *input.sensitivity,
+                *input.data,
+            )
             if path.endswith(".csv")
         ],
         figures=lambda wildcards, input: [
@@ -189,12 +223,9 @@ rule report:
             log[0],
             tables=params.tables,
             figures=params.figures,
-            panel=input.panel,
-            exclusions=input.exclusions,
             registry=input.registry,
             classification=input.classification,
             areas=input.areas,
-            integration=input.integration,
             provenance=input.provenance,
             out=output[0],
         )

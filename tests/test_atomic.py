@@ -83,8 +83,6 @@ def _write_report(folder: Path) -> Path:
         folder / "report.html",
         tables=[],
         figures=[],
-        panel=FRAME,
-        exclusions=FRAME,
         registry=FRAME,
         classification=FRAME,
         areas=FRAME,

@@ -13,6 +13,11 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from integration_models.data.summary import (  # noqa: E402
+    exclusion_counts,
+    exposure_counts,
+    indicator_summary,
+)
 from integration_models.report.render import SYNTHETIC_BANNER, write_report  # noqa: E402
 from integration_models.results import schemas  # noqa: E402
 from integration_models.results.summarise import estimates_table, multiplicity_table  # noqa: E402
@@ -263,17 +268,18 @@ def inputs(tmp_path):
         tables / "estimates.csv", index=False
     )
     multiplicity_table(tested, 0.1).to_csv(tables / "multiplicity.csv", index=False)
+    # what the data-summary step writes from the panel, exclusions and exposure
+    indicator_summary(panel, exclusions, registry).to_csv(tables / "data_summary.csv", index=False)
+    exclusion_counts(exclusions).to_csv(tables / "exclusion_counts.csv", index=False)
+    exposure_counts(integration).to_csv(tables / "exposure_counts.csv", index=False)
     conform(tables)
     return {
         "tables": sorted(tables.glob("*.csv")),
         "figures": sorted(figures.iterdir()),
-        "panel": panel,
-        "exclusions": exclusions,
         "registry": registry,
         "classification": classification,
         "areas": areas,
         "provenance": provenance,
-        "integration": integration,
     }
 
 
@@ -588,11 +594,12 @@ def test_tables_decide_alpha_and_names(tmp_path, inputs):
     assert "drop Glasgow" in sensitivity and "S37000034" not in sensitivity
 
 
-def test_classification_without_integration_shows_the_periods_only(tmp_path, inputs):
-    _, text = render(tmp_path, {**inputs, "integration": None})
+def test_classification_without_exposure_counts_shows_the_periods_only(tmp_path, inputs):
+    tables = [path for path in inputs["tables"] if path.stem != "exposure_counts"]
+    _, text = render(tmp_path, {**inputs, "tables": tables})
     classification = section(text, "classification")
     assert "Clackmannanshire and Stirling" in classification
-    assert "by category and year" not in classification
+    assert "Council areas by category and year" not in classification
 
 
 def test_reads_only_the_files_it_is_given(tmp_path, inputs):

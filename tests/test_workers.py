@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -72,3 +74,13 @@ def test_refused_arguments_stop_the_job(tmp_path):
     with pytest.raises(CommandError, match="stopped with status 2"):
         command_job("classify", tmp_path / "job.log", no_such_option=1)
     assert "the following arguments are required" in (tmp_path / "job.log").read_text()
+
+
+def test_a_worker_finishes_its_job_on_sigterm():
+    """Snakemake lets running jobs finish on SIGTERM; a worker must not die half-way."""
+    assert run_in_worker(_terminated_then_done) == "done"
+
+
+def _terminated_then_done() -> str:
+    os.kill(os.getpid(), signal.SIGTERM)
+    return "done"

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
 AGGREGATES = {
     "panel",
+    "data_summary",
     "tables",
     "headline",
     "inference",
@@ -183,7 +184,7 @@ def test_input_edited_after_the_ingest_makes_the_run_say_stale(run_copy):
     before = values.stat()
     values.write_text(values.read_text(encoding="utf-8") + "S12000005,2099,1\n")
     os.utime(values, ns=(before.st_atime_ns, before.st_mtime_ns))
-    run = snakemake(run_copy, "--forcerun", "report")
+    run = snakemake(run_copy, "--forcerun", "provenance")
     assert run.returncode == 0, run.stdout + run.stderr
     path = "data/raw/values/attendance.csv"
     assert f"warning: {path} changed after the run read it" in run.stdout + run.stderr

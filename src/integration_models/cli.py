@@ -13,6 +13,7 @@ import sys
 
 from integration_models.commands import (
     classify,
+    data_summary,
     forest_figure,
     headline,
     inference,
@@ -35,6 +36,7 @@ COMMANDS = (
     ingest_indicator,
     classify,
     panel,
+    data_summary,
     tables,
     inference,
     size,

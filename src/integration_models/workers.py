@@ -24,10 +24,11 @@ import contextlib
 import importlib
 import multiprocessing
 import os
+import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -87,24 +88,37 @@ def _workers(workers: int | None = None) -> ProcessPoolExecutor:
                 workers or os.cpu_count() or 1,
                 mp_context=context,
                 initializer=_start_worker,
+                initargs=(os.getpid(),),
             )
         return _pool
 
 
-def _start_worker() -> None:
-    """In a new worker: exit once the fork server, and so the Snakemake process, is gone.
+def _start_worker(parent: int) -> None:
+    """In a new worker: finish the job under way on SIGTERM, and exit once ``parent`` is gone.
 
-    The fork server exits when the process that started it does (killed, not shut down); the
-    worker is then adopted by another process, which this notices.
+    ``parent`` is the Snakemake process. On SIGTERM (a terminal's or a scheduler's stop, sent
+    to the whole process group) Snakemake lets its running jobs finish; a worker does the same
+    instead of dying half-way through writing a file. Once the Snakemake process is gone
+    (killed, not shut down) the worker exits by itself.
     """
-    parent = os.getppid()
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def watch() -> None:
-        while os.getppid() == parent:
+        while _alive(parent):
             time.sleep(1)
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # a process of another user took the number
+        return False
+    return True
 
 
 def run_in_worker(function: Callable[..., Result], *args: Any) -> Result:

@@ -27,6 +27,7 @@ ENTRY = {
     "ingest": ("commands/ingest_indicator.py",),
     "classify": ("commands/classify.py", _IN_WORKER),
     "panel": ("commands/panel.py", _IN_WORKER),
+    "data_summary": ("commands/data_summary.py", _IN_WORKER),
     "fit": ("models/fit_job.py",),
     "tables": ("commands/tables.py", _IN_WORKER),
     "headline": ("commands/headline.py", _IN_WORKER),

@@ -9,8 +9,6 @@ from pathlib import Path
 NAME = "report"
 HELP = "write the self-contained HTML report"
 PATH_ARGUMENTS = (
-    "panel",
-    "exclusions",
     "registry",
     "classification",
     "areas",
@@ -29,15 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     for name in PATH_ARGUMENTS:
         parser.add_argument(f"--{name}", type=Path, required=True)
-    parser.add_argument(
-        "--integration", type=Path, help="integration.parquet: the exposure, as classified"
-    )
 
 
 def run(args: argparse.Namespace) -> None:
     """Render report.html from the tables, figures and reference data it is given (only those)."""
-    import pandas as pd
-
     from integration_models.data.reference import load_areas, load_classification
     from integration_models.data.registry import is_synthetic, load_registry
     from integration_models.report.render import write_report
@@ -48,12 +41,9 @@ def run(args: argparse.Namespace) -> None:
         args.out,
         tables=args.tables,
         figures=args.figures,
-        panel=pd.read_parquet(args.panel),
-        exclusions=pd.read_csv(args.exclusions, dtype={"raw_value": str}, keep_default_na=False),
         registry=registry,
         classification=load_classification(args.classification, areas),
         areas=areas,
         provenance=json.loads(Path(args.provenance).read_text(encoding="utf-8")),
         synthetic=is_synthetic(registry),
-        integration=None if args.integration is None else pd.read_parquet(args.integration),
     )

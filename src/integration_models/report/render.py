@@ -788,46 +788,12 @@ def _coefficients(coefficients: pd.DataFrame | None) -> Data | None:
 # --- data and design ------------------------------------------------------------------------
 
 
-def _reason_group(reason: object) -> str:
-    value = text(reason)
-    if value.startswith("exact duplicate of"):
-        return "exact duplicate of an earlier row"
-    return truncate(value) if value else "(no reason given)"
-
-
-def _by(column: pd.Series, name: str) -> pd.DataFrame:
-    """Count rows by value of ``column``: most first, then by value."""
-    return (
-        column.value_counts()
-        .rename_axis(name)
-        .reset_index(name="rows")
-        .sort_values(["rows", name], ascending=[False, True], kind="stable")
-    )
-
-
-def _per_indicator(panel: pd.DataFrame, exclusions: pd.DataFrame, registry: pd.DataFrame) -> Data:
-    """Return rows in the panel, rows excluded, areas and years of each indicator."""
-    ids = [str(i) for i in registry["indicator_id"]]
-    ids += sorted(set(panel["indicator_id"].astype(str)) - set(ids))
-    titles = dict(zip(registry["indicator_id"], registry["title"], strict=True))
-    excluded = exclusions["indicator_id"].astype(str).value_counts()
-    rows = []
-    for indicator in ids:
-        part = panel[panel["indicator_id"] == indicator]
-        rows.append(
-            {
-                "indicator_id": indicator,
-                "title": titles.get(indicator, ""),
-                "rows": len(part),
-                "excluded": int(excluded.get(indicator, 0)),
-                "areas": part["area_code"].nunique(),
-                "first_year": part["year"].min() if len(part) else None,
-                "last_year": part["year"].max() if len(part) else None,
-            }
-        )
+def _per_indicator(summary: pd.DataFrame) -> Data:
+    """Show the rows in the panel, rows excluded, areas and years of each indicator."""
     numeric = ["rows", "excluded", "areas", "first_year", "last_year"]
     return _table(
-        pd.DataFrame(rows, columns=["indicator_id", "title", *numeric]),
+        summary,
+        ["indicator_id", "title", *numeric],
         headers={
             "rows": "rows in panel",
             "excluded": "rows excluded",
@@ -846,31 +812,35 @@ def _per_indicator(panel: pd.DataFrame, exclusions: pd.DataFrame, registry: pd.D
     )
 
 
-def _data(
-    panel: pd.DataFrame, exclusions: pd.DataFrame, registry: pd.DataFrame, config: dict
-) -> Data:
-    """Return the rows read, kept and excluded, per indicator, reason and file."""
-    by_file = _by(exclusions["file"].map(text), "file")
+def _data(summary: pd.DataFrame | None, counts: pd.DataFrame | None, config: dict) -> Data | None:
+    """Show the rows read, kept and excluded, per indicator, reason and file (``data-summary``)."""
+    if summary is None or counts is None:
+        return None
+    kept, excluded = int(summary["rows"].sum()), int(summary["excluded"].sum())
+    by = {
+        key: counts.loc[counts["by"] == key, ["value", "rows"]].rename(columns={"value": key})
+        for key in ("reason", "file")
+    }
     return {
-        "read": f"{len(panel) + len(exclusions):,}",
-        "kept": f"{len(panel):,}",
-        "excluded": f"{len(exclusions):,}",
-        "per_indicator": _per_indicator(panel, exclusions, registry),
+        "read": f"{kept + excluded:,}",
+        "kept": f"{kept:,}",
+        "excluded": f"{excluded:,}",
+        "per_indicator": _per_indicator(summary),
         "by_reason": _table(
-            _by(exclusions["reason"].map(_reason_group), "reason"),
+            by["reason"],
             caption="By reason",
-            formats={"rows": whole},
+            formats={"reason": lambda value: truncate(text(value)), "rows": whole},
             numeric=["rows"],
         ),
         "by_file": _table(
-            by_file,
+            by["file"],
             caption="By file",
             formats={"rows": whole},
             numeric=["rows"],
             classes={"file": "mono"},
         ),
-        "files": len(by_file),
-        "many_files": len(by_file) > MANY_ROWS,
+        "files": len(by["file"]),
+        "many_files": len(by["file"]) > MANY_ROWS,
         "processed": text(config.get("processed_dir")),
     }
 
@@ -895,28 +865,21 @@ def _category_class(column: str, value: object) -> str:
     return f"cat-{value}" if column == "category" and value in CATEGORIES else ""
 
 
-def _exposure_counts(integration: pd.DataFrame) -> Data:
-    """Count council areas by year and category in each kind of period, as classified.
+def _exposure_counts(counts: pd.DataFrame) -> Data:
+    """Show the council areas per year and category in each kind of period, as classified.
 
-    ``integration`` is ``integration.parquet`` (one row per area, year and ``period_key``,
-    written by the ``classify`` rule); the page counts its rows and codes nothing itself.
-    One row per year with a ``full / partial / none`` cell per kind of period.
+    ``counts`` is ``exposure_counts.csv`` (the ``data-summary`` step's count of
+    ``integration.parquet``): one row per year with a ``full / partial / none`` cell per kind
+    of period.
     """
-    keys = [str(k) for k in sorted(integration["period_key"].unique())]
-    counts = integration.pivot_table(
-        index=["year", "period_key"], columns="integration", aggfunc="size", fill_value=0
+    keys = [str(k) for k in sorted(counts["period_key"].unique())]
+    cells = counts.assign(
+        cell=counts[list(CATEGORIES)].astype(int).astype(str).agg(" / ".join, axis=1)
     )
-    rows = []
-    for when in sorted(integration["year"].unique()):
-        row: dict[str, object] = {"year": int(when)}
-        for key in keys:
-            got = counts.loc[(when, key)] if (when, key) in counts.index else None
-            row[key] = " / ".join(
-                str(int(got.get(c, 0))) if got is not None else "0" for c in CATEGORIES
-            )
-        rows.append(row)
+    wide = cells.pivot_table(index="year", columns="period_key", values="cell", aggfunc="first")
+    wide = wide.reindex(columns=keys).fillna("0 / 0 / 0").reset_index()
     return _table(
-        pd.DataFrame(rows, columns=["year", *keys]),
+        wide[["year", *keys]],
         headers={k: f"{k}: full / partial / none" for k in keys},
         numeric=["year", *keys],
         empty="no years",
@@ -926,7 +889,7 @@ def _exposure_counts(integration: pd.DataFrame) -> Data:
 def _classification(
     classification: pd.DataFrame,
     names: dict[str, str],
-    integration: pd.DataFrame | None,
+    counts: pd.DataFrame | None,
     config: dict,
 ) -> Data:
     """Return the dated periods of each partnership and, if given, the areas per category."""
@@ -936,7 +899,7 @@ def _classification(
     ).sort_values(["hscp_code", "from_year"], kind="stable")
     columns = ["hscp_code", "hscp_name", "category", "from_date", "to_date", "from_year"]
     columns += ["to_year", "confidence", "evidence"]
-    exposed = integration is not None and not integration.empty
+    exposed = counts is not None and not counts.empty
     return {
         "source": text(config.get("classification")),
         "periods": _table(
@@ -955,8 +918,8 @@ def _classification(
             classes={"hscp_code": "mono id", "evidence": "wrap"},
             cell_class=_category_class,
         ),
-        "areas": int(integration["area_code"].nunique()) if exposed else 0,
-        "counts": _exposure_counts(integration) if exposed else None,
+        "areas": int(counts[list(CATEGORIES)].sum(axis=1).max()) if exposed else 0,
+        "counts": _exposure_counts(counts) if exposed else None,
     }
 
 
@@ -1191,14 +1154,11 @@ def render_report(
     *,
     tables: Sequence[str | Path],
     figures: Sequence[str | Path],
-    panel: pd.DataFrame,
-    exclusions: pd.DataFrame,
     registry: pd.DataFrame,
     classification: pd.DataFrame,
     areas: pd.DataFrame,
     provenance: dict,
     synthetic: bool,
-    integration: pd.DataFrame | None = None,
 ) -> str:
     """Return the report page as a string (see :func:`write_report` for the arguments)."""
     found = Tables(tables)
@@ -1233,9 +1193,11 @@ def render_report(
         "summary": _summary(found.read("summary"), registry, _models_in(model_fit)),
         "figures": _figures([Path(f) for f in figures], registry),
         "coefficients": _coefficients(coefficients),
-        "data": _data(panel, exclusions, registry, config),
+        "data": _data(found.read("data_summary"), found.read("exclusion_counts"), config),
         "registry": _registry(registry),
-        "classification": _classification(classification, names, integration, config),
+        "classification": _classification(
+            classification, names, found.read("exposure_counts"), config
+        ),
         "models": _models(model_fit, coefficients),
         "known_effects": _known_effects(found),
         "convergence": _convergence(model_fit),
@@ -1250,14 +1212,11 @@ def write_report(
     *,
     tables: Sequence[str | Path],
     figures: Sequence[str | Path],
-    panel: pd.DataFrame,
-    exclusions: pd.DataFrame,
     registry: pd.DataFrame,
     classification: pd.DataFrame,
     areas: pd.DataFrame,
     provenance: dict,
     synthetic: bool,
-    integration: pd.DataFrame | None = None,
 ) -> None:
     """Write the self-contained reviewer page ``report.html``.
 
@@ -1268,16 +1227,13 @@ def write_report(
     tables
         The result tables the workflow rule declares: ``conclusion.csv``, ``headline.csv``,
         ``inference.csv``, ``model_fit.csv``, ``coefficients.csv``, ``summary.csv``, the
-        power, size, sensitivity and known-effects tables. The report opens no other table;
-        a missing one is announced on the page, not silently skipped.
+        power, size, sensitivity and known-effects tables, and the data-summary tables
+        (``data_summary.csv``, ``exclusion_counts.csv``, ``exposure_counts.csv``). The report
+        opens no other table; a missing one is announced on the page, not silently skipped.
     figures
         The figure files the rule declares; the PNGs are embedded: ``trends.png``,
         ``forest.png``, then ``coefficients_<indicator_id>.png`` in registry order, then the
         others by name.
-    panel
-        The panel (``panel.parquet``).
-    exclusions
-        The excluded rows (``exclusions.csv``).
     registry
         The indicator registry (``indicators.csv``, e.g. from
         :func:`~integration_models.data.registry.load_registry`).
@@ -1291,20 +1247,14 @@ def write_report(
         ``config`` names the dataset, classification and folders.
     synthetic
         Whether the data are the synthetic demo: puts a red banner at the top.
-    integration
-        The exposure of each area, year and kind of period (``integration.parquet`` of the
-        ``classify`` rule), counted by year and category; None shows the dated periods only.
     """
     page = render_report(
         tables=tables,
         figures=figures,
-        panel=panel,
-        exclusions=exclusions,
         registry=registry,
         classification=classification,
         areas=areas,
         provenance=provenance,
         synthetic=synthetic,
-        integration=integration,
     )
     write_text(out_html, page)

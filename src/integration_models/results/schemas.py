@@ -451,6 +451,39 @@ KNOWN_EFFECTS_SUMMARY = _table(
     },
 )
 
+DATA_SUMMARY = _table(
+    "data_summary",
+    {
+        "indicator_id": text(nullable=False),
+        "title": text(),
+        "rows": integer(NON_NEGATIVE),
+        "excluded": integer(NON_NEGATIVE),
+        "areas": integer(NON_NEGATIVE),
+        "first_year": integer(nullable=True),
+        "last_year": integer(nullable=True),
+    },
+)
+
+EXCLUSION_COUNTS = _table(
+    "exclusion_counts",
+    {
+        "by": text(one_of(("reason", "file")), nullable=False),
+        "value": text(),
+        "rows": integer(NON_NEGATIVE),
+    },
+)
+
+EXPOSURE_COUNTS = _table(
+    "exposure_counts",
+    {
+        "year": integer(),
+        "period_key": text(nullable=False),
+        "full": integer(NON_NEGATIVE),
+        "partial": integer(NON_NEGATIVE),
+        "none": integer(NON_NEGATIVE),
+    },
+)
+
 # results table (file stem) -> its schema
 TABLES: dict[str, pa.DataFrameSchema] = {
     schema.name: schema
@@ -470,6 +503,9 @@ TABLES: dict[str, pa.DataFrameSchema] = {
         KNOWN_EFFECTS_SUMMARY,
         ESTIMATES,
         MULTIPLICITY,
+        DATA_SUMMARY,
+        EXCLUSION_COUNTS,
+        EXPOSURE_COUNTS,
     )
 }
 
