@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from integration_models.cli import main
-from integration_models.inference.table import INFERENCE_LABELS
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.results.summarise import (
     conclusion_table,
     estimates_table,

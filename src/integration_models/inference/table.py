@@ -26,6 +26,7 @@ from integration_models.inference.design import (
     TwfeDesign,
     design_from_model_data,
 )
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues, romano_wolf
 from integration_models.inference.permutation import (
     draw_permutations,
@@ -40,12 +41,6 @@ from integration_models.models.design import (
 )
 
 _NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
-INFERENCE_LABELS = {
-    "crv1": "CRV1 t(G-1)",
-    "cr2": "CR2 Bell-McCaffrey",
-    "wcr": "wild cluster bootstrap (WCR, Webb, B={reps})",
-    "ri": "randomization inference (partnership labels, B={reps})",
-}
 TABLE_COLUMNS = [
     *COEFFICIENT_COLUMNS[: COEFFICIENT_COLUMNS.index("inference") + 1],
     "p_adjusted",

@@ -71,9 +71,9 @@ from integration_models.data.reference import load_classification
 from integration_models.errors import InputError
 from integration_models.inference.cluster import cr2_bell_mccaffrey
 from integration_models.inference.design import CONTROLS, TERMS_OF_INTEREST, design_from_arrays
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.inference.scope import Scope, blank_out
-from integration_models.inference.table import INFERENCE_LABELS
 from integration_models.models.design import DesignError, model_data
 
 HIGHLAND = "S12000017"

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues
-from integration_models.inference.table import INFERENCE_LABELS
 from integration_models.io import atomic_path
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
 from integration_models.models.design import TERMS, WITHIN_AREA_CONTROLS
