@@ -347,3 +347,40 @@ def test_participation_16_19_full_term_rests_on_few_switchers(real_panel):
     assert [names[code] for code in ident.assumed] == ["Moray"]
     partial = identification(frame, "integration_partial", classification, names)
     assert "North Lanarkshire" in [names[code] for code in partial.assumed]
+
+
+def test_an_identified_term_resting_on_an_assumed_row_says_so():
+    panel = _panel({"A01": FULL, "A02": LATE, "A03": EARLY})
+    classification = _classification(
+        [
+            ("H_A02", "none", "2010-04-01", "2016-03-31", "confirmed"),
+            ("H_A02", "full", "2016-04-01", "", "assumed"),
+            ("H_A03", "none", "2010-04-01", "2014-03-31", "confirmed"),
+            ("H_A03", "full", "2014-04-01", "", "confirmed"),
+        ]
+    )
+    names = {"H_A02": "Moray"}
+    result = fit_indicator(
+        panel, "outcome", "twfe", "identity", classification=classification, names=names
+    )
+    full = result.coefficient_frame().set_index("term").loc["integration_full"]
+    assert math.isfinite(full["p_value"])
+    assert "identifying change rests on an assumed classification row (Moray)" in full["note"]
+
+
+def test_participation_16_19_csdid_cohorts_without_pre_period_contribute_nothing(real_panel):
+    from integration_models.data.exposure import PeriodType, exposure_table
+    from integration_models.data.reference import load_areas
+
+    panel, classification, names = real_panel
+    years = list(range(2010, 2023))
+    exposure = exposure_table(classification, load_areas(AREAS), years, [PeriodType("financial")])
+    result = callaway_santanna(
+        panel, "participation_16_19", "identity", "full", exposure=exposure, names=names
+    )
+    cells = result["cohort_cells"]
+    # Highland (2012 go-live: financial 2013) and the 2015 go-lives (transition in 2016) have
+    # no pre-period in 2016-2021; the 1 April 2016 go-lives (2017) and Moray (2021) do
+    assert cells[2013] == 0 and cells[2016] == 0
+    assert cells[2017] > 0 and cells[2021] > 0
+    assert result["n_identifying_areas"] == 5 and result["not_identified"] == ""
