@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from integration_models.models.design import (
     NotApplicableError,
     model_data,
 )
+
+if TYPE_CHECKING:  # the module is imported lazily, as the estimators are
+    from integration_models.inference.identification import Identification
 
 
 def _mixed(data: ModelData, settings: FitSettings) -> Estimates:
@@ -216,7 +220,7 @@ def _identifications(
     data: ModelData | None,
     classification: pd.DataFrame | None,
     names: Mapping[str, str] | None,
-) -> dict:
+) -> dict[str, Identification]:
     """Identify each integration term in ``data``'s rows (none without rows)."""
     from integration_models.inference.identification import identification
 
@@ -227,7 +231,7 @@ def _identifications(
     }
 
 
-def _with_identification(row: dict, ident, min_partnerships: int) -> dict:
+def _with_identification(row: dict, ident: Identification, min_partnerships: int) -> dict:
     """Withhold a term's inference below ``min_partnerships``; mark an assumed change.
 
     The estimate stays (it is what the fit computed); ``inference`` is emptied so no reader
