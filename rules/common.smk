@@ -104,8 +104,9 @@ def registry_file():
 
 
 def fit_settings():
-    """Minimum data and significance level for every model fit."""
-    return {key: config[key] for key in ("min_years", "min_areas", "alpha")}
+    """Minimum data, significance level and the plan's min_partnerships for every model fit."""
+    settings = {key: config[key] for key in ("min_years", "min_areas", "alpha")}
+    return settings | {"min_partnerships": PLAN.min_partnerships}
 
 
 def output_dir(wildcards, output):

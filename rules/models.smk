@@ -8,6 +8,8 @@ rule fit:
         observations=processed("indicators/{indicator}.parquet"),
         integration=processed("integration.parquet"),
         registry=registry_file(),
+        areas=config["areas"],
+        classification=config["classification"],
         code=package_sources("fit"),
     output:
         results("fits/{model}/{indicator}.json"),
@@ -33,6 +35,8 @@ rule fit:
             params.settings,
             output[0],
             log[0],
+            areas_path=input.areas,
+            classification_path=input.classification,
         )
 
 
@@ -149,6 +153,7 @@ rule analyse:
             "power_reps": config["power_reps"],
             "seed": config["seed"],
             "alpha": config["alpha"],
+            "min_partnerships": PLAN.min_partnerships,
         },
     run:
         from integration_models.results.indicator_analysis import analysis_job

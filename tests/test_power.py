@@ -139,7 +139,7 @@ def test_size_adjusted_mde_for_two_treated_areas():
     assert result.mde_size_adjusted > result.mde
     assert result.power_curve_size_adjusted[0] <= 0.05 + 1e-12
     assert result.power_curve[0] == pytest.approx(result.size)
-    assert result.n_treated_areas == 2
+    assert result.n_treated_areas == 2 and result.n_identifying_areas == 2
 
 
 def test_power_curve_is_monotone_and_unknown_term_raises():
@@ -320,13 +320,19 @@ def test_table_is_deterministic_and_shares_weights_by_area(small_panel, table):
     assert not np.allclose(other["mde"], alone["mde"])
 
 
-def test_one_treated_area_gets_a_note(small_panel):
+def test_one_identifying_partnership_gets_a_note(small_panel):
     one = small_panel.loc[~small_panel["area_code"].isin(["S08", "S09"])]
     row = power_table(one, ["level"], SCALES, reps=100, seed=1).iloc[1]
     assert row["term"] == "integration_partial"
-    assert row["note"].startswith("not estimated: 1 treated area")
-    with pytest.raises(DesignError, match="1 treated area"):
+    assert row["note"].startswith("not estimated: not identified: 1 partnership(s) change status")
+    assert row["n_treated_areas"] == 1 and row["n_identifying_areas"] == 1
+    with pytest.raises(DesignError, match="not identified: 1 partnership"):
         minimum_detectable_effect(one, "level", "identity", "integration_partial", reps=100)
+    # the plan's minimum is passed in: at 1 the single switcher is simulated
+    alone = minimum_detectable_effect(
+        one, "level", "identity", "integration_partial", reps=100, min_partnerships=1
+    )
+    assert alone.n_identifying_areas == 1
 
 
 def test_unknown_residuals_refused(small_panel):

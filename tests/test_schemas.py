@@ -30,6 +30,7 @@ def coefficients_row(**changes) -> pd.DataFrame:
         "conf_high": -0.5,
         "n_obs": 440,
         "n_areas": 32,
+        "n_identifying_areas": 5,
         "inference": "CRV1",
         "scale": "identity",
         "note": np.nan,

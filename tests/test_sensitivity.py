@@ -302,7 +302,7 @@ def test_alternative_deprivation_changes_the_control(table):
     assert (alt["n_obs"] == base["n_obs"]).all()
 
 
-def test_one_treated_area_gives_estimate_without_inference(panel, scale_of):
+def test_one_identifying_partnership_gives_estimate_without_inference(panel, scale_of):
     # two partial partnerships left (East Lothian, North Lanarkshire after April 2019)
     two = panel.loc[~panel["hscp_code"].isin(["S37000018", "S37000028", "S37000032"])]
     partial_areas = two.loc[two["integration"] == "partial", "hscp_code"].unique()
@@ -310,9 +310,11 @@ def test_one_treated_area_gives_estimate_without_inference(panel, scale_of):
     table = sens.sensitivity_table(two, ["attendance", "lac_rate"], scale_of)
     rows = _rows(table, "drop_S37000010").xs("integration_partial", level="term")
     assert (rows["n_treated_areas"] == 1).all()
+    assert (rows["n_identifying_areas"] == 1).all()
     assert rows["estimate"].notna().all()
     assert rows[["std_error", "p_value", "conf_low", "conf_high"]].isna().all().all()
-    assert (rows["conclusion"] == "n/a").all() and (rows["note"] == sens.ONE_TREATED).all()
+    assert (rows["conclusion"] == "n/a").all()
+    assert rows["note"].str.startswith("not identified: 1 partnership(s) change status").all()
 
 
 def test_no_partial_area_gives_a_note(table):

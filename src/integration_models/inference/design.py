@@ -103,8 +103,33 @@ class TwfeDesign:
 
     @property
     def treated_areas(self) -> np.ndarray:
-        """Per term, the number of areas with at least one row coded with it."""
+        """Per term, the number of areas with at least one row coded with it ("ever treated").
+
+        Not the evidence behind the term: an area coded in every one of its rows is absorbed
+        by its area effect. See :attr:`identifying_areas`.
+        """
         return (self.cluster_sum(self.treat) > 0).sum(axis=0)
+
+    @property
+    def identifying_areas(self) -> np.ndarray:
+        """Per term, the number of partnerships whose exposure changes within their rows.
+
+        Only an area whose 0/1 dummy varies over its years identifies the term (the area
+        effects absorb the rest); integration is assigned per partnership, so areas of one
+        partnership (Clackmannanshire and Stirling) count once. Partnerships come from the
+        frame's ``hscp_code`` where it has one, else each area is its own
+        (:mod:`~integration_models.inference.identification`).
+        """
+        starts = self.bounds[:-1]
+        varies = (
+            np.maximum.reduceat(self.treat, starts, axis=0)
+            - np.minimum.reduceat(self.treat, starts, axis=0)
+        ) > _VARIES_TOL
+        if "hscp_code" in self.frame.columns:
+            hscp = self.frame["hscp_code"].astype(str).to_numpy()[starts]
+        else:
+            hscp = self.cluster_labels.astype(str)
+        return np.array([np.unique(hscp[varies[:, j]]).size for j in range(varies.shape[1])])
 
     def cluster_sum(self, values: np.ndarray) -> np.ndarray:
         """Sum ``values`` (``N x ...``) within clusters, giving ``G x ...``."""

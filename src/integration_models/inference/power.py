@@ -83,6 +83,7 @@ POWER_COLUMNS = [
     "n_obs",
     "n_areas",
     "n_treated_areas",
+    "n_identifying_areas",
     "std_error",
     "mde",
     "mde_sd",
@@ -133,6 +134,9 @@ class PowerResult:
         at each, for display; the MDEs do not depend on it.
     n_obs, n_areas, n_treated_areas
         Rows, areas and areas with at least one row coded with the term.
+    n_identifying_areas
+        Partnerships whose exposure to the term changes within the indicator's years (the
+        clusters that identify it, :attr:`~.design.TwfeDesign.identifying_areas`).
     residuals
         Which residuals the replicates resample (``"cr2"`` or ``"restricted"``).
     """
@@ -154,6 +158,7 @@ class PowerResult:
     n_obs: int = 0
     n_areas: int = 0
     n_treated_areas: int = 0
+    n_identifying_areas: int = 0
     residuals: str = "cr2"
 
     def as_row(self) -> dict[str, object]:
@@ -164,6 +169,7 @@ class PowerResult:
             "n_obs": self.n_obs,
             "n_areas": self.n_areas,
             "n_treated_areas": self.n_treated_areas,
+            "n_identifying_areas": self.n_identifying_areas,
             "std_error": self.std_error,
             "mde": self.mde,
             "mde_sd": self.mde_sd,
@@ -380,15 +386,24 @@ def _mde_on_design(
     alpha: float,
     grid: np.ndarray | None,
     residuals: str,
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> PowerResult:
     """Simulate both MDEs of ``term`` on a built design with given ``G x B`` weights.
 
-    Raises DesignError when fewer than ``MIN_TREATED_AREAS`` areas are coded with the term.
+    Raises DesignError when fewer than ``min_partnerships`` partnerships change status
+    within the design's years (:attr:`~.design.TwfeDesign.identifying_areas`): the areas
+    coded with the term in every year are absorbed by their area effects, so counting them
+    ("ever treated") would simulate power for evidence the design does not have.
     """
-    n_treated = int(design.treated_areas[design.terms.index(term)])
-    if n_treated < MIN_TREATED_AREAS:
+    j = design.terms.index(term)
+    n_treated = int(design.treated_areas[j])
+    n_identifying = int(design.identifying_areas[j])
+    if n_identifying < min_partnerships:
+        years = design.frame["year"]
         raise DesignError(
-            f"{n_treated} treated area: its noise cannot be told from the effect, no simulation"
+            f"not identified: {n_identifying} partnership(s) change status within "
+            f"{int(years.min())}-{int(years.max())}; at least {min_partnerships} needed, "
+            "no simulation"
         )
     se = float(crv1(design, y).std_error[0, design.terms.index(term)])
     multiples = _default_grid() if grid is None else np.asarray(grid, dtype=float)
@@ -421,6 +436,7 @@ def _mde_on_design(
         n_obs=design.n_obs,
         n_areas=design.n_clusters,
         n_treated_areas=n_treated,
+        n_identifying_areas=n_identifying,
         residuals=residuals,
     )
 
@@ -444,6 +460,7 @@ def minimum_detectable_effect(
     seed: int | np.random.Generator | None = DEFAULT_SEED,
     grid: np.ndarray | None = None,
     residuals: str = "cr2",
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> PowerResult:
     """Simulate the minimum detectable effect of an integration term on the indicator's design.
 
@@ -465,6 +482,9 @@ def minimum_detectable_effect(
         0 to 8 in steps of 0.025); the MDEs are exact and do not depend on it.
     residuals
         ``"cr2"`` or ``"restricted"`` (module docstring).
+    min_partnerships
+        The analysis plan's ``min_partnerships``: fewest partnerships changing status for
+        the term to be simulated.
 
     Returns
     -------
@@ -474,8 +494,8 @@ def minimum_detectable_effect(
     Raises
     ------
     DesignError
-        If the indicator cannot be modelled, the term is not estimable or fewer than two
-        areas are coded with it.
+        If the indicator cannot be modelled, the term is not estimable or fewer than
+        ``min_partnerships`` partnerships change status within its years.
     """
     design, y = _design(model_data(panel, indicator_id, scale))
     if term not in design.terms:
@@ -491,6 +511,7 @@ def minimum_detectable_effect(
         alpha=alpha,
         grid=grid,
         residuals=residuals,
+        min_partnerships=min_partnerships,
     )
 
 
@@ -574,6 +595,7 @@ class _TableSettings:
     alpha: float
     power: float
     residuals: str
+    min_partnerships: int = MIN_TREATED_AREAS
 
     @property
     def reps(self) -> int:
@@ -595,6 +617,7 @@ def _empty_row(indicator: str, term: str, scale: str, reps: int, note: str) -> d
         n_obs=0,
         n_areas=0,
         n_treated_areas=0,
+        n_identifying_areas=0,
         units_note=UNITS_NOTE.get(scale, ""),
         reps=reps,
         residuals="",
@@ -611,7 +634,7 @@ def _notes(result: PowerResult, settings: _TableSettings, pre_n: int) -> str:
     if result.size > OVER_REJECTION * settings.alpha:
         notes.append(
             f"CRV1 t(G-1) over-rejects here (simulated size {result.size:.2f} at alpha "
-            f"{settings.alpha:g}, {result.n_treated_areas} treated areas): read "
+            f"{settings.alpha:g}, {result.n_identifying_areas} identifying partnerships): read "
             "mde_size_adjusted"
         )
     if pre_n == 0:
@@ -640,9 +663,18 @@ def _term_row(
             alpha=settings.alpha,
             grid=_NO_CURVE,  # the table needs the MDEs only (exact), not the curves
             residuals=settings.residuals,
+            min_partnerships=settings.min_partnerships,
         )
     except DesignError as err:
-        return _empty_row(indicator, term, scale, settings.reps, f"not estimated: {err}")
+        row = _empty_row(indicator, term, scale, settings.reps, f"not estimated: {err}")
+        j = design.terms.index(term)
+        row.update(
+            n_obs=design.n_obs,
+            n_areas=design.n_clusters,
+            n_treated_areas=int(design.treated_areas[j]),
+            n_identifying_areas=int(design.identifying_areas[j]),
+        )
+        return row
     pre_mean, pre_n = pre_period_mean(panel, indicator, settings.first_year)
     mde_units, mde_pct = units_of_mde(result.mde, scale, pre_mean)
     row = _empty_row(indicator, term, scale, settings.reps, "")
@@ -689,6 +721,7 @@ def power_table(
     residuals: str = "cr2",
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> pd.DataFrame:
     """Simulate the minimum detectable effects of both integration terms for many indicators.
 
@@ -722,6 +755,10 @@ def power_table(
         Every area and year with its partnership (:func:`integration_models.data.panel.
         area_exposure`): the areas weights are drawn for and the first go-live year. Default:
         ``panel``.
+    min_partnerships
+        The analysis plan's ``identification.min_partnerships``: a term with fewer
+        partnerships changing status within the indicator's years is not simulated, and its
+        row says ``not estimated: not identified: ...``.
 
     Returns
     -------
@@ -729,7 +766,10 @@ def power_table(
         Columns ``POWER_COLUMNS``, two rows per indicator (``integration_full``, then
         ``integration_partial``):
 
-        - ``n_obs``, ``n_areas``, ``n_treated_areas``: rows, areas, areas coded with the term;
+        - ``n_obs``, ``n_areas``, ``n_treated_areas``: rows, areas, areas coded with the term
+          (ever treated);
+        - ``n_identifying_areas``: partnerships whose exposure changes within the years (the
+          clusters that identify the term; the simulation needs ``min_partnerships``);
         - ``std_error``: CRV1 SE of the term on the real outcome;
         - ``mde``: MDE of the nominal CRV1 t(G-1) test on the model scale;
         - ``mde_sd``, ``mde_resid_sd``: ``mde`` in SDs of the modelled outcome (all rows, as
@@ -761,6 +801,7 @@ def power_table(
         alpha=alpha,
         power=power,
         residuals=residuals,
+        min_partnerships=min_partnerships,
     )
     rows = []
     for indicator in analysed(indicator_ids, scope):
@@ -769,7 +810,14 @@ def power_table(
     table = pd.DataFrame(rows, columns=POWER_COLUMNS)
     if scope is not None:
         blank = [c for c in POWER_COLUMNS[POWER_COLUMNS.index("std_error") :] if c not in _TEXT]
-        defaults = {"n_obs": 0, "n_areas": 0, "n_treated_areas": 0, "reps": reps, "residuals": ""}
+        defaults = {
+            "n_obs": 0,
+            "n_areas": 0,
+            "n_treated_areas": 0,
+            "n_identifying_areas": 0,
+            "reps": reps,
+            "residuals": "",
+        }
         table = complete_rows(table, scope, blank, "note", defaults).reset_index(drop=True)
         table["scale"] = table["indicator_id"].map(lambda i: scale_of.get(i, "identity"))
         table["units_note"] = table["scale"].map(UNITS_NOTE).fillna("")
@@ -777,4 +825,5 @@ def power_table(
     flags = pd.array(size > OVER_REJECTION * alpha, dtype="boolean")
     flags[~np.isfinite(size)] = pd.NA
     table["over_rejects"] = flags
-    return table.astype({"n_obs": int, "n_areas": int, "n_treated_areas": int, "reps": int})
+    counts = ("n_obs", "n_areas", "n_treated_areas", "n_identifying_areas", "reps")
+    return table.astype(dict.fromkeys(counts, int))

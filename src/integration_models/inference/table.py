@@ -26,6 +26,12 @@ from integration_models.inference.design import (
     TwfeDesign,
     design_from_model_data,
 )
+from integration_models.inference.identification import (
+    DEFAULT_MIN_PARTNERSHIPS,
+    Identification,
+    identification,
+    partnership_names,
+)
 from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues, romano_wolf
 from integration_models.inference.permutation import (
@@ -33,7 +39,7 @@ from integration_models.inference.permutation import (
     partnership_histories,
     randomization_inference,
 )
-from integration_models.inference.scope import Scope, analysed, complete_rows
+from integration_models.inference.scope import NOT_ESTIMATED, Scope, analysed, complete_rows
 from integration_models.models.base import COEFFICIENT_COLUMNS
 from integration_models.models.design import (
     DesignError,
@@ -140,6 +146,7 @@ def few_cluster_table(
     alpha: float = 0.05,
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
+    min_partnerships: int = DEFAULT_MIN_PARTNERSHIPS,
 ) -> pd.DataFrame:
     """Few-cluster inference for the TWFE integration terms of several indicators.
 
@@ -149,7 +156,7 @@ def few_cluster_table(
 
     Parameters
     ----------
-    panel, indicator_ids, scale_of, reps, seed, alpha, scope, population
+    panel, indicator_ids, scale_of, reps, seed, alpha, scope, population, min_partnerships
         As :func:`few_cluster_rows`.
 
     Returns
@@ -159,7 +166,7 @@ def few_cluster_table(
     """
     rows, draws = few_cluster_rows(
         panel, indicator_ids, scale_of, reps=reps, seed=seed, alpha=alpha, scope=scope,
-        population=population,
+        population=population, min_partnerships=min_partnerships,
     )  # fmt: skip
     return combine_few_cluster([(rows, draws)], indicator_ids, reps)
 
@@ -174,6 +181,7 @@ def few_cluster_rows(
     alpha: float = 0.05,
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
+    min_partnerships: int = DEFAULT_MIN_PARTNERSHIPS,
 ) -> tuple[pd.DataFrame, Draws]:
     """All four tests of the TWFE integration terms, before any adjustment across indicators.
 
@@ -206,6 +214,13 @@ def few_cluster_rows(
         (:func:`integration_models.data.panel.area_exposure`): the areas the bootstrap weights are
         drawn for and the histories the permutations reassign. Default: ``panel`` (then an
         indicator's draws depend on which areas the other indicators cover).
+    min_partnerships
+        The analysis plan's ``identification.min_partnerships``. Every row carries
+        ``n_identifying_areas``, the partnerships whose exposure to the term changes within
+        the indicator's years (:mod:`~integration_models.inference.identification`); a term
+        with fewer is not tested: it gets one row, without numbers or draws, whose
+        ``inference`` says ``not estimated: not identified: ...`` (the prefix every later
+        step reads as "no test"), however many tests the other terms have.
 
     Returns
     -------
@@ -218,6 +233,7 @@ def few_cluster_rows(
     weights_all = webb_weights(len(all_areas), reps, np.random.default_rng(wcr_seed))
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
     groups, failed = group_designs(panel, analysed(indicator_ids, scope), scale_of)
+    names = partnership_names(population)
     rows: list[dict] = []
     draws: Draws = {}
     for group in groups:
@@ -233,20 +249,35 @@ def few_cluster_rows(
             "wcr": wild_cluster_bootstrap(design, group.y, weights=weights),
             "ri": randomization_inference(design, group.y, histories, permutations=permutations),
         }
+        idents = {t: identification(design.frame, t, names=names) for t in design.terms}
         for o, indicator in enumerate(group.indicators):
             for j, term in enumerate(design.terms):
+                ident = idents[term]
+                if not ident.identified(min_partnerships):
+                    beta = float(results["crv1"].estimate[o, j])
+                    row = _unidentified_row(indicator, term, design, ident, beta, min_partnerships)
+                    rows.append(row)
+                    continue
                 for method, res in results.items():
                     if res.draws is not None:  # keep one column per row, not B x J x k
                         draws[(indicator, term, method)] = res.draws[:, o, j].copy()
-                    rows.append(_table_row(indicator, term, design, res, o, j, labels[method]))
+                    row = _table_row(indicator, term, design, res, o, j, labels[method])
+                    rows.append({**row, "n_identifying_areas": ident.n_identifying_areas})
     rows.extend(_failed_rows(failed))
     table = pd.DataFrame(rows, columns=TABLE_COLUMNS[: TABLE_COLUMNS.index("inference") + 1])
     if scope is not None:
-        defaults = {"model": "twfe", "n_obs": 0, "n_areas": 0}
+        defaults = {"model": "twfe", "n_obs": 0, "n_areas": 0, "n_identifying_areas": 0}
         table = complete_rows(table, scope, _NUMBER_COLUMNS, "inference", defaults)
         kept = set(zip(table["indicator_id"], table["term"], table["inference"], strict=True))
         draws = {k: v for k, v in draws.items() if (k[0], k[1], labels[k[2]]) in kept}
-    table = table.astype({**dict.fromkeys(_NUMBER_COLUMNS, float), "n_obs": int, "n_areas": int})
+    table = table.astype(
+        {
+            **dict.fromkeys(_NUMBER_COLUMNS, float),
+            "n_obs": int,
+            "n_areas": int,
+            "n_identifying_areas": int,
+        }
+    )
     return table.reset_index(drop=True), draws
 
 
@@ -323,6 +354,33 @@ def _table_row(
     }
 
 
+def _unidentified_row(
+    indicator: str,
+    term: str,
+    design: TwfeDesign,
+    ident: Identification,
+    estimate: float,
+    min_partnerships: int,
+) -> dict[str, object]:
+    """Return the one row of a term identified by fewer than ``min_partnerships`` partnerships.
+
+    The estimate is kept (the same under every test), but no standard error, test or
+    interval: with one identifying cluster no cluster-robust test is valid (methods.md
+    section 4).
+    """
+    return {
+        "indicator_id": indicator,
+        "model": "twfe",
+        "term": term,
+        **dict.fromkeys(_NUMBER_COLUMNS, np.nan),
+        "estimate": estimate,
+        "n_obs": design.n_obs,
+        "n_areas": design.n_clusters,
+        "n_identifying_areas": ident.n_identifying_areas,
+        "inference": NOT_ESTIMATED + ident.reason(min_partnerships),
+    }
+
+
 def _failed_rows(failed: Mapping[str, str]) -> list[dict[str, object]]:
     """Rows saying why an indicator was not estimated (both integration terms)."""
     return [
@@ -333,6 +391,7 @@ def _failed_rows(failed: Mapping[str, str]) -> list[dict[str, object]]:
             **dict.fromkeys(_NUMBER_COLUMNS, np.nan),
             "n_obs": 0,
             "n_areas": 0,
+            "n_identifying_areas": 0,
             "inference": f"not estimated: {reason}",
         }
         for indicator, reason in failed.items()

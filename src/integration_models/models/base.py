@@ -22,6 +22,7 @@ COEFFICIENT_COLUMNS = [
     "conf_high",
     "n_obs",
     "n_areas",
+    "n_identifying_areas",
     "inference",
     "scale",
     "note",
@@ -66,6 +67,9 @@ class FitSettings:
     min_years: int = 3
     min_areas: int = 10
     alpha: float = 0.05
+    # the analysis plan's identification.min_partnerships: an integration term is reported
+    # with a p-value and interval only where at least this many partnerships change status
+    min_partnerships: int = 2
 
 
 @dataclass
@@ -129,6 +133,24 @@ def too_little_data(data: ModelData, settings: FitSettings) -> str:
             f"(needs at least {settings.min_years} years and {settings.min_areas} areas)"
         )
     return ""
+
+
+INFERENCE_NUMBERS = ("std_error", "statistic", "p_value", "conf_low", "conf_high")
+
+
+def withhold_inference(row: dict, reason: str) -> dict:
+    """Return ``row`` with its estimate kept and its inference withheld, saying why.
+
+    For a term identified by fewer partnerships than the plan's ``min_partnerships``
+    (:meth:`~integration_models.inference.identification.Identification.reason`): no
+    cluster-robust standard error, test or interval is valid with one identifying cluster,
+    so ``std_error``, ``statistic``, ``p_value`` and the interval become NaN and ``note``
+    starts with ``reason``.
+    """
+    out = {**row, **dict.fromkeys(INFERENCE_NUMBERS, math.nan)}
+    note = str(row.get("note") or "")
+    out["note"] = f"{reason}; {note}" if note else reason
+    return out
 
 
 def empty_row(term: str) -> dict:

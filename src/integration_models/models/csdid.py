@@ -44,13 +44,14 @@ two pre-years (2010, 2011).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from integration_models.data.exposure import TRANSITION
-from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row
+from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row, withhold_inference
 from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data
 
 CATEGORIES = ("full", "partial")
@@ -136,9 +137,19 @@ def treatment_cohorts(panel: pd.DataFrame) -> pd.DataFrame:
 
 
 def did_sample(
-    panel: pd.DataFrame, indicator_id: str, scale: str, category: str
+    panel: pd.DataFrame,
+    indicator_id: str,
+    scale: str,
+    category: str,
+    exposure: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Build the rows of one category's analysis: its cohorts plus the never-treated areas.
+
+    The cohorts (first year of exposure per area) come from ``exposure``, the classification's
+    exposure of every area and year (``integration.parquet``), not from the indicator's own
+    rows: an area integrated before the indicator's first observed year then keeps its true
+    first year, so it is recognised as a cohort without a pre-period (it contributes no cell)
+    instead of looking like an area first treated in the indicator's first year.
 
     Parameters
     ----------
@@ -150,12 +161,16 @@ def did_sample(
         Outcome scale, ``identity`` or ``log`` (as :func:`~.design.model_data`).
     category
         ``full`` or ``partial``.
+    exposure
+        ``area_code, year, period_key, integration`` of every area and year
+        (:func:`integration_models.data.exposure.exposure_table`); None takes the cohorts from
+        ``panel``'s rows of the indicator's kind of period (every indicator's years).
 
     Returns
     -------
     tuple
-        The sample (``area_code``, ``year``, ``y``, ``deprivation``, ``deprivation_baseline``,
-        ``g``; ``g`` = 0 for
+        The sample (``area_code``, ``hscp_code``, ``year``, ``y``, ``deprivation``,
+        ``deprivation_baseline``, ``g``; ``g`` = 0 for
         controls) and a dict recording what was left out: ``excluded_areas`` (integrated first
         in the other category), ``rows_dropped_after_switch`` and ``switch_areas``.
 
@@ -167,10 +182,11 @@ def did_sample(
     if category not in CATEGORIES:
         raise DesignError(f"unknown category '{category}' (use one of {', '.join(CATEGORIES)})")
     data = model_data(panel, indicator_id, scale).frame
-    if "period_key" in panel.columns:  # the exposure of the indicator's kind of period
-        panel = panel[panel["period_key"] == data["period_key"].iloc[0]]
-    cohorts = treatment_cohorts(panel).set_index("area_code")
-    frame = data[["area_code", "year", "y", "deprivation", BASELINE_COLUMN]].copy()
+    source = panel if exposure is None else exposure
+    if "period_key" in source.columns:  # the exposure of the indicator's kind of period
+        source = source[source["period_key"] == data["period_key"].iloc[0]]
+    cohorts = treatment_cohorts(source).set_index("area_code")
+    frame = data[["area_code", "hscp_code", "year", "y", "deprivation", BASELINE_COLUMN]].copy()
     info = cohorts.reindex(frame["area_code"])
     first = info["first_category"].to_numpy()
     keep_area = (first == "none") | (first == category)
@@ -316,6 +332,9 @@ def callaway_santanna(
     biters: int = 999,
     alpha: float = 0.05,
     min_treated: int = 2,
+    exposure: pd.DataFrame | None = None,
+    min_partnerships: int = 2,
+    names: Mapping[str, str] | None = None,
 ) -> dict:
     """Estimate Callaway-Sant'Anna effects of one integration category against ``none``.
 
@@ -342,6 +361,16 @@ def callaway_santanna(
         Fewest treated areas behind an event-time effect for it to enter the pre-trend test;
         with fewer treated areas in total the result's ``message`` warns that the intervals
         are too narrow.
+    exposure
+        The classification's exposure of every area and year (``integration.parquet``), the
+        source of the cohorts (:func:`did_sample`); None takes them from ``panel``.
+    min_partnerships
+        The analysis plan's ``min_partnerships``: the overall effect is identified only when
+        the cohorts with at least one post-period cell (event time >= 0) hold at least this
+        many partnerships; otherwise ``not_identified`` says why, and :func:`did_rows`
+        withholds its standard error, test and interval.
+    names
+        ``hscp_code`` -> partnership name, for that message (codes where missing).
 
     Returns
     -------
@@ -354,7 +383,12 @@ def callaway_santanna(
         by event time, reference ``-1`` fixed at 0 with missing SE, with ``n_cohorts`` and
         ``n_treated``),
         ``crit_uniform`` (sup-t critical value of the dynamic effects), ``pretrend`` (joint
-        Wald test of pre-period event-time effects), ``inference``, ``seed``, ``biters``.
+        Wald test of pre-period event-time effects), ``inference``, ``seed``, ``biters``;
+        ``cohort_cells`` (first year -> number of ATT(g, t) cells it contributes, 0 for a
+        cohort treated by the indicator's first observed year, which has no pre-period),
+        ``identifying`` (the partnerships of the cohorts with a post-period cell),
+        ``n_identifying_areas`` (their number), ``window`` (first-last observed year) and
+        ``not_identified`` (the reason, "" when identified).
         Never raises on a numerical failure (e.g. a singular matrix from extreme values):
         it is returned as status ``failed`` with the exception in ``message``, so one
         indicator cannot stop the others.
@@ -369,6 +403,9 @@ def callaway_santanna(
             biters=biters,
             alpha=alpha,
             min_treated=min_treated,
+            exposure=exposure,
+            min_partnerships=min_partnerships,
+            names=names,
         )
     except Exception as err:  # noqa: BLE001 - any numerical failure is the fit's, reported
         failed = _empty_result(indicator_id, scale, category, seed=seed, biters=biters)
@@ -388,6 +425,11 @@ def _empty_result(indicator_id: str, scale: str, category: str, *, seed: int, bi
         "fallback": "",
         "sample": {},
         "cohorts": {},
+        "cohort_cells": {},
+        "identifying": [],
+        "n_identifying_areas": 0,
+        "window": "",
+        "not_identified": "",
         "n_obs": 0,
         "n_areas": 0,
         "n_treated_areas": 0,
@@ -423,11 +465,14 @@ def _estimate(
     biters: int,
     alpha: float,
     min_treated: int,
+    exposure: pd.DataFrame | None = None,
+    min_partnerships: int = 2,
+    names: Mapping[str, str] | None = None,
 ) -> dict:
     """Fill ``result`` (from :func:`_empty_result`) with the estimates; see callaway_santanna."""
     indicator_id, scale, category = result["indicator_id"], result["scale"], result["category"]
     try:
-        sample, record = did_sample(panel, indicator_id, scale, category)
+        sample, record = did_sample(panel, indicator_id, scale, category, exposure)
     except DesignError as err:
         result["message"] = str(err)
         return result
@@ -464,6 +509,7 @@ def _estimate(
         estimated = _group_time(wide, None, groups)
     cells, influence = estimated
     result["method"] = method
+    _identify(result, sample, cells, min_partnerships, names or {})
     if not cells or not any(cell["event_time"] >= 0 for cell in cells):
         result["message"] = f"no cohort coded {category} with a base year and a control group"
         return result
@@ -538,6 +584,57 @@ def _estimate(
             "inference)"
         )
     return result
+
+
+def _identify(
+    result: dict,
+    sample: pd.DataFrame,
+    cells: list[dict],
+    min_partnerships: int,
+    names: Mapping[str, str],
+) -> None:
+    """Record each cohort's contributing cells and the partnerships identifying the effect.
+
+    A cohort contributes an ATT(g, t) cell only if its base year ``g - 1`` is observed; one
+    first treated by the indicator's first observed year has none (no pre-period) and tells
+    nothing about the effect, however many areas it has. The overall effect averages the
+    post-period cells (event time >= 0), so it rests on the partnerships of the cohorts that
+    have one (Clackmannanshire and Stirling count once); fewer than ``min_partnerships`` of
+    them: not identified (the same rule as the other models,
+    :mod:`integration_models.inference.identification`).
+    """
+    counts: dict[int, int] = {}
+    for cell in cells:
+        counts[cell["group"]] = counts.get(cell["group"], 0) + 1
+    result["cohort_cells"] = {g: counts.get(g, 0) for g in result["cohorts"]}
+    post = {cell["group"] for cell in cells if cell["event_time"] >= 0}
+    treated = sample[sample["g"].isin(post)]
+    partnerships = sorted(set(treated["hscp_code"].astype(str)))
+    first, last = int(sample["year"].min()), int(sample["year"].max())
+    result.update(
+        identifying=partnerships,
+        n_identifying_areas=len(partnerships),
+        window=f"{first}-{last}",
+    )
+    if len(partnerships) < min_partnerships:
+        shown = ", ".join(names.get(p, p) for p in partnerships) if partnerships else "none"
+        result["not_identified"] = (
+            f"not identified: {len(partnerships)} partnership(s) change status within "
+            f"{first}-{last} ({shown}); at least {min_partnerships} needed"
+        )
+
+
+def _cohort_words(result: dict) -> str:
+    """Each cohort with its areas and contributing cells, those without a pre-period marked."""
+    first = int(result["window"].split("-")[0]) if result["window"] else None
+    parts = []
+    for g, n in result["cohorts"].items():
+        cells = result["cohort_cells"].get(g, 0)
+        text = f"{g}: {n} area(s), {cells} cell(s)"
+        if cells == 0 and first is not None and g - 1 < first:
+            text += " (treated by the first observed year: no pre-period)"
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def _pretrend(dynamic: list[tuple], influence: np.ndarray, n_units: int, min_treated: int) -> dict:
@@ -646,8 +743,9 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
     if result["fallback"]:
         parts.append(f"fallback: {result['fallback']}")
     if result["cohorts"]:
-        cohorts = ", ".join(f"{g}: {n}" for g, n in result["cohorts"].items())
-        parts.append(f"cohorts (first year: areas) {cohorts}; never-treated controls")
+        parts.append(
+            f"cohorts (first year: areas, cells) {_cohort_words(result)}; never-treated controls"
+        )
     if math.isfinite(pretrend["p_value"]):
         parts.append(f"pre-trend Wald p = {pretrend['p_value']:.3g} (df {pretrend['df']})")
     row = {
@@ -657,10 +755,14 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
         **{key: float(overall[key]) for key in SUMMARY_KEYS},
         "n_obs": result["n_obs"],
         "n_areas": result["n_areas"],
+        "n_identifying_areas": result.get("n_identifying_areas", 0),
         "inference": result["inference"] if result["status"] == "ok" else "",
         "scale": result["scale"],
         "note": "; ".join(parts),
     }
+    if result.get("not_identified"):
+        row = withhold_inference(row, result["not_identified"])
+        row["inference"] = ""
     return [{column: row[column] for column in COEFFICIENT_COLUMNS}]
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,6 +23,7 @@ from integration_models.models.base import (
     ModelResult,
     empty_row,
     too_little_data,
+    withhold_inference,
 )
 from integration_models.models.design import (
     GLM_LINKS,
@@ -30,6 +33,9 @@ from integration_models.models.design import (
     NotApplicableError,
     model_data,
 )
+
+if TYPE_CHECKING:  # the module is imported lazily, as the estimators are
+    from integration_models.inference.identification import Identification
 
 
 def _mixed(data: ModelData, settings: FitSettings) -> Estimates:
@@ -92,6 +98,8 @@ def fit_indicator(
     scale: str,
     settings: FitSettings | None = None,
     measure: str | None = None,
+    classification: pd.DataFrame | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> ModelResult:
     """Fit one model to one indicator and return tidy rows; never raises on model failure.
 
@@ -113,6 +121,14 @@ def fit_indicator(
         Minimum data and significance level.
     measure
         The indicator's registered measure; the ``glm`` model needs it to pick its family.
+    classification, names
+        The dated classification and the partnership names, for the identification of the
+        integration terms (:func:`integration_models.inference.identification.identification`):
+        which partnerships change status within the indicator's years, and whether a change
+        rests on an assumed row. Every model's integration rows carry that count
+        (``n_identifying_areas``, from the same model rows); below ``settings.min_partnerships``
+        the estimate is kept but its standard error, test and interval are withheld and the
+        note says ``not identified: ...``.
     """
     settings = settings or FitSettings()
     if model == "glm":
@@ -175,22 +191,64 @@ def fit_indicator(
                     r2_within=estimates.r2_within,
                     message=estimates.message,
                 )
+    idents = _identifications(data, classification, names)
     result = ModelResult(fit=fit)
     for term in TERMS:
         row = rows.get(term, empty_row(term))
         note = notes.get(term, "")
         if term not in rows and not note:
             note = f"not estimated: model {fit['status']}"
-        result.coefficients.append(
-            {
-                "indicator_id": indicator_id,
-                "model": model,
-                **row,
-                "n_obs": n_obs,
-                "n_areas": n_areas,
-                "inference": inference if term in rows else "",
-                "scale": scale,
-                "note": note,
-            }
-        )
+        ident = idents.get(term)
+        out = {
+            "indicator_id": indicator_id,
+            "model": model,
+            **row,
+            "n_obs": n_obs,
+            "n_areas": n_areas,
+            "n_identifying_areas": None if ident is None else ident.n_identifying_areas,
+            "inference": inference if term in rows else "",
+            "scale": scale,
+            "note": note,
+        }
+        if ident is not None and term in rows:  # a term not estimated keeps its own reason
+            out = _with_identification(out, ident, settings.min_partnerships)
+        result.coefficients.append(out)
     return result
+
+
+def _identifications(
+    data: ModelData | None,
+    classification: pd.DataFrame | None,
+    names: Mapping[str, str] | None,
+) -> dict[str, Identification]:
+    """Identify each integration term in ``data``'s rows (none without rows)."""
+    from integration_models.inference.identification import identification
+
+    if data is None:
+        return {}
+    return {
+        term: identification(data.frame, term, classification, names) for term in INTEGRATION_TERMS
+    }
+
+
+def _with_identification(row: dict, ident: Identification, min_partnerships: int) -> dict:
+    """Withhold a term's inference below ``min_partnerships``; mark an assumed change.
+
+    The estimate stays (it is what the fit computed); ``inference`` is emptied so no reader
+    takes the withheld row for a test.
+    """
+    if not ident.identified(min_partnerships):
+        row = withhold_inference(row, ident.reason(min_partnerships))
+        row["inference"] = ""
+    elif ident.rests_on_assumed:
+        assumed = ", ".join(
+            name
+            for code, name in zip(ident.partnerships, ident.names, strict=True)
+            if code in ident.assumed
+        )
+        flag = f"identifying change rests on an assumed classification row ({assumed})"
+        row["note"] = f"{row['note']}; {flag}" if row["note"] else flag
+    return row
+
+
+INTEGRATION_TERMS = ("integration_full", "integration_partial")

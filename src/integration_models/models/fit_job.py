@@ -9,6 +9,7 @@ with ``warnings.catch_warnings``, which is not thread-safe.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -36,7 +37,12 @@ def _clean(value):
 
 
 def fit_did(
-    panel: pd.DataFrame, indicator_id: str, scale: str, settings: FitSettings
+    panel: pd.DataFrame,
+    indicator_id: str,
+    scale: str,
+    settings: FitSettings,
+    exposure: pd.DataFrame | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> tuple[ModelResult, list[dict]]:
     """Callaway-Sant'Anna for full and for partial integration, as one model's tidy rows.
 
@@ -45,6 +51,11 @@ def fit_did(
     design and say so. The fit is ``ok`` if at least one category could be estimated; the
     message names a category that could not. Event-time effects are returned for the event
     study table and figure.
+
+    The cohorts come from ``exposure`` (``integration.parquet``; None: from the panel). An
+    overall effect resting on fewer than ``settings.min_partnerships`` partnerships with a
+    post-period cell is not identified: its estimate is kept, its standard error, test and
+    interval (and those of its event-time effects) are withheld, and the note says why.
     """
     from integration_models.models.csdid import MODEL, callaway_santanna, did_rows, event_study_rows
 
@@ -61,7 +72,10 @@ def fit_did(
     categories = () if shortfall else ("full", "partial")
     rows, events, messages, statuses = [], [], [], []
     for category in categories:
-        result = callaway_santanna(panel, indicator_id, scale, category, alpha=settings.alpha)
+        result = callaway_santanna(
+            panel, indicator_id, scale, category, alpha=settings.alpha, exposure=exposure,
+            min_partnerships=settings.min_partnerships, names=names,
+        )  # fmt: skip
         category_rows = did_rows(result, indicator_id)
         if result["status"] == "ok" and result["n_treated_areas"] < MIN_TREATED_FOR_SE:
             # one treated area: the area bootstrap cannot see its own variability, so the
@@ -79,7 +93,8 @@ def fit_did(
                 )
         rows += category_rows
         category_events = event_study_rows(result, indicator_id)
-        if result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+        unidentified = bool(result.get("not_identified"))
+        if result["n_treated_areas"] < MIN_TREATED_FOR_SE or unidentified:
             for row in category_events:
                 row.update(dict.fromkeys(("std_error", "conf_low", "conf_high"), math.nan))
         events += category_events
@@ -101,6 +116,7 @@ def fit_did(
             "model": MODEL,
             "n_obs": fit["n_obs"],
             "n_areas": fit["n_areas"],
+            "n_identifying_areas": None,
             "inference": "",
             "scale": scale,
             "note": (
@@ -126,6 +142,22 @@ MODELS_FORMULA_DID = (
 )
 
 
+def _reference(
+    areas_path: str | Path | None, classification_path: str | Path | None
+) -> tuple[pd.DataFrame | None, dict[str, str]]:
+    """Return the classification and the partnership names (None and {} if not given)."""
+    from integration_models.data.reference import load_areas, load_classification
+    from integration_models.inference.identification import partnership_names
+
+    if areas_path is None:
+        return None, {}
+    areas = load_areas(areas_path)
+    names = partnership_names(areas)
+    if classification_path is None:
+        return None, names
+    return load_classification(classification_path, areas), names
+
+
 def fit_job(
     observations_path: str | Path,
     integration_path: str | Path,
@@ -137,6 +169,9 @@ def fit_job(
     settings: dict,
     out_path: str | Path,
     log_path: str | Path,
+    *,
+    areas_path: str | Path | None = None,
+    classification_path: str | Path | None = None,
 ) -> None:
     """Fit ``model`` to ``indicator_id`` and write ``{"fit": ..., "coefficients": [...]}``.
 
@@ -154,9 +189,15 @@ def fit_job(
     by_measure, overrides
         Outcome scale per measure, and per indicator where configured.
     settings
-        Keyword arguments of :class:`FitSettings`: minimum data and significance level.
+        Keyword arguments of :class:`FitSettings`: minimum data, significance level and the
+        analysis plan's ``min_partnerships``.
     out_path, log_path
         The JSON result and a short human-readable log.
+    areas_path, classification_path
+        The areas table and the baseline classification: the partnership names in the
+        ``not identified`` notes and the flag of an identifying change that rests on an
+        assumed classification row (:mod:`integration_models.inference.identification`).
+        Without them partnerships are named by code and nothing is flagged.
     """
     # The whole job holds the lock: fits run as threads of one Snakemake process, and
     # Python's warning filters are process-wide, so another thread reading files with pandas
@@ -169,12 +210,17 @@ def fit_job(
             pd.read_parquet(observations_path), pd.read_parquet(integration_path)
         )
         check_panel(panel, observations_path)
+        classification, names = _reference(areas_path, classification_path)
         if model == "csdid":
-            result, events = fit_did(panel, indicator_id, scale, FitSettings(**settings))
+            exposure = pd.read_parquet(integration_path)
+            result, events = fit_did(
+                panel, indicator_id, scale, FitSettings(**settings), exposure, names
+            )
         else:
             result = fit_indicator(
-                panel, indicator_id, model, scale, FitSettings(**settings), measure=measure
-            )
+                panel, indicator_id, model, scale, FitSettings(**settings), measure=measure,
+                classification=classification, names=names,
+            )  # fmt: skip
             events = []
     payload = {
         "fit": {key: _clean(value) for key, value in result.fit.items()},

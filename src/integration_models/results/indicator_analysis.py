@@ -36,6 +36,7 @@ from integration_models.data.panel import area_exposure, attach_integration
 from integration_models.data.reference import load_areas
 from integration_models.data.registry import load_registry
 from integration_models.in_process import IN_PROCESS_LOCK
+from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import scope_from_fits
 from integration_models.inference.table import Draws, few_cluster_rows
@@ -143,7 +144,8 @@ def analysis_job(
     by_measure, overrides
         Outcome scale per measure, and per indicator where configured.
     settings
-        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration.
+        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration, and the
+        analysis plan's ``min_partnerships`` (default 2).
     outputs
         Paths for ``inference``, ``draws``, ``power`` and ``sensitivity`` (Parquet).
     log_path
@@ -161,13 +163,15 @@ def analysis_job(
         scope = scope_from_fits([fit], [indicator_id])
         reps, seed, alpha = int(settings["reps"]), int(settings["seed"]), float(settings["alpha"])
         shared = {"seed": seed, "alpha": alpha, "scope": scope, "population": context.population}
+        min_partnerships = int(settings.get("min_partnerships", DEFAULT_MIN_PARTNERSHIPS))
+        shared["min_partnerships"] = min_partnerships
         rows, draws = few_cluster_rows(panel, [indicator_id], scale_of, reps=reps, **shared)
         power = power_table(
             panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), **shared
         )
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
-            scope=scope, population=context.population,
+            scope=scope, population=context.population, min_partnerships=min_partnerships,
         )  # fmt: skip
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])

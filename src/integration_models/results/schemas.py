@@ -154,6 +154,9 @@ COEFFICIENTS = _table(
         **ESTIMATE,
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
+        # partnerships whose exposure to an integration term changes within the indicator's
+        # years (inference.identification); empty for the other terms
+        "n_identifying_areas": integer(NON_NEGATIVE, nullable=True),
         "inference": text(),
         "scale": text(nullable=False),
         "note": text(),
@@ -269,6 +272,7 @@ INFERENCE = _table(
         **ESTIMATE,
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
+        "n_identifying_areas": integer(NON_NEGATIVE),
         "inference": text(nullable=False),
         "p_adjusted": number(P_VALUE),
         "adjustment": text(),
@@ -306,6 +310,7 @@ POWER = _table(
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
         "n_treated_areas": integer(NON_NEGATIVE),
+        "n_identifying_areas": integer(NON_NEGATIVE),
         "std_error": number(NON_NEGATIVE),
         "mde": number(NON_NEGATIVE),
         "mde_sd": number(NON_NEGATIVE),
@@ -343,6 +348,7 @@ SENSITIVITY = _table(
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
         "n_treated_areas": integer(NON_NEGATIVE),
+        "n_identifying_areas": integer(NON_NEGATIVE),
         "conclusion": text(one_of(CONCLUSIONS)),
         "changed": flag(),
         "inference": text(),

@@ -71,6 +71,7 @@ from integration_models.data.reference import load_classification
 from integration_models.errors import InputError
 from integration_models.inference.cluster import cr2_bell_mccaffrey
 from integration_models.inference.design import CONTROLS, TERMS_OF_INTEREST, design_from_arrays
+from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS, count_identifying
 from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.inference.scope import Scope, blank_out
@@ -99,10 +100,6 @@ DEPRIVATION_CONTROL = CONTROLS[0]
 ALT_DEPRIVATION_CONTROL = "deprivation_alt_trend"
 LOG_DENSITY = "log_density"
 NOT_ESTIMATED = "n/a"
-ONE_TREATED = (
-    "only 1 treated area: estimate only, no valid standard error, as the cluster-robust "
-    "variance cannot see that area's own variability"
-)
 TABLE_COLUMNS = [
     "variant",
     "kind",
@@ -120,6 +117,7 @@ TABLE_COLUMNS = [
     "n_obs",
     "n_areas",
     "n_treated_areas",
+    "n_identifying_areas",
     "conclusion",
     "changed",
     "inference",
@@ -154,9 +152,10 @@ EFFECT_TITLES = {
     "integration_partial": "Partial integration vs none",
 }
 _NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "conf_high")
-# Fewest treated areas behind a term for a standard error, as in ``fitting.MIN_TREATED_FOR_SE``:
-# with one treated area the cluster-robust variance cannot see that area's own variability.
-MIN_TREATED_AREAS = 2
+# The default of the analysis plan's min_partnerships: fewest partnerships changing status
+# behind a term for a standard error (with one, the cluster-robust variance cannot see that
+# partnership's own variability).
+MIN_TREATED_AREAS = DEFAULT_MIN_PARTNERSHIPS
 
 
 # --------------------------------------------------------------------------------------------
@@ -526,13 +525,35 @@ def _blank_row(variant: Variant, indicator: str, term: str, note: str, **counts)
         "n_obs": counts.get("n_obs"),
         "n_areas": counts.get("n_areas"),
         "n_treated_areas": counts.get("n_treated_areas"),
+        "n_identifying_areas": counts.get("n_identifying_areas"),
         "inference": INFERENCE,
         "note": note,
     }
 
 
 def _treated_areas(arrays: dict, term: str) -> int:
+    """Areas with at least one row coded with ``term`` (ever treated; not the evidence)."""
     return int(np.unique(arrays["area"][arrays["treat"][term] > 0]).size)
+
+
+def _identifying_areas(arrays: dict, term: str, hscp_of: Mapping[str, str] | None) -> int:
+    """Partnerships whose exposure to ``term`` changes within the variant's rows.
+
+    The clusters that identify the term (:mod:`integration_models.inference.identification`):
+    a variant that drops years or relabels areas changes them, so they are counted per
+    variant.
+    """
+    return count_identifying(arrays["area"], arrays["treat"][term], hscp_of)
+
+
+def _not_identified(arrays: dict, n: int, min_partnerships: int) -> str:
+    """Return the ``not identified: ...`` note of a term with ``n`` identifying partnerships."""
+    years = arrays["year"]
+    return (
+        f"not identified: {n} partnership(s) change status within {int(years.min())}-"
+        f"{int(years.max())}; at least {min_partnerships} needed: estimate only, no valid "
+        "standard error"
+    )
 
 
 def _dropped_term_note(arrays: dict, term: str) -> str:
@@ -547,8 +568,15 @@ def _variant_rows(
     rows_of: Mapping[str, IndicatorRows | str],
     indicator_ids: Sequence[str],
     alpha: float,
+    hscp_of: Mapping[str, str] | None = None,
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> list[dict]:
-    """Rows of one variant for every indicator and term (estimates before BH)."""
+    """Rows of one variant for every indicator and term (estimates before BH).
+
+    A term that fewer than ``min_partnerships`` partnerships identify in the variant's rows
+    keeps its estimate but no standard error, test or interval (``hscp_of``: area ->
+    partnership; without it each area is its own).
+    """
     if variant.unavailable:
         return [
             _blank_row(variant, i, t, variant.unavailable)
@@ -580,18 +608,23 @@ def _variant_rows(
             result = cr2_bell_mccaffrey(design, y, alpha=alpha)
         for o, (indicator, _) in enumerate(members):
             for term in TERMS_OF_INTEREST:
-                treated = _treated_areas(arrays, term)
+                term_counts = {
+                    **counts,
+                    "n_treated_areas": _treated_areas(arrays, term),
+                    "n_identifying_areas": _identifying_areas(arrays, term, hscp_of),
+                }
                 if design is None or term not in design.terms:
                     note = reason if design is None else _dropped_term_note(arrays, term)
                     out[(indicator, term)] = _blank_row(
-                        variant, indicator, term, note, **counts, n_treated_areas=treated
+                        variant, indicator, term, note, **term_counts
                     )
                     continue
                 j = design.terms.index(term)
-                row = _blank_row(variant, indicator, term, "", **counts, n_treated_areas=treated)
-                if treated < MIN_TREATED_AREAS:
+                row = _blank_row(variant, indicator, term, "", **term_counts)
+                identifying = term_counts["n_identifying_areas"]
+                if identifying < min_partnerships:
                     row["estimate"] = float(result.estimate[o, j])
-                    row["note"] = ONE_TREATED
+                    row["note"] = _not_identified(arrays, identifying, min_partnerships)
                 else:
                     row.update({name: float(getattr(result, name)[o, j]) for name in _NUMBERS})
                 out[(indicator, term)] = row
@@ -615,6 +648,7 @@ def sensitivity_table(
     alpha: float = 0.05,
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> pd.DataFrame:
     """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
 
@@ -648,6 +682,11 @@ def sensitivity_table(
         Every area, year and kind of period with its partnership and exposure
         (:func:`integration_models.data.panel.area_exposure`), for :func:`build_variants`.
         Default: ``panel``.
+    min_partnerships
+        The analysis plan's ``identification.min_partnerships``: a term that fewer
+        partnerships identify in a variant's rows (their exposure changes within its years)
+        keeps its estimate only, with ``not identified: ...`` in ``note``;
+        ``n_identifying_areas`` counts them (``n_treated_areas`` the areas ever coded).
 
     Returns
     -------
@@ -660,7 +699,7 @@ def sensitivity_table(
     """
     rows = sensitivity_rows(
         panel, indicator_ids, scale_of, scenarios=scenarios, alpha=alpha, scope=scope,
-        population=population,
+        population=population, min_partnerships=min_partnerships,
     )  # fmt: skip
     return combine_sensitivity([rows], alpha)
 
@@ -674,6 +713,7 @@ def sensitivity_rows(
     alpha: float = 0.05,
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
+    min_partnerships: int = MIN_TREATED_AREAS,
 ) -> pd.DataFrame:
     """Return the rows of :func:`sensitivity_table` before the adjustment across indicators.
 
@@ -683,6 +723,7 @@ def sensitivity_rows(
     """
     indicator_ids = list(indicator_ids)
     variants = build_variants(panel, scenarios, population)
+    hscp_of = dict(zip(panel["area_code"].astype(str), panel["hscp_code"].astype(str), strict=True))
     cache: dict[int, dict[str, IndicatorRows | str]] = {}
 
     def rows_for(source: pd.DataFrame) -> dict[str, IndicatorRows | str]:
@@ -703,11 +744,15 @@ def sensitivity_rows(
         source = panel
         if variant.integration is not None:
             source = relabel_integration(panel, variant.integration)
-        records.extend(_variant_rows(variant, rows_for(source), indicator_ids, alpha))
+        records.extend(
+            _variant_rows(
+                variant, rows_for(source), indicator_ids, alpha, hscp_of, min_partnerships
+            )
+        )
         if source is not panel:
             cache.pop(id(source))
     table = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
-    for column in ("n_obs", "n_areas", "n_treated_areas"):
+    for column in ("n_obs", "n_areas", "n_treated_areas", "n_identifying_areas"):
         table[column] = table[column].astype("Int64")
     if scope is not None:
         numbers = TABLE_COLUMNS[TABLE_COLUMNS.index("estimate") : TABLE_COLUMNS.index("p_adjusted")]
