@@ -123,6 +123,7 @@ rule provenance:
             config["classification"],
             *config["scenarios"],
         ],
+        plan=config["analysis_plan"],
         code=package_sources("provenance"),
     output:
         results("provenance.json"),
@@ -145,6 +146,7 @@ rule provenance:
                 *input.sensitivity,
             ],
             panel=input.panel,
+            plan=input.plan,
             config_json=params.config_json,
             out=output[0],
         )
