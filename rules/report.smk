@@ -153,6 +153,7 @@ rule provenance:
             config["classification"],
             *config["scenarios"],
         ],
+        plan=config["analysis_plan"],
         code=package_sources("provenance"),
     output:
         results("provenance.json"),
@@ -175,6 +176,7 @@ rule provenance:
                 *input.sensitivity,
             ],
             panel=input.panel,
+            plan=input.plan,
             config_json=params.config_json,
             out=output[0],
         )

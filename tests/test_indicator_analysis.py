@@ -22,6 +22,7 @@ from integration_models.inference.power import power_table
 from integration_models.inference.scope import load_scope
 from integration_models.inference.table import few_cluster_rows, few_cluster_table
 from integration_models.models.design import indicator_scales
+from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.indicator_analysis import draws_frame, read_draws
 from integration_models.results.schemas import read_table
 from integration_models.results.sensitivity import load_scenarios, sensitivity_table
@@ -53,9 +54,12 @@ def assert_same_file(finished, name: str, one_call: pd.DataFrame, tmp_path) -> N
 
 def test_inference_per_indicator_equals_one_call(whole, tmp_path):
     finished, config, panel, scales, scope = whole
+    registry = load_registry(finished / "data/raw/indicators.csv")
+    # the analysis plan's families, as the inference step adjusts within them
+    families = load_plan(finished / config["analysis_plan"]).families_of(registry)
     one_call = few_cluster_table(
         panel, list(scales), scales, reps=config["inference_reps"], seed=config["seed"],
-        alpha=config["alpha"], scope=scope,
+        alpha=config["alpha"], scope=scope, families=families,
     )  # fmt: skip
     assert_same_file(finished, "inference", one_call, tmp_path)
     ours = read_table(finished / "results/tables/inference.csv")

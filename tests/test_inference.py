@@ -417,9 +417,10 @@ def test_table_multiplicity_columns(panel, indicators):
     reps, seed = 199, 3
     table = few_cluster_table(panel, chosen, {}, reps=reps, seed=seed)
     assert list(table.columns) == TABLE_COLUMNS
-    assert TABLE_COLUMNS[: len(TABLE_COLUMNS) - 3] == [
+    assert TABLE_COLUMNS[: len(TABLE_COLUMNS) - 4] == [
         c for c in COEFFICIENT_COLUMNS if c not in ("scale", "note")
     ]
+    assert (table["family"] == "primary").all()  # no families given: one, over all
     # Benjamini-Hochberg per family (term x method) matches statsmodels
     for (label, term), family in table.groupby(["inference", "term"]):
         expected = multipletests(family["p_value"].to_numpy(), method="fdr_bh")[1]

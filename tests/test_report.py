@@ -20,7 +20,11 @@ from integration_models.data.summary import (  # noqa: E402
 )
 from integration_models.report.render import SYNTHETIC_BANNER, write_report  # noqa: E402
 from integration_models.results import schemas  # noqa: E402
-from integration_models.results.summarise import estimates_table, multiplicity_table  # noqa: E402
+from integration_models.results.summarise import (  # noqa: E402
+    PlannedTest,
+    estimates_table,
+    multiplicity_table,
+)
 from tests.conftest import CHROMIUM, CHROMIUM_HEADLESS  # noqa: E402
 
 EVIL = "<script>alert(1)</script>"
@@ -192,6 +196,7 @@ def inputs(tmp_path):
                         "conf_low": np.nan if label == headline_test else -0.3,
                         "conf_high": np.nan if label == headline_test else -0.1,
                         "inference": label,
+                        "family": "primary",
                         "p_adjusted": 0.02 if term == "integration_full" else 0.9,
                         "p_romano_wolf": 0.03 if label == headline_test else np.nan,
                     }
@@ -199,6 +204,7 @@ def inputs(tmp_path):
     pd.DataFrame(inference_rows).to_csv(tables / "inference.csv", index=False)
     pd.DataFrame(
         {
+            "family": ["primary"] * 2,
             "term": ["integration_full", "integration_partial"],
             "test": [headline_test] * 2,
             "alpha": [0.1, 0.1],
@@ -258,15 +264,24 @@ def inputs(tmp_path):
         "git": {"commit": "0" * 40, "dirty": False},
         "created": "2025-01-01T00:00:00+00:00",
         "platform": "Linux",
+        "analysis_plan": {
+            "path": "analysis_plan.yaml",
+            "sha256": "cd" * 32,
+            "registered": "2026-12-05",
+            "test": "ri",
+            "alpha": 0.1,
+            "families": {"primary": "romano_wolf", "secondary": "benjamini_hochberg"},
+            "amendments": [{"date": "2027-01-10", "change": EVIL, "reason": "r"}],
+            "deviations": [f"amendment of 2027-01-10: {EVIL} (reason: r)"],
+        },
     }
     # what the headline step writes from these tables (integration_models.results.summarise)
     tested = pd.read_csv(tables / "inference.csv")
     tested = tested.assign(
         **{c: np.nan for c in ("p_adjusted", "p_romano_wolf") if c not in tested}
     )
-    estimates_table(tested, registry, headline_test, 0.1).to_csv(
-        tables / "estimates.csv", index=False
-    )
+    planned = PlannedTest("ri", 0.1, {"primary": "romano_wolf", "secondary": "benjamini_hochberg"})
+    estimates_table(tested, registry, planned).to_csv(tables / "estimates.csv", index=False)
     multiplicity_table(tested, 0.1).to_csv(tables / "multiplicity.csv", index=False)
     # what the data-summary step writes from the panel, exclusions and exposure
     indicator_summary(panel, exclusions, registry).to_csv(tables / "data_summary.csv", index=False)
@@ -377,6 +392,7 @@ def test_sections_in_order_and_content(tmp_path, inputs):
     order = [
         "<h1>",
         'id="conclusion"',
+        'id="plan"',
         'id="estimates"',
         'id="about"',
         'id="headline"',
@@ -574,6 +590,33 @@ def test_conclusion_first_then_estimates_under_the_headline_test(tmp_path, input
     assert '<td class="better">better</td>' in estimates
     assert '<td class="worse">worse</td>' in estimates
     assert "% interval</th>" not in estimates  # the headline test gives no interval
+    assert '<th rowspan="2">family</th>' in estimates and '<td class="id">primary</td>' in estimates
+    assert '<th class="num">adjusted p</th>' in estimates
+
+
+def test_analysis_plan_near_the_top_with_its_hash_and_deviations(tmp_path, inputs):
+    _, text = render(tmp_path, inputs)
+    assert text.index('id="conclusion"') < text.index('id="plan"') < text.index('id="estimates"')
+    plan = section(text, "plan")
+    assert "cd" * 32 in plan and "registered 2026-12-05" in plan
+    assert "randomization inference (partnership labels, B=99)" in plan  # conclusion's label
+    assert "primary: Romano-Wolf step-down; secondary: Benjamini-Hochberg" in plan
+    assert "Looked-after children &lt;script&gt;" in plan and "School attendance" in plan
+    assert (
+        "<li>amendment of 2027-01-10: &lt;script&gt;alert(1)&lt;/script&gt; (reason: r)</li>"
+        in (plan)
+    )
+    assert "<script>" not in plan
+    # a provenance without a plan is said, not hidden
+    _, bare = render(
+        tmp_path,
+        {
+            **inputs,
+            "provenance": {k: v for k, v in inputs["provenance"].items() if k != "analysis_plan"},
+        },
+        name="bare.html",
+    )
+    assert "records no analysis plan" in section(bare, "plan")
 
 
 def test_details_grouped_with_contents_and_sticky_headers(tmp_path, inputs):

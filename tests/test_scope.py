@@ -25,7 +25,7 @@ from integration_models.models.base import FitSettings
 from integration_models.models.estimators import fit_indicator
 from integration_models.models.fit_job import fit_did
 from integration_models.results.sensitivity import sensitivity_table
-from integration_models.results.summarise import honest_headline
+from integration_models.results.summarise import PlannedTest, plan_headline
 from tests.conftest import DEMO, copy_workflow, snakemake
 
 IDS = ["attendance", "lac_rate", "balance_of_care"]
@@ -107,7 +107,8 @@ def test_a_window_without_change_gives_not_estimated_rows_not_an_error(panel):
     assert honest_method(size) == "ri"
     inference = few_cluster_table(late, IDS, SCALES, reps=19, seed=1, scope=scope)
     assert len(inference) == 6 and inference["p_value"].isna().all()
-    headline = honest_headline(inference, size, "ri", 0.05)
+    plan = PlannedTest("ri", 0.05, {"primary": "romano_wolf", "secondary": "benjamini_hochberg"})
+    headline = plan_headline(inference, plan)
     assert (headline["n_estimated"] == 0).all()
     assert headline["statement"].str.contains("not tested, as no indicator's twfe fit").all()
     assert headline["statement"].str.contains("3 not estimated").all()
@@ -194,7 +195,7 @@ def test_an_extreme_value_fails_its_fits_and_the_run_goes_on(tmp_path):
     assert len(rows) == 2 and rows["inference"].str.startswith("not estimated: twfe fit").all()
     headline = pd.read_csv(workdir / "results/tables/headline.csv")
     statement = headline.loc[headline["term"] == "integration_full", "statement"].iloc[0]
-    assert " of 3 indicators" in statement and "1 not estimated" in statement
+    assert " of 3 primary outcomes" in statement and "1 not estimated" in statement
 
 
 def test_a_window_without_change_finishes_the_run(tmp_path):

@@ -81,12 +81,17 @@ def test_outputs_complete(finished):
     assert "Few-cluster inference" in page and "Sensitivity of the integration" in page
     size = pd.read_csv(results / "tables" / "size.csv")
     assert set(size.method) == {"crv1", "cr2", "wcr", "ri"} and (size.sims == 1000).all()
-    assert headline.inference.fillna("").str.len().gt(0).sum() == 2  # the honest-test rows
+    # the rows under the analysis plan's test (wcr): the demo registry has no roles, so all
+    # 25 indicators are primary and there is no secondary family
+    assert headline.inference.fillna("").str.len().gt(0).sum() == 2
     conclusion = pd.read_csv(results / "tables" / "conclusion.csv")
     assert list(conclusion.term) == ["integration_full", "integration_partial"]
-    honest = headline[headline.inference.fillna("").str.len() > 0]
-    assert list(conclusion.test) == list(honest.inference)
-    assert list(conclusion.n_significant) == list(honest.n_significant)
+    assert (conclusion.family == "primary").all()
+    assert conclusion.test.str.startswith("wild cluster bootstrap (WCR, Webb").all()
+    assert conclusion.adjustment.str.startswith("Romano-Wolf within the").all()
+    planned = headline[headline.inference.fillna("").str.len() > 0]
+    assert list(conclusion.test) == list(planned.inference)
+    assert list(conclusion.n_significant) == list(planned.n_significant)
     assert (conclusion.n_better + conclusion.n_worse <= conclusion.n_significant).all()
     first = page.index('id="conclusion"')
     assert first < page.index('id="estimates"') < page.index('id="data"')
@@ -99,6 +104,9 @@ def test_outputs_complete(finished):
     assert "SYNTHETIC" in html[:5000]
     provenance = json.loads((results / "provenance.json").read_text())
     assert {"inputs", "config", "versions", "git", "created"} <= set(provenance)
+    assert provenance["analysis_plan"]["test"] == "wcr"
+    assert provenance["analysis_plan"]["deviations"] == []
+    assert provenance["analysis_plan"]["sha256"] in html[html.index('id="plan"') :]
     again = snakemake(finished, "-n")
     assert "Nothing to be done" in again.stdout + again.stderr
 

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 NAME = "headline"
-HELP = "the headline and the conclusion under the test that kept its level"
+HELP = "the headline and the conclusion under the analysis plan's test and adjustments"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -15,9 +15,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model-fit", type=Path, required=True, help="model_fit.csv")
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--inference", type=Path, required=True)
-    parser.add_argument("--size", type=Path, required=True)
+    parser.add_argument("--plan", type=Path, required=True, help="analysis_plan.yaml")
     parser.add_argument("--power", type=Path, required=True, help="the MDEs of the conclusion")
-    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument(
+        "--alpha", type=float, default=0.05, help="the level of the per-model counts (config)"
+    )
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--out", type=Path, required=True, help="headline.csv")
@@ -29,32 +31,36 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> None:
     """Write ``headline.csv``, ``conclusion.csv``, ``estimates.csv`` and ``multiplicity.csv``.
 
-    It starts with the twfe integration terms under the test that kept its level in the null
-    simulation (``size.csv``), then counts every model's terms as fitted, from the summary
-    of ``tables`` (the same :func:`~integration_models.results.summarise.summary_table` of the same
-    coefficients). Kept apart from ``tables`` so that the coefficient tables and the figures
-    do not wait for the resampling inference.
+    It starts with the twfe integration terms under the analysis plan's test (``--plan``:
+    its ``test``, its ``alpha`` and, within each family of outcomes, its adjustment; primary
+    outcomes first), then counts every model's terms as fitted at the configured ``--alpha``,
+    from the summary of ``tables`` (the same
+    :func:`~integration_models.results.summarise.summary_table` of the same coefficients). No
+    simulation or result chooses the test: the size simulation is a diagnostic shown beside
+    it. Kept apart from ``tables`` so that the coefficient tables and the figures do not wait
+    for the resampling inference.
 
     ``conclusion.csv`` (:func:`integration_models.results.summarise.conclusion_table`) holds what
-    the report leads with, decided here so that the report only displays it: the headline test,
-    the configured alpha, the counts of better and worse outcomes and the MDEs of
-    ``--power``; ``estimates.csv`` the verdict on each indicator's estimate under that test
-    (:func:`~integration_models.results.summarise.estimates_table`, the rows the conclusion counts);
-    ``multiplicity.csv`` how many indicators each test finds before and after adjustment.
+    the report leads with, decided here so that the report only displays it: per family and
+    term, the plan's test, adjustment and alpha, the counts of better and worse outcomes and
+    the MDEs of ``--power``; ``estimates.csv`` the verdict on each indicator's estimate
+    (:func:`~integration_models.results.summarise.estimates_table`, the rows the conclusion
+    counts); ``multiplicity.csv`` how many indicators each test finds before and after
+    adjustment, per family.
     """
     import pandas as pd
 
     from integration_models.data.registry import load_registry
-    from integration_models.inference.size import honest_method
+    from integration_models.plan.analysis_plan import load_plan
     from integration_models.results.schemas import read_table
     from integration_models.results.stamp import STAMP_COLUMNS, Stamp
     from integration_models.results.summarise import (
+        PlannedTest,
         conclusion_table,
         estimates_table,
-        headline_label,
         headline_table,
-        honest_headline,
         multiplicity_table,
+        plan_headline,
         summary_table,
         write_csv,
     )
@@ -64,16 +70,15 @@ def run(args: argparse.Namespace) -> None:
     coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
     model_fit = read_table(args.model_fit, keep_default_na=False).drop(columns=stamps)
     registry = load_registry(args.registry)
+    planned = PlannedTest.of_plan(load_plan(args.plan))
     summary = summary_table(coefficients, model_fit, registry, args.alpha)
-    size = read_table(args.size)
     inference = read_table(args.inference)
-    method = honest_method(size, args.alpha)
-    honest = honest_headline(inference, size, method, args.alpha)
-    headline = pd.concat([honest, headline_table(summary, args.alpha)], ignore_index=True)
+    headline = pd.concat(
+        [plan_headline(inference, planned), headline_table(summary, args.alpha)],
+        ignore_index=True,
+    )
     write_csv(stamp.apply(headline), args.out)
-    label = headline_label(inference, method)
-    conclusion = conclusion_table(inference, read_table(args.power), registry, label, args.alpha)
+    conclusion = conclusion_table(inference, read_table(args.power), registry, planned)
     write_csv(stamp.apply(conclusion), args.conclusion)
-    estimates = estimates_table(inference, registry, label, args.alpha)
-    write_csv(stamp.apply(estimates), args.estimates)
-    write_csv(stamp.apply(multiplicity_table(inference, args.alpha)), args.multiplicity)
+    write_csv(stamp.apply(estimates_table(inference, registry, planned)), args.estimates)
+    write_csv(stamp.apply(multiplicity_table(inference, planned.alpha)), args.multiplicity)

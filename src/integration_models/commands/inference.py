@@ -14,6 +14,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument(
+        "--plan", type=Path, required=True, help="analysis_plan.yaml: the families adjusted within"
+    )
+    parser.add_argument(
         "--parts", type=Path, nargs="+", required=True, help="per-indicator inference rows"
     )
     parser.add_argument(
@@ -28,16 +31,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write inference.csv (with BH and Romano-Wolf across indicators) and power.csv."""
+    """Write inference.csv and power.csv.
+
+    inference.csv carries each indicator's ``family`` (the plan's primary or secondary
+    outcomes) and its Benjamini-Hochberg and Romano-Wolf p-values adjusted within that family.
+    """
     import pandas as pd
 
     from integration_models.data.registry import load_registry
     from integration_models.inference.table import combine_few_cluster
+    from integration_models.plan.analysis_plan import load_plan
     from integration_models.results.indicator_analysis import read_draws
     from integration_models.results.stamp import Stamp
     from integration_models.results.summarise import write_csv
 
-    indicators = list(load_registry(args.registry)["indicator_id"])
+    registry = load_registry(args.registry)
+    indicators = list(registry["indicator_id"])
+    families = load_plan(args.plan).families_of(registry)
     if not len(args.parts) == len(args.draws) == len(args.power) == len(indicators):
         raise SystemExit("error: --parts, --draws and --power need one file per indicator")
     parts = [
@@ -46,7 +56,7 @@ def run(args: argparse.Namespace) -> None:
     ]
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     write_csv(
-        stamp.apply(combine_few_cluster(parts, indicators, args.reps)),
+        stamp.apply(combine_few_cluster(parts, indicators, args.reps, families)),
         args.out_dir / "inference.csv",
     )
     power = pd.concat([pd.read_parquet(path) for path in args.power], ignore_index=True)

@@ -49,6 +49,7 @@ from integration_models.models.design import (
 _NUMBER_COLUMNS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 TABLE_COLUMNS = [
     *COEFFICIENT_COLUMNS[: COEFFICIENT_COLUMNS.index("inference") + 1],
+    "family",
     "p_adjusted",
     "adjustment",
     "p_romano_wolf",
@@ -147,17 +148,20 @@ def few_cluster_table(
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
     min_partnerships: int = DEFAULT_MIN_PARTNERSHIPS,
+    families: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Few-cluster inference for the TWFE integration terms of several indicators.
 
     The rows of :func:`few_cluster_rows` with the adjustments of :func:`combine_few_cluster`;
     the workflow computes the rows one indicator at a time and combines them, which gives
-    this same table (tested).
+    this same table (tested) when both are given the same ``families``.
 
     Parameters
     ----------
     panel, indicator_ids, scale_of, reps, seed, alpha, scope, population, min_partnerships
         As :func:`few_cluster_rows`.
+    families
+        As :func:`combine_few_cluster`.
 
     Returns
     -------
@@ -168,7 +172,7 @@ def few_cluster_table(
         panel, indicator_ids, scale_of, reps=reps, seed=seed, alpha=alpha, scope=scope,
         population=population, min_partnerships=min_partnerships,
     )  # fmt: skip
-    return combine_few_cluster([(rows, draws)], indicator_ids, reps)
+    return combine_few_cluster([(rows, draws)], indicator_ids, reps, families)
 
 
 def few_cluster_rows(
@@ -282,13 +286,19 @@ def few_cluster_rows(
 
 
 def combine_few_cluster(
-    parts: Sequence[tuple[pd.DataFrame, Draws]], indicator_ids: Sequence[str], reps: int
+    parts: Sequence[tuple[pd.DataFrame, Draws]],
+    indicator_ids: Sequence[str],
+    reps: int,
+    families: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Join the rows of several :func:`few_cluster_rows` calls and adjust across indicators.
 
     Two multiplicity adjustments across indicators are added, each within one family = one
-    term and one method (the integration terms are kept apart, as the change-over-time family
-    is in the coefficient table):
+    term, one method and one family of outcomes (``family``: the analysis plan's primary or
+    secondary outcomes, :meth:`integration_models.plan.analysis_plan.AnalysisPlan.families_of`).
+    The integration terms are kept apart, as the change-over-time family is in the coefficient
+    table, and the primary outcomes apart from the secondary ones, so that the plan's
+    adjustment of the primary outcomes is not diluted by outcomes it did not pre-specify:
 
     - ``p_adjusted``: Benjamini-Hochberg (:func:`~.multiplicity.adjust_pvalues`); ``adjustment``
       names the family and its size; NaN p-values stay NaN and do not count;
@@ -308,6 +318,11 @@ def combine_few_cluster(
         The order of the rows.
     reps
         The draws each part was computed with (names the methods).
+    families
+        Indicator -> its family of outcomes (``primary`` or ``secondary``). None: every
+        indicator in one family, ``primary``, adjusted over all indicators (as before the
+        analysis plan; the ``adjustment`` text then names no family). An indicator missing
+        from a given mapping is ``secondary``.
 
     Returns
     -------
@@ -316,16 +331,21 @@ def combine_few_cluster(
     """
     labels = {k: v.format(reps=reps) for k, v in INFERENCE_LABELS.items()}
     table = pd.concat([rows for rows, _ in parts], ignore_index=True)
+    table["family"] = (
+        "primary"
+        if families is None
+        else table["indicator_id"].map(dict(families)).fillna("secondary")
+    )
     method_of = {label: method for method, label in labels.items()}
     draws = {key: value for _, part in parts for key, value in part.items()}
-    joint: dict[tuple[str, str], list[tuple[int, np.ndarray]]] = {}
-    for i, (indicator, term, label) in enumerate(
-        zip(table["indicator_id"], table["term"], table["inference"], strict=True)
+    joint: dict[tuple[str, str, str], list[tuple[int, np.ndarray]]] = {}
+    for i, (indicator, term, label, family) in enumerate(
+        zip(table["indicator_id"], table["term"], table["inference"], table["family"], strict=True)
     ):
         key = (indicator, term, method_of.get(label, ""))
         if key in draws:
-            joint.setdefault((key[2], term), []).append((i, draws[key]))
-    table = _add_multiplicity(table, joint)
+            joint.setdefault((key[2], term, family), []).append((i, draws[key]))
+    table = _add_multiplicity(table, joint, named=families is not None)
     order = {ind: i for i, ind in enumerate(indicator_ids)}
     method_order = {v: i for i, v in enumerate(labels.values())}
     table = table.assign(
@@ -400,18 +420,27 @@ def _failed_rows(failed: Mapping[str, str]) -> list[dict[str, object]]:
 
 
 def _add_multiplicity(
-    table: pd.DataFrame, joint: Mapping[tuple[str, str], list[tuple[int, np.ndarray]]]
+    table: pd.DataFrame,
+    joint: Mapping[tuple[str, str, str], list[tuple[int, np.ndarray]]],
+    *,
+    named: bool = True,
 ) -> pd.DataFrame:
-    """Add ``p_adjusted``/``adjustment`` (BH) and ``p_romano_wolf`` (see few_cluster_table)."""
+    """Add ``p_adjusted``/``adjustment`` (BH) and ``p_romano_wolf`` (see combine_few_cluster).
+
+    Each adjustment is within one method, term and ``family`` (``joint`` is keyed so too);
+    ``named`` says whether ``adjustment`` names the family.
+    """
     out = table.assign(p_adjusted=np.nan, adjustment="", p_romano_wolf=np.nan)
     estimated = ~out["inference"].str.startswith("not estimated")
-    for (label, term), family in out[estimated].groupby(["inference", "term"], sort=True):
+    groups = out[estimated].groupby(["inference", "term", "family"], sort=True)
+    for (label, term, name), family in groups:
         finite = family.index[np.isfinite(family["p_value"].to_numpy())]
         if finite.empty:
             continue
         out.loc[finite, "p_adjusted"] = adjust_pvalues(out.loc[finite, "p_value"].to_numpy())
+        within = f", {name} outcomes" if named else ""
         out.loc[finite, "adjustment"] = (
-            f"Benjamini-Hochberg over {len(finite)} indicators ({label}, {term})"
+            f"Benjamini-Hochberg over {len(finite)} indicators ({label}, {term}{within})"
         )
     for columns in joint.values():
         index = np.array([i for i, _ in columns])

@@ -79,6 +79,19 @@ class AnalysisPlan:
         """``primary`` or ``secondary``: the multiplicity family of an indicator."""
         return "primary" if indicator_id in self.primary_outcomes(registry) else "secondary"
 
+    def families_of(self, registry: pd.DataFrame) -> dict[str, str]:
+        """Return indicator -> ``primary`` or ``secondary`` for every registry indicator.
+
+        The mapping the inference step adjusts within
+        (:func:`integration_models.inference.table.combine_few_cluster`), so that the primary
+        outcomes' adjustment counts only the outcomes the plan made primary.
+        """
+        primary = set(self.primary_outcomes(registry))
+        return {
+            indicator: "primary" if indicator in primary else "secondary"
+            for indicator in registry["indicator_id"]
+        }
+
     def bound(self, indicator_id: str) -> Bound:
         """Return the equivalence bound of an indicator (its override, else the default)."""
         return self.equivalence_overrides.get(indicator_id, self.equivalence_default)
@@ -161,6 +174,64 @@ def load_plan(path: str | Path) -> AnalysisPlan:
         min_partnerships=int(content["identification"]["min_partnerships"]),
         amendments=tuple(dict(a) for a in content["amendments"]),
     )
+
+
+# Romano-Wolf needs the joint resampled statistics, which only these tests draw
+JOINT_DRAW_TESTS = ("wcr", "ri")
+
+
+def deviations(plan: AnalysisPlan, config: dict[str, Any]) -> list[str]:
+    """Return every way the run departs from the registered plan, one sentence each.
+
+    The report lists them beside the plan, so a reader sees at once whether the results are
+    those the plan pre-specified: each dated amendment of the plan; a configured ``alpha``
+    that is not the plan's (the headline uses the plan's, other tables the configured one);
+    a configured window (``first_year``, ``last_year``) that is not the plan's, when the plan
+    fixes its last year; and a Romano-Wolf family under a test without joint draws (the
+    headline then falls back to Benjamini-Hochberg for that family).
+
+    Parameters
+    ----------
+    plan
+        The analysis plan (:func:`load_plan`).
+    config
+        The run's configuration (``alpha``, ``first_year``, ``last_year``; a missing key is
+        not a deviation).
+
+    Returns
+    -------
+    list of str
+        The deviations, amendments first in the plan's order; empty when the run is the plan.
+    """
+    found = [
+        f"amendment of {a.get('date', 'an undated day')}: {a.get('change', '')}"
+        + (f" (reason: {a['reason']})" if a.get("reason") else "")
+        for a in plan.amendments
+    ]
+    alpha = config.get("alpha")
+    if alpha is not None and float(alpha) != plan.alpha:
+        found.append(
+            f"config alpha {float(alpha):g} differs from the plan's {plan.alpha:g}: the "
+            "headline and the conclusion use the plan's, the other tables the configured one"
+        )
+    if plan.last_year is not None:
+        for key, planned in (("first_year", plan.first_year), ("last_year", plan.last_year)):
+            value = config.get(key)
+            if value is not None and int(value) != planned:
+                found.append(f"config {key} {int(value)} differs from the plan's {planned}")
+    if plan.test not in JOINT_DRAW_TESTS:
+        found.extend(
+            f"the {family} family's Romano-Wolf adjustment needs joint draws, which the "
+            f"test {plan.test} lacks: Benjamini-Hochberg is used instead"
+            for family, method in plan.families.items()
+            if method == "romano_wolf"
+        )
+    return found
+
+
+def plan_record(plan: AnalysisPlan, config: dict[str, Any]) -> dict[str, Any]:
+    """Return the plan as provenance.json records it: its summary, estimand and deviations."""
+    return {**plan.summary(), "estimand": plan.estimand, "deviations": deviations(plan, config)}
 
 
 def _schema() -> dict:

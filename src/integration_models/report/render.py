@@ -45,6 +45,7 @@ from markupsafe import Markup
 import integration_models
 from integration_models.data.registry import is_synthetic, unmeasured_domains
 from integration_models.io import write_text
+from integration_models.plan.analysis_plan import FAMILY_ADJUSTMENTS
 from integration_models.report.format import (
     decimals,
     direction,
@@ -371,7 +372,8 @@ def _stamp(tables: Tables, provenance: dict) -> Data:
 def _conclusion(conclusion: pd.DataFrame | None) -> list[str]:
     """Return the sentences of ``conclusion.csv``, as written upstream, then its limits.
 
-    The sentences (one per integration term, then what the data cannot say) are written by
+    The sentences (one per family of outcomes and integration term, primary first, then what
+    the data cannot say) are written by
     :func:`integration_models.results.summarise.conclusion_table`, so the page shows the test, alpha
     and counts that the tables used. Empty if the table is absent.
     """
@@ -379,6 +381,40 @@ def _conclusion(conclusion: pd.DataFrame | None) -> list[str]:
         return []
     sentences = [text(v) for v in conclusion["statement"] if text(v)]
     return sentences + [v for v in dict.fromkeys(conclusion["limits"].map(text)) if v]
+
+
+def _plan(provenance: dict, estimates: pd.DataFrame | None, label: str) -> Data | None:
+    """Return the analysis plan the headline follows and the run's deviations from it.
+
+    Displays ``provenance.json``'s ``analysis_plan`` (written by the ``provenance`` step with
+    :func:`integration_models.plan.analysis_plan.plan_record`, deviations included) and the
+    primary outcomes as ``estimates.csv`` marks them; None if the provenance has no plan.
+    """
+    plan = provenance.get("analysis_plan")
+    if not isinstance(plan, dict):
+        return None
+    families = plan.get("families") or {}
+    primary: list[str] = []
+    if estimates is not None and "family" in estimates:
+        chosen = estimates[estimates["family"].map(text) == "primary"]
+        titles = chosen.drop_duplicates("indicator_id")
+        primary = [
+            text(title) or text(indicator)
+            for indicator, title in zip(titles["indicator_id"], titles["title"], strict=True)
+        ]
+    return {
+        "path": text(plan.get("path", "")),
+        "sha256": text(plan.get("sha256", "")),
+        "registered": text(plan.get("registered", "")),
+        "test": label or text(plan.get("test", "")),
+        "alpha": text(plan.get("alpha", "")),
+        "families": [
+            f"{family}: {FAMILY_ADJUSTMENTS.get(str(method), str(method))}"
+            for family, method in families.items()
+        ],
+        "primary": primary,
+        "deviations": [text(d) for d in plan.get("deviations") or []],
+    }
 
 
 def _alpha(conclusion: pd.DataFrame | None, config: dict) -> float | None:
@@ -413,6 +449,7 @@ def _estimate_cells(row: object, draws: int | None) -> list:
         _cell(f"{estimate} ({error})" if estimate else "", "num"),
         _cell(interval, "num"),
         _cell(format_p_value(row.p_value, draws), "num"),  # type: ignore[attr-defined]
+        _cell(format_p_value(row.p_family_adjusted, draws), "num"),  # type: ignore[attr-defined]
         _cell(shown, outcome if outcome in ("better", "worse") else "muted"),
     ]
 
@@ -431,7 +468,13 @@ def _estimates(estimates: pd.DataFrame | None, alpha: float | None) -> Data:
     terms = list(dict.fromkeys(estimates["term"]))
     has_interval = bool(estimates[["conf_low", "conf_high"]].notna().all(axis=1).any())
     interval = "interval" if alpha is None else f"{(1 - alpha) * 100:g}% interval"
-    columns = ["estimate (SE)", *([interval] if has_interval else []), "p", "outcome"]
+    columns = [
+        "estimate (SE)",
+        *([interval] if has_interval else []),
+        "p",
+        "adjusted p",
+        "outcome",
+    ]
     draws = draws_in_label(label)
     body = []
     for indicator, group in estimates.groupby("indicator_id", sort=False):
@@ -439,6 +482,7 @@ def _estimates(estimates: pd.DataFrame | None, alpha: float | None) -> Data:
         cells = [
             _cell(text(first["title"]) or str(indicator)),
             _cell(direction(first["higher_is_better"]).removesuffix(" is better")),
+            _cell(text(first["family"]), "id"),
         ]
         by_term = {row.term: row for row in group.itertuples(index=False)}
         for term in terms:
@@ -481,7 +525,7 @@ def _headline(headline: pd.DataFrame | None) -> list[tuple[str, bool]] | None:
     if headline is None:
         return None
     return [
-        (text(statement), text(family) == "integration")
+        (text(statement), text(family).startswith("integration"))
         for statement, family in zip(headline["statement"], headline["family"], strict=True)
         if text(statement)
     ]
@@ -1176,6 +1220,7 @@ def render_report(
         "heading": heading,
         "stamp": _stamp(found, provenance),
         "conclusion": _conclusion(conclusion),
+        "plan": _plan(provenance, found.read("estimates"), _headline_test(conclusion)),
         "estimates": _estimates(found.read("estimates"), alpha),
         "about": _about(model_fit, registry, config),
         "headline": _headline(found.read("headline")),

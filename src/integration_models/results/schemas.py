@@ -38,6 +38,8 @@ CONCLUSIONS = ("+", "-", "ns")
 CATEGORIES = ("none", "partial", "full", "transition")
 # what an integration estimate under the headline test means for children (estimates.csv)
 OUTCOMES = ("better", "worse", "unknown direction", "not significant", "not estimated")
+# the analysis plan's multiplicity families of outcomes (integration_models.plan)
+FAMILIES = ("primary", "secondary")
 # at most this many failing values are quoted per column and check
 QUOTED = 3
 
@@ -243,11 +245,14 @@ HEADLINE = _table(
 CONCLUSION = _table(
     "conclusion",
     {
+        "family": text(one_of(FAMILIES), nullable=False),
         "term": text(nullable=False),
         "test": text(),
+        "adjustment": text(),
         "alpha": number(P_VALUE),
         "n_indicators": integer(NON_NEGATIVE),
         "n_tested": integer(NON_NEGATIVE),
+        "n_unadjusted": integer(NON_NEGATIVE),
         "n_significant": integer(NON_NEGATIVE),
         "n_better": integer(NON_NEGATIVE),
         "n_worse": integer(NON_NEGATIVE),
@@ -274,6 +279,7 @@ INFERENCE = _table(
         "n_areas": integer(NON_NEGATIVE),
         "n_identifying_areas": integer(NON_NEGATIVE),
         "inference": text(nullable=False),
+        "family": text(one_of(FAMILIES), nullable=False),
         "p_adjusted": number(P_VALUE),
         "adjustment": text(),
         "p_romano_wolf": number(P_VALUE),
@@ -397,11 +403,14 @@ ESTIMATES = _table(
         "title": text(),
         "higher_is_better": flag(nullable=False),
         "term": text(nullable=False),
+        "family": text(one_of(FAMILIES), nullable=False),
         "test": text(),
         **{name: number() for name in ("estimate", "std_error", "conf_low", "conf_high")},
         "p_value": number(P_VALUE),
         "p_adjusted": number(P_VALUE),
         "p_romano_wolf": number(P_VALUE),
+        "adjustment": text(),
+        "p_family_adjusted": number(P_VALUE),
         "significant": flag(nullable=False),
         "outcome": text(one_of(OUTCOMES), nullable=False),
     },
@@ -413,6 +422,7 @@ MULTIPLICITY = _table(
     {
         "test": text(nullable=False),
         "term": text(nullable=False),
+        "family": text(one_of(FAMILIES), nullable=False),
         "tested": integer(NON_NEGATIVE),
         "significant": integer(NON_NEGATIVE),
         "after_bh": integer(NON_NEGATIVE),

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +21,7 @@ from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.io import atomic_path
 from integration_models.models.base import COEFFICIENT_COLUMNS, FIT_COLUMNS
 from integration_models.models.design import TERMS, WITHIN_AREA_CONTROLS
+from integration_models.plan.analysis_plan import JOINT_DRAW_TESTS, AnalysisPlan
 
 SUMMARY_TERMS = {
     "mixed": tuple(term for term in TERMS if term not in WITHIN_AREA_CONTROLS),
@@ -180,68 +183,126 @@ def headline_table(summary: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
+ADJUSTMENT_COLUMNS = {"romano_wolf": "p_romano_wolf", "benjamini_hochberg": "p_adjusted"}
+ADJUSTMENT_WORDS = {"romano_wolf": "Romano-Wolf", "benjamini_hochberg": "Benjamini-Hochberg"}
+FAMILY_ORDER = ("primary", "secondary")
+
+
+@dataclass(frozen=True)
+class PlannedTest:
+    """The headline test, its level and each family's adjustment, as the analysis plan fixes.
+
+    Built from the plan (:meth:`of_plan`) and nothing else, so the headline, the conclusion
+    and the estimates cannot depend on which test a simulation or the data favour.
+
+    Attributes
+    ----------
+    test
+        A key of :data:`~integration_models.inference.table.INFERENCE_LABELS`.
+    alpha
+        The test level.
+    adjustments
+        Family (``primary``, ``secondary``) -> ``romano_wolf`` or ``benjamini_hochberg``.
+    """
+
+    test: str
+    alpha: float
+    adjustments: Mapping[str, str]
+
+    @classmethod
+    def of_plan(cls, plan: AnalysisPlan) -> PlannedTest:
+        """Return the plan's test, alpha and families."""
+        return cls(plan.test, plan.alpha, dict(plan.families))
+
+    def adjustment(self, family: str) -> str:
+        """Return the adjustment used for ``family``.
+
+        Romano-Wolf needs joint resampled statistics, which only the bootstrap and the
+        randomisation test draw; under another test a Romano-Wolf family falls back to
+        Benjamini-Hochberg (listed as a deviation, :func:`~integration_models.plan.
+        analysis_plan.deviations`).
+        """
+        method = self.adjustments.get(family, "benjamini_hochberg")
+        if method == "romano_wolf" and self.test not in JOINT_DRAW_TESTS:
+            return "benjamini_hochberg"
+        return method
+
+    def words(self, family: str, count: int) -> str:
+        """Say the adjustment of ``family`` over ``count`` outcomes, e.g. for the statement."""
+        outcomes = "outcome" if count == 1 else "outcomes"
+        return f"{ADJUSTMENT_WORDS[self.adjustment(family)]} within the {count} {family} {outcomes}"
+
+
 def headline_label(inference: pd.DataFrame, method: str) -> str:
     """Return the ``inference`` label of ``method`` as written in ``inference.csv``.
 
-    The null simulation ran fewer draws than the table, so the label is matched whatever its
-    ``B``; ``""`` if no row was tested with it.
+    The label is matched whatever its ``B``; ``""`` if no row was tested with it.
     """
     pattern = re.escape(INFERENCE_LABELS[method]).replace(re.escape("{reps}"), r"\d+")
     labels = [str(x) for x in inference["inference"].unique() if re.fullmatch(pattern, str(x))]
     return labels[0] if labels else ""
 
 
-def honest_headline(
-    inference: pd.DataFrame, size: pd.DataFrame, method: str, alpha: float
-) -> pd.DataFrame:
-    """Headline rows for the ``twfe`` integration terms under the honest few-cluster test.
+def _families(frame: pd.DataFrame) -> pd.Series:
+    """Return each row's family of outcomes (``primary`` where the table has none)."""
+    if "family" not in frame:
+        return pd.Series("primary", index=frame.index)
+    return frame["family"].fillna("primary").astype(str)
 
-    ``method`` is the test chosen from the null simulation
-    (:func:`integration_models.inference.size.honest_method`); its rows of ``inference`` (from
-    :func:`integration_models.inference.table.few_cluster_table`) are counted before and after
-    Benjamini-Hochberg (``p_adjusted``) and Romano-Wolf (``p_romano_wolf``, where the method
-    has joint draws), and the statement quotes the method's simulated rejection rates.
+
+def _present_families(inference: pd.DataFrame) -> list[str]:
+    """Return the families of ``inference`` with at least one indicator, primary first."""
+    present = set(_families(inference))
+    return [family for family in FAMILY_ORDER if family in present]
+
+
+def plan_headline(inference: pd.DataFrame, planned: PlannedTest) -> pd.DataFrame:
+    """Headline rows for the ``twfe`` integration terms under the analysis plan's test.
+
+    One row per family of outcomes (primary first, then secondary if the registry has any)
+    and integration term. ``n_significant`` counts the indicators whose p-value, adjusted
+    within the family as the plan says (:meth:`PlannedTest.adjustment`), is below alpha;
+    the statement names the test and the adjustment and gives the unadjusted count too.
     """
-    label = headline_label(inference, method)
+    label = headline_label(inference, planned.test)
+    words = INFERENCE_LABELS[planned.test].replace(", B={reps}", "").replace(" (B={reps})", "")
+    shown = label or words
+    alpha = planned.alpha
     rows = []
-    for term in ("integration_full", "integration_partial"):
-        picked = inference[(inference["inference"] == label) & (inference["term"] == term)]
-        picked = picked[np.isfinite(picked["p_value"].astype(float))]
-        significant = picked[picked["p_value"] < alpha]
-        positive = int((significant["estimate"] > 0).sum())
-        negative = len(significant) - positive
-        after = [f"{int((picked['p_adjusted'] < alpha).sum())} after Benjamini-Hochberg"]
-        if picked["p_romano_wolf"].notna().any():
-            after.append(f"{int((picked['p_romano_wolf'] < alpha).sum())} after Romano-Wolf")
-        rate = size.loc[(size["method"] == method) & (size["term"] == term), "rate"].dropna()
-        level = (
-            f"; it rejected {float(rate.iloc[0]):.1%} of simulated null outcomes at {alpha:g}"
-            if len(rate)
-            else ""
-        )
-        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
-        statement = (
-            f"twfe, {label} (the honest test in the null simulation{level}): "
-            f"{TERM_WORDS[term]} in {len(significant)} of {len(picked)} indicators "
-            f"(p < {alpha:g}; {positive} positive, {negative} negative; {'; '.join(after)})"
-            f"{_not_estimated(inference, term, registered - len(picked))}"
-            if len(picked)
-            else f"twfe: {TERM_WORDS[term]}: not tested, as no indicator's twfe fit "
-            f"estimates it{_not_estimated(inference, term, registered)}"
-        )
-        rows.append(
-            [
-                "twfe",
-                term,
-                "integration",
-                len(significant),
-                positive,
-                negative,
-                len(picked),
-                statement,
-                label,
-            ]
-        )
+    for family in _present_families(inference):
+        of_family = inference[_families(inference) == family]
+        for term in ("integration_full", "integration_partial"):
+            picked = of_family[(of_family["inference"] == label) & (of_family["term"] == term)]
+            picked = picked[np.isfinite(picked["p_value"].astype(float))]
+            column = ADJUSTMENT_COLUMNS[planned.adjustment(family)]
+            significant = picked[picked[column].astype(float) < alpha]
+            positive = int((significant["estimate"] > 0).sum())
+            negative = len(significant) - positive
+            unadjusted = int((picked["p_value"] < alpha).sum())
+            registered = int(of_family.loc[of_family["term"] == term, "indicator_id"].nunique())
+            missing = _not_estimated(of_family, term, registered - len(picked))
+            statement = (
+                f"twfe, {shown}, {planned.words(family, len(picked))} (the analysis plan's "
+                f"test and adjustment): {TERM_WORDS[term]} in {len(significant)} of "
+                f"{len(picked)} {family} outcomes (adjusted p < {alpha:g}; {positive} positive, "
+                f"{negative} negative; {unadjusted} before adjustment){missing}"
+                if len(picked)
+                else f"twfe: {TERM_WORDS[term]} in the {family} outcomes: not tested, as no "
+                f"indicator's twfe fit estimates it{_not_estimated(of_family, term, registered)}"
+            )
+            rows.append(
+                [
+                    "twfe",
+                    term,
+                    f"integration, {family} outcomes",
+                    len(significant),
+                    positive,
+                    negative,
+                    len(picked),
+                    statement,
+                    label,
+                ]
+            )
     return pd.DataFrame(rows, columns=HEADLINE_COLUMNS)
 
 
@@ -256,11 +317,14 @@ def _not_estimated(inference: pd.DataFrame, term: str, count: int) -> str:
 
 
 CONCLUSION_COLUMNS = [
+    "family",
     "term",
     "test",
+    "adjustment",
     "alpha",
     "n_indicators",
     "n_tested",
+    "n_unadjusted",
     "n_significant",
     "n_better",
     "n_worse",
@@ -291,74 +355,84 @@ def conclusion_table(
     inference: pd.DataFrame,
     power: pd.DataFrame | None,
     registry: pd.DataFrame,
-    label: str,
-    alpha: float,
+    planned: PlannedTest,
 ) -> pd.DataFrame:
-    """Return the answer the report leads with: one row per integration term, headline test.
+    """Return the answer the report leads with: one row per family and integration term.
 
     The report displays this table and decides nothing itself, so the choices are made here,
-    once: the test (``label``, the honest test of the null simulation, as in
-    :func:`honest_headline`), the level ``alpha`` (configured), the family (the indicators
-    that ``inference`` registers for the term) and which indicators are estimable (a finite
-    p-value under the test).
+    once, from the analysis plan (``planned``): the test, the level and, for each family of
+    outcomes (the primary outcomes first, then the secondary ones, each as ``inference``
+    marks them), its multiplicity adjustment. An indicator counts as significant when its
+    p-value adjusted within its family is below alpha (:func:`estimates_table`); the count
+    before adjustment is kept beside it (``n_unadjusted``), as are the Benjamini-Hochberg
+    and Romano-Wolf counts within the family.
 
     Significant estimates are called better or worse from the sign of the estimate on the
     model scale (a log-scale estimate has the sign of the change) and the registry's
     ``higher_is_better``. The minimum detectable effect is taken from ``power.csv``'s
-    ``mde_size_adjusted_sd`` (outcome SDs): that of the :data:`POWER_TEST` test with its
-    critical value set by simulation so that it rejects at level ``alpha`` under no effect.
-    It is not the headline test unless that is CRV1 itself, and the sentence says so.
+    ``mde_size_adjusted_sd`` (outcome SDs) for the family's indicators: that of the
+    :data:`POWER_TEST` test with its critical value set by simulation so that it rejects at
+    level ``alpha`` under no effect. It is not the headline test unless that is CRV1 itself,
+    and the sentence says so.
 
     Parameters
     ----------
     inference
-        ``inference.csv`` (:func:`integration_models.inference.table.few_cluster_table`).
+        ``inference.csv`` (:func:`integration_models.inference.table.combine_few_cluster`).
     power
         ``power.csv`` (:func:`integration_models.inference.power.power_table`), or None if absent.
     registry
         The indicator registry (``indicator_id``, ``higher_is_better`` as bool).
-    label
-        The headline test's label in ``inference`` (:func:`headline_label`); ``""`` if no
-        row was tested.
-    alpha
-        The configured test level.
+    planned
+        The plan's test, alpha and adjustments.
 
     Returns
     -------
     pandas.DataFrame
-        Columns :data:`CONCLUSION_COLUMNS`, rows ``integration_full`` then
-        ``integration_partial``; ``statement`` is one plain sentence per term and ``limits``
-        the sentence on what the data cannot say (the same on both rows).
+        Columns :data:`CONCLUSION_COLUMNS`, rows by family (primary first) then
+        ``integration_full`` and ``integration_partial``; ``statement`` is one plain
+        sentence per row and ``limits`` the sentence on what the data cannot say.
     """
-    estimates = estimates_table(inference, registry, label, alpha)
+    label = headline_label(inference, planned.test)
+    alpha = planned.alpha
+    estimates = estimates_table(inference, registry, planned)
     rows = []
-    for term, words in CONCLUSION_WORDS.items():
-        registered = int(inference.loc[inference["term"] == term, "indicator_id"].nunique())
-        picked = estimates[(estimates["term"] == term) & estimates["p_value"].notna()]
-        wolf_values = picked["p_romano_wolf"]
-        mde = _mde_sd(power, term)
-        row = {
-            "term": term,
-            "test": label,
-            "alpha": alpha,
-            "n_indicators": registered,
-            "n_tested": len(picked),
-            "n_significant": int(picked["significant"].sum()),
-            "n_better": int((picked["outcome"] == "better").sum()),
-            "n_worse": int((picked["outcome"] == "worse").sum()),
-            "n_bh": int((picked["p_adjusted"] < alpha).sum()),
-            "n_romano_wolf": (
-                int((wolf_values < alpha).sum()) if wolf_values.notna().any() else None
-            ),
-            "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
-            "n_mde": len(mde),
-            "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
-            "mde_sd_min": float(mde.min()) if len(mde) else np.nan,
-            "mde_sd_max": float(mde.max()) if len(mde) else np.nan,
-            "limits": CONCLUSION_LIMITS,
-        }
-        row["statement"] = _conclusion_sentence(words, row)
-        rows.append(row)
+    for family in _present_families(inference):
+        of_family = inference[_families(inference) == family]
+        for term, words in CONCLUSION_WORDS.items():
+            registered = int(of_family.loc[of_family["term"] == term, "indicator_id"].nunique())
+            picked = estimates[
+                (estimates["term"] == term)
+                & (estimates["family"] == family)
+                & estimates["p_value"].notna()
+            ]
+            wolf_values = picked["p_romano_wolf"]
+            mde = _mde_sd(power, term, set(of_family["indicator_id"]))
+            row = {
+                "family": family,
+                "term": term,
+                "test": label,
+                "adjustment": planned.words(family, len(picked)) if len(picked) else "",
+                "alpha": alpha,
+                "n_indicators": registered,
+                "n_tested": len(picked),
+                "n_unadjusted": int((picked["p_value"] < alpha).sum()),
+                "n_significant": int(picked["significant"].sum()),
+                "n_better": int((picked["outcome"] == "better").sum()),
+                "n_worse": int((picked["outcome"] == "worse").sum()),
+                "n_bh": int((picked["p_adjusted"] < alpha).sum()),
+                "n_romano_wolf": (
+                    int((wolf_values < alpha).sum()) if wolf_values.notna().any() else None
+                ),
+                "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
+                "n_mde": len(mde),
+                "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
+                "mde_sd_min": float(mde.min()) if len(mde) else np.nan,
+                "mde_sd_max": float(mde.max()) if len(mde) else np.nan,
+                "limits": CONCLUSION_LIMITS,
+            }
+            row["statement"] = _conclusion_sentence(words, row)
+            rows.append(row)
     return pd.DataFrame(rows, columns=CONCLUSION_COLUMNS)
 
 
@@ -367,6 +441,7 @@ ESTIMATES_COLUMNS = [
     "title",
     "higher_is_better",
     "term",
+    "family",
     "test",
     "estimate",
     "std_error",
@@ -375,45 +450,57 @@ ESTIMATES_COLUMNS = [
     "p_value",
     "p_adjusted",
     "p_romano_wolf",
+    "adjustment",
+    "p_family_adjusted",
     "significant",
     "outcome",
 ]
 
 
 def estimates_table(
-    inference: pd.DataFrame, registry: pd.DataFrame, label: str, alpha: float
+    inference: pd.DataFrame, registry: pd.DataFrame, planned: PlannedTest
 ) -> pd.DataFrame:
-    """Return every indicator's integration estimates under the headline test, with a verdict.
+    """Return every indicator's integration estimates under the plan's test, with a verdict.
 
     The rows :func:`conclusion_table` counts and the report's first table shows, decided
-    here once: ``significant`` is ``p_value < alpha`` under the headline test ``label``, and
-    ``outcome`` says what a significant estimate means for children (``better`` or
-    ``worse``, from its sign on the model scale and the registry's ``higher_is_better``;
-    ``unknown direction`` for an estimate of exactly 0), else ``not significant``, or
-    ``not estimated`` when the test gave no p-value (the reason is in ``inference.csv``).
+    here once: ``family`` is the indicator's family of outcomes (from ``inference``),
+    ``p_family_adjusted`` its p-value under the plan's test adjusted within that family as
+    the plan says (``adjustment``: Romano-Wolf or Benjamini-Hochberg), ``significant`` is
+    ``p_family_adjusted < alpha``, and ``outcome`` says what a significant estimate means
+    for children (``better`` or ``worse``, from its sign on the model scale and the
+    registry's ``higher_is_better``; ``unknown direction`` for an estimate of exactly 0),
+    else ``not significant``, or ``not estimated`` when the test gave no p-value (the reason
+    is in ``inference.csv``).
 
     Returns
     -------
     pandas.DataFrame
-        :data:`ESTIMATES_COLUMNS`, one row per registered indicator (registry order) and
-        integration term of ``inference``.
+        :data:`ESTIMATES_COLUMNS`, one row per registered indicator and integration term of
+        ``inference``: the primary outcomes first, then the secondary ones, each in registry
+        order.
     """
+    label = headline_label(inference, planned.test)
     by_id = registry.set_index("indicator_id")
     terms = [t for t in CONCLUSION_WORDS if t in set(inference["term"])]
+    family_of = dict(zip(inference["indicator_id"], _families(inference), strict=True))
     picked = inference[inference["inference"] == label].drop_duplicates(["indicator_id", "term"])
     picked = picked.set_index(["indicator_id", "term"])
     numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "p_adjusted"]
+    listed = [i for i in registry["indicator_id"] if i in family_of]
+    listed.sort(key=lambda i: FAMILY_ORDER.index(family_of[i]))  # stable: registry order kept
     rows = []
-    for indicator in [i for i in registry["indicator_id"] if i in set(inference["indicator_id"])]:
+    for indicator in listed:
         better = bool(by_id.loc[indicator, "higher_is_better"])
+        family = family_of[indicator]
+        column = ADJUSTMENT_COLUMNS[planned.adjustment(family)]
         for term in terms:
             found = (indicator, term) in picked.index
             values = picked.loc[(indicator, term)] if found else None
             row = {name: float(values[name]) if found else np.nan for name in numbers}
-            wolf = values.get("p_romano_wolf", np.nan) if found else np.nan
-            p_value = row["p_value"]
-            significant = bool(np.isfinite(p_value) and p_value < alpha)
-            if not np.isfinite(p_value):
+            wolf = float(values.get("p_romano_wolf", np.nan)) if found else np.nan
+            family_p = wolf if column == "p_romano_wolf" else row["p_adjusted"]
+            significant = bool(np.isfinite(family_p) and family_p < planned.alpha)
+            if not np.isfinite(row["p_value"]):
                 outcome = "not estimated"
             elif significant:
                 outcome = outcome_direction(row["estimate"], better) or "unknown direction"
@@ -425,9 +512,12 @@ def estimates_table(
                     "title": by_id.loc[indicator, "title"],
                     "higher_is_better": better,
                     "term": term,
+                    "family": family,
                     "test": label,
                     **row,
-                    "p_romano_wolf": float(wolf),
+                    "p_romano_wolf": wolf,
+                    "adjustment": ADJUSTMENT_WORDS[planned.adjustment(family)],
+                    "p_family_adjusted": family_p,
                     "significant": significant,
                     "outcome": outcome,
                 }
@@ -435,19 +525,30 @@ def estimates_table(
     return pd.DataFrame(rows, columns=ESTIMATES_COLUMNS)
 
 
-MULTIPLICITY_COLUMNS = ["test", "term", "tested", "significant", "after_bh", "after_romano_wolf"]
+MULTIPLICITY_COLUMNS = [
+    "test",
+    "term",
+    "family",
+    "tested",
+    "significant",
+    "after_bh",
+    "after_romano_wolf",
+]
 
 
 def multiplicity_table(inference: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """Return how many indicators each test finds at ``alpha`` before and after adjustment.
 
-    One row per test and integration term of ``inference.csv``: ``tested`` the indicators
-    with a p-value (the family), ``significant`` those with ``p_value < alpha``,
-    ``after_bh`` and ``after_romano_wolf`` those whose Benjamini-Hochberg or Romano-Wolf
-    adjusted p-value is below ``alpha`` (empty where the test has no such adjustment).
+    One row per test, integration term and family of outcomes of ``inference.csv`` (the
+    adjustments are within the family, :func:`~integration_models.inference.table.
+    combine_few_cluster`): ``tested`` the indicators with a p-value, ``significant`` those
+    with ``p_value < alpha``, ``after_bh`` and ``after_romano_wolf`` those whose
+    Benjamini-Hochberg or Romano-Wolf adjusted p-value is below ``alpha`` (empty where the
+    test has no such adjustment).
     """
     rows = []
-    for (label, term), group in inference.groupby(["inference", "term"], sort=False):
+    frame = inference.assign(family=_families(inference))
+    for (label, term, family), group in frame.groupby(["inference", "term", "family"], sort=False):
         if str(label).startswith("not estimated"):
             continue
         wolf = group["p_romano_wolf"]
@@ -455,13 +556,16 @@ def multiplicity_table(inference: pd.DataFrame, alpha: float) -> pd.DataFrame:
             {
                 "test": label,
                 "term": term,
+                "family": family,
                 "tested": int(group["p_value"].notna().sum()),
                 "significant": int((group["p_value"] < alpha).sum()),
                 "after_bh": int((group["p_adjusted"] < alpha).sum()),
                 "after_romano_wolf": int((wolf < alpha).sum()) if wolf.notna().any() else None,
             }
         )
-    return pd.DataFrame(rows, columns=MULTIPLICITY_COLUMNS)
+    table = pd.DataFrame(rows, columns=MULTIPLICITY_COLUMNS)
+    order = table["family"].map({f: i for i, f in enumerate(FAMILY_ORDER)})
+    return table.iloc[np.argsort(order.to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def outcome_direction(estimate: object, higher_is_better: object) -> str:
@@ -472,43 +576,48 @@ def outcome_direction(estimate: object, higher_is_better: object) -> str:
     return "better" if (value > 0) == bool(higher_is_better) else "worse"
 
 
-def _mde_sd(power: pd.DataFrame | None, term: str) -> np.ndarray:
-    """Return the finite size-adjusted MDEs (outcome SDs) of ``term`` in ``power.csv``."""
+def _mde_sd(
+    power: pd.DataFrame | None, term: str, indicators: set[str] | None = None
+) -> np.ndarray:
+    """Return the finite size-adjusted MDEs (outcome SDs) of ``term`` in ``power.csv``.
+
+    Only those of ``indicators`` (a family's), if given and ``power`` names its indicators.
+    """
     if power is None or "mde_size_adjusted_sd" not in power:
         return np.empty(0)
-    values = pd.to_numeric(
-        power.loc[power["term"] == term, "mde_size_adjusted_sd"], errors="coerce"
-    ).to_numpy(dtype=float)
+    rows = power["term"] == term
+    if indicators is not None and "indicator_id" in power:
+        rows &= power["indicator_id"].isin(indicators)
+    values = pd.to_numeric(power.loc[rows, "mde_size_adjusted_sd"], errors="coerce").to_numpy(
+        dtype=float
+    )
     return values[np.isfinite(values)]
 
 
 def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
-    """Return the plain sentence of one term of :func:`conclusion_table`."""
+    """Return the plain sentence of one family and term of :func:`conclusion_table`."""
     level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
     tested, registered = int(row["n_tested"]), int(row["n_indicators"])  # type: ignore[call-overload]
+    family = f"{row['family']} outcomes"
     if not tested:
         return (
-            f"{words} (compared with none) was not tested: no indicator's two-way fixed "
-            f"effects fit estimates it ({registered} indicators)."
+            f"{words} (compared with none), {family}: not tested, as no indicator's two-way "
+            f"fixed effects fit estimates it ({registered} indicators)."
         )
     unexplained = int(row["n_significant"]) - int(row["n_better"]) - int(row["n_worse"])  # type: ignore[call-overload]
     ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
     if unexplained:
         ways.append(f"{unexplained} of unknown direction")
-    adjusted = f"{row['n_bh']} after Benjamini-Hochberg"
-    if row["n_romano_wolf"] is not None:
-        adjusted += f" and {row['n_romano_wolf']} after Romano-Wolf adjustment"
-    else:
-        adjusted += " adjustment"
     missing = (
         f"; {registered - tested} of the {registered} could not be tested"
         if registered > tested
         else ""
     )
     text = (
-        f"{words} (compared with none): under the headline test, {row['test']}, "
-        f"outcomes differed at the {level} level in {row['n_significant']} of {tested} "
-        f"indicators ({', '.join(ways)}; {adjusted} for testing {tested}){missing}"
+        f"{words} (compared with none), {family}: under the analysis plan's test, "
+        f"{row['test']}, with {row['adjustment']}, outcomes differed at the {level} level in "
+        f"{row['n_significant']} of {tested} indicators ({', '.join(ways)}; "
+        f"{row['n_unadjusted']} before adjustment){missing}"
     )
     if int(row["n_mde"]):  # type: ignore[call-overload]
         same = str(row["test"]).startswith(POWER_TEST)
