@@ -93,9 +93,9 @@ def test_wcr_interval_ends_cross_alpha_within_the_tolerance(demo):
     assert p[2] > 0.05 >= p[3]
     assert abs(p[0] - 0.05) <= 2 / 1000 and abs(p[2] - 0.05) <= 2 / 1000
     # the 1 - 2 alpha interval: the one-sided tests cross alpha at its ends
+    low2, high2 = result.tost_low, result.tost_high
     one = test.p_values(
-        np.array([result.tost_low, result.tost_low - tol, result.tost_high, result.tost_high + tol]),
-        ("greater", "greater", "less", "less"),
+        np.array([low2, low2 - tol, high2, high2 + tol]), ("greater", "greater", "less", "less")
     )
     assert one[0] > 0.05 >= one[1] and one[2] > 0.05 >= one[3]
     assert low < result.tost_low < result.tost_high < high
@@ -137,7 +137,8 @@ def _numpy_crv1(area, year, d, y):
     bread = np.linalg.inv(x.T @ x)
     coef = bread @ x.T @ y
     resid = y - x @ coef
-    meat = sum(np.outer(x[a == g].T @ resid[a == g], x[a == g].T @ resid[a == g]) for g in range(len(areas)))
+    scores = [x[a == g].T @ resid[a == g] for g in range(len(areas))]
+    meat = sum(np.outer(s, s) for s in scores)
     n, k, g = len(y), x.shape[1], len(areas)
     cov = g / (g - 1) * (n - 1) / (n - k) * bread @ meat @ bread
     return coef[-1], np.sqrt(cov[-1, -1]), g
@@ -186,10 +187,8 @@ def test_ri_shift_equals_randomization_of_the_shifted_outcome(panel, demo):
     np.testing.assert_allclose(test.p_values(np.array([0.7]), ("two",)), direct.p_value[0, j])
     result = equivalence_test(test, 0.05, bound=1.0)
     tol = result.tolerance
-    p = test.p_values(
-        np.array([result.conf_low, result.conf_low - tol, result.conf_high, result.conf_high + tol]),
-        ("two",) * 4,
-    )
+    low, high = result.conf_low, result.conf_high
+    p = test.p_values(np.array([low, low - tol, high, high + tol]), ("two",) * 4)
     finite = np.isfinite([result.conf_low, result.conf_low, result.conf_high, result.conf_high])
     assert (p[0::2] > 0.05).all() and (p[1::2][finite[1::2]] <= 0.05).all()
 

@@ -390,7 +390,8 @@ def equivalence_test(test: ShiftedTest, alpha: float, bound: float) -> Equivalen
     """
     p_lower, p_upper = test.p_values(np.array([-bound, bound]), ("greater", "less"))
     if isinstance(test, TTest):
-        (low, high), (t_low, t_high), tol = test.interval(1 - alpha), test.interval(1 - 2 * alpha), 0
+        (low, high), (t_low, t_high) = test.interval(1 - alpha), test.interval(1 - 2 * alpha)
+        tol = 0.0
     else:
         tol = TOLERANCE_SE * test.std_error
         half = stats.norm.ppf(1 - alpha / 2) * test.std_error
@@ -449,7 +450,7 @@ class _Draws:
 
 
 def _shared_draws(population: pd.DataFrame, reps: int, seed: int, test: str) -> _Draws:
-    """The WCR weights and the RI seed exactly as :func:`~.table.few_cluster_rows` draws them.
+    """Draw the WCR weights and the RI seed exactly as :func:`~.table.few_cluster_rows` does.
 
     So the p-value of ``beta = 0`` here equals the inference table's row of the same test.
     """
@@ -490,7 +491,7 @@ def _indicator_rows(
     scope: Scope | None,
     label: str,
 ) -> list[dict[str, object]]:
-    """The rows of one indicator, one per plan term."""
+    """Return the rows of one indicator, one per plan term."""
     rows = [_row(indicator, term, scale, plan, label) for term in plan.terms]
     try:
         data = model_data(panel, indicator, scale)
@@ -588,9 +589,7 @@ def equivalence_rows(
                 row["note"] = scope.reason(indicator, str(row["term"])) or "not estimated"
             rows.extend(r)
             continue
-        rows.extend(
-            _indicator_rows(panel, indicator, scale, plan, draws, population, scope, label)
-        )
+        rows.extend(_indicator_rows(panel, indicator, scale, plan, draws, population, scope, label))
     return _typed(pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS))
 
 
@@ -616,4 +615,3 @@ def combine_equivalence(
             "indicator_id", key=lambda s: s.map(order), kind="stable"
         ).reset_index(drop=True)
     return _typed(table)
-

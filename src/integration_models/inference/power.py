@@ -860,9 +860,7 @@ _SEARCH_DOUBLINGS = 40
 _SEARCH_TOL = 2e-3  # MDE searches stop when the bracket is this fraction of its upper end
 
 
-def smallest_with_power(
-    power_at: Callable[[float], float], start: float, target: float
-) -> float:
+def smallest_with_power(power_at: Callable[[float], float], start: float, target: float) -> float:
     """Return the smallest ``x > 0`` with ``power_at(x) >= target``, by doubling and bisection.
 
     ``power_at`` is a simulated rejection rate, a step function that rises with ``x`` apart
@@ -1055,6 +1053,83 @@ def _event_leads(design: TwfeDesign) -> tuple[dict[str, np.ndarray], np.ndarray]
     return leads, event * ever
 
 
+def event_study_design(design: TwfeDesign) -> tuple[TwfeDesign, np.ndarray] | None:
+    """Return the design with the leads of :func:`_event_leads` added, and the trend.
+
+    Rows as ``design``'s (same order); None if the leads cannot be estimated.
+    """
+    leads, event = _event_leads(design)
+    frame = design.frame
+    try:
+        es = design_from_arrays(
+            frame["area_code"].to_numpy(dtype=str),
+            frame["year"].to_numpy(dtype="int64"),
+            {**leads, **{t: design.treat[:, i] for i, t in enumerate(design.terms)}},
+            {c: frame[c].to_numpy(dtype=float) for c in design.controls},
+        )
+    except DesignError:
+        return None
+    if not any(t.startswith("lead_") for t in es.terms) or es.n_clusters < 3:
+        return None
+    return es, event.astype(float)
+
+
+@dataclass(frozen=True)
+class PretrendReplicates:
+    """The joint CRV1 Wald statistic of the leads in every replicate, at any slope.
+
+    Replicate ``r`` at slope ``s`` is ``E v_r + s * trend`` (``E``: the event study's CR2
+    residuals split by area); its lead estimates are ``b0_r + s b1`` and its CRV1 scores
+    ``S0_r + s S1``, so each slope costs ``R`` small ``q x q`` solves.
+    """
+
+    b0: np.ndarray  # q x R
+    b1: np.ndarray  # q
+    s0: np.ndarray  # R x G x q
+    s1: np.ndarray  # G x q
+    factor: float
+    n_clusters: int
+
+    @property
+    def q(self) -> int:
+        """Number of leads tested."""
+        return len(self.b1)
+
+    def wald(self, slope: float) -> np.ndarray:
+        """Return the Wald statistics ``b' V^-1 b`` (``R``), ``V`` the leads' CRV1 covariance."""
+        b = (self.b0 + slope * self.b1[:, None]).T  # R x q
+        s = self.s0 + slope * self.s1[None]
+        cov = self.factor * np.einsum("rhi,rhj->rij", s, s)
+        return np.einsum("ri,ri->r", b, np.linalg.solve(cov, b[:, :, None])[:, :, 0])
+
+    def rate(self, slope: float, alpha: float) -> float:
+        """Share of replicates whose pre-test ``W / q > F_{1-alpha}(q, G - 1)`` rejects."""
+        crit = stats.f.ppf(1 - alpha, self.q, self.n_clusters - 1)
+        return float((self.wald(slope) / self.q > crit).mean())
+
+
+def pretrend_replicates(
+    design: TwfeDesign, y: np.ndarray, weights: np.ndarray
+) -> PretrendReplicates | None:
+    """Build :class:`PretrendReplicates` (``weights`` ``G x R``); None without leads."""
+    built = event_study_design(design)
+    if built is None:
+        return None
+    es, trend = built
+    lead_cols = [i for i, t in enumerate(es.terms) if t.startswith("lead_")]
+    w = _fwl_weights(es)[:, lead_cols]  # N x q
+    split = _split(es, cr2_residuals(es, y))  # E, N x G
+    score_map = es.cluster_sum(w[:, :, None] * es.residualise_full(split)[:, None, :])
+    return PretrendReplicates(
+        b0=w.T @ split @ weights,
+        b1=w.T @ trend,
+        s0=np.einsum("hqg,gr->rhq", score_map, weights),
+        s1=es.cluster_sum(w * es.residualise_full(trend[:, None])),
+        factor=es.crv1_factor,
+        n_clusters=es.n_clusters,
+    )
+
+
 def pretrend_mde_slope(
     design: TwfeDesign,
     y: np.ndarray,
@@ -1071,44 +1146,15 @@ def pretrend_mde_slope(
     to the integration terms. The trend is ``slope * event time`` in the areas ever coded
     (all their years; other areas 0): a differential linear trend, the violation of parallel
     trends Roth studies. Replicates are ``v_g * CR2 residuals + slope * trend`` of the event
-    study (``weights`` ``G x R``); the leads and their scores are linear in the slope, so
-    each slope costs ``R`` small ``q x q`` solves. The slope is in the outcome's model-scale
-    units per year; NaN if the leads cannot be estimated.
+    study (``weights`` ``G x R``, :class:`PretrendReplicates`). The slope is in the outcome's
+    model-scale units per year; NaN if the leads cannot be estimated.
     """
-    leads, event = _event_leads(design)
-    frame = design.frame
-    try:
-        es = design_from_arrays(
-            frame["area_code"].to_numpy(dtype=str),
-            frame["year"].to_numpy(dtype="int64"),
-            {**leads, **{t: design.treat[:, i] for i, t in enumerate(design.terms)}},
-            {c: frame[c].to_numpy(dtype=float) for c in design.controls},
-        )
-    except DesignError:
+    replicates = pretrend_replicates(design, y, weights)
+    if replicates is None:
         return float("nan")
-    lead_cols = [i for i, t in enumerate(es.terms) if t.startswith("lead_")]
-    if not lead_cols or es.n_clusters < 3:
-        return float("nan")
-    w = _fwl_weights(es)[:, lead_cols]  # N x q
-    q = w.shape[1]
-    e = es.residualise_full(_split(es, cr2_residuals(es, y)))  # M_full E, N x G
-    b0 = w.T @ _split(es, cr2_residuals(es, y)) @ weights  # q x R
-    score_map = es.cluster_sum(w[:, :, None] * e[:, None, :])  # G x q x G
-    s0 = np.einsum("hqg,gr->rhq", score_map, weights)  # R x G x q
-    trend = event.astype(float)
-    b1 = w.T @ trend  # q
-    s1 = es.cluster_sum(w * es.residualise_full(trend[:, None]))  # G x q
-    crit = stats.f.ppf(1 - alpha, q, es.n_clusters - 1)
-
-    def rate(slope: float) -> float:
-        b = (b0 + slope * b1[:, None]).T  # R x q
-        s = s0 + slope * s1[None]
-        cov = es.crv1_factor * np.einsum("rhi,rhj->rij", s, s)
-        try:
-            wald = np.einsum("ri,ri->r", b, np.linalg.solve(cov, b[:, :, None])[:, :, 0])
-        except np.linalg.LinAlgError:
-            return float("nan")
-        return float((wald / q > crit).mean())
-
     sd = float(np.std(y, ddof=1))
-    return smallest_with_power(rate, sd / 100 if sd > 0 else 1.0, power)
+    start = sd / 100 if sd > 0 else 1.0
+    try:
+        return smallest_with_power(lambda s: replicates.rate(s, alpha), start, power)
+    except np.linalg.LinAlgError:
+        return float("nan")

@@ -454,6 +454,7 @@ KNOWN_EFFECTS_SUMMARY = _table(
     },
 )
 
+
 def _tost_ordered(frame: pd.DataFrame) -> pd.Series:
     low, high = frame["tost_low"], frame["tost_high"]
     finite = np.isfinite(low.astype(float)) & np.isfinite(high.astype(float))
