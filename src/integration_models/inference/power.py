@@ -62,6 +62,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from integration_models import memory
 from integration_models.inference.cluster import (
     cr2_bell_mccaffrey,
     crv1,
@@ -844,7 +845,8 @@ def power_table(
 # The plan's test: its MDE, and the power of the pre-trend test
 # --------------------------------------------------------------------------------------------
 
-PLAN_TEST_DRAWS = 199  # bootstrap draws (WCR) or permutations (RI) inside each replicate
+# bootstrap draws (WCR) or permutations (RI) inside each replicate; the replicates used
+PLAN_TEST_DRAWS = memory.PLAN_TEST_DRAWS
 PLAN_TEST_LABELS = {
     "crv1": "CRV1 t(G-1)",
     "cr2": "CR2 Bell-McCaffrey",
@@ -853,7 +855,7 @@ PLAN_TEST_LABELS = {
 }
 # the plan test's simulation uses the first replicates only: a WCR or RI test inside each one
 # costs B = 199 draws; 500 replicates give the power to +-0.018 (one MC SE at 0.8)
-WCR_MAX_REPLICATES = 500
+WCR_MAX_REPLICATES = memory.PLAN_TEST_REPLICATES
 RI_MAX_REPLICATES = 400  # RI refits every permutation of every replicate: fewer still
 MAX_LEAD = 5  # event-study leads -2 .. -5, the earliest binned ("-5 or earlier")
 _SEARCH_DOUBLINGS = 40
@@ -941,8 +943,10 @@ def wcr_replicates(
     g = design.n_clusters
     p = design.cluster_sum(w[:, None] * r_e)  # G x G
     p_d = design.cluster_sum(w * r_d)  # G
-    split = design.residualise_full((onehot[:, :, None] * r_e[:, None, :]).reshape(-1, g * g))
-    t = design.cluster_sum(w[:, None] * split).reshape(g, g, g)  # h x g x m
+    t = np.empty((g, g, g))  # h x g x m, one area g at a time (an N x G x G array is large)
+    for area in range(g):
+        moved = design.residualise_full(onehot[:, area : area + 1] * r_e)  # N x G (m)
+        t[:, area, :] = design.cluster_sum(w[:, None] * moved)
     t_d = design.cluster_sum(w[:, None] * design.residualise_full(onehot * r_d[:, None]))
     s1 = t_d @ draws  # G x B
     beta0, se = _null_replicates(design, y, term, weights, "cr2")
@@ -1085,8 +1089,9 @@ class PretrendReplicates:
 
     b0: np.ndarray  # q x R
     b1: np.ndarray  # q
-    s0: np.ndarray  # R x G x q
-    s1: np.ndarray  # G x q
+    gram00: np.ndarray  # R x q x q: S0_r' S0_r
+    gram01: np.ndarray  # R x q x q: S0_r' S1
+    gram11: np.ndarray  # q x q: S1' S1
     factor: float
     n_clusters: int
 
@@ -1098,8 +1103,8 @@ class PretrendReplicates:
     def wald(self, slope: float) -> np.ndarray:
         """Return the Wald statistics ``b' V^-1 b`` (``R``), ``V`` the leads' CRV1 covariance."""
         b = (self.b0 + slope * self.b1[:, None]).T  # R x q
-        s = self.s0 + slope * self.s1[None]
-        cov = self.factor * np.einsum("rhi,rhj->rij", s, s)
+        cross = self.gram01 + self.gram01.transpose(0, 2, 1)
+        cov = self.factor * (self.gram00 + slope * cross + slope**2 * self.gram11[None])
         return np.einsum("ri,ri->r", b, np.linalg.solve(cov, b[:, :, None])[:, :, 0])
 
     def rate(self, slope: float, alpha: float) -> float:
@@ -1120,11 +1125,14 @@ def pretrend_replicates(
     w = _fwl_weights(es)[:, lead_cols]  # N x q
     split = _split(es, cr2_residuals(es, y))  # E, N x G
     score_map = es.cluster_sum(w[:, :, None] * es.residualise_full(split)[:, None, :])
+    s0 = np.einsum("hqg,gr->rhq", score_map, weights)  # R x G x q
+    s1 = es.cluster_sum(w * es.residualise_full(trend[:, None]))  # G x q
     return PretrendReplicates(
         b0=w.T @ split @ weights,
         b1=w.T @ trend,
-        s0=np.einsum("hqg,gr->rhq", score_map, weights),
-        s1=es.cluster_sum(w * es.residualise_full(trend[:, None])),
+        gram00=np.einsum("rhi,rhj->rij", s0, s0),
+        gram01=np.einsum("rhi,hj->rij", s0, s1),
+        gram11=s1.T @ s1,
         factor=es.crv1_factor,
         n_clusters=es.n_clusters,
     )
