@@ -11,7 +11,7 @@ indicator and integration term this module gives, under the analysis plan's prim
   rule out effects of any size in this direction");
 - the two one-sided tests (TOST, Schuirmann 1987) of ``H0: beta <= -bound`` and
   ``H0: beta >= +bound`` at ``alpha``, with ``bound`` the plan's equivalence bound in the
-  outcome's units, ``p_tost`` the larger of their p-values, and the ``1 - 2 alpha`` interval
+  outcome's units, ``tost_p`` the larger of their p-values, and the ``1 - 2 alpha`` interval
   ``[tost_low, tost_high]``: equivalence is declared when that interval lies inside
   ``(-bound, +bound)``.
 
