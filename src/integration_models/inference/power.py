@@ -943,10 +943,14 @@ def wcr_replicates(
     g = design.n_clusters
     p = design.cluster_sum(w[:, None] * r_e)  # G x G
     p_d = design.cluster_sum(w * r_d)  # G
-    t = np.empty((g, g, g))  # h x g x m, one area g at a time (an N x G x G array is large)
-    for area in range(g):
-        moved = design.residualise_full(onehot[:, area : area + 1] * r_e)  # N x G (m)
-        t[:, area, :] = design.cluster_sum(w[:, None] * moved)
+    # T[h, g, m] = sum over rows i of area h of w_i [M_full (1_g * r_e[:, m])]_i. With
+    # M_full = I - Q Q', the identity part is P on the diagonal h = g, and the projection part
+    # is WQ_h (Q_g' r_e,g) with WQ = cluster sums of w Q: no N x G x G array is formed
+    q = design.basis_full
+    wq = design.cluster_sum(w[:, None] * q)  # G x K
+    qr = design.cluster_sum(q[:, :, None] * r_e[:, None, :])  # G x K x G: Q_g' r_e,g
+    t = -np.einsum("hk,gkm->hgm", wq, qr)
+    t[np.arange(g), np.arange(g), :] += p
     t_d = design.cluster_sum(w[:, None] * design.residualise_full(onehot * r_d[:, None]))
     s1 = t_d @ draws  # G x B
     beta0, se = _null_replicates(design, y, term, weights, "cr2")
