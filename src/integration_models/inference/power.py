@@ -47,6 +47,14 @@ table therefore gives a size-adjusted MDE, for the test that rejects when ``|t|`
 ``1 - alpha`` quantile of the simulated null ``|t*|``, so that its simulated size is
 ``alpha``.
 
+The headline reports the analysis plan's test, not CRV1, so the table also gives the MDE of
+that test (``mde_plan_test``, :func:`mde_plan_test`): the same replicates, each tested with
+the plan's test (for the wild cluster bootstrap, 199 Webb draws in each of the first 500
+replicates, vectorised over replicates and draws, :class:`WcrReplicates`). And a pre-test
+of parallel trends that passes is reassurance only if it could have failed (Roth 2022):
+``pretrend_mde_slope`` is the smallest linear differential pre-trend that the joint test of
+the event-study leads detects with the target power (:func:`pretrend_mde_slope`).
+
 Public functions: :func:`simulated_power` (a power curve on a design), :func:`exact_mde`,
 :func:`minimum_detectable_effect` (one indicator and term), :func:`pre_period_mean` (the
 baseline level) and :func:`power_table` (all indicators, the rows of ``power.csv``); the figure
