@@ -140,6 +140,7 @@ rule analyse:
         scenarios=config["scenarios"],
         registry=registry_file(),
         fit=results("fits/twfe/{indicator}.json"),
+        plan=config["analysis_plan"],
         code=package_sources("analyse"),
     output:
         **{part: results(f"analysis/{{indicator}}/{part}.parquet") for part in ANALYSIS_PARTS},
@@ -171,6 +172,7 @@ rule analyse:
             params.settings,
             {part: output[part] for part in ANALYSIS_PARTS},
             log[0],
+            plan_path=input.plan,
         )
 
 
@@ -182,10 +184,12 @@ rule inference:
         parts=analysis_parts("inference"),
         draws=analysis_parts("draws"),
         power=analysis_parts("power"),
+        equivalence=analysis_parts("equivalence"),
         code=package_sources("inference"),
     output:
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
+        equivalence=results("tables/equivalence.csv"),
     log:
         results("logs/inference.log"),
     benchmark:
@@ -204,6 +208,7 @@ rule inference:
             parts=input.parts,
             draws=input.draws,
             power=input.power,
+            equivalence=input.equivalence,
             reps=params.reps,
             config_hash=params.config_hash,
             out_dir=params.out_dir,

@@ -226,7 +226,7 @@ def test_memory_estimates_match_measured_peaks(demo_panel):
             memory.inference_bytes(shape, 2000),
         ),
         "power": (
-            lambda: power_table(panel, ids, scale_of, reps=2000, seed=1),
+            lambda: power_table(panel, ids, scale_of, reps=2000, seed=1, test="wcr"),
             memory.power_bytes(shape, 2000),
         ),
         "size": (

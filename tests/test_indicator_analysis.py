@@ -18,6 +18,7 @@ import yaml
 
 from integration_models.data.reference import load_areas
 from integration_models.data.registry import load_registry
+from integration_models.inference.equivalence import equivalence_rows
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import load_scope
 from integration_models.inference.table import few_cluster_rows, few_cluster_table
@@ -73,11 +74,26 @@ def test_inference_per_indicator_equals_one_call(whole, tmp_path):
 
 def test_power_per_indicator_equals_one_call(whole, tmp_path):
     finished, config, panel, scales, scope = whole
+    plan = load_plan(finished / config["analysis_plan"])
     one_call = power_table(
         panel, list(scales), scales, reps=config["power_reps"], seed=config["seed"],
-        alpha=config["alpha"], scope=scope,
+        alpha=config["alpha"], scope=scope, test=plan.test,
     )  # fmt: skip
     assert_same_file(finished, "power", one_call, tmp_path)
+
+
+def test_equivalence_per_indicator_equals_one_call(whole, tmp_path):
+    finished, config, panel, scales, scope = whole
+    plan = load_plan(finished / config["analysis_plan"])
+    one_call = equivalence_rows(
+        panel, list(scales), scales, plan, reps=config["inference_reps"], seed=config["seed"],
+        scope=scope,
+    )  # fmt: skip
+    assert_same_file(finished, "equivalence", one_call, tmp_path)
+    ours = read_table(finished / "results/tables/equivalence.csv")
+    estimated = ours.dropna(subset=["estimate"])
+    assert len(estimated) == scope.count("integration_full") + scope.count("integration_partial")
+    assert (estimated["test"].str.startswith("wild cluster bootstrap")).all()
 
 
 def test_sensitivity_per_indicator_equals_one_call(whole, tmp_path):

@@ -15,7 +15,10 @@ integers; ``A`` areas, ``P`` partnerships, ``I`` indicators, ``k = 2`` integrati
   matrices. The randomisation inference's chunked temporaries and per-(area, donor) tables
   add a constant.
 - :func:`integration_models.inference.power.power_table` (``B = power_reps``): the ``A x B``
-  weights, a design's copy of them and two ``G x B`` temporaries.
+  weights, a design's copy of them and two ``G x B`` temporaries; the pre-trend test's
+  ``B x G x q`` scores (``q`` leads, at most 4); and the plan test's WCR in each of
+  :data:`PLAN_TEST_REPLICATES` replicates with :data:`PLAN_TEST_DRAWS` draws: three
+  replicates x draws arrays kept and about five temporaries of that size per power evaluated.
 - :func:`integration_models.inference.size.null_rejection_table` (``S = size_sims``,
   ``R = size_reps``): each of the two resampling tests keeps ``R x S x k`` draws, and the
   p-values of the second add two float and three boolean arrays of that shape; earlier, while
@@ -43,6 +46,10 @@ GIB = 2**30
 # at once.
 CHUNK_ELEMENTS = 400_000
 CHUNK_BYTES = 4 * CHUNK_ELEMENTS * BYTES
+# the power of the plan's own test (inference.power.mde_plan_test): its resampling test inside
+# each replicate has this many draws, on the first this many replicates
+PLAN_TEST_DRAWS = 199
+PLAN_TEST_REPLICATES = 500
 
 
 @dataclass(frozen=True)
@@ -84,8 +91,13 @@ def inference_bytes(shape: PanelShape, reps: int) -> float:
 
 
 def power_bytes(shape: PanelShape, reps: int) -> float:
-    """Peak bytes of the minimum-detectable-effect simulation with ``reps`` replicates."""
-    return BYTES * reps * 4 * shape.areas
+    """Peak bytes of the minimum-detectable-effect simulation with ``reps`` replicates.
+
+    Counts the plan test's WCR (the committed plan's test; the others need less or, RI, a
+    few chunked tables) and the pre-trend test's scores (``4`` leads).
+    """
+    plan_test = 8 * min(reps, PLAN_TEST_REPLICATES) * PLAN_TEST_DRAWS
+    return BYTES * (reps * 4 * shape.areas + reps * shape.areas * 4 + plan_test)
 
 
 def size_bytes(shape: PanelShape, sims: int, reps: int) -> float:

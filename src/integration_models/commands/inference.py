@@ -25,6 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--power", type=Path, nargs="+", required=True, help="per-indicator power, same order"
     )
+    parser.add_argument(
+        "--equivalence", type=Path, nargs="+", default=[],
+        help="per-indicator equivalence rows, same order (writes equivalence.csv)",
+    )  # fmt: skip
     parser.add_argument("--reps", type=int, default=9999)
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--out-dir", type=Path, required=True)
@@ -61,3 +65,18 @@ def run(args: argparse.Namespace) -> None:
     )
     power = pd.concat([pd.read_parquet(path) for path in args.power], ignore_index=True)
     write_csv(stamp.apply(power), args.out_dir / "power.csv")
+    if args.equivalence:
+        write_equivalence(args.equivalence, indicators, stamp, args.out_dir)
+
+
+def write_equivalence(paths, indicators, stamp, out_dir: Path) -> None:
+    """Write equivalence.csv from the per-indicator parts (one file per indicator)."""
+    import pandas as pd
+
+    from integration_models.inference.equivalence import combine_equivalence
+    from integration_models.results.summarise import write_csv
+
+    if len(paths) != len(indicators):
+        raise SystemExit("error: --equivalence needs one file per indicator")
+    table = combine_equivalence([pd.read_parquet(path) for path in paths], indicators)
+    write_csv(stamp.apply(table), out_dir / "equivalence.csv")

@@ -47,6 +47,14 @@ table therefore gives a size-adjusted MDE, for the test that rejects when ``|t|`
 ``1 - alpha`` quantile of the simulated null ``|t*|``, so that its simulated size is
 ``alpha``.
 
+The headline reports the analysis plan's test, not CRV1, so the table also gives the MDE of
+that test (``mde_plan_test``, :func:`mde_plan_test`): the same replicates, each tested with
+the plan's test (for the wild cluster bootstrap, 199 Webb draws in each of the first 500
+replicates, vectorised over replicates and draws, :class:`WcrReplicates`). And a pre-test
+of parallel trends that passes is reassurance only if it could have failed (Roth 2022):
+``pretrend_mde_slope`` is the smallest linear differential pre-trend that the joint test of
+the event-study leads detects with the target power (:func:`pretrend_mde_slope`).
+
 Public functions: :func:`simulated_power` (a power curve on a design), :func:`exact_mde`,
 :func:`minimum_detectable_effect` (one indicator and term), :func:`pre_period_mean` (the
 baseline level) and :func:`power_table` (all indicators, the rows of ``power.csv``); the figure
@@ -55,16 +63,35 @@ is :func:`integration_models.plots.power.plot_power`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from integration_models.inference.cluster import crv1, restricted_bootstrap_maps, webb_weights
-from integration_models.inference.design import TwfeDesign, design_from_model_data
+from integration_models import memory
+from integration_models.inference.cluster import (
+    cr2_bell_mccaffrey,
+    crv1,
+    resampling_p_value,
+    restricted_bootstrap_maps,
+    webb_weights,
+)
+from integration_models.inference.design import (
+    TwfeDesign,
+    _extend_basis,
+    design_from_arrays,
+    design_from_model_data,
+)
+from integration_models.inference.permutation import (
+    draw_permutations,
+    partnership_histories,
+    randomization_inference,
+)
 from integration_models.inference.scope import Scope, analysed, complete_rows
+from integration_models.inference.table import period_key_of
+from integration_models.memory import CHUNK_ELEMENTS
 from integration_models.models.design import DesignError, ModelData, model_data
 
 TERMS = ("integration_full", "integration_partial")
@@ -99,8 +126,11 @@ POWER_COLUMNS = [
     "reps",
     "residuals",
     "note",
+    "test",
+    "mde_plan_test",
+    "pretrend_mde_slope",
 ]
-_TEXT = ("units_note", "residuals", "note", "reps")
+_TEXT = ("units_note", "residuals", "note", "reps", "test")
 UNITS_NOTE = {
     "identity": "indicator units",
     "log": "% change (log-scale model: 100 * (exp(mde) - 1))",
@@ -595,6 +625,8 @@ class _TableSettings:
     alpha: float
     power: float
     residuals: str
+    plan: PlanTest
+    population: pd.DataFrame
     min_partnerships: int = MIN_TREATED_AREAS
 
     @property
@@ -605,6 +637,10 @@ class _TableSettings:
     def weights_for(self, design: TwfeDesign) -> np.ndarray:
         """Return the ``G x B`` weights of the design's areas."""
         return self.weights_all[np.searchsorted(self.all_areas, design.cluster_labels)]
+
+    def draws_for(self, design: TwfeDesign) -> np.ndarray:
+        """Return the ``G x PLAN_TEST_DRAWS`` bootstrap weights of the design's areas."""
+        return self.plan.draws_all[np.searchsorted(self.all_areas, design.cluster_labels)]
 
 
 def _empty_row(indicator: str, term: str, scale: str, reps: int, note: str) -> dict[str, object]:
@@ -622,6 +658,7 @@ def _empty_row(indicator: str, term: str, scale: str, reps: int, note: str) -> d
         reps=reps,
         residuals="",
         note=note,
+        test="",
     )
     return row
 
@@ -679,11 +716,20 @@ def _term_row(
     mde_units, mde_pct = units_of_mde(result.mde, scale, pre_mean)
     row = _empty_row(indicator, term, scale, settings.reps, "")
     row.update(result.as_row())
+    plan_mde = result.mde  # the nominal CRV1 t(G-1) test is the plan's: nothing more to simulate
+    if settings.plan.test != "crv1":
+        plan_mde = mde_plan_test(
+            design, y, term, settings.weights_for(design), settings.plan,
+            settings.draws_for(design), alpha=settings.alpha, power=settings.power,
+            population=settings.population,
+        )  # fmt: skip
     row.update(
         mde_units=mde_units,
         pre_mean=pre_mean,
         mde_pct_pre_mean=mde_pct,
         note=_notes(result, settings, pre_n),
+        test=PLAN_TEST_LABELS[settings.plan.test],
+        mde_plan_test=plan_mde,
     )
     return row
 
@@ -699,9 +745,14 @@ def _indicator_rows(
         note = f"not estimated: {err}"
         return [_empty_row(indicator, term, scale, settings.reps, note) for term in TERMS]
     rows = []
+    pretrend = pretrend_mde_slope(
+        design, y, settings.weights_for(design), alpha=settings.alpha, power=settings.power
+    )
     for term in TERMS:
         if term in design.terms:
-            rows.append(_term_row(panel, indicator, scale, design, y, term, settings))
+            row = _term_row(panel, indicator, scale, design, y, term, settings)
+            row["pretrend_mde_slope"] = pretrend
+            rows.append(row)
             continue
         reason = data.not_estimable.get(term, "not estimable: no change within areas")
         note = f"not estimated: {reason.removeprefix('not estimable: ')}"
@@ -722,6 +773,7 @@ def power_table(
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
     min_partnerships: int = MIN_TREATED_AREAS,
+    test: str = "crv1",
 ) -> pd.DataFrame:
     """Simulate the minimum detectable effects of both integration terms for many indicators.
 
@@ -759,6 +811,10 @@ def power_table(
         The analysis plan's ``identification.min_partnerships``: a term with fewer
         partnerships changing status within the indicator's years is not simulated, and its
         row says ``not estimated: not identified: ...``.
+    test
+        The analysis plan's test (``crv1``, ``cr2``, ``wcr`` or ``ri``) whose MDE
+        ``mde_plan_test`` simulates (:func:`mde_plan_test`); its draws inside each replicate
+        come from ``seed`` too, per area (WCR) or partnership (RI).
 
     Returns
     -------
@@ -783,7 +839,11 @@ def power_table(
           (the test misleads there; empty without a simulated size);
         - ``mde_size_adjusted``, ``mde_size_adjusted_sd``: MDE of the size-adjusted test;
         - ``reps``, ``residuals``: the simulation;
-        - ``note``: why a row is empty or should be read with care.
+        - ``note``: why a row is empty or should be read with care;
+        - ``test``, ``mde_plan_test``: the plan's test and its simulated MDE (model scale);
+        - ``pretrend_mde_slope``: the smallest linear pre-trend (model-scale units per year,
+          in the areas ever integrated) the joint pre-test of the event-study leads detects
+          with the target power (:func:`pretrend_mde_slope`); the same on both rows.
 
     Raises
     ------
@@ -794,6 +854,12 @@ def power_table(
         raise ValueError(f"unknown residuals '{residuals}' (use one of {', '.join(RESIDUALS)})")
     population = panel if population is None else population
     all_areas = np.sort(population["area_code"].unique())
+    if test not in PLAN_TEST_LABELS:
+        raise ValueError(f"unknown test '{test}' (use one of {', '.join(PLAN_TEST_LABELS)})")
+    # the plan test's own draws: a separate stream, so the replicates' weights are unchanged
+    wcr_seed, ri_seed = np.random.SeedSequence([seed, 15]).spawn(2)
+    n_draws = PLAN_TEST_DRAWS if test == "wcr" else 0
+    draws_all = webb_weights(len(all_areas), n_draws, np.random.default_rng(wcr_seed))
     settings = _TableSettings(
         all_areas=all_areas,
         weights_all=webb_weights(len(all_areas), reps, np.random.default_rng(seed)),
@@ -801,6 +867,8 @@ def power_table(
         alpha=alpha,
         power=power,
         residuals=residuals,
+        plan=PlanTest(test, draws_all, int(ri_seed.generate_state(1)[0])),
+        population=population,
         min_partnerships=min_partnerships,
     )
     rows = []
@@ -817,6 +885,7 @@ def power_table(
             "n_identifying_areas": 0,
             "reps": reps,
             "residuals": "",
+            "test": "",
         }
         table = complete_rows(table, scope, blank, "note", defaults).reset_index(drop=True)
         table["scale"] = table["indicator_id"].map(lambda i: scale_of.get(i, "identity"))
@@ -827,3 +896,334 @@ def power_table(
     table["over_rejects"] = flags
     counts = ("n_obs", "n_areas", "n_treated_areas", "n_identifying_areas", "reps")
     return table.astype(dict.fromkeys(counts, int))
+
+
+# --------------------------------------------------------------------------------------------
+# The plan's test: its MDE, and the power of the pre-trend test
+# --------------------------------------------------------------------------------------------
+
+# bootstrap draws (WCR) or permutations (RI) inside each replicate; the replicates used
+PLAN_TEST_DRAWS = memory.PLAN_TEST_DRAWS
+PLAN_TEST_LABELS = {
+    "crv1": "CRV1 t(G-1)",
+    "cr2": "CR2 Bell-McCaffrey",
+    "wcr": f"wild cluster bootstrap (WCR, Webb, B={PLAN_TEST_DRAWS} per replicate)",
+    "ri": f"randomization inference (partnership labels, B={PLAN_TEST_DRAWS} per replicate)",
+}
+# the plan test's simulation uses the first replicates only: a WCR or RI test inside each one
+# costs B = 199 draws; 500 replicates give the power to +-0.018 (one MC SE at 0.8)
+WCR_MAX_REPLICATES = memory.PLAN_TEST_REPLICATES
+RI_MAX_REPLICATES = 400  # RI refits every permutation of every replicate: fewer still
+MAX_LEAD = 5  # event-study leads -2 .. -5, the earliest binned ("-5 or earlier")
+_SEARCH_DOUBLINGS = 40
+_SEARCH_TOL = 2e-3  # MDE searches stop when the bracket is this fraction of its upper end
+
+
+def smallest_with_power(power_at: Callable[[float], float], start: float, target: float) -> float:
+    """Return the smallest ``x > 0`` with ``power_at(x) >= target``, by doubling and bisection.
+
+    ``power_at`` is a simulated rejection rate, a step function that rises with ``x`` apart
+    from simulation noise; bisection finds one crossing, to ``_SEARCH_TOL`` of its value. NaN
+    if the power never reaches the target within ``_SEARCH_DOUBLINGS`` doublings of ``start``.
+    """
+    low, high = 0.0, float(start)
+    if not high > 0 or not np.isfinite(high):
+        return float("nan")
+    for _ in range(_SEARCH_DOUBLINGS):
+        if power_at(high) >= target:
+            break
+        low, high = high, 2 * high
+    else:
+        return float("nan")
+    while high - low > _SEARCH_TOL * high:
+        middle = (low + high) / 2
+        low, high = (low, middle) if power_at(middle) >= target else (middle, high)
+    return high
+
+
+def _split(design: TwfeDesign, values: np.ndarray) -> np.ndarray:
+    """``N x G``: ``values`` split by cluster (zero outside the row's own cluster)."""
+    out = np.zeros((design.n_obs, design.n_clusters))
+    out[np.arange(design.n_obs), design.cluster] = values
+    return out
+
+
+@dataclass(frozen=True)
+class WcrReplicates:
+    """The restricted wild cluster bootstrap of every replicate ``E v_r + delta d`` at once.
+
+    A replicate's outcome is ``y_r = E v_r + delta d`` (``E``: the CR2 residuals split by
+    area, ``v_r`` its Webb weights, ``d`` the term's dummy; the null fit in the span of the
+    fixed effects changes no test). Everything the WCR test of ``b = 0`` on ``y_r`` computes is
+    linear in ``(v_r, delta)``: with ``M_r`` the residual maker of the restricted model,
+    ``rho = M_r E v_r + delta M_r d``, a bootstrap draw ``u`` gives ``b** = u'(P v_r + delta
+    p_d)`` and CRV1 scores ``(T v_r + delta T_d) u`` with ``P``, ``T`` (``G x G x G``),
+    ``p_d``, ``T_d`` computed once per design and term. So the draws of all replicates at any
+    ``delta`` cost ``O(R B)`` given the sums ``A = |S0|^2``, ``X = S0'S1`` and ``C = |S1|^2``
+    of the scores ``S0 = (T v_r) u`` and ``S1 = T_d u``. One set of ``B`` bootstrap draws
+    ``u`` serves every replicate (common random numbers: each replicate's test is a WCR test).
+    """
+
+    beta0: np.ndarray  # R: the replicate's estimate at delta = 0
+    se: np.ndarray  # R: its CRV1 SE (does not depend on delta)
+    n0: np.ndarray  # R x B
+    n1: np.ndarray  # B
+    a: np.ndarray  # R x B
+    x: np.ndarray  # R x B
+    c: np.ndarray  # B
+    factor: float
+
+    def p_values(self, delta: float) -> np.ndarray:
+        """WCR p-values (symmetric, ``(hits + 1) / (B + 1)``) of every replicate at ``delta``."""
+        observed = np.abs((self.beta0 + delta) / self.se)
+        variance = self.factor * (self.a + 2 * delta * self.x + delta**2 * self.c[None])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            draws = np.abs((self.n0 + delta * self.n1[None]) / np.sqrt(variance))
+        valid = np.isfinite(draws)
+        hits = (np.where(valid, draws, 0.0) >= observed[:, None] * (1 - 1e-12)) & valid
+        return resampling_p_value(hits.sum(axis=1), valid.sum(axis=1))
+
+
+def wcr_replicates(
+    design: TwfeDesign, y: np.ndarray, term: str, weights: np.ndarray, draws: np.ndarray
+) -> WcrReplicates:
+    """Build :class:`WcrReplicates`: ``weights`` ``G x R`` replicate, ``draws`` ``G x B``."""
+    j = design.terms.index(term)
+    w = _fwl_weights(design)[:, j]
+    e = _split(design, cr2_residuals(design, y))
+    d = design.treat[:, j]
+    others = np.delete(design.treat, j, axis=1)
+    basis_r = _extend_basis(design.basis_w, others)
+    r_e = e - basis_r @ (basis_r.T @ e)  # M_r E, N x G
+    r_d = d - basis_r @ (basis_r.T @ d)
+    onehot = _split(design, np.ones(design.n_obs))
+    g = design.n_clusters
+    p = design.cluster_sum(w[:, None] * r_e)  # G x G
+    p_d = design.cluster_sum(w * r_d)  # G
+    # T[h, g, m] = sum over rows i of area h of w_i [M_full (1_g * r_e[:, m])]_i. With
+    # M_full = I - Q Q', the identity part is P on the diagonal h = g, and the projection part
+    # is WQ_h (Q_g' r_e,g) with WQ = cluster sums of w Q: no N x G x G array is formed
+    q = design.basis_full
+    wq = design.cluster_sum(w[:, None] * q)  # G x K
+    qr = design.cluster_sum(q[:, :, None] * r_e[:, None, :])  # G x K x G: Q_g' r_e,g
+    t = -np.einsum("hk,gkm->hgm", wq, qr)
+    t[np.arange(g), np.arange(g), :] += p
+    t_d = design.cluster_sum(w[:, None] * design.residualise_full(onehot * r_d[:, None]))
+    s1 = t_d @ draws  # G x B
+    beta0, se = _null_replicates(design, y, term, weights, "cr2")
+    n_rep = weights.shape[1]
+    a = np.empty((n_rep, draws.shape[1]))
+    x = np.empty_like(a)
+    step = max(1, CHUNK_ELEMENTS // max(1, g * g * draws.shape[1]))
+    for start in range(0, n_rep, step):
+        v = weights[:, start : start + step]  # G x r
+        maps = np.einsum("hgm,mr->rhg", t, v)  # r x G x G
+        s0 = maps @ draws  # r x G x B
+        a[start : start + v.shape[1]] = (s0**2).sum(axis=1)
+        x[start : start + v.shape[1]] = (s0 * s1[None]).sum(axis=1)
+    return WcrReplicates(
+        beta0=beta0,
+        se=se,
+        n0=(p @ weights).T @ draws,
+        n1=p_d @ draws,
+        a=a,
+        x=x,
+        c=(s1**2).sum(axis=0),
+        factor=design.crv1_factor,
+    )
+
+
+@dataclass(frozen=True)
+class PlanTest:
+    """The plan's test and the draws its MDE simulation uses inside each replicate."""
+
+    test: str
+    draws_all: np.ndarray  # one row of ``PLAN_TEST_DRAWS`` Webb weights per area (WCR)
+    seed: int
+
+
+def mde_plan_test(
+    design: TwfeDesign,
+    y: np.ndarray,
+    term: str,
+    weights: np.ndarray,
+    plan: PlanTest,
+    draws: np.ndarray | None,
+    *,
+    alpha: float,
+    power: float,
+    population: pd.DataFrame | None = None,
+) -> float:
+    """Return the MDE of ``term`` under the plan's test, simulated on the replicates.
+
+    The replicates are those of the nominal MDE (``fitted null + v_g * CR2 residuals + delta
+    * treat``, ``weights`` ``G x R``); each is tested with the plan's own test at ``alpha``:
+
+    - ``crv1``: the nominal CRV1 t(G-1) test, so the value equals ``mde``;
+    - ``cr2``: the CR2 SE and Bell-McCaffrey df of each replicate (exact in ``delta``,
+      :func:`exact_mde`);
+    - ``wcr``: a WCR test of ``PLAN_TEST_DRAWS`` Webb draws in each of the first
+      ``WCR_MAX_REPLICATES`` replicates (:class:`WcrReplicates`, vectorised over replicates
+      and draws);
+    - ``ri``: randomisation inference with ``PLAN_TEST_DRAWS`` permutations on the first
+      ``RI_MAX_REPLICATES`` replicates (each refits every permutation).
+
+    A resampling test with ``B + 1 = 200`` attains p-values in steps of ``1 / 200``, so its
+    level at ``alpha = 0.05`` is exact; its power is slightly below that of ``B = 9999``.
+    The smallest ``delta`` with the target power is found by :func:`smallest_with_power`.
+    """
+    j = design.terms.index(term)
+    if plan.test in ("crv1", "cr2"):
+        replicates = _split(design, cr2_residuals(design, y)) @ weights  # N x R
+        method = crv1 if plan.test == "crv1" else cr2_bell_mccaffrey
+        result = method(design, replicates)
+        crit = stats.t.ppf(1 - alpha / 2, result.df[0, j])
+        return exact_mde(result.estimate[:, j], result.std_error[:, j], float(crit), power)
+    se = float(crv1(design, y).std_error[0, j])
+    if plan.test == "wcr":
+        reps = wcr_replicates(design, y, term, weights[:, :WCR_MAX_REPLICATES], draws)
+        return smallest_with_power(lambda d: float((reps.p_values(d) <= alpha).mean()), se, power)
+    if plan.test == "ri":
+        population = design.frame if population is None else population
+        histories = partnership_histories(population, period_key_of(design))
+        perms = draw_permutations(histories, PLAN_TEST_DRAWS, np.random.default_rng(plan.seed))
+        base = _split(design, cr2_residuals(design, y)) @ weights[:, :RI_MAX_REPLICATES]
+        d = design.treat[:, j][:, None]
+
+        def rate(delta: float) -> float:
+            res = randomization_inference(design, base + delta * d, histories, permutations=perms)
+            return float((res.p_value[:, j] <= alpha).mean())
+
+        return smallest_with_power(rate, se, power)
+    raise ValueError(f"unknown test '{plan.test}'")
+
+
+def _event_leads(design: TwfeDesign) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Lead dummies ``lead_2`` .. ``lead_5`` and each row's event time (0: never treated).
+
+    An area's event time counts from the first year of its rows coded with any integration
+    term; leads ``-2`` to ``-MAX_LEAD`` (``-1`` the reference, earlier years binned into
+    ``-MAX_LEAD``) for the areas ever coded; never-coded areas have no leads.
+    """
+    year = design.frame["year"].to_numpy(dtype=int)
+    coded = design.treat.any(axis=1)
+    first = np.full(design.n_clusters, np.iinfo(np.int64).max)
+    np.minimum.at(first, design.cluster[coded], year[coded])
+    ever = first[design.cluster] < np.iinfo(np.int64).max
+    event = np.where(ever, year - np.where(ever, first[design.cluster], 0), 0)
+    leads = {
+        f"lead_{k}": (ever & ((event == -k) | ((k == MAX_LEAD) & (event < -k)))).astype(float)
+        for k in range(2, MAX_LEAD + 1)
+    }
+    return leads, event * ever
+
+
+def event_study_design(design: TwfeDesign) -> tuple[TwfeDesign, np.ndarray] | None:
+    """Return the design with the leads of :func:`_event_leads` added, and the trend.
+
+    Rows as ``design``'s (same order); None if the leads cannot be estimated.
+    """
+    leads, event = _event_leads(design)
+    frame = design.frame
+    try:
+        es = design_from_arrays(
+            frame["area_code"].to_numpy(dtype=str),
+            frame["year"].to_numpy(dtype="int64"),
+            {**leads, **{t: design.treat[:, i] for i, t in enumerate(design.terms)}},
+            {c: frame[c].to_numpy(dtype=float) for c in design.controls},
+        )
+    except DesignError:
+        return None
+    if not any(t.startswith("lead_") for t in es.terms) or es.n_clusters < 3:
+        return None
+    return es, event.astype(float)
+
+
+@dataclass(frozen=True)
+class PretrendReplicates:
+    """The joint CRV1 Wald statistic of the leads in every replicate, at any slope.
+
+    Replicate ``r`` at slope ``s`` is ``E v_r + s * trend`` (``E``: the event study's CR2
+    residuals split by area); its lead estimates are ``b0_r + s b1`` and its CRV1 scores
+    ``S0_r + s S1``, so each slope costs ``R`` small ``q x q`` solves.
+    """
+
+    b0: np.ndarray  # q x R
+    b1: np.ndarray  # q
+    gram00: np.ndarray  # R x q x q: S0_r' S0_r
+    gram01: np.ndarray  # R x q x q: S0_r' S1
+    gram11: np.ndarray  # q x q: S1' S1
+    factor: float
+    n_clusters: int
+
+    @property
+    def q(self) -> int:
+        """Number of leads tested."""
+        return len(self.b1)
+
+    def wald(self, slope: float) -> np.ndarray:
+        """Return the Wald statistics ``b' V^-1 b`` (``R``), ``V`` the leads' CRV1 covariance."""
+        b = (self.b0 + slope * self.b1[:, None]).T  # R x q
+        cross = self.gram01 + self.gram01.transpose(0, 2, 1)
+        cov = self.factor * (self.gram00 + slope * cross + slope**2 * self.gram11[None])
+        return np.einsum("ri,ri->r", b, np.linalg.solve(cov, b[:, :, None])[:, :, 0])
+
+    def rate(self, slope: float, alpha: float) -> float:
+        """Share of replicates whose pre-test ``W / q > F_{1-alpha}(q, G - 1)`` rejects."""
+        crit = stats.f.ppf(1 - alpha, self.q, self.n_clusters - 1)
+        return float((self.wald(slope) / self.q > crit).mean())
+
+
+def pretrend_replicates(
+    design: TwfeDesign, y: np.ndarray, weights: np.ndarray
+) -> PretrendReplicates | None:
+    """Build :class:`PretrendReplicates` (``weights`` ``G x R``); None without leads."""
+    built = event_study_design(design)
+    if built is None:
+        return None
+    es, trend = built
+    lead_cols = [i for i, t in enumerate(es.terms) if t.startswith("lead_")]
+    w = _fwl_weights(es)[:, lead_cols]  # N x q
+    split = _split(es, cr2_residuals(es, y))  # E, N x G
+    score_map = es.cluster_sum(w[:, :, None] * es.residualise_full(split)[:, None, :])
+    s0 = np.einsum("hqg,gr->rhq", score_map, weights)  # R x G x q
+    s1 = es.cluster_sum(w * es.residualise_full(trend[:, None]))  # G x q
+    return PretrendReplicates(
+        b0=w.T @ split @ weights,
+        b1=w.T @ trend,
+        gram00=np.einsum("rhi,rhj->rij", s0, s0),
+        gram01=np.einsum("rhi,hj->rij", s0, s1),
+        gram11=s1.T @ s1,
+        factor=es.crv1_factor,
+        n_clusters=es.n_clusters,
+    )
+
+
+def pretrend_mde_slope(
+    design: TwfeDesign,
+    y: np.ndarray,
+    weights: np.ndarray,
+    *,
+    alpha: float,
+    power: float,
+) -> float:
+    """Return the smallest linear pre-trend the event-study pre-test detects with ``power``.
+
+    A passed pre-test is reassurance only if it could have failed (Roth 2022). The pre-test
+    is the joint CRV1 Wald test that the event-study leads are zero (``F = W / q`` against
+    ``F(q, G - 1)``), on the design with the leads ``-2 .. -5`` (:func:`_event_leads`) added
+    to the integration terms. The trend is ``slope * event time`` in the areas ever coded
+    (all their years; other areas 0): a differential linear trend, the violation of parallel
+    trends Roth studies. Replicates are ``v_g * CR2 residuals + slope * trend`` of the event
+    study (``weights`` ``G x R``, :class:`PretrendReplicates`). The slope is in the outcome's
+    model-scale units per year; NaN if the leads cannot be estimated.
+    """
+    replicates = pretrend_replicates(design, y, weights)
+    if replicates is None:
+        return float("nan")
+    sd = float(np.std(y, ddof=1))
+    start = sd / 100 if sd > 0 else 1.0
+    try:
+        return smallest_with_power(lambda s: replicates.rate(s, alpha), start, power)
+    except np.linalg.LinAlgError:
+        return float("nan")

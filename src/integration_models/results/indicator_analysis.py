@@ -24,6 +24,7 @@ per process.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -36,12 +37,14 @@ from integration_models.data.panel import area_exposure, attach_integration
 from integration_models.data.reference import load_areas
 from integration_models.data.registry import load_registry
 from integration_models.in_process import IN_PROCESS_LOCK
+from integration_models.inference.equivalence import equivalence_rows
 from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import scope_from_fits
 from integration_models.inference.table import Draws, few_cluster_rows
 from integration_models.io import write_parquet, write_text
 from integration_models.models.design import outcome_scale
+from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.sensitivity import (
     load_scenarios,
     scenario_integration,
@@ -126,8 +129,10 @@ def analysis_job(
     settings: Mapping[str, float],
     outputs: Mapping[str, str | Path],
     log_path: str | Path,
+    *,
+    plan_path: str | Path,
 ) -> None:
-    """Write the inference rows, their draws, the power rows and the sensitivity rows.
+    """Write the inference rows, their draws, the power, sensitivity and equivalence rows.
 
     Parameters
     ----------
@@ -147,10 +152,15 @@ def analysis_job(
         ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration, and the
         analysis plan's ``min_partnerships`` (default 2).
     outputs
-        Paths for ``inference``, ``draws``, ``power`` and ``sensitivity`` (Parquet).
+        Paths for ``inference``, ``draws``, ``power``, ``sensitivity`` and ``equivalence``
+        (Parquet).
     log_path
         A short human-readable log.
+    plan_path
+        ``analysis_plan.yaml``: the test whose power, interval and two one-sided tests are
+        reported (:mod:`integration_models.inference.equivalence`) and the equivalence bounds.
     """
+    plan = load_plan(plan_path)
     with IN_PROCESS_LOCK:
         registry = load_registry(registry_path).set_index("indicator_id")
         scale = outcome_scale(
@@ -166,9 +176,18 @@ def analysis_job(
         min_partnerships = int(settings.get("min_partnerships", DEFAULT_MIN_PARTNERSHIPS))
         shared["min_partnerships"] = min_partnerships
         rows, draws = few_cluster_rows(panel, [indicator_id], scale_of, reps=reps, **shared)
+        started = time.perf_counter()
         power = power_table(
-            panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), **shared
-        )
+            panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), test=plan.test,
+            **shared,
+        )  # fmt: skip
+        power_seconds = time.perf_counter() - started
+        started = time.perf_counter()
+        equivalence = equivalence_rows(
+            panel, [indicator_id], scale_of, plan, reps=reps, seed=seed, scope=scope,
+            population=context.population,
+        )  # fmt: skip
+        equivalence_seconds = time.perf_counter() - started
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
             scope=scope, population=context.population, min_partnerships=min_partnerships,
@@ -177,10 +196,12 @@ def analysis_job(
     write_parquet(draws_frame(draws, reps), outputs["draws"])
     write_parquet(power, outputs["power"])
     write_parquet(sensitivity, outputs["sensitivity"])
+    write_parquet(equivalence, outputs["equivalence"])
     tested = int(np.isfinite(rows["p_value"].to_numpy(dtype=float)).sum())
     write_text(
         log_path,
         f"{indicator_id} ({scale}): {tested} of {len(rows)} inference rows with a p-value, "
         f"{len(draws)} resampled rows x {reps} draws, {len(power)} power rows, "
-        f"{len(sensitivity)} sensitivity rows\n",
+        f"{len(sensitivity)} sensitivity rows, {len(equivalence)} equivalence rows "
+        f"({plan.test}); power {power_seconds:.2f} s, equivalence {equivalence_seconds:.2f} s\n",
     )

@@ -332,6 +332,9 @@ POWER = _table(
         "reps": integer(NON_NEGATIVE),
         "residuals": text(),
         "note": text(),
+        "test": text(),
+        "mde_plan_test": number(NON_NEGATIVE),
+        "pretrend_mde_slope": number(NON_NEGATIVE),
     },
 )
 
@@ -500,6 +503,47 @@ EXPOSURE_COUNTS = _table(
     },
 )
 
+
+def _tost_ordered(frame: pd.DataFrame) -> pd.Series:
+    low, high = frame["tost_low"], frame["tost_high"]
+    finite = np.isfinite(low.astype(float)) & np.isfinite(high.astype(float))
+    return ~finite | (low <= high)
+
+
+# equivalence.csv: what the plan's test rules out, and the two one-sided tests (issue 15)
+EQUIVALENCE = _table(
+    "equivalence",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(nullable=False),
+        "scale": text(nullable=False),
+        "test": text(nullable=False),
+        "alpha": number(P_VALUE),
+        "bound": number(NON_NEGATIVE),
+        "bound_scale": text(one_of(("sd", "units"))),
+        "bound_units": number(NON_NEGATIVE),
+        "sd": number(NON_NEGATIVE),
+        "estimate": number(),
+        "conf_low": number(),
+        "conf_high": number(),
+        "tost_low": number(),
+        "tost_high": number(),
+        "p_lower": number(P_VALUE),
+        "p_upper": number(P_VALUE),
+        "tost_p": number(P_VALUE),
+        "equivalent": flag(),
+        "ruled_out_below": number(),
+        "ruled_out_above": number(),
+        "tolerance": number(NON_NEGATIVE),
+        "conclusion": text(),
+        "note": text(),
+    },
+    checks=[
+        INTERVAL,
+        pa.Check(_tost_ordered, name="tost_low <= tost_high where both are finite"),
+    ],
+)
+
 # results table (file stem) -> its schema
 TABLES: dict[str, pa.DataFrameSchema] = {
     schema.name: schema
@@ -522,6 +566,7 @@ TABLES: dict[str, pa.DataFrameSchema] = {
         DATA_SUMMARY,
         EXCLUSION_COUNTS,
         EXPOSURE_COUNTS,
+        EQUIVALENCE,
     )
 }
 
