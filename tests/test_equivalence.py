@@ -232,3 +232,28 @@ def test_rows_use_the_inference_tables_draws_and_match_the_schema(panel):
     assert table["indicator_id"].tolist() == rows["indicator_id"].tolist()
     stamped = table.assign(**dict.fromkeys(STAMP_COLUMNS, "x"))
     TABLES["equivalence"].validate(stamped)
+
+
+def test_not_identified_term_gets_no_interval_or_equivalence():
+    """Identify, then infer: a term too few partnerships identify reports no interval."""
+    from integration_models.inference.equivalence import (
+        EQUIVALENCE_COLUMNS,
+        withhold_not_identified,
+    )
+
+    row = dict.fromkeys(EQUIVALENCE_COLUMNS, 0.5)
+    row.update(indicator_id="a", term="integration_full", scale="identity", test="t",
+               bound_scale="sd", equivalent=True, conclusion="ruled out", note="")  # fmt: skip
+    table = pd.DataFrame([row, {**row, "term": "integration_partial"}])
+    inference = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a"],
+            "term": ["integration_full", "integration_partial"],
+            "inference": ["not estimated: not identified: 1 partnership(s) change", "CR2"],
+        }
+    )
+    out = withhold_not_identified(table, inference)
+    full, partial = out.iloc[0], out.iloc[1]
+    assert np.isnan(full["conf_low"]) and np.isnan(full["tost_p"]) and pd.isna(full["equivalent"])
+    assert full["estimate"] == 0.5 and full["note"].startswith("not identified: 1 partnership")
+    assert partial["conf_low"] == 0.5 and bool(partial["equivalent"])

@@ -60,6 +60,10 @@ SIDES = ("two", "greater", "less")  # H1: beta != c, beta > c, beta < c
 TOLERANCE_SE = 1e-4  # the ends of a resampling interval are found to this many CRV1 SEs
 MAX_DOUBLINGS = 12  # a bracket 2 x 2^12 CRV1 half-widths wide without rejection: unbounded
 _TIE = 1e-12  # relative tolerance that keeps ties of a draw with the observed t as hits
+NOT_IDENTIFIED = "not estimated: not identified"
+# what a not-identified term keeps: who, which test and bound, and the point estimate
+_KEPT = ("indicator_id", "term", "scale", "test", "alpha", "bound", "bound_scale", "bound_units",
+         "sd", "estimate")  # fmt: skip
 EQUIVALENCE_COLUMNS = [
     "indicator_id",
     "term",
@@ -591,6 +595,34 @@ def equivalence_rows(
             continue
         rows.extend(_indicator_rows(panel, indicator, scale, plan, draws, population, scope, label))
     return _typed(pd.DataFrame(rows, columns=EQUIVALENCE_COLUMNS))
+
+
+def withhold_not_identified(table: pd.DataFrame, inference_rows: pd.DataFrame) -> pd.DataFrame:
+    """Blank the interval and the tests of every term the inference rows call not identified.
+
+    Where too few partnerships change status (:mod:`~.identification`) the few-cluster rows
+    carry no p-value; no interval, equivalence test or ruled-out effect is reported for that
+    term either, only the estimate and the reason (in ``note`` and ``conclusion``).
+    """
+    labels = inference_rows["inference"].astype(str)
+    reasons = (
+        inference_rows.loc[labels.str.startswith(NOT_IDENTIFIED), ["indicator_id", "term"]]
+        .assign(reason=labels.str.removeprefix("not estimated: "))
+        .drop_duplicates(["indicator_id", "term"])
+        .set_index(["indicator_id", "term"])["reason"]
+    )
+    keys = pd.MultiIndex.from_frame(table[["indicator_id", "term"]])
+    withheld = keys.isin(reasons.index)
+    if not withheld.any():
+        return table
+    out = table.astype({"equivalent": "boolean"})
+    blank = [c for c in EQUIVALENCE_COLUMNS if c not in _KEPT]
+    out.loc[withheld, [c for c in blank if c not in ("equivalent", "conclusion", "note")]] = np.nan
+    out.loc[withheld, "equivalent"] = pd.NA
+    reason = reasons.reindex(keys[withheld]).to_numpy()
+    out.loc[withheld, "conclusion"] = "not identified: no interval or equivalence test"
+    out.loc[withheld, "note"] = reason
+    return out
 
 
 def _typed(table: pd.DataFrame) -> pd.DataFrame:

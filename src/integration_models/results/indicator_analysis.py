@@ -37,7 +37,7 @@ from integration_models.data.panel import area_exposure, attach_integration
 from integration_models.data.reference import load_areas
 from integration_models.data.registry import load_registry
 from integration_models.in_process import IN_PROCESS_LOCK
-from integration_models.inference.equivalence import equivalence_rows
+from integration_models.inference.equivalence import equivalence_rows, withhold_not_identified
 from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import scope_from_fits
@@ -187,6 +187,7 @@ def analysis_job(
             panel, [indicator_id], scale_of, plan, reps=reps, seed=seed, scope=scope,
             population=context.population,
         )  # fmt: skip
+        equivalence = withhold_not_identified(equivalence, rows)
         equivalence_seconds = time.perf_counter() - started
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
