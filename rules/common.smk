@@ -66,6 +66,16 @@ def package_command(*commands):
     return " && ".join(f"{python} -m integration_models {command}" for command in commands)
 
 
+def options(*groups):
+    """The named items of a rule's input, output and params, as a command's options.
+
+    ``code`` (the package sources, an input only so that code edits rerun the rule) is left
+    out; each other name must be the command's option of that name (``model_fit`` for
+    ``--model-fit``).
+    """
+    return {name: value for group in groups for name, value in group.items() if name != "code"}
+
+
 def start_workers(cores):
     """Start the worker processes of the local jobs: one per core used, at most one per CPU."""
     try:

@@ -89,12 +89,13 @@ rule headline:
         model_fit=results("tables/model_fit.csv"),
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
+        equivalence=results("tables/equivalence.csv"),
         registry=registry_file(),
         plan=config["analysis_plan"],
         panel=processed("panel.parquet"),
         code=package_sources("headline"),
     output:
-        headline=report(
+        out=report(
             results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
         ),
         conclusion=report(
@@ -110,23 +111,8 @@ rule headline:
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
     run:
-        command_job(
-            "headline",
-            log[0],
-            coefficients=input.coefficients,
-            model_fit=input.model_fit,
-            registry=input.registry,
-            inference=input.inference,
-            plan=input.plan,
-            power=input.power,
-            alpha=params.alpha,
-            panel=input.panel,
-            config_hash=params.config_hash,
-            out=output.headline,
-            conclusion=output.conclusion,
-            estimates=output.estimates,
-            multiplicity=output.multiplicity,
-        )
+        # every named input (but the code), output and parameter is the option of that name
+        command_job("headline", log[0], **options(input, output, params))
 
 
 # The resampling, power and sensitivity refits of one indicator: a new value of one indicator

@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--plan", type=Path, required=True, help="analysis_plan.yaml")
     parser.add_argument("--power", type=Path, required=True, help="the MDEs of the conclusion")
     parser.add_argument(
+        "--equivalence", type=Path, required=True, help="equivalence.csv: what is ruled out"
+    )
+    parser.add_argument(
         "--alpha", type=float, default=0.05, help="the level of the per-model counts (config)"
     )
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
@@ -78,7 +81,8 @@ def run(args: argparse.Namespace) -> None:
         ignore_index=True,
     )
     write_csv(stamp.apply(headline), args.out)
-    conclusion = conclusion_table(inference, read_table(args.power), registry, planned)
+    equivalence = read_table(args.equivalence)
+    conclusion = conclusion_table(inference, read_table(args.power), registry, planned, equivalence)
     write_csv(stamp.apply(conclusion), args.conclusion)
     write_csv(stamp.apply(estimates_table(inference, registry, planned)), args.estimates)
     write_csv(stamp.apply(multiplicity_table(inference, planned.alpha)), args.multiplicity)

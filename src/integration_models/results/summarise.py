@@ -335,6 +335,11 @@ CONCLUSION_COLUMNS = [
     "mde_sd_median",
     "mde_sd_min",
     "mde_sd_max",
+    "bound",
+    "n_equivalence",
+    "n_equivalent",
+    "ruled_out_sd_median",
+    "ruled_out_sd_max",
     "statement",
     "limits",
 ]
@@ -356,6 +361,7 @@ def conclusion_table(
     power: pd.DataFrame | None,
     registry: pd.DataFrame,
     planned: PlannedTest,
+    equivalence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return the answer the report leads with: one row per family and integration term.
 
@@ -369,11 +375,13 @@ def conclusion_table(
 
     Significant estimates are called better or worse from the sign of the estimate on the
     model scale (a log-scale estimate has the sign of the change) and the registry's
-    ``higher_is_better``. The minimum detectable effect is taken from ``power.csv``'s
-    ``mde_size_adjusted_sd`` (outcome SDs) for the family's indicators: that of the
-    :data:`POWER_TEST` test with its critical value set by simulation so that it rejects at
-    level ``alpha`` under no effect. It is not the headline test unless that is CRV1 itself,
-    and the sentence says so.
+    ``higher_is_better``. The minimum detectable effect is that of the plan's test
+    (``power.csv``'s ``mde_plan_test``, in outcome SDs), for the family's indicators; a power
+    table without it falls back to the size-adjusted :data:`POWER_TEST` MDE, and the sentence
+    names which test it is. What the data rule out comes from ``equivalence.csv`` (the plan's
+    test inverted): per indicator the smallest effect, in outcome SDs, that the interval
+    excludes on both sides, summarised over the family (median and largest), and how many
+    indicators the two one-sided tests show equivalent within the plan's bound.
 
     Parameters
     ----------
@@ -385,6 +393,9 @@ def conclusion_table(
         The indicator registry (``indicator_id``, ``higher_is_better`` as bool).
     planned
         The plan's test, alpha and adjustments.
+    equivalence
+        ``equivalence.csv`` (:func:`integration_models.inference.equivalence.combine_equivalence`),
+        or None if absent (nothing is then said about what is ruled out).
 
     Returns
     -------
@@ -407,7 +418,8 @@ def conclusion_table(
                 & estimates["p_value"].notna()
             ]
             wolf_values = picked["p_romano_wolf"]
-            mde = _mde_sd(power, term, set(of_family["indicator_id"]))
+            mde, mde_test = _mde_sd(power, term, set(of_family["indicator_id"]))
+            ruled = _ruled_out(equivalence, term, set(picked["indicator_id"]))
             row = {
                 "family": family,
                 "term": term,
@@ -424,11 +436,12 @@ def conclusion_table(
                 "n_romano_wolf": (
                     int((wolf_values < alpha).sum()) if wolf_values.notna().any() else None
                 ),
-                "mde_test": f"{POWER_TEST}, size-adjusted" if len(mde) else "",
+                "mde_test": mde_test if len(mde) else "",
                 "n_mde": len(mde),
                 "mde_sd_median": float(np.median(mde)) if len(mde) else np.nan,
                 "mde_sd_min": float(mde.min()) if len(mde) else np.nan,
                 "mde_sd_max": float(mde.max()) if len(mde) else np.nan,
+                **ruled,
                 "limits": CONCLUSION_LIMITS,
             }
             row["statement"] = _conclusion_sentence(words, row)
@@ -578,20 +591,68 @@ def outcome_direction(estimate: object, higher_is_better: object) -> str:
 
 def _mde_sd(
     power: pd.DataFrame | None, term: str, indicators: set[str] | None = None
-) -> np.ndarray:
-    """Return the finite size-adjusted MDEs (outcome SDs) of ``term`` in ``power.csv``.
+) -> tuple[np.ndarray, str]:
+    """Return the finite MDEs (outcome SDs) of ``term`` in ``power.csv`` and their test.
 
-    Only those of ``indicators`` (a family's), if given and ``power`` names its indicators.
+    The plan's test (``mde_plan_test``, converted to SDs with the row's own ``mde_sd / mde``)
+    where the table has it, else the size-adjusted :data:`POWER_TEST` MDE. Only those of
+    ``indicators`` (a family's), if given and ``power`` names its indicators.
     """
     if power is None or "mde_size_adjusted_sd" not in power:
-        return np.empty(0)
+        return np.empty(0), ""
     rows = power["term"] == term
     if indicators is not None and "indicator_id" in power:
         rows &= power["indicator_id"].isin(indicators)
-    values = pd.to_numeric(power.loc[rows, "mde_size_adjusted_sd"], errors="coerce").to_numpy(
-        dtype=float
-    )
-    return values[np.isfinite(values)]
+    picked = power.loc[rows]
+    if "mde_plan_test" in picked and picked["mde_plan_test"].notna().any():
+        number = lambda column: pd.to_numeric(picked[column], errors="coerce")  # noqa: E731
+        values = (number("mde_plan_test") * number("mde_sd") / number("mde")).to_numpy(float)
+        tests = picked["test"].dropna().astype(str).unique()
+        test = tests[0] if len(tests) == 1 else "the analysis plan's test"
+    else:
+        values = pd.to_numeric(picked["mde_size_adjusted_sd"], errors="coerce").to_numpy(float)
+        test = f"{POWER_TEST}, size-adjusted"
+    return values[np.isfinite(values)], test
+
+
+def _ruled_out(equivalence: pd.DataFrame | None, term: str, indicators: set[str]) -> dict:
+    """Summarise what the plan's intervals rule out for one term and family (outcome SDs).
+
+    Per indicator: the smallest effect size excluded on both sides, ``max(|ruled_out_below|,
+    |ruled_out_above|) / sd`` (infinite where an end is unbounded); then its median and
+    largest over the family, the number of indicators with an interval (``n_equivalence``)
+    and of those equivalent within the plan's bound.
+    """
+    empty = {
+        "bound": "",
+        "n_equivalence": 0,
+        "n_equivalent": 0,
+        "ruled_out_sd_median": np.nan,
+        "ruled_out_sd_max": np.nan,
+    }
+    if equivalence is None or equivalence.empty:
+        return empty
+    rows = equivalence[(equivalence["term"] == term) & equivalence["indicator_id"].isin(indicators)]
+    low = pd.to_numeric(rows["ruled_out_below"], errors="coerce").abs()
+    high = pd.to_numeric(rows["ruled_out_above"], errors="coerce").abs()
+    sd = pd.to_numeric(rows["sd"], errors="coerce")
+    sizes = (np.maximum(low, high) / sd).to_numpy(float)
+    sizes = sizes[~np.isnan(sizes)]
+    if not len(sizes):
+        return empty
+    bounds = rows.loc[rows["bound_scale"].notna()].apply(_bound_words, axis=1).unique()
+    return {
+        "bound": bounds[0] if len(bounds) == 1 else "the plan's bounds",
+        "n_equivalence": len(sizes),
+        "n_equivalent": int(rows["equivalent"].astype("boolean").fillna(False).sum()),
+        "ruled_out_sd_median": float(np.median(sizes)),
+        "ruled_out_sd_max": float(sizes.max()),
+    }
+
+
+def _bound_words(row: pd.Series) -> str:
+    unit = "SD" if row["bound_scale"] == "sd" else "units"
+    return f"+-{float(row['bound']):g} {unit}"
 
 
 def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
@@ -620,21 +681,30 @@ def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
         f"{row['n_unadjusted']} before adjustment){missing}"
     )
     if int(row["n_mde"]):  # type: ignore[call-overload]
-        same = str(row["test"]).startswith(POWER_TEST)
-        which = (
-            f"the minimum detectable effects of the {POWER_TEST} test held at {level}"
-            if same
-            else f"minimum detectable effects of the {POWER_TEST} test held at {level} by "
-            "simulation, not of the headline test"
-        )
         text += (
-            f", and an effect smaller than about {float(row['mde_sd_median']):.2g} outcome "
+            f"; an effect smaller than about {float(row['mde_sd_median']):.2g} outcome "
             f"standard deviations (median; {float(row['mde_sd_min']):.2g} to "
             f"{float(row['mde_sd_max']):.2g} across {row['n_mde']} indicators) could have "
-            f"been missed ({which})"
+            f"been missed (minimum detectable effects at 80% power, {row['mde_test']})"
         )
     else:
         text += "; no minimum detectable effect could be simulated for it"
+    if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
+        median, largest = float(row["ruled_out_sd_median"]), float(row["ruled_out_sd_max"])  # type: ignore[arg-type]
+        ruled = (
+            f"effects larger than {median:.2g} outcome standard deviations in either direction "
+            f"are ruled out for half of the {row['n_equivalence']} indicators"
+        )
+        ruled += (
+            f", and the data cannot rule out effects as large as {largest:.2g} for the others"
+            if np.isfinite(largest)
+            else ", and for some the data cannot rule out effects of any size on one side"
+        )
+        text += (
+            f". {ruled} ({100 * (1 - float(row['alpha'])):g}% intervals of the plan's test); "  # type: ignore[arg-type]
+            f"{row['n_equivalent']} of {row['n_equivalence']} are shown equivalent to no "
+            f"effect within {row['bound']} (two one-sided tests)"
+        )
     return text + "."
 
 
