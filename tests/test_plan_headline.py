@@ -144,3 +144,28 @@ def test_families_of_every_registry_indicator():
     registry = pd.DataFrame({"indicator_id": ["a", "b", "c"], "role": ["primary", "x", ""]})
     assert plan.families_of(registry) == {"a": "primary", "b": "secondary", "c": "secondary"}
     assert set(plan.families_of(registry.drop(columns="role")).values()) == {"primary"}
+
+
+def test_what_the_intervals_rule_out_in_outcome_sds():
+    """The conclusion's ruled-out sizes: per indicator the larger end over its SD, summarised."""
+    from integration_models.results.summarise import _ruled_out
+
+    equivalence = pd.DataFrame(
+        {
+            "indicator_id": ["a", "b", "c", "d"],
+            "term": ["integration_full"] * 3 + ["integration_partial"],
+            "ruled_out_below": [-0.1, -3.0, -0.2, -9.0],
+            "ruled_out_above": [0.3, 1.0, np.inf, 9.0],
+            "sd": [1.0, 2.0, 1.0, 1.0],
+            "bound": [0.2] * 4,
+            "bound_scale": ["sd"] * 4,
+            "equivalent": [False, False, pd.NA, True],
+        }
+    )
+    ruled = _ruled_out(equivalence, "integration_full", {"a", "b", "c"})
+    # a: max(0.1, 0.3) / 1 = 0.3; b: 3 / 2 = 1.5; c: unbounded above
+    assert ruled["n_equivalence"] == 3 and ruled["n_equivalent"] == 0
+    assert ruled["ruled_out_sd_median"] == pytest.approx(1.5)
+    assert np.isinf(ruled["ruled_out_sd_max"]) and ruled["bound"] == "+-0.2 SD"
+    assert _ruled_out(equivalence, "integration_full", {"a"})["ruled_out_sd_max"] == 0.3
+    assert _ruled_out(None, "integration_full", {"a"})["n_equivalence"] == 0
