@@ -404,12 +404,13 @@ def test_sections_in_order_and_content(tmp_path, inputs):
     assert "<td>2017</td><td>0 / 1 / 2</td>" in plain
     assert "<td>2019</td><td>1 / 0 / 2</td>" in plain
     models = section(text, "models")
+    assert "<h3>replication (mixed)</h3>" in models
     assert "y ~ integration_full + integration_partial (twfe)" in models
     assert "cluster-robust by area (mixed)" in models
     summary = section(text, "summary")
     assert re.search(r'<td class="pos[^"]*">\+</td>', summary)
     assert re.search(r'<td class="neg[^"]*">-</td>', summary)
-    assert '<th colspan="2" class="group">mixed</th>' in summary
+    assert '<th colspan="2" class="group">replication (mixed)</th>' in summary
     assert "<td>lower</td>" in summary and "better if" in summary
     coefficients = section(text, "coefficients")
     assert "0.1235" in coefficients and "&lt;0.001" in coefficients
