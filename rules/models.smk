@@ -136,6 +136,7 @@ rule analyse:
         scenarios=config["scenarios"],
         registry=registry_file(),
         fit=results("fits/twfe/{indicator}.json"),
+        plan=config["analysis_plan"],
         code=package_sources("analyse"),
     output:
         **{part: results(f"analysis/{{indicator}}/{part}.parquet") for part in ANALYSIS_PARTS},
@@ -166,6 +167,7 @@ rule analyse:
             params.settings,
             {part: output[part] for part in ANALYSIS_PARTS},
             log[0],
+            plan_path=input.plan,
         )
 
 
@@ -248,6 +250,7 @@ rule sensitivity:
         panel=processed("panel.parquet"),
         registry=registry_file(),
         parts=analysis_parts("sensitivity"),
+        plan=config["analysis_plan"],
         code=package_sources("sensitivity"),
     output:
         table=results("tables/sensitivity.csv"),
@@ -264,7 +267,6 @@ rule sensitivity:
     benchmark:
         results("benchmarks/sensitivity.tsv")
     params:
-        alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     run:
@@ -274,7 +276,7 @@ rule sensitivity:
             panel=input.panel,
             registry=input.registry,
             parts=input.parts,
-            alpha=params.alpha,
+            plan=input.plan,
             config_hash=params.config_hash,
             table=output.table,
             summary=output.summary,

@@ -211,6 +211,7 @@ def inputs(tmp_path):
             "kind": ["baseline", "leave_one_out"],
             "description": ["baseline: the panel as built", "leave out S37000034"],
             "term": ["integration_full"] * 2,
+            "test": ["CR2 Bell-McCaffrey"] * 2,
             "n_indicators": [2, 2],
             "n_tested": [2, 2],
             "n_significant": [1, 0],

@@ -41,6 +41,7 @@ from integration_models.inference.scope import scope_from_fits
 from integration_models.inference.table import Draws, few_cluster_rows
 from integration_models.io import write_parquet, write_text
 from integration_models.models.design import outcome_scale
+from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.sensitivity import (
     load_scenarios,
     scenario_integration,
@@ -125,6 +126,7 @@ def analysis_job(
     settings: Mapping[str, float],
     outputs: Mapping[str, str | Path],
     log_path: str | Path,
+    plan_path: str | Path | None = None,
 ) -> None:
     """Write the inference rows, their draws, the power rows and the sensitivity rows.
 
@@ -148,6 +150,9 @@ def analysis_job(
         Paths for ``inference``, ``draws``, ``power`` and ``sensitivity`` (Parquet).
     log_path
         A short human-readable log.
+    plan_path
+        The analysis plan (``analysis_plan.yaml``): its test and level decide the sensitivity
+        conclusions (:func:`integration_models.results.sensitivity.sensitivity_rows`).
     """
     with IN_PROCESS_LOCK:
         registry = load_registry(registry_path).set_index("indicator_id")
@@ -165,9 +170,10 @@ def analysis_job(
         power = power_table(
             panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), **shared
         )
+        plan = load_plan(plan_path) if plan_path is not None else None
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
-            scope=scope, population=context.population,
+            scope=scope, population=context.population, plan=plan, seed=seed,
         )  # fmt: skip
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])
