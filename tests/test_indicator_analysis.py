@@ -22,6 +22,7 @@ from integration_models.inference.power import power_table
 from integration_models.inference.scope import load_scope
 from integration_models.inference.table import few_cluster_rows, few_cluster_table
 from integration_models.models.design import indicator_scales
+from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.indicator_analysis import draws_frame, read_draws
 from integration_models.results.schemas import read_table
 from integration_models.results.sensitivity import load_scenarios, sensitivity_table
@@ -80,9 +81,11 @@ def test_sensitivity_per_indicator_equals_one_call(whole, tmp_path):
     finished, config, panel, scales, scope = whole
     areas = load_areas(finished / config["areas"])
     scenarios = load_scenarios([finished / path for path in config["scenarios"]], areas)
+    plan = load_plan(finished / config["analysis_plan"])
     one_call = sensitivity_table(
-        panel, list(scales), scales, scenarios=scenarios, alpha=config["alpha"], scope=scope
-    )
+        panel, list(scales), scales, scenarios=scenarios, alpha=config["alpha"], scope=scope,
+        plan=plan, seed=config["seed"],
+    )  # fmt: skip
     assert_same_file(finished, "sensitivity", one_call, tmp_path)
 
 
