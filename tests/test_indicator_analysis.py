@@ -100,9 +100,11 @@ def test_sensitivity_per_indicator_equals_one_call(whole, tmp_path):
     finished, config, panel, scales, scope = whole
     areas = load_areas(finished / config["areas"])
     scenarios = load_scenarios([finished / path for path in config["scenarios"]], areas)
+    plan = load_plan(finished / config["analysis_plan"])
     one_call = sensitivity_table(
-        panel, list(scales), scales, scenarios=scenarios, alpha=config["alpha"], scope=scope
-    )
+        panel, list(scales), scales, scenarios=scenarios, alpha=config["alpha"], scope=scope,
+        plan=plan, seed=config["seed"],
+    )  # fmt: skip
     assert_same_file(finished, "sensitivity", one_call, tmp_path)
 
 

@@ -102,9 +102,64 @@ def test_every_model_converges_on_demo(all_fits):
     assert (fits["status"] == "ok").all(), fits[fits["status"] != "ok"]
     assert set(fits.loc[fits.model == "mixed", "optimiser"]) <= {
         "lbfgs",
+        "bfgs",
+        "cg",
         "powell+lbfgs",
         "nm+lbfgs",
     }
+
+
+class _Optimum:
+    """A stand-in statsmodels result: converged, this REML log-likelihood, finite SEs."""
+
+    def __init__(self, llf: float, converged: bool = True):
+        self.llf, self.converged, self.bse_fe = llf, converged, np.ones(2)
+
+
+class _Optimisers:
+    """A stand-in MixedLM whose REML optimum depends on the optimiser asked for."""
+
+    def __init__(self, optima: dict[str, _Optimum]):
+        self.optima = optima
+
+    def fit(self, reml: bool, method: list[str]) -> _Optimum:
+        assert reml
+        return self.optima["+".join(method)]
+
+
+def test_mixed_keeps_the_best_reml_optimum():
+    """Every optimiser runs; the highest REML log-likelihood wins, not the first converged."""
+    from integration_models.models.mixed import best_fit
+
+    optima = {"lbfgs": _Optimum(463.41), "bfgs": _Optimum(463.5361), "cg": _Optimum(463.5)}
+    kept, attempts = best_fit(_Optimisers(optima))
+    assert kept.name == "bfgs" and [a.name for a in attempts] == ["lbfgs", "bfgs", "cg"]
+    # a non-converged or infinite criterion never wins, however high
+    optima = {"lbfgs": _Optimum(1.0), "bfgs": _Optimum(9.0, False), "cg": _Optimum(np.inf)}
+    kept, _ = best_fit(_Optimisers(optima))
+    assert kept.name == "lbfgs"
+    # none converges: the fallbacks are tried in turn
+    optima = {name: _Optimum(0.0, False) for name in ("lbfgs", "bfgs", "cg", "powell+lbfgs")}
+    kept, attempts = best_fit(_Optimisers(optima | {"nm+lbfgs": _Optimum(-5.0)}))
+    assert kept.name == "nm+lbfgs" and len(attempts) == 5
+
+
+def test_mixed_year_is_the_replication_with_year_effects(panel):
+    """Year dummies replace time and covid; the other terms stay, close to ``mixed``'s."""
+    year = fit_indicator(panel, "cost_per_lac", "mixed_year", "identity")
+    linear = fit_indicator(panel, "cost_per_lac", "mixed", "identity")
+    assert year.fit["status"] == "ok" and "replication variant" in year.fit["formula"]
+    rows = year.coefficient_frame().set_index("term")
+    for term in ("time", "covid"):
+        assert math.isnan(rows.loc[term, "estimate"])
+        assert rows.loc[term, "note"] == "absorbed by the year effects"
+    estimated = set(rows.dropna(subset=["estimate"]).index)
+    assert estimated == {"integration_full", "integration_partial", "deprivation", "log_density"}
+    # the year effects change the fit (REML criteria of different models are not compared)
+    assert year.fit["log_likelihood"] != pytest.approx(linear.fit["log_likelihood"])
+    full = rows.loc["integration_full"]
+    full_linear = linear.coefficient_frame().set_index("term").loc["integration_full"]
+    assert abs(full.estimate - full_linear.estimate) < 2 * full_linear.std_error
 
 
 def test_mixed_recovers_demo_truth(all_fits):
@@ -193,7 +248,8 @@ f <- lmer(y ~ time10 + integration_full + integration_partial + deprivation + co
           log_density + (1 + time10 | area_code), data = d, REML = TRUE,
           control = lmerControl(optimizer = "bobyqa", optCtrl = list(maxfun = 1e5)))
 s <- summary(f)$coefficients
-write.csv(data.frame(term = rownames(s), estimate = s[, 1], std_error = s[, 2]),
+write.csv(data.frame(term = rownames(s), estimate = s[, 1], std_error = s[, 2],
+                     singular = isSingular(f)),
           commandArgs(TRUE)[2], row.names = FALSE)
 """
 
@@ -211,10 +267,24 @@ def _has_lme4() -> bool:
 @pytest.mark.skipif(
     not _has_lme4(), reason="R with lme4 not installed (apt-get install r-base-core r-cran-lme4)"
 )
-@pytest.mark.parametrize("indicator", ["cost_per_lac", "balance_of_care", "breastfeeding"])
-def test_mixed_matches_lme4(panel, registry, indicator, tmp_path):
-    """Estimates within 0.1% of their SE of lme4's, SEs within 0.1% (same REML optimum)."""
-    data = model_data(panel, indicator, "identity")
+@pytest.mark.parametrize(
+    ("indicator", "scale"),
+    [
+        ("cost_per_lac", "identity"),
+        ("balance_of_care", "identity"),
+        ("breastfeeding", "identity"),
+        # L-BFGS alone stopped short of the REML optimum here (estimates 0.07 SE off)
+        ("breastfeeding", "log"),
+        ("teenage_pregnancy", "identity"),
+    ],
+)
+def test_mixed_matches_lme4(panel, registry, indicator, scale, tmp_path):
+    """Estimates within 0.1% of their SE of lme4's, SEs within 0.1% (same REML optimum).
+
+    Where lme4's fit is not singular; at a boundary optimisers may stop anywhere on a flat
+    criterion.
+    """
+    data = model_data(panel, indicator, scale)
     data.frame.to_csv(tmp_path / "d.csv", index=False)
     (tmp_path / "fit.R").write_text(R_SCRIPT)
     subprocess.run(
@@ -223,9 +293,11 @@ def test_mixed_matches_lme4(panel, registry, indicator, tmp_path):
         capture_output=True,
     )
     reference = pd.read_csv(tmp_path / "r.csv").set_index("term")
-    reference = reference.rename(index={"time10": "time"})
+    if reference["singular"].any():
+        pytest.skip(f"{indicator} ({scale}): lme4's fit is singular")
+    reference = reference.rename(index={"time10": "time"})[["estimate", "std_error"]]
     reference.loc["time"] /= 10  # we report time per year, R per decade
-    ours = fit_indicator(panel, indicator, "mixed", "identity").coefficient_frame()
+    ours = fit_indicator(panel, indicator, "mixed", scale).coefficient_frame()
     ours = ours.set_index("term").dropna(subset=["estimate"])
     for term, row in ours.iterrows():
         assert abs(row.estimate - reference.loc[term, "estimate"]) <= 0.001 * row.std_error, term

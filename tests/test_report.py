@@ -222,6 +222,7 @@ def inputs(tmp_path):
             "kind": ["baseline", "leave_one_out"],
             "description": ["baseline: the panel as built", "leave out S37000034"],
             "term": ["integration_full"] * 2,
+            "test": ["CR2 Bell-McCaffrey"] * 2,
             "n_indicators": [2, 2],
             "n_tested": [2, 2],
             "n_significant": [1, 0],
@@ -426,12 +427,13 @@ def test_sections_in_order_and_content(tmp_path, inputs):
     assert "<td>2017</td><td>0 / 1 / 2</td>" in plain
     assert "<td>2019</td><td>1 / 0 / 2</td>" in plain
     models = section(text, "models")
+    assert "<h3>replication (mixed)</h3>" in models
     assert "y ~ integration_full + integration_partial (twfe)" in models
     assert "cluster-robust by area (mixed)" in models
     summary = section(text, "summary")
     assert re.search(r'<td class="pos[^"]*">\+</td>', summary)
     assert re.search(r'<td class="neg[^"]*">-</td>', summary)
-    assert '<th colspan="2" class="group">mixed</th>' in summary
+    assert '<th colspan="2" class="group">replication (mixed)</th>' in summary
     assert "<td>lower</td>" in summary and "better if" in summary
     coefficients = section(text, "coefficients")
     assert "0.1235" in coefficients and "&lt;0.001" in coefficients

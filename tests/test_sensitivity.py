@@ -507,3 +507,142 @@ def test_null_simulation_justifies_the_one_treated_area_guard(panel):
     assert 0.03 < rates[("baseline", "integration_full")][1] < 0.07  # 2,000 draws: SE 0.005
     assert rates[("one_partial", "integration_partial")][0] == 1
     assert rates[("one_partial", "integration_partial")][1] > 0.3
+
+
+# --------------------------------------------------------------------------------------------
+# Clustering, trends, weights, anticipation; the plan's test
+# --------------------------------------------------------------------------------------------
+
+
+def _dummy_ols(frame: pd.DataFrame, regressors: list[str], weights=None) -> pd.Series:
+    """(W)LS of y on the regressors plus area and year dummies (statsmodels, pinv)."""
+    import statsmodels.api as sm
+
+    dummies = pd.get_dummies(frame[["area_code", "year"]].astype(str), drop_first=True)
+    x = pd.concat([frame[regressors], dummies.astype(float)], axis=1).assign(const=1.0)
+    if weights is None:
+        return sm.OLS(frame["y"], x).fit().params
+    return sm.WLS(frame["y"], x, weights=weights).fit().params
+
+
+def test_health_board_variant_has_14_clusters_and_the_baseline_estimates(table, panel):
+    boards = _rows(table, "cluster_health_board")
+    base = _rows(table, "baseline")
+    assert panel["health_board_code"].nunique() == 14
+    assert (boards["n_clusters"] == 14).all()
+    assert (base["n_clusters"] == base["n_areas"]).all() and (base["n_areas"] == 32).any()
+    np.testing.assert_allclose(boards["estimate"], base["estimate"], rtol=1e-10)
+    # fewer, larger clusters: other standard errors (the same rows and estimates)
+    tested = boards["std_error"].notna() & base["std_error"].notna()
+    assert not np.allclose(boards.loc[tested, "std_error"], base.loc[tested, "std_error"])
+
+
+def test_area_trends_and_weights_equal_statsmodels(table, panel, scale_of):
+    trends, weighted = _rows(table, "area_trends"), _rows(table, "population_weighted")
+    for indicator in ["lac_rate", "attendance"]:
+        frame = model_data(panel, indicator, scale_of[indicator]).frame
+        terms = list(sens.TERMS_OF_INTEREST)
+        own = {
+            f"trend_{a}": frame["time10"] * (frame["area_code"] == a)
+            for a in frame["area_code"].unique()
+        }
+        with_trends = frame.assign(**own)
+        params = _dummy_ols(with_trends, [*terms, *own])
+        wls = _dummy_ols(frame, [*terms, "deprivation_trend"], frame["population_0_17"])
+        for term in terms:
+            assert trends.loc[(indicator, term), "estimate"] == pytest.approx(params[term])
+            assert weighted.loc[(indicator, term), "estimate"] == pytest.approx(wls[term])
+
+
+def test_anticipation_moves_exposure_one_year_earlier(table, panel, scale_of):
+    population = panel[["area_code", "year", "period_key", "integration"]]
+    moved = sens.anticipated_integration(population).set_index(["area_code", "period_key", "year"])[
+        "integration"
+    ]
+    own = population.drop_duplicates().set_index(["area_code", "period_key", "year"])
+    own = own["integration"]
+    later = own.rename(index=lambda y: y - 1 if isinstance(y, int | np.integer) else y, level=2)
+    inner = moved.index.intersection(later.index)
+    assert (moved.loc[inner] == later.loc[inner]).all()
+    last = moved.index.get_level_values("year") == population["year"].max()
+    assert (moved[last] == own.loc[moved.index[last]]).all()
+    shifted = sens.relabel_integration(panel, sens.anticipated_integration(population))
+    rows = _rows(table, "anticipation")
+    for indicator in ["lac_rate", "attendance"]:
+        frame = model_data(shifted, indicator, scale_of[indicator]).frame
+        params = _dummy_ols(frame, [*sens.TERMS_OF_INTEREST, "deprivation_trend"])
+        for term in sens.TERMS_OF_INTEREST:
+            assert rows.loc[(indicator, term), "estimate"] == pytest.approx(params[term])
+
+
+def test_conclusions_use_the_plans_test(panel, scale_of):
+    """With the committed plan (wcr) every p-value is the wild bootstrap's, labelled so."""
+    import dataclasses
+
+    from integration_models.inference.cluster import crv1, webb_weights, wild_cluster_bootstrap
+    from integration_models.inference.table import INFERENCE_LABELS
+    from integration_models.plan.analysis_plan import load_plan
+    from tests.conftest import REPO
+
+    plan = load_plan(REPO / "analysis_plan.yaml")
+    assert plan.test == "wcr"
+    ids = ["attendance", "lac_rate"]
+    table = sens.sensitivity_table(panel, ids, scale_of, plan=plan, seed=7, reps=199)
+    label = INFERENCE_LABELS["wcr"].format(reps=199)
+    summary = sens.conclusion_summary(table)
+    assert (summary["test"] == label).all()
+    assert table["inference"].str.startswith(label).all()
+    assert sens.describe_sensitivity(summary).startswith(f"At baseline (twfe, {label}")
+    base = _rows(table, "baseline")
+    crv1_base = dataclasses.replace(plan, test="crv1")
+    crv1_table = sens.sensitivity_table(panel, ids, scale_of, plan=crv1_base)
+    for indicator in ids:
+        frame = model_data(panel, indicator, scale_of[indicator]).frame
+        design = build_design(frame)
+        y = frame.sort_values(["area_code", "year"], kind="stable")["y"].to_numpy()
+        weights = webb_weights(design.n_clusters, 199, 7)
+        wcr = wild_cluster_bootstrap(design, y, weights=weights)
+        t = crv1(design, y)
+        for j, term in enumerate(design.terms):
+            assert base.loc[(indicator, term), "p_value"] == pytest.approx(wcr.p_value[0, j])
+            assert base.loc[(indicator, term), "statistic"] == pytest.approx(wcr.statistic[0, j])
+            row = _rows(crv1_table, "baseline").loc[(indicator, term)]
+            assert row["p_value"] == pytest.approx(t.p_value[0, j])
+            # the estimate, SE and interval stay CR2's, whatever the test
+            assert row["std_error"] == pytest.approx(base.loc[(indicator, term), "std_error"])
+
+
+def test_a_conclusion_lost_to_a_variant_counts_as_a_change():
+    """``+`` at baseline, not estimable under a variant: changed, and listed as ``+ -> n/a``."""
+    rows = []
+    for variant, kind, note in [
+        ("baseline", "baseline", ""),
+        ("drop_S37000001", "leave_one_out", "not estimable: no area changes to or from full"),
+        ("alt_deprivation", "deprivation", sens.NOT_AVAILABLE),
+    ]:
+        lost = variant != "baseline"
+        for indicator, p in [("a", 0.001), ("b", 0.5)]:
+            rows.append(
+                {
+                    "variant": variant,
+                    "kind": kind,
+                    "description": variant,
+                    "indicator_id": indicator,
+                    "term": "integration_full",
+                    "estimate": np.nan if lost else 1.0,
+                    "p_value": np.nan if lost else p,
+                    "inference": sens.INFERENCE,
+                    "note": note,
+                }
+            )
+    table = sens._add_conclusions(pd.DataFrame(rows).reindex(columns=sens.TABLE_COLUMNS), 0.05)
+    loo = _rows(table, "drop_S37000001")
+    assert loo["changed"].tolist() == [True, True]  # + -> n/a and ns -> n/a
+    # a variant this dataset cannot run is not a change
+    assert _rows(table, "alt_deprivation")["changed"].isna().all()
+    summary = sens.conclusion_summary(table).set_index("variant")
+    assert summary.loc["drop_S37000001", "n_changed"] == 2
+    assert summary.loc["drop_S37000001", "changes"] == "a (+ -> n/a); b (ns -> n/a)"
+    assert summary.loc["alt_deprivation", "n_changed"] == 0
+    text = sens.describe_sensitivity(summary.reset_index())
+    assert "conclusions change in 1: a, full integration (+ -> n/a)" in text

@@ -4,7 +4,9 @@
 #
 # Writes tests/reference/lme4.csv: per indicator, lme4's fixed-effect estimates and standard
 # errors as lme4 reports them (time per decade, term "time10"), REML, bobyqa, the same model
-# as the live test in tests/test_models.py. Numbers with 17 significant digits.
+# as the live test in tests/test_models.py, and whether the fit is singular (lme4::isSingular:
+# a variance component at its boundary, where optimisers may stop at different points).
+# Numbers with 17 significant digits.
 suppressMessages(library(lme4))
 input <- "tests/reference/mixed_input.csv"
 output <- "tests/reference/lme4.csv"
@@ -19,7 +21,8 @@ for (indicator in unique(d$indicator_id)) {
   s <- summary(f)$coefficients
   rows[[indicator]] <- data.frame(indicator_id = indicator, term = rownames(s),
                                   estimate = sprintf("%.17g", s[, 1]),
-                                  std_error = sprintf("%.17g", s[, 2]))
+                                  std_error = sprintf("%.17g", s[, 2]),
+                                  singular = isSingular(f))
 }
 con <- file(output, "w")
 writeLines(sprintf(

@@ -16,7 +16,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parts", type=Path, nargs="+", required=True, help="per-indicator sensitivity rows"
     )
-    parser.add_argument("--alpha", type=float, default=0.05)
+    parser.add_argument(
+        "--plan", type=Path, required=True, help="analysis_plan.yaml: the conclusions' level"
+    )
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--table", type=Path, required=True)
     parser.add_argument("--summary", type=Path, required=True)
@@ -28,6 +30,7 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from integration_models.data.registry import is_synthetic, load_registry
+    from integration_models.plan.analysis_plan import load_plan
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.sensitivity import plot_sensitivity
     from integration_models.results.sensitivity import (
@@ -37,7 +40,8 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.results.stamp import Stamp
     from integration_models.results.summarise import write_csv
 
-    table = combine_sensitivity([pd.read_parquet(path) for path in args.parts], args.alpha)
+    alpha = load_plan(args.plan).alpha
+    table = combine_sensitivity([pd.read_parquet(path) for path in args.parts], alpha)
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     write_csv(stamp.apply(table), args.table)
     write_csv(stamp.apply(conclusion_summary(table)), args.summary)

@@ -200,6 +200,7 @@ def design_from_arrays(
     year: np.ndarray,
     treat: Mapping[str, np.ndarray],
     controls: Mapping[str, np.ndarray],
+    weights: np.ndarray | None = None,
 ) -> TwfeDesign:
     """Build the TWFE design from numpy arrays of rows sorted by area then year.
 
@@ -217,6 +218,13 @@ def design_from_arrays(
         Integration dummies by term, aligned with the rows.
     controls
         Covariates by name, aligned with the rows.
+    weights
+        Optional positive row weights for weighted least squares. The design is then that of
+        the rows multiplied by ``sqrt(weights)`` (dummies and controls; the bases are built
+        by one SVD, the closed form of the area effects holding only without weights), and
+        outcomes given to the tests must be multiplied by ``sqrt(weights)`` too: ordinary
+        least squares on the scaled rows is weighted least squares, and its cluster scores
+        are the weighted ones.
 
     Returns
     -------
@@ -246,9 +254,16 @@ def design_from_arrays(
     year_dummies = np.zeros((n, len(years)))
     year_dummies[np.arange(n), year_codes] = 1.0
     rest = np.column_stack([year_dummies[:, 1:], *(controls[c] for c in kept_controls)])
-    rest = rest - (np.add.reduceat(rest, starts, axis=0) / counts[:, None])[codes]
-    basis_w = np.column_stack([area_basis, _orthonormal_basis(rest)])
     treat_matrix = np.column_stack([treat[t] for t in kept_terms])
+    if weights is None:
+        rest = rest - (np.add.reduceat(rest, starts, axis=0) / counts[:, None])[codes]
+        basis_w = np.column_stack([area_basis, _orthonormal_basis(rest)])
+    else:
+        if not (np.isfinite(weights).all() and (weights > 0).all()):
+            raise DesignError("weights must be positive and finite in every row")
+        root = np.sqrt(np.asarray(weights, dtype=float))[:, None]
+        basis_w = _orthonormal_basis(root * np.column_stack([area_basis, rest]))
+        treat_matrix = root * treat_matrix
     resid = treat_matrix - basis_w @ (basis_w.T @ treat_matrix)
     q, r = np.linalg.qr(resid)
     scale = np.sqrt((treat_matrix**2).sum(axis=0)).max(initial=1.0)
@@ -273,6 +288,52 @@ def design_from_arrays(
         basis_w=basis_w,
         basis_full=np.column_stack([basis_w, q]),
     )
+
+
+def recluster(design: TwfeDesign, groups: np.ndarray) -> tuple[TwfeDesign, np.ndarray]:
+    """Return the same design clustered by coarser groups (e.g. health boards) of whole areas.
+
+    The area and year effects stay; only the clusters the standard errors and the bootstrap
+    weights are drawn for change. Rows are reordered so that each group is a contiguous block
+    (areas keep their order inside it), which :meth:`TwfeDesign.cluster_sum` needs; the
+    projections are unchanged by a reordering of rows.
+
+    Parameters
+    ----------
+    design
+        A design clustered by area.
+    groups
+        The group of each row of ``design`` (its current row order).
+
+    Returns
+    -------
+    tuple
+        The reclustered design and the row order: outcomes aligned with ``design`` must be
+        indexed with it (``y[order]``).
+
+    Raises
+    ------
+    ValueError
+        If an area's rows fall in more than one group.
+    """
+    groups = np.asarray(groups).astype(str)
+    pairs = np.unique(np.column_stack([design.cluster.astype(str), groups]), axis=0)
+    if len(pairs) != design.n_clusters:
+        raise ValueError("every area must lie in exactly one group")
+    labels, codes = np.unique(groups, return_inverse=True)
+    order = np.argsort(codes, kind="stable")
+    codes = codes[order]
+    reclustered = dataclasses.replace(
+        design,
+        frame=design.frame.iloc[order].reset_index(drop=True),
+        treat=design.treat[order],
+        cluster=codes,
+        cluster_labels=labels,
+        bounds=np.searchsorted(codes, np.arange(len(labels) + 1)),
+        basis_w=design.basis_w[order],
+        basis_full=design.basis_full[order],
+    )
+    return reclustered, order
 
 
 def design_from_model_data(data: ModelData) -> tuple[TwfeDesign, np.ndarray]:

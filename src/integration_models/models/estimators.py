@@ -44,6 +44,12 @@ def _mixed(data: ModelData, settings: FitSettings) -> Estimates:
     return fit_mixed(data, settings)
 
 
+def _mixed_year(data: ModelData, settings: FitSettings) -> Estimates:
+    from integration_models.models.mixed import fit_mixed
+
+    return fit_mixed(data, settings, year_effects=True)
+
+
 def _twfe(data: ModelData, settings: FitSettings) -> Estimates:
     from integration_models.models.twfe import fit_twfe
 
@@ -61,6 +67,11 @@ MODELS: dict[str, tuple[FitFunction, str]] = {
         _mixed,
         "y ~ time + integration_full + integration_partial + deprivation + covid + log_density"
         " + (1 + time | area); REML",
+    ),
+    "mixed_year": (
+        _mixed_year,
+        "replication variant: y ~ integration_full + integration_partial + deprivation"
+        " + log_density + year + (1 + time | area); REML",
     ),
     "glm": (
         _glm,

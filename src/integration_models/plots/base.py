@@ -48,7 +48,7 @@ STYLE = {
     "axes.spines.right": False,
 }
 MODELS = {  # model id -> colour, marker, label
-    "mixed": ("#D55E00", "o", "multilevel model (mixed)"),
+    "mixed": ("#D55E00", "o", "replication: multilevel model (mixed)"),
     "twfe": ("#009E73", "s", "two-way fixed effects (twfe)"),
 }
 EXTRA_STYLES = [("#CC79A7", "D"), ("#56B4E9", "^"), ("#F0E442", "v")]

@@ -45,6 +45,7 @@ from markupsafe import Markup
 import integration_models
 from integration_models.data.registry import is_synthetic, unmeasured_domains
 from integration_models.io import write_text
+from integration_models.models.labels import model_label
 from integration_models.plan.analysis_plan import FAMILY_ADJUSTMENTS
 from integration_models.report.format import (
     decimals,
@@ -723,7 +724,7 @@ def _summary_table(
         "base": base,
         "groups": [
             {
-                "model": model,
+                "model": model_label(model),
                 "terms": [(c[len(model) + 1 :].split("_"), c in starts) for c in columns],
             }
             for model, columns in groups
@@ -984,7 +985,7 @@ def _model(model: str, fits: pd.DataFrame, coefficients: pd.DataFrame | None) ->
         f"status {_statuses(fits)}",
     ]
     return {
-        "name": model,
+        "name": model_label(model),
         "formulas": formulas,
         "inference": [i for i in dict.fromkeys(map(text, chosen)) if i],
         "facts": "; ".join(facts),

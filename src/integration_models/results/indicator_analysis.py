@@ -158,7 +158,9 @@ def analysis_job(
         A short human-readable log.
     plan_path
         ``analysis_plan.yaml``: the test whose power, interval and two one-sided tests are
-        reported (:mod:`integration_models.inference.equivalence`) and the equivalence bounds.
+        reported (:mod:`integration_models.inference.equivalence`), the equivalence bounds,
+        and the test and level of the sensitivity conclusions
+        (:func:`integration_models.results.sensitivity.sensitivity_rows`).
     """
     plan = load_plan(plan_path)
     with IN_PROCESS_LOCK:
@@ -192,6 +194,7 @@ def analysis_job(
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
             scope=scope, population=context.population, min_partnerships=min_partnerships,
+            plan=plan, seed=seed,
         )  # fmt: skip
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])

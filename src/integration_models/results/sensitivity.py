@@ -24,17 +24,35 @@ module reruns them under each of these *variants* and says whether any conclusio
   interpolation and census rebasing, so the headline leaves it out);
 - ``no_covariates``: no covariates at all, only area and year effects and the integration
   terms (the main estimates "with and without covariates");
+- ``cluster_health_board``: the same estimates, clustered by the 14 health boards instead of
+  the 32 council areas (each board holds whole areas; fewer, larger clusters);
+- ``area_trends``: a linear time trend per council area added (each area's own trend, which
+  also absorbs the deprivation baseline times time);
+- ``population_weighted``: weighted least squares, each area-year weighted by its children
+  aged 0-17, so the estimate averages over children rather than over councils;
+- ``anticipation``: every partnership's exposure moved one year earlier (the plan's
+  ``anticipation`` of 1: an effect that starts before the go-live date);
 - ``drop_<hscp_code>``: each partnership left out in turn (Clackmannanshire and Stirling
   share S37000005 and leave together).
 
-Inference is CR2 with Bell-McCaffrey degrees of freedom
-(:func:`integration_models.inference.cluster.cr2_bell_mccaffrey`): analytic, so every variant is
-cheap and deterministic, and honest with few treated clusters because the df shrink towards the
-number of treated areas (methods.md section 4), where CRV1 with ``G - 1`` df over-rejects.
-p-values are adjusted with Benjamini-Hochberg across indicators, per term and variant
-(:func:`integration_models.inference.multiplicity.adjust_pvalues`); a conclusion is ``+`` or ``-``
-when the adjusted p-value is below ``alpha``, ``ns`` otherwise, and ``changed`` compares it with the
-baseline conclusion of the same indicator and term.
+The conclusion of every variant uses the test and level the analysis plan fixes for the
+headline (``analysis_plan.yaml``: ``test`` and ``alpha``), so that "no conclusion changes"
+compares what the headline concludes: ``wcr``, the restricted wild cluster bootstrap with Webb
+weights (:func:`integration_models.inference.cluster.wild_cluster_bootstrap`,
+:data:`SENSITIVITY_REPS` draws, the same weights for every design with the same number of
+clusters, so variants differ by their data and not by their draws); ``crv1``; or ``cr2``
+(the default without a plan). The plan's ``ri`` is not run per variant (it needs the
+partnership histories of each variant); the wild bootstrap stands in and the label says so.
+``estimate``, ``std_error``, ``df`` and the interval are always CR2 with Bell-McCaffrey df
+(analytic; the figure's scale), ``statistic`` and ``p_value`` the plan's test, and
+``inference`` names both. p-values are adjusted with Benjamini-Hochberg across indicators, per
+term and variant (:func:`integration_models.inference.multiplicity.adjust_pvalues`); a
+conclusion is ``+`` or ``-`` when the adjusted p-value is below ``alpha``, ``ns`` otherwise,
+and ``changed`` compares it with the baseline conclusion of the same indicator and term. A
+term the baseline concludes on that a variant cannot estimate (a leave-one-out that removes
+the only partnership switching to it, one treated area left) counts as changed (``+ -> n/a``):
+the conclusion did not survive. A variant this dataset cannot run (no ``deprivation_alt``) is
+not a change.
 
 A term with a single treated area keeps its estimate but gets no standard error, p-value or
 conclusion (as ``fitting.MIN_TREATED_FOR_SE`` does for csdid): the cluster-robust variance
@@ -69,18 +87,37 @@ from integration_models.data.exposure import (
 from integration_models.data.panel import BASELINE_OF
 from integration_models.data.reference import load_classification
 from integration_models.errors import InputError
-from integration_models.inference.cluster import cr2_bell_mccaffrey
-from integration_models.inference.design import CONTROLS, TERMS_OF_INTEREST, design_from_arrays
+from integration_models.inference.cluster import (
+    InferenceResult,
+    cr2_bell_mccaffrey,
+    crv1,
+    webb_weights,
+    wild_cluster_bootstrap,
+)
+from integration_models.inference.design import (
+    CONTROLS,
+    TERMS_OF_INTEREST,
+    TwfeDesign,
+    design_from_arrays,
+    recluster,
+)
 from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS, count_identifying
 from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.inference.scope import Scope, blank_out
 from integration_models.models.design import DesignError, model_data
+from integration_models.plan.analysis_plan import AnalysisPlan
 
 HIGHLAND = "S12000017"
 ALT_DEPRIVATION = "deprivation_alt"
 NOT_AVAILABLE = "not available in this dataset: covariates.csv has no deprivation_alt column"
 INFERENCE = INFERENCE_LABELS["cr2"]
+# Bootstrap draws per design for a plan test of wcr: a p-value near 0.05 has a Monte Carlo SD
+# of about 0.007, and a whole demo table (about 1,200 designs) stays a few seconds.
+SENSITIVITY_REPS = 999
+DEFAULT_TEST = "cr2"
+HEALTH_BOARD = "health_board_code"
+CHILDREN = "population_0_17"
 CATEGORIES = ("none", "partial", "full")
 TERM_CATEGORY = {"integration_full": "full", "integration_partial": "partial"}
 TERM_LABELS = {"integration_full": "full integration", "integration_partial": "partial integration"}
@@ -94,6 +131,10 @@ KINDS = (
     "leave_one_out",
     "log_density",
     "no_covariates",
+    "clustering",
+    "trends",
+    "weighting",
+    "anticipation",
 )
 # The control column of each deprivation source, and log density (the sensitivity variants').
 DEPRIVATION_CONTROL = CONTROLS[0]
@@ -116,6 +157,7 @@ TABLE_COLUMNS = [
     "p_adjusted",
     "n_obs",
     "n_areas",
+    "n_clusters",
     "n_treated_areas",
     "n_identifying_areas",
     "conclusion",
@@ -128,6 +170,7 @@ SUMMARY_COLUMNS = [
     "kind",
     "description",
     "term",
+    "test",
     "n_indicators",
     "n_tested",
     "n_significant",
@@ -145,6 +188,10 @@ KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
     "deprivation": ("#CC79A7", "s", "alternative deprivation"),
     "log_density": ("#56B4E9", "P", "log density added"),
     "no_covariates": ("#000000", "x", "without covariates"),
+    "clustering": ("#999999", "|", "clustered by health board"),
+    "trends": ("#D55E00", "*", "area-specific linear trends"),
+    "weighting": ("#0072B2", "h", "weighted by children 0-17"),
+    "anticipation": ("#E69F00", "<", "exposure one year earlier"),
 }
 CHANGED = "#D55E00"
 EFFECT_TITLES = {
@@ -189,6 +236,13 @@ class Variant:
         Whether log population density is added as a control.
     unavailable
         Why the variant cannot be run on this dataset (empty when it can).
+    cluster
+        What the standard errors and bootstrap weights are clustered by: ``area`` (council
+        area) or ``health_board``.
+    area_trends
+        Whether a linear time trend per area is added as a control.
+    weighted
+        Whether the rows are weighted by their children aged 0-17 (weighted least squares).
     """
 
     variant: str
@@ -201,6 +255,9 @@ class Variant:
     deprivation: str = DEPRIVATION_CONTROL
     unavailable: str = ""
     log_density: bool = False
+    cluster: str = "area"
+    area_trends: bool = False
+    weighted: bool = False
 
 
 def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -409,6 +466,7 @@ def build_variants(
             deprivation="",
         )
     )
+    variants += _design_variants(population)
     areas = population[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
     for hscp, members in areas.sort_values("area_code").groupby("hscp_code", sort=True):
         names = ", ".join(members["area_name"].astype(str))
@@ -421,6 +479,64 @@ def build_variants(
             )
         )
     return variants
+
+
+def _design_variants(population: pd.DataFrame) -> list[Variant]:
+    """Return the variants of the clustering, the trends, the weights and exposure timing."""
+    return [
+        Variant(
+            "cluster_health_board",
+            "clustering",
+            "standard errors clustered by the 14 health boards instead of the council areas",
+            cluster="health_board",
+        ),
+        Variant(
+            "area_trends",
+            "trends",
+            "a linear time trend per council area added (it absorbs the deprivation trend)",
+            area_trends=True,
+        ),
+        Variant(
+            "population_weighted",
+            "weighting",
+            "each area-year weighted by its children aged 0-17 (weighted least squares)",
+            weighted=True,
+        ),
+        Variant(
+            "anticipation",
+            "anticipation",
+            "exposure moved one year earlier (anticipation of one year)",
+            integration=anticipated_integration(population),
+        ),
+    ]
+
+
+def anticipated_integration(population: pd.DataFrame, years: int = 1) -> pd.DataFrame:
+    """Return every area-year's exposure as it will be ``years`` years later.
+
+    Each area (and kind of period) takes in year ``t`` the category of year ``t + years``,
+    so a go-live or a switch-off counts from ``years`` earlier; a year whose later year is
+    not in ``population`` keeps its own category.
+
+    Parameters
+    ----------
+    population
+        Every area, year and kind of period with its exposure ``integration``
+        (:func:`integration_models.data.panel.area_exposure`, or the panel).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``area_code, year, integration`` (and ``period_key``), for :func:`relabel_integration`.
+    """
+    keys = _exposure_keys(population)
+    table = population[[*keys, "integration"]].drop_duplicates(keys)
+    table = table.astype({"area_code": str, "year": "int64"})
+    later = table.assign(year=table["year"] - years)
+    moved = table[keys].merge(later, on=keys, how="left", validate="1:1")
+    own = table["integration"].to_numpy()
+    table["integration"] = moved["integration"].fillna(pd.Series(own)).to_numpy()
+    return table.reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,6 +552,7 @@ class IndicatorRows:
     year: np.ndarray
     y: np.ndarray
     columns: dict[str, np.ndarray]
+    board: np.ndarray
 
 
 def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> IndicatorRows:
@@ -463,10 +580,12 @@ def indicator_rows(panel: pd.DataFrame, indicator_id: str, scale: str) -> Indica
     area = frame["area_code"].astype(str).to_numpy()
     year = frame["year"].to_numpy(dtype="int64")
     order = np.lexsort((year, area))
-    names = [*TERMS_OF_INTEREST, *CONTROLS, LOG_DENSITY, "covid"]
+    names = [*TERMS_OF_INTEREST, *CONTROLS, LOG_DENSITY, "covid", "time10", CHILDREN]
     columns = {name: frame[name].to_numpy(dtype=float)[order] for name in names}
     columns.update({name: values[order] for name, values in extra.items()})
-    return IndicatorRows(area[order], year[order], frame["y"].to_numpy(dtype=float)[order], columns)
+    board = rows[HEALTH_BOARD].astype(str).to_numpy() if HEALTH_BOARD in rows else area
+    y = frame["y"].to_numpy(dtype=float)[order]
+    return IndicatorRows(area[order], year[order], y, columns, board[order])
 
 
 # --------------------------------------------------------------------------------------------
@@ -497,12 +616,22 @@ def _variant_arrays(rows: IndicatorRows, variant: Variant) -> dict | str:
         controls[DEPRIVATION_CONTROL if name != LOG_DENSITY else name] = values[keep]
     if not keep.any():
         return "not estimated: no rows left"
+    if variant.area_trends:
+        time10, area = rows.columns["time10"][keep], rows.area[keep]
+        controls |= {f"trend_{a}": time10 * (area == a) for a in np.unique(area)}
+    weights = None
+    if variant.weighted:
+        weights = rows.columns[CHILDREN][keep]
+        if not (np.isfinite(weights).all() and (weights > 0).all()):
+            return f"not estimated: {CHILDREN} is missing or not positive in some rows"
     return {
         "area": rows.area[keep],
         "year": rows.year[keep],
         "y": rows.y[keep],
         "treat": {t: rows.columns[t][keep] for t in TERMS_OF_INTEREST},
         "controls": controls,
+        "weights": weights,
+        "board": rows.board[keep],
     }
 
 
@@ -511,7 +640,58 @@ def _design_key(arrays: dict) -> bytes:
     parts = [arrays["area"].astype("U9").tobytes(), arrays["year"].tobytes()]
     parts += [v.tobytes() for v in arrays["treat"].values()]
     parts += [v.tobytes() for v in arrays["controls"].values()]
+    parts += [b"" if arrays["weights"] is None else arrays["weights"].tobytes()]
     return b"|".join(parts)
+
+
+@dataclass(frozen=True)
+class PlanTest:
+    """The test and level that decide every variant's conclusion (from the analysis plan).
+
+    Attributes
+    ----------
+    test
+        ``crv1``, ``cr2``, ``wcr`` or ``ri`` (:data:`integration_models.plan.analysis_plan.TESTS`;
+        ``ri`` is run as ``wcr``, see the module docstring).
+    alpha
+        Level of the conclusions and the intervals.
+    reps, seed
+        Bootstrap draws and seed of the wild bootstrap.
+    """
+
+    test: str = DEFAULT_TEST
+    alpha: float = 0.05
+    reps: int = SENSITIVITY_REPS
+    seed: int = 0
+
+    @classmethod
+    def of(cls, plan: AnalysisPlan | None, alpha: float, seed: int, reps: int) -> PlanTest:
+        """Return the plan's test and level, or CR2 at ``alpha`` without a plan."""
+        if plan is None:
+            return cls(DEFAULT_TEST, alpha, reps, seed)
+        return cls(plan.test, plan.alpha, reps, seed)
+
+    @property
+    def label(self) -> str:
+        """The ``inference`` of the rows: the test of the conclusion, and what the SE is."""
+        if self.test == "cr2":
+            return INFERENCE
+        if self.test == "ri":
+            wcr = INFERENCE_LABELS["wcr"].format(reps=self.reps)
+            test = f"{wcr} in place of the plan's randomization inference"
+        else:
+            test = INFERENCE_LABELS[self.test].format(reps=self.reps)
+        return f"{test} (p-value, conclusion); SE, df and interval {INFERENCE}"
+
+    def run(self, design: TwfeDesign, y: np.ndarray) -> tuple[InferenceResult, InferenceResult]:
+        """Return the CR2 result (estimate, SE, df, interval) and the plan test's (t, p)."""
+        shown = cr2_bell_mccaffrey(design, y, alpha=self.alpha)
+        if self.test == "cr2":
+            return shown, shown
+        if self.test == "crv1":
+            return shown, crv1(design, y, alpha=self.alpha)
+        weights = webb_weights(design.n_clusters, self.reps, self.seed)
+        return shown, wild_cluster_bootstrap(design, y, weights=weights)
 
 
 def _blank_row(variant: Variant, indicator: str, term: str, note: str, **counts) -> dict:
@@ -524,9 +704,10 @@ def _blank_row(variant: Variant, indicator: str, term: str, note: str, **counts)
         **dict.fromkeys(_NUMBERS, np.nan),
         "n_obs": counts.get("n_obs"),
         "n_areas": counts.get("n_areas"),
+        "n_clusters": counts.get("n_clusters"),
         "n_treated_areas": counts.get("n_treated_areas"),
         "n_identifying_areas": counts.get("n_identifying_areas"),
-        "inference": INFERENCE,
+        "inference": counts.get("inference", INFERENCE),
         "note": note,
     }
 
@@ -563,23 +744,54 @@ def _dropped_term_note(arrays: dict, term: str) -> str:
     return f"not estimable: no area changes to or from {category} (absorbed by the area effects)"
 
 
+def _group_design(variant: Variant, arrays: dict, y: np.ndarray) -> tuple[TwfeDesign, np.ndarray]:
+    """Return the design of a variant's rows and the outcomes aligned with it (``N x J``).
+
+    Weighted variants scale the outcomes by ``sqrt(weights)`` as the design's rows are
+    (:func:`~integration_models.inference.design.design_from_arrays`); the health-board variant
+    reorders rows into board blocks (:func:`~integration_models.inference.design.recluster`).
+
+    Raises
+    ------
+    DesignError
+        If no integration term can be estimated from the rows.
+    """
+    design = design_from_arrays(
+        arrays["area"], arrays["year"], arrays["treat"], arrays["controls"], arrays["weights"]
+    )
+    if arrays["weights"] is not None:
+        y = y * np.sqrt(arrays["weights"])[:, None]
+    if variant.cluster == "health_board":
+        design, order = recluster(design, arrays["board"])
+        y = y[order]
+    return design, y
+
+
+def _n_clusters(variant: Variant, arrays: dict) -> int:
+    units = arrays["board"] if variant.cluster == "health_board" else arrays["area"]
+    return int(np.unique(units).size)
+
+
 def _variant_rows(
     variant: Variant,
     rows_of: Mapping[str, IndicatorRows | str],
     indicator_ids: Sequence[str],
-    alpha: float,
+    test: PlanTest,
     hscp_of: Mapping[str, str] | None = None,
     min_partnerships: int = MIN_TREATED_AREAS,
 ) -> list[dict]:
     """Rows of one variant for every indicator and term (estimates before BH).
 
-    A term that fewer than ``min_partnerships`` partnerships identify in the variant's rows
-    keeps its estimate but no standard error, test or interval (``hscp_of``: area ->
-    partnership; without it each area is its own).
+    Indicators observed on the same rows share one design and are tested together (the
+    outcomes are columns of one matrix, the bootstrap draws shared). A term that fewer than
+    ``min_partnerships`` partnerships identify in the variant's rows keeps its estimate but no
+    standard error, test or interval (``hscp_of``: area -> partnership; without it each area
+    is its own).
     """
+    label = {"inference": test.label}
     if variant.unavailable:
         return [
-            _blank_row(variant, i, t, variant.unavailable)
+            _blank_row(variant, i, t, variant.unavailable, **label)
             for i in indicator_ids
             for t in TERMS_OF_INTEREST
         ]
@@ -590,22 +802,25 @@ def _variant_rows(
         arrays = rows if isinstance(rows, str) else _variant_arrays(rows, variant)
         if isinstance(arrays, str):
             for term in TERMS_OF_INTEREST:
-                out[(indicator, term)] = _blank_row(variant, indicator, term, arrays)
+                out[(indicator, term)] = _blank_row(variant, indicator, term, arrays, **label)
             continue
         groups.setdefault(_design_key(arrays), []).append((indicator, arrays))
     for members in groups.values():
         arrays = members[0][1]
-        counts = {"n_obs": len(arrays["y"]), "n_areas": int(np.unique(arrays["area"]).size)}
+        counts = {
+            "n_obs": len(arrays["y"]),
+            "n_areas": int(np.unique(arrays["area"]).size),
+            "n_clusters": _n_clusters(variant, arrays),
+            **label,
+        }
         try:
-            design = design_from_arrays(
-                arrays["area"], arrays["year"], arrays["treat"], arrays["controls"]
+            design, y = _group_design(
+                variant, arrays, np.column_stack([m[1]["y"] for m in members])
             )
         except DesignError as err:
-            design = None
-            reason = f"not estimated: {err}"
+            design, reason = None, f"not estimated: {err}"
         if design is not None:
-            y = np.column_stack([m[1]["y"] for m in members])
-            result = cr2_bell_mccaffrey(design, y, alpha=alpha)
+            shown, tested = test.run(design, y)
         for o, (indicator, _) in enumerate(members):
             for term in TERMS_OF_INTEREST:
                 term_counts = {
@@ -623,10 +838,12 @@ def _variant_rows(
                 row = _blank_row(variant, indicator, term, "", **term_counts)
                 identifying = term_counts["n_identifying_areas"]
                 if identifying < min_partnerships:
-                    row["estimate"] = float(result.estimate[o, j])
+                    row["estimate"] = float(shown.estimate[o, j])
                     row["note"] = _not_identified(arrays, identifying, min_partnerships)
                 else:
-                    row.update({name: float(getattr(result, name)[o, j]) for name in _NUMBERS})
+                    row.update({name: float(getattr(shown, name)[o, j]) for name in _NUMBERS})
+                    row["statistic"] = float(tested.statistic[o, j])
+                    row["p_value"] = float(tested.p_value[o, j])
                 out[(indicator, term)] = row
     return [out[(i, t)] for i in indicator_ids for t in TERMS_OF_INTEREST]
 
@@ -649,6 +866,9 @@ def sensitivity_table(
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
     min_partnerships: int = MIN_TREATED_AREAS,
+    plan: AnalysisPlan | None = None,
+    seed: int = 0,
+    reps: int = SENSITIVITY_REPS,
 ) -> pd.DataFrame:
     """Rerun the headline ``twfe`` integration estimates under every sensitivity variant.
 
@@ -656,9 +876,9 @@ def sensitivity_table(
     ``y ~ integration_full + integration_partial + deprivation_trend | area + year`` (the
     controls of ``twfe``, :data:`~integration_models.inference.design.CONTROLS`) is refitted on the
     variant's rows with CR2 standard errors and Bell-McCaffrey df (analytic; honest with few
-    treated clusters, methods.md section 4); p-values are adjusted by Benjamini-Hochberg
-    across indicators, per variant and term. Nothing is random, so the
-    table is identical on every run.
+    treated clusters, methods.md section 4) and tested with the plan's test (the module
+    docstring); p-values are adjusted by Benjamini-Hochberg across indicators, per variant and
+    term. The bootstrap draws come from ``seed``, so the table is identical on every run.
 
     Parameters
     ----------
@@ -673,7 +893,8 @@ def sensitivity_table(
         ``{name: classification}`` (:func:`load_scenarios`) or ``{name: area_code, year,
         integration}``; each gives a ``classification_<name>`` variant.
     alpha
-        Level of the intervals (1 - alpha) and of the conclusions after BH.
+        Level of the intervals (1 - alpha) and of the conclusions after BH, when there is no
+        ``plan`` (the plan's ``alpha`` otherwise).
     scope
         The terms the main ``twfe`` fits estimated (:mod:`integration_models.inference.scope`): in
         every variant only these are estimated and enter the adjustment; the others keep
@@ -687,6 +908,11 @@ def sensitivity_table(
         partnerships identify in a variant's rows (their exposure changes within its years)
         keeps its estimate only, with ``not identified: ...`` in ``note``;
         ``n_identifying_areas`` counts them (``n_treated_areas`` the areas ever coded).
+    plan
+        The analysis plan: its ``test`` and ``alpha`` decide the conclusions (:class:`PlanTest`);
+        without one, CR2 at ``alpha``.
+    seed, reps
+        Seed and number of draws of the wild cluster bootstrap (plan test ``wcr``).
 
     Returns
     -------
@@ -699,9 +925,10 @@ def sensitivity_table(
     """
     rows = sensitivity_rows(
         panel, indicator_ids, scale_of, scenarios=scenarios, alpha=alpha, scope=scope,
-        population=population, min_partnerships=min_partnerships,
+        population=population, min_partnerships=min_partnerships, plan=plan, seed=seed,
+        reps=reps,
     )  # fmt: skip
-    return combine_sensitivity([rows], alpha)
+    return combine_sensitivity([rows], plan.alpha if plan is not None else alpha)
 
 
 def sensitivity_rows(
@@ -714,6 +941,9 @@ def sensitivity_rows(
     scope: Scope | None = None,
     population: pd.DataFrame | None = None,
     min_partnerships: int = MIN_TREATED_AREAS,
+    plan: AnalysisPlan | None = None,
+    seed: int = 0,
+    reps: int = SENSITIVITY_REPS,
 ) -> pd.DataFrame:
     """Return the rows of :func:`sensitivity_table` before the adjustment across indicators.
 
@@ -722,6 +952,7 @@ def sensitivity_rows(
     :func:`combine_sensitivity`.
     """
     indicator_ids = list(indicator_ids)
+    test = PlanTest.of(plan, alpha, seed, reps)
     variants = build_variants(panel, scenarios, population)
     hscp_of = dict(zip(panel["area_code"].astype(str), panel["hscp_code"].astype(str), strict=True))
     cache: dict[int, dict[str, IndicatorRows | str]] = {}
@@ -745,14 +976,12 @@ def sensitivity_rows(
         if variant.integration is not None:
             source = relabel_integration(panel, variant.integration)
         records.extend(
-            _variant_rows(
-                variant, rows_for(source), indicator_ids, alpha, hscp_of, min_partnerships
-            )
+            _variant_rows(variant, rows_for(source), indicator_ids, test, hscp_of, min_partnerships)
         )
         if source is not panel:
             cache.pop(id(source))
     table = pd.DataFrame.from_records(records, columns=TABLE_COLUMNS)
-    for column in ("n_obs", "n_areas", "n_treated_areas", "n_identifying_areas"):
+    for column in ("n_obs", "n_areas", "n_clusters", "n_treated_areas", "n_identifying_areas"):
         table[column] = table[column].astype("Int64")
     if scope is not None:
         numbers = TABLE_COLUMNS[TABLE_COLUMNS.index("estimate") : TABLE_COLUMNS.index("p_adjusted")]
@@ -778,7 +1007,12 @@ def combine_sensitivity(parts: Sequence[pd.DataFrame], alpha: float) -> pd.DataF
 
 
 def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """Add ``p_adjusted`` (BH per variant and term), ``conclusion`` and ``changed``."""
+    """Add ``p_adjusted`` (BH per variant and term), ``conclusion`` and ``changed``.
+
+    ``changed`` is True where the conclusion differs from the baseline's, including a
+    baseline conclusion the variant cannot reach (``n/a``: not estimable or untestable there);
+    missing where the baseline has none or the variant is not available in this dataset.
+    """
     table = table.copy()
     table["p_adjusted"] = np.nan
     for _, index in table.groupby(["variant", "term"], sort=False).groups.items():
@@ -791,7 +1025,8 @@ def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     reference = pd.MultiIndex.from_frame(table[["indicator_id", "term"]])
     baseline = base["conclusion"].reindex(reference).to_numpy()
     current = table["conclusion"].to_numpy()
-    comparable = (current != NOT_ESTIMATED) & (baseline != NOT_ESTIMATED)
+    run = table["note"].fillna("").to_numpy() != NOT_AVAILABLE
+    comparable = (baseline != NOT_ESTIMATED) & ((current != NOT_ESTIMATED) | run)
     changed = pd.array(current != baseline, dtype="boolean")
     changed[~comparable] = pd.NA
     table["changed"] = changed
@@ -839,6 +1074,7 @@ def conclusion_summary(table: pd.DataFrame) -> pd.DataFrame:
                 "kind": block["kind"].iloc[0],
                 "description": block["description"].iloc[0],
                 "term": term,
+                "test": _test_of(block),
                 "n_indicators": len(block),
                 "n_tested": len(tested),
                 "n_significant": int(tested["conclusion"].isin(["+", "-"]).sum()),
@@ -850,6 +1086,12 @@ def conclusion_summary(table: pd.DataFrame) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def _test_of(block: pd.DataFrame) -> str:
+    """Return the test behind a block's conclusions (the ``inference`` label up to the SE)."""
+    labels = [str(text) for text in block["inference"].dropna() if str(text)]
+    return labels[0].split(" (p-value, conclusion)")[0] if labels else ""
 
 
 def _join(items: Sequence[str]) -> str:
@@ -903,8 +1145,9 @@ def describe_sensitivity(summary: pd.DataFrame) -> str:
     sentences = []
     if not base.empty:
         counts = [f"{_label(r.term)} for {r.n_significant}" for r in base.itertuples(index=False)]
+        test = base["test"].iloc[0] if "test" in base and base["test"].iloc[0] else INFERENCE
         sentences.append(
-            "At baseline (twfe, CR2 Bell-McCaffrey, Benjamini-Hochberg across indicators) the "
+            f"At baseline (twfe, {test}, Benjamini-Hochberg across indicators) the "
             f"association is significant for {_join(counts)} of "
             f"{int(base['n_indicators'].max())} indicators."
         )
