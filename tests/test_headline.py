@@ -151,7 +151,20 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     assert full.adjustment == "Romano-Wolf within the 3 primary outcomes"
     mde = (full.n_mde, full.mde_sd_median, full.mde_sd_min, full.mde_sd_max)
     assert mde == pytest.approx((2, 0.3, 0.2, 0.4))
-    assert "0 better, 1 worse" in full.statement and "not of the headline test" in full.statement
+    assert "0 better, 1 worse" in full.statement
+    assert "80% power, CRV1 t(G-1), size-adjusted" in full.statement  # no plan-test MDE given
+    # with the plan test's MDEs in power.csv, those are used (model units -> SDs by row)
+    planned_power = power.assign(
+        indicator_id=["i0", "i1", "i2"] * 2,
+        mde=1.0,
+        mde_sd=[0.5, 1.0, 1.0, 1.0, 1.0, 1.0],
+        mde_plan_test=[2.0, 3.0, np.nan, 1.0, 1.0, 1.0],
+        test="wild cluster bootstrap (B=199 per replicate)",
+    )
+    with_plan = conclusion_table(inference, planned_power, registry, planned("ri"))
+    row = with_plan.set_index("term").loc["integration_full"]
+    assert (row.n_mde, row.mde_sd_min, row.mde_sd_max) == (2, 1.0, 3.0)
+    assert row.mde_test == "wild cluster bootstrap (B=199 per replicate)"
     assert "1 of the 4 could not be tested" in full.statement
     assert "cannot say" in full.limits
     # at alpha 0.01 nothing is significant, and the level is said as the plan sets it
