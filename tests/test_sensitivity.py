@@ -23,6 +23,7 @@ from integration_models.inference.design import build_design, design_from_arrays
 from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.inference.table import few_cluster_table
 from integration_models.models.design import model_data
+from integration_models.plots.base import EMPTY_PANEL_ID
 from integration_models.plots.sensitivity import plot_sensitivity
 from integration_models.results import sensitivity as sens
 from tests.conftest import CLASSIFICATION_DIR, DEMO, SHARED
@@ -646,3 +647,17 @@ def test_a_conclusion_lost_to_a_variant_counts_as_a_change():
     assert summary.loc["alt_deprivation", "n_changed"] == 0
     text = sens.describe_sensitivity(summary.reset_index())
     assert "conclusions change in 1: a, full integration (+ -> n/a)" in text
+
+
+def test_figure_panel_without_estimates_says_why(table, tmp_path):
+    """A term no variant estimates gets a sentence with the commonest reason, not empty axes."""
+    registry = load_registry(DEMO / "indicators.csv")
+    partial = table["term"] == "integration_partial"
+    blanked = table.assign(
+        estimate=table["estimate"].where(~partial),
+        note=table["note"].where(~partial, "not estimable: no observations coded partial"),
+    )
+    paths = plot_sensitivity(blanked, registry, tmp_path / "sensitivity")
+    svg = paths[1].read_text(encoding="utf-8")
+    assert svg.count(f'id="{EMPTY_PANEL_ID}') == 1
+    assert "commonest reason: not estimable: no" in svg.replace("\n", " ")

@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from integration_models.plots.base import NEUTRAL, STYLE, new_figure, ordered, plain, save_figure
+from integration_models.plots.base import (
+    EMPTY_PANEL_ID,
+    NEUTRAL,
+    STYLE,
+    new_figure,
+    ordered,
+    plain,
+    save_figure,
+)
 from integration_models.results.sensitivity import (
     CHANGED,
     EFFECT_TITLES,
@@ -113,7 +121,22 @@ def _draw_sensitivity_term(
         y=rows["indicator_id"].map(positions),
         x=rows["estimate"] / rows["indicator_id"].map(scale).to_numpy(),
     )
+    notes = rows["note"].dropna().astype(str) if "note" in rows else pd.Series(dtype=str)
     rows = rows.loc[np.isfinite(rows["x"].to_numpy(dtype=float))]
+    if rows.empty:  # say why instead of empty axes (the y axis is shared: its labels stay)
+        reason = notes[notes != ""].value_counts()
+        why = f" (commonest reason: {reason.index[0]})" if len(reason) else ""
+        ax.text(
+            0.5,
+            0.5,
+            plain(f"No estimate of this term in any variant{why}.", 40),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="#555555",
+            transform=ax.transAxes,
+            gid=EMPTY_PANEL_ID,
+        )
     loo = rows.loc[rows["kind"] == "leave_one_out"].groupby("y")["x"].agg(["min", "max"])
     ax.hlines(loo.index, loo["min"], loo["max"], color=NEUTRAL, lw=6, alpha=0.5)
     baseline = rows.loc[rows["kind"] == "baseline"]
