@@ -84,5 +84,6 @@ def run(args: argparse.Namespace) -> None:
     equivalence = read_table(args.equivalence)
     conclusion = conclusion_table(inference, read_table(args.power), registry, planned, equivalence)
     write_csv(stamp.apply(conclusion), args.conclusion)
-    write_csv(stamp.apply(estimates_table(inference, registry, planned)), args.estimates)
+    estimates = estimates_table(inference, registry, planned, equivalence)
+    write_csv(stamp.apply(estimates), args.estimates)
     write_csv(stamp.apply(multiplicity_table(inference, planned.alpha)), args.multiplicity)

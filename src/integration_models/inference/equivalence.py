@@ -419,8 +419,8 @@ def equivalence_test(test: ShiftedTest, alpha: float, bound: float) -> Equivalen
 # --------------------------------------------------------------------------------------------
 
 
-def conclusion(result: Equivalence, alpha: float, scale: str) -> str:
-    """Say in words what the interval rules out and whether equivalence holds."""
+def conclusion(result: Equivalence, alpha: float, scale: str, with_tost: bool = True) -> str:
+    """Say in words what the interval rules out and (``with_tost``) whether equivalence holds."""
     unit = " (log points)" if scale == "log" else ""
     level = f"{100 * (1 - alpha):g}%"
     low, high = result.conf_low, result.conf_high
@@ -432,6 +432,8 @@ def conclusion(result: Equivalence, alpha: float, scale: str) -> str:
         ruled = f"effects below {low:.3g}{unit} are ruled out; no bound above"
     else:
         ruled = f"effects outside [{low:.3g}, {high:.3g}]{unit} are ruled out"
+    if not with_tost:
+        return f"{ruled} ({level}){unit}; no equivalence bound"
     if result.equivalent:
         verdict = f"equivalent to no effect within +-{result.bound:.3g}"
     else:
@@ -516,9 +518,7 @@ def _indicator_rows(
             reason = data.not_estimable.get(term, "not estimable: no change within areas")
             row["note"] = f"not estimated: {reason.removeprefix('not estimable: ')}"
             continue
-        if not np.isfinite(bound):
-            row["note"] = "no reference-period SD: no bound"
-            continue
+        bounded = bool(np.isfinite(bound))
         histories = permutations = None
         if plan.test == "ri":
             histories = partnership_histories(population, period_key_of(design))
@@ -528,21 +528,27 @@ def _indicator_rows(
             design, y, term, plan.test, weights=draws.weights_for(design), histories=histories,
             permutations=permutations,
         )  # fmt: skip
-        result = equivalence_test(test, plan.alpha, bound)
+        # without a bound (no reference-period SD) the interval still says what is ruled out
+        result = equivalence_test(test, plan.alpha, bound if bounded else 0.0)
         row.update(
             estimate=result.estimate,
             conf_low=result.conf_low,
             conf_high=result.conf_high,
+            ruled_out_below=result.conf_low,
+            ruled_out_above=result.conf_high,
+            tolerance=result.tolerance,
+            conclusion=conclusion(result, plan.alpha, scale, with_tost=bounded),
+        )
+        if not bounded:
+            row["note"] = "no reference-period SD: no equivalence bound, so no TOST"
+            continue
+        row.update(
             tost_low=result.tost_low,
             tost_high=result.tost_high,
             p_lower=result.p_lower,
             p_upper=result.p_upper,
             tost_p=result.tost_p,
             equivalent=result.equivalent,
-            ruled_out_below=result.conf_low,
-            ruled_out_above=result.conf_high,
-            tolerance=result.tolerance,
-            conclusion=conclusion(result, plan.alpha, scale),
         )
     return rows
 

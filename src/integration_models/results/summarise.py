@@ -406,7 +406,7 @@ def conclusion_table(
     """
     label = headline_label(inference, planned.test)
     alpha = planned.alpha
-    estimates = estimates_table(inference, registry, planned)
+    estimates = estimates_table(inference, registry, planned, equivalence)
     rows = []
     for family in _present_families(inference):
         of_family = inference[_families(inference) == family]
@@ -471,7 +471,10 @@ ESTIMATES_COLUMNS = [
 
 
 def estimates_table(
-    inference: pd.DataFrame, registry: pd.DataFrame, planned: PlannedTest
+    inference: pd.DataFrame,
+    registry: pd.DataFrame,
+    planned: PlannedTest,
+    equivalence: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return every indicator's integration estimates under the plan's test, with a verdict.
 
@@ -483,7 +486,9 @@ def estimates_table(
     for children (``better`` or ``worse``, from its sign on the model scale and the
     registry's ``higher_is_better``; ``unknown direction`` for an estimate of exactly 0),
     else ``not significant``, or ``not estimated`` when the test gave no p-value (the reason
-    is in ``inference.csv``).
+    is in ``inference.csv``). The interval is the plan's test's own: where that test has no
+    closed-form interval (the bootstrap and permutation tests), the interval found by
+    inverting it (``equivalence``'s ``conf_low``/``conf_high``), if given.
 
     Returns
     -------
@@ -499,6 +504,7 @@ def estimates_table(
     picked = inference[inference["inference"] == label].drop_duplicates(["indicator_id", "term"])
     picked = picked.set_index(["indicator_id", "term"])
     numbers = ["estimate", "std_error", "conf_low", "conf_high", "p_value", "p_adjusted"]
+    inverted = _inverted_intervals(equivalence, label)
     listed = [i for i in registry["indicator_id"] if i in family_of]
     listed.sort(key=lambda i: FAMILY_ORDER.index(family_of[i]))  # stable: registry order kept
     rows = []
@@ -510,6 +516,8 @@ def estimates_table(
             found = (indicator, term) in picked.index
             values = picked.loc[(indicator, term)] if found else None
             row = {name: float(values[name]) if found else np.nan for name in numbers}
+            if (indicator, term) in inverted and not np.isfinite(row["conf_low"]):
+                row["conf_low"], row["conf_high"] = inverted[(indicator, term)]
             wolf = float(values.get("p_romano_wolf", np.nan)) if found else np.nan
             family_p = wolf if column == "p_romano_wolf" else row["p_adjusted"]
             significant = bool(np.isfinite(family_p) and family_p < planned.alpha)
@@ -536,6 +544,19 @@ def estimates_table(
                 }
             )
     return pd.DataFrame(rows, columns=ESTIMATES_COLUMNS)
+
+
+def _inverted_intervals(
+    equivalence: pd.DataFrame | None, label: str
+) -> dict[tuple[str, str], tuple[float, float]]:
+    """Return the plan's test's inverted intervals by indicator and term (that test's rows)."""
+    if equivalence is None or equivalence.empty:
+        return {}
+    rows = equivalence[equivalence["test"] == label]
+    return {
+        (str(r.indicator_id), str(r.term)): (float(r.conf_low), float(r.conf_high))
+        for r in rows.itertuples(index=False)
+    }
 
 
 MULTIPLICITY_COLUMNS = [
@@ -691,17 +712,16 @@ def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
         text += "; no minimum detectable effect could be simulated for it"
     if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
         median, largest = float(row["ruled_out_sd_median"]), float(row["ruled_out_sd_max"])  # type: ignore[arg-type]
-        ruled = (
-            f"effects larger than {median:.2g} outcome standard deviations in either direction "
-            f"are ruled out for half of the {row['n_equivalence']} indicators"
-        )
-        ruled += (
-            f", and the data cannot rule out effects as large as {largest:.2g} for the others"
+        level = f"{100 * (1 - float(row['alpha'])):g}%"  # type: ignore[arg-type]
+        worst = (
+            f"effects as large as {largest:.2g} cannot be ruled out"
             if np.isfinite(largest)
-            else ", and for some the data cannot rule out effects of any size on one side"
+            else "effects of any size cannot be ruled out on one side"
         )
         text += (
-            f". {ruled} ({100 * (1 - float(row['alpha'])):g}% intervals of the plan's test); "  # type: ignore[arg-type]
+            f". The {level} intervals of the plan's test rule out effects larger than "
+            f"{median:.2g} outcome standard deviations in either direction for the median of "
+            f"the {row['n_equivalence']} indicators; for the least precise, {worst}. "
             f"{row['n_equivalent']} of {row['n_equivalence']} are shown equivalent to no "
             f"effect within {row['bound']} (two one-sided tests)"
         )
