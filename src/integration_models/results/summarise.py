@@ -677,14 +677,19 @@ def _bound_words(row: pd.Series) -> str:
 
 
 def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
-    """Return the plain sentence of one family and term of :func:`conclusion_table`."""
+    """Return the plain sentences of one family and term of :func:`conclusion_table`.
+
+    Three short sentences: what differed under the plan's test after the family's
+    adjustment; what the plan test's intervals rule out (outcome SDs) and what the two
+    one-sided tests show; what effect could have been missed (the plan test's MDE).
+    """
     level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
     tested, registered = int(row["n_tested"]), int(row["n_indicators"])  # type: ignore[call-overload]
-    family = f"{row['family']} outcomes"
+    subject = f"{words} (compared with none), {row['family']} outcomes"
     if not tested:
         return (
-            f"{words} (compared with none), {family}: not tested, as no indicator's two-way "
-            f"fixed effects fit estimates it ({registered} indicators)."
+            f"{subject}: not tested, as no indicator's two-way fixed effects fit estimates it "
+            f"({registered} indicators)."
         )
     unexplained = int(row["n_significant"]) - int(row["n_better"]) - int(row["n_worse"])  # type: ignore[call-overload]
     ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
@@ -695,37 +700,29 @@ def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
         if registered > tested
         else ""
     )
-    text = (
-        f"{words} (compared with none), {family}: under the analysis plan's test, "
-        f"{row['test']}, with {row['adjustment']}, outcomes differed at the {level} level in "
-        f"{row['n_significant']} of {tested} indicators ({', '.join(ways)}; "
-        f"{row['n_unadjusted']} before adjustment){missing}"
-    )
-    if int(row["n_mde"]):  # type: ignore[call-overload]
-        text += (
-            f"; an effect smaller than about {float(row['mde_sd_median']):.2g} outcome "
-            f"standard deviations (median; {float(row['mde_sd_min']):.2g} to "
-            f"{float(row['mde_sd_max']):.2g} across {row['n_mde']} indicators) could have "
-            f"been missed (minimum detectable effects at 80% power, {row['mde_test']})"
-        )
-    else:
-        text += "; no minimum detectable effect could be simulated for it"
+    sentences = [
+        f"{subject}: {row['n_significant']} of {tested} differed at the {level} level under "
+        f"the plan's test, {row['test']}, with {row['adjustment']} ({', '.join(ways)}; "
+        f"{row['n_unadjusted']} before adjustment{missing})."
+    ]
     if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
         median, largest = float(row["ruled_out_sd_median"]), float(row["ruled_out_sd_max"])  # type: ignore[arg-type]
-        level = f"{100 * (1 - float(row['alpha'])):g}%"  # type: ignore[arg-type]
-        worst = (
-            f"effects as large as {largest:.2g} cannot be ruled out"
-            if np.isfinite(largest)
-            else "effects of any size cannot be ruled out on one side"
+        worst = f"{largest:.2g} SD" if np.isfinite(largest) else "no bound on one side"
+        sentences.append(
+            f"Effects larger than {median:.2g} outcome SDs are ruled out for the median "
+            f"indicator ({worst} for the least precise; {100 * (1 - float(row['alpha'])):g}% "  # type: ignore[arg-type]
+            f"intervals); {row['n_equivalent']} of {row['n_equivalence']} are shown equivalent "
+            f"to no effect within {row['bound']}."
         )
-        text += (
-            f". The {level} intervals of the plan's test rule out effects larger than "
-            f"{median:.2g} outcome standard deviations in either direction for the median of "
-            f"the {row['n_equivalence']} indicators; for the least precise, {worst}. "
-            f"{row['n_equivalent']} of {row['n_equivalence']} are shown equivalent to no "
-            f"effect within {row['bound']} (two one-sided tests)"
+    if int(row["n_mde"]):  # type: ignore[call-overload]
+        sentences.append(
+            f"Effects smaller than about {float(row['mde_sd_median']):.2g} SDs (median; "
+            f"{float(row['mde_sd_min']):.2g} to {float(row['mde_sd_max']):.2g}) could have "
+            f"been missed (80% power, {row['mde_test']})."
         )
-    return text + "."
+    else:
+        sentences.append("No minimum detectable effect could be simulated for it.")
+    return " ".join(sentences)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
