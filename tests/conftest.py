@@ -39,6 +39,14 @@ def baseline(areas):
     return load_classification(BASELINE, areas)
 
 
+@pytest.fixture(scope="session")
+def demo_panel(areas, baseline):
+    """The demo dataset's panel (2010-2023), built once for the tests that only read it."""
+    from integration_models.data.ingest import IngestSettings, build_panel
+
+    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
+
+
 def tiny_panel():
     """A one-row panel that matches its schema, :data:`integration_models.results.schemas.PANEL`."""
     import pandas as pd

@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from integration_models.data.ingest import IngestSettings, build_panel
 from integration_models.inference.cluster import (
     webb_weights,
     wild_cluster_bootstrap,
@@ -36,14 +35,14 @@ from integration_models.models.design import model_data
 from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.schemas import TABLES
 from integration_models.results.stamp import STAMP_COLUMNS
-from tests.conftest import DEMO, REPO
+from tests.conftest import REPO
 
 FULL = "integration_full"
 
 
 @pytest.fixture(scope="module")
-def panel(areas, baseline) -> pd.DataFrame:
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
+def panel(demo_panel) -> pd.DataFrame:
+    return demo_panel
 
 
 @pytest.fixture(scope="module")

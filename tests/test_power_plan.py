@@ -7,7 +7,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from integration_models.data.ingest import IngestSettings, build_panel
 from integration_models.inference.cluster import (
     cr2_bell_mccaffrey,
     crv1,
@@ -34,14 +33,13 @@ from integration_models.inference.power import (
     wcr_replicates,
 )
 from integration_models.models.design import model_data
-from tests.conftest import DEMO
 
 FULL = "integration_full"
 
 
 @pytest.fixture(scope="module")
-def panel(areas, baseline) -> pd.DataFrame:
-    return build_panel(DEMO, areas, baseline, IngestSettings(2010, 2023))[0]
+def panel(demo_panel) -> pd.DataFrame:
+    return demo_panel
 
 
 @pytest.fixture(scope="module")
