@@ -90,7 +90,7 @@ def twfe_fits():
     return [results(f"fits/twfe/{indicator}.json") for indicator in INDICATORS]
 
 
-ANALYSIS_PARTS = ("inference", "draws", "power", "sensitivity")
+ANALYSIS_PARTS = ("inference", "draws", "power", "size", "sensitivity")
 
 
 def analysis_parts(part):

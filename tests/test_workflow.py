@@ -80,7 +80,11 @@ def test_outputs_complete(finished):
     page = (results / "report.html").read_text(encoding="utf-8")
     assert "Few-cluster inference" in page and "Sensitivity of the integration" in page
     size = pd.read_csv(results / "tables" / "size.csv")
-    assert set(size.method) == {"crv1", "cr2", "wcr", "ri"} and (size.sims == 1000).all()
+    assert set(size.method) == {"crv1", "cr2", "wcr", "ri"}
+    assert set(size.dgp) == {"independent", "ar1"}
+    assert size.indicator_id.nunique() == 25 and len(size) == 25 * 2 * 2 * 4
+    assert (size.loc[size.rejection_rate.notna(), "n_sims"] == 2000).all()
+    assert (results / "figures" / "size.png").is_file()
     assert headline.inference.fillna("").str.len().gt(0).sum() == 2  # the honest-test rows
     conclusion = pd.read_csv(results / "tables" / "conclusion.csv")
     assert list(conclusion.term) == ["integration_full", "integration_partial"]

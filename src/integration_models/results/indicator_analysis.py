@@ -1,4 +1,4 @@
-"""One workflow job: the few-cluster inference, power and sensitivity of one indicator.
+"""One workflow job: the few-cluster inference, power, size and sensitivity of one indicator.
 
 The work of these three steps is per indicator; only the adjustments across indicators
 (Benjamini-Hochberg, Romano-Wolf) span them, and those are cheap once each indicator's rows
@@ -38,6 +38,7 @@ from integration_models.data.registry import load_registry
 from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import scope_from_fits
+from integration_models.inference.size import indicator_size_rows
 from integration_models.inference.table import Draws, few_cluster_rows
 from integration_models.io import write_parquet, write_text
 from integration_models.models.design import outcome_scale
@@ -126,7 +127,7 @@ def analysis_job(
     outputs: Mapping[str, str | Path],
     log_path: str | Path,
 ) -> None:
-    """Write the inference rows, their draws, the power rows and the sensitivity rows.
+    """Write the inference rows, their draws, the power, size and sensitivity rows.
 
     Parameters
     ----------
@@ -143,9 +144,11 @@ def analysis_job(
     by_measure, overrides
         Outcome scale per measure, and per indicator where configured.
     settings
-        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration.
+        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration, and the size
+        diagnostic's ``size_sims``, ``size_reps`` and ``size_dgps``
+        (:func:`integration_models.inference.size.indicator_size_rows`).
     outputs
-        Paths for ``inference``, ``draws``, ``power`` and ``sensitivity`` (Parquet).
+        Paths for ``inference``, ``draws``, ``power``, ``size`` and ``sensitivity`` (Parquet).
     log_path
         A short human-readable log.
     """
@@ -165,6 +168,10 @@ def analysis_job(
         power = power_table(
             panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), **shared
         )
+        size = indicator_size_rows(
+            panel, indicator_id, scale, sims=int(settings["size_sims"]),
+            reps=int(settings["size_reps"]), dgps=tuple(settings["size_dgps"]), **shared,
+        )  # fmt: skip
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
             scope=scope, population=context.population,
@@ -172,11 +179,13 @@ def analysis_job(
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])
     write_parquet(power, outputs["power"])
+    write_parquet(size, outputs["size"])
     write_parquet(sensitivity, outputs["sensitivity"])
     tested = int(np.isfinite(rows["p_value"].to_numpy(dtype=float)).sum())
     write_text(
         log_path,
         f"{indicator_id} ({scale}): {tested} of {len(rows)} inference rows with a p-value, "
         f"{len(draws)} resampled rows x {reps} draws, {len(power)} power rows, "
+        f"{len(size)} size rows, "
         f"{len(sensitivity)} sensitivity rows\n",
     )

@@ -280,20 +280,24 @@ INFERENCE = _table(
 SIZE = _table(
     "size",
     {
-        "method": text(nullable=False),
-        "label": text(nullable=False),
+        "indicator_id": text(nullable=False),
         "term": text(nullable=False),
-        "sims": integer(NON_NEGATIVE),
+        "dgp": text(nullable=False),
+        "method": text(nullable=False),
+        "test": text(nullable=False),
+        "alpha": number(P_VALUE),
+        "n_sims": integer(NON_NEGATIVE),
         "reps": integer(NON_NEGATIVE),
         "rejections": integer(NON_NEGATIVE),
-        "rate": number(P_VALUE),
+        "rejection_rate": number(P_VALUE),
         "mc_se": number(NON_NEGATIVE),
-        "honest": flag(),
-        "n_treated_areas": integer(NON_NEGATIVE),
-        "design_indicators": text(),
+        "over_rejects": flag(),
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
+        "n_switching_areas": integer(NON_NEGATIVE),
+        "sigma": number(NON_NEGATIVE),
         "note": text(),
+        "rate": number(P_VALUE),  # transitional: rejection_rate, for this branch's headline
     },
 )
 
