@@ -5,8 +5,8 @@ indicator at a time (rule ``analyse``, :mod:`integration_models.results.indicato
 combines them (rules ``inference``, ``size`` and ``sensitivity``). Here the combined tables of
 the finished demo run are compared with one call of each function over the whole panel, with
 the bootstrap areas and permutation histories taken from the panel itself (the functions'
-default): the same numbers show that no indicator's results depend on how the work is split, and that the
-Romano-Wolf adjustment sees the same joint draws.
+default): the same numbers show that no indicator's results depend on how the work is split,
+and that the Romano-Wolf adjustment sees the same joint draws.
 """
 
 from __future__ import annotations

@@ -283,7 +283,12 @@ def null_errors(null: NullDesign, dgp: str, sims: int, rng: np.random.Generator)
 
 
 def wcr_rejections(
-    design: TwfeDesign, y: np.ndarray, reps: int, alpha: float, rng: np.random.Generator
+    design: TwfeDesign,
+    y: np.ndarray,
+    reps: int,
+    alpha: float,
+    rng: np.random.Generator,
+    t_obs: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Restricted wild cluster bootstrap (Webb) of every column of ``y``, own weights each.
 
@@ -295,6 +300,8 @@ def wcr_rejections(
     residuals of ``v_g r_g`` are ``v_g r_g - Q Q' (v_g r_g)``). So each simulated sample needs
     one ``G x G`` matrix and one product with its own ``G x B`` weights.
 
+    ``t_obs`` is the CRV1 t of ``y`` (``J x k``) when already computed.
+
     Returns
     -------
     tuple of numpy.ndarray
@@ -302,7 +309,7 @@ def wcr_rejections(
         whether the p-value is finite (some finite draw and a finite observed t).
     """
     n_out, k, g = y.shape[1], len(design.terms), design.n_clusters
-    t_obs = crv1(design, y).statistic  # J x k
+    t_obs = crv1(design, y).statistic if t_obs is None else t_obs
     influence = _influence(design)
     q = design.basis_full
     reject = np.zeros((n_out, k), dtype=bool)
@@ -385,10 +392,12 @@ def simulate_rejections(
     error_seed, wcr_seed, ri_seed = seed.spawn(3)
     y = null_errors(null, dgp, sims, np.random.default_rng(error_seed))
     design = null.design
+    base = crv1(design, y)
+    wcr_rng = np.random.default_rng(wcr_seed)
     return {
-        "crv1": _t_rejections(crv1(design, y).p_value, alpha),
+        "crv1": _t_rejections(base.p_value, alpha),
         "cr2": _t_rejections(cr2_bell_mccaffrey(design, y).p_value, alpha),
-        "wcr": wcr_rejections(design, y, reps, alpha, np.random.default_rng(wcr_seed)),
+        "wcr": wcr_rejections(design, y, reps, alpha, wcr_rng, base.statistic),
         "ri": ri_rejections(null, y, reps, alpha, np.random.default_rng(ri_seed)),
     }
 
@@ -499,59 +508,75 @@ def indicator_size_rows(
         null = null_design(panel, indicator_id, scale, population)
     except DesignError as err:
         null, why = None, f"not estimated: {err}"
-    rows = []
-    for term in SCOPE_TERMS:
-        for dgp in chosen:
-            for method in METHODS:
-                rows.append(_row(indicator_id, term, dgp, method, reps, alpha))
-    table = pd.DataFrame(rows, columns=SIZE_COLUMNS)
+    cells = {
+        (term, dgp, method): _row(indicator_id, term, dgp, method, reps, alpha)
+        for term in SCOPE_TERMS
+        for dgp in chosen
+        for method in METHODS
+    }
     if null is None:
-        table["note"] = why
-        return _typed(table)
-    design = null.design
-    for j, term in enumerate(design.terms):
-        at = table["term"] == term
-        table.loc[at, ["n_obs", "n_areas"]] = design.n_obs, design.n_clusters
-        table.loc[at, "n_switching_areas"] = _switching_areas(design, j)
-        table.loc[at, "sigma"] = null.sigma
-    for term in SCOPE_TERMS:
-        at = table["term"] == term
-        if term not in design.terms:
-            table.loc[at, "note"] = "not estimated: the design does not identify this term"
-        elif scope is not None and not scope.includes(indicator_id, term):
-            table.loc[at, "note"] = "not estimated: the twfe fit did not estimate this term"
+        for row in cells.values():
+            row["note"] = why
+        return _frame(cells)
+    _describe(cells, null, indicator_id, scope)
     for dgp in chosen:
+        open_cells = [row for (_, d, _), row in cells.items() if d == dgp and not row["note"]]
         problem = dgp_problem(null, dgp)
-        if problem:
-            table.loc[(table["dgp"] == dgp) & (table["note"] == ""), "note"] = problem
+        for row in open_cells if problem else ():
+            row["note"] = problem
+        if problem or not open_cells:
             continue
         results = simulate_rejections(
             null, dgp, sims=sims, reps=reps, alpha=alpha, seed=streams[dgp]
         )
-        for j, term in enumerate(design.terms):
+        for j, term in enumerate(null.design.terms):
             for method, (reject, valid) in results.items():
-                at = (table["term"] == term) & (table["dgp"] == dgp) & (table["method"] == method)
-                if table.loc[at, "note"].iloc[0]:
-                    continue
-                _fill(table, at, reject[:, j], valid[:, j], alpha)
-    return _typed(table)
+                row = cells[term, dgp, method]
+                if not row["note"]:
+                    _fill(row, reject[:, j], valid[:, j], alpha)
+    return _frame(cells)
 
 
-def _fill(
-    table: pd.DataFrame, at: pd.Series, reject: np.ndarray, valid: np.ndarray, alpha: float
+def _describe(
+    cells: dict[tuple[str, str, str], dict], null: NullDesign, indicator: str, scope: Scope | None
 ) -> None:
-    """Write one cell's count, rate, MC SE and flag into ``table`` (in place)."""
+    """Write the design's sizes into every cell, and why a term is not simulated (in place)."""
+    design = null.design
+    switching = {t: _switching_areas(design, j) for j, t in enumerate(design.terms)}
+    for (term, _, _), row in cells.items():
+        if term not in design.terms:
+            row["note"] = "not estimated: the design does not identify this term"
+            continue
+        row.update(
+            n_obs=design.n_obs,
+            n_areas=design.n_clusters,
+            n_switching_areas=switching[term],
+            sigma=null.sigma,
+        )
+        if scope is not None and not scope.includes(indicator, term):
+            row["note"] = "not estimated: the twfe fit did not estimate this term"
+
+
+def _fill(row: dict, reject: np.ndarray, valid: np.ndarray, alpha: float) -> None:
+    """Write one cell's count, rate, MC SE and flag into ``row`` (in place)."""
     n = int(valid.sum())
     hits = int(reject.sum())
     rate = hits / n if n else np.nan
-    table.loc[at, "n_sims"] = n
-    table.loc[at, "rejections"] = hits
-    table.loc[at, "rejection_rate"] = rate
-    table.loc[at, "rate"] = rate
-    table.loc[at, "mc_se"] = np.sqrt(rate * (1 - rate) / n) if n else np.nan
-    table.loc[at, "over_rejects"] = over_rejects(rate, alpha, n)
+    row.update(
+        n_sims=n,
+        rejections=hits,
+        rejection_rate=rate,
+        rate=rate,
+        mc_se=np.sqrt(rate * (1 - rate) / n) if n else np.nan,
+        over_rejects=over_rejects(rate, alpha, n),
+    )
     if not n:
-        table.loc[at, "note"] = "not estimated: no simulated sample gave a p-value"
+        row["note"] = "not estimated: no simulated sample gave a p-value"
+
+
+def _frame(cells: dict[tuple[str, str, str], dict]) -> pd.DataFrame:
+    """Return the cells as the table (in their order: term, DGP, method)."""
+    return _typed(pd.DataFrame(list(cells.values()), columns=SIZE_COLUMNS))
 
 
 _INTEGER = ("n_sims", "reps", "rejections", "n_obs", "n_areas", "n_switching_areas")
