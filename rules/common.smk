@@ -184,7 +184,7 @@ def figure_files():
     """PNG and SVG files of every figure the report embeds (not the sensitivity figure)."""
     names = [*OVERVIEW_FIGURES]
     names += [f"{kind}_{indicator}" for kind in INDICATOR_FIGURES for indicator in INDICATORS]
-    names.append("power")
+    names += ["power", "size"]  # size: drawn by rule size with its table
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
 
 
