@@ -143,9 +143,11 @@ def test_vectorised_wcr_is_the_wild_cluster_bootstrap_with_the_same_weights(demo
 def test_reduced_draw_wcr_rate_agrees_with_the_full_bootstrap():
     """99 draws per sample versus 1,999 (a brute-force bootstrap) on the same 600 samples.
 
-    Tolerance: 3 SEs of the difference of two rates as if independent (they are positively
-    correlated, so this is generous only by that correlation) plus nothing else: the two
-    differ only through the bootstrap draws.
+    Three treated areas of 14, heteroskedastic errors: WCR is far from exact here (about
+    15%), the case where the number of draws could matter. The two rates differ only through
+    the draws, so the tolerance is 3 paired Monte Carlo SEs of the difference,
+    ``3 sd(d) / sqrt(n)`` with ``d`` = reduced minus full decision per sample, plus the
+    rounding of one ``1 / (B + 1)`` step of the p-value (1%) that finite ``B`` smooths.
     """
     panel = hand_made_panel(n_areas=14, treated=3)
     null = size.null_design(panel, "y", "identity")
@@ -154,9 +156,10 @@ def test_reduced_draw_wcr_rate_agrees_with_the_full_bootstrap():
     reduced, _ = size.wcr_rejections(null.design, y, 99, ALPHA, np.random.default_rng(3))
     weights = webb_weights(null.design.n_clusters, 1999, np.random.default_rng(4))
     full = wild_cluster_bootstrap(null.design, y, weights=weights).p_value[:, 0] <= ALPHA
-    low, high = reduced[:, 0].mean(), full.mean()
-    tolerance = 3 * np.sqrt((low * (1 - low) + high * (1 - high)) / n_sims)
-    assert abs(low - high) <= tolerance, (low, high)
+    assert full.mean() > ALPHA + 5 * mc_se(n_sims)  # a case where the test is not exact
+    d = reduced[:, 0].astype(float) - full
+    tolerance = 3 * d.std() / np.sqrt(n_sims) + 1 / 100
+    assert abs(d.mean()) <= tolerance, (reduced[:, 0].mean(), full.mean(), tolerance)
 
 
 def test_resampling_rates_use_p_at_most_alpha_with_whole_alpha_b_plus_one(demo_panel):
