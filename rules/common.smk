@@ -100,7 +100,7 @@ def twfe_fits():
     return [results(f"fits/twfe/{indicator}.json") for indicator in INDICATORS]
 
 
-ANALYSIS_PARTS = ("inference", "draws", "power", "sensitivity", "equivalence")
+ANALYSIS_PARTS = ("inference", "draws", "power", "size", "sensitivity", "equivalence")
 
 
 def analysis_parts(part):
@@ -195,7 +195,7 @@ def figure_files():
     """PNG and SVG files of every figure the report embeds (not the sensitivity figure)."""
     names = [*OVERVIEW_FIGURES]
     names += [f"{kind}_{indicator}" for kind in INDICATOR_FIGURES for indicator in INDICATORS]
-    names.append("power")
+    names += ["power", "size"]  # size: drawn by rule size with its table
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
 
 

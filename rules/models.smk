@@ -141,6 +141,9 @@ rule analyse:
             "seed": config["seed"],
             "alpha": config["alpha"],
             "min_partnerships": PLAN.min_partnerships,
+            "size_sims": config["size_sims"],
+            "size_reps": config["size_reps"],
+            "size_dgps": config["size_dgps"],
         },
     run:
         from integration_models.results.indicator_analysis import analysis_job
@@ -201,43 +204,37 @@ rule inference:
         )
 
 
-# One simulation on the design most indicators share (their residuals drive it): the work
-# spans indicators, so it reads the whole panel.
+# The size diagnostic is simulated per indicator in `analyse`; this step only combines the
+# parts into one table and draws its figure.
 rule size:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
-        fits=twfe_fits(),
+        parts=analysis_parts("size"),
         code=package_sources("size"),
     output:
-        results("tables/size.csv"),
+        table=results("tables/size.csv"),
+        figure=results("figures/size.png"),
+        figure_svg=results("figures/size.svg"),
     log:
         results("logs/size.log"),
     benchmark:
         results("benchmarks/size.tsv")
     params:
-        scales=json.dumps(config["outcome_scale"], sort_keys=True),
-        overrides=json.dumps(config["outcome_scale_overrides"], sort_keys=True),
-        seed=config["seed"],
         alpha=config["alpha"],
-        size_sims=config["size_sims"],
-        size_reps=config["size_reps"],
         config_hash=CONFIG_HASH,
+        figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),
     run:
         command_job(
             "size",
             log[0],
             panel=input.panel,
             registry=input.registry,
-            fits=input.fits,
-            scales_json=params.scales,
-            overrides_json=params.overrides,
-            seed=params.seed,
+            parts=input.parts,
             alpha=params.alpha,
-            size_sims=params.size_sims,
-            size_reps=params.size_reps,
             config_hash=params.config_hash,
-            out=output[0],
+            out=output.table,
+            figure_stem=params.figure_stem,
         )
 
 

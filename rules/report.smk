@@ -141,7 +141,7 @@ rule provenance:
         exclusions=processed("exclusions.csv"),
         tables=rules.tables.output,
         headline=rules.headline.output,
-        inference=[*rules.inference.output, *rules.size.output],
+        inference=[*rules.inference.output, rules.size.output.table],
         sensitivity=[
             results("tables/sensitivity.csv"),
             results("tables/sensitivity_summary.csv"),
@@ -186,7 +186,7 @@ rule report:
     input:
         tables=rules.tables.output,
         headline=rules.headline.output,
-        inference=[*rules.inference.output, *rules.size.output],
+        inference=[*rules.inference.output, rules.size.output.table],
         sensitivity=[
             results("tables/sensitivity.csv"),
             results("tables/sensitivity_summary.csv"),

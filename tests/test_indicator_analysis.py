@@ -1,12 +1,12 @@
 """The per-indicator analysis jobs, combined, give the tables of one call over all indicators.
 
-The workflow resamples, simulates power and refits the sensitivity variants one indicator at
-a time (rule ``analyse``, :mod:`integration_models.results.indicator_analysis`) and combines them
-(rules ``inference`` and ``sensitivity``). Here the combined tables of the finished demo run
-are compared with one call of each function over the whole panel, with the bootstrap areas
-and permutation histories taken from the panel itself (the functions' default): the same
-numbers show that no indicator's results depend on how the work is split, and that the
-Romano-Wolf adjustment sees the same joint draws.
+The workflow resamples, simulates power and size and refits the sensitivity variants one
+indicator at a time (rule ``analyse``, :mod:`integration_models.results.indicator_analysis`) and
+combines them (rules ``inference``, ``size`` and ``sensitivity``). Here the combined tables of
+the finished demo run are compared with one call of each function over the whole panel, with
+the bootstrap areas and permutation histories taken from the panel itself (the functions'
+default): the same numbers show that no indicator's results depend on how the work is split,
+and that the Romano-Wolf adjustment sees the same joint draws.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from integration_models.data.registry import load_registry
 from integration_models.inference.equivalence import equivalence_rows
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import load_scope
+from integration_models.inference.size import size_table
 from integration_models.inference.table import few_cluster_rows, few_cluster_table
 from integration_models.models.design import indicator_scales
 from integration_models.plan.analysis_plan import load_plan
@@ -94,6 +95,15 @@ def test_equivalence_per_indicator_equals_one_call(whole, tmp_path):
     estimated = ours.dropna(subset=["estimate"])
     assert len(estimated) == scope.count("integration_full") + scope.count("integration_partial")
     assert (estimated["test"].str.startswith("wild cluster bootstrap")).all()
+
+
+def test_size_per_indicator_equals_one_call(whole, tmp_path):
+    finished, config, panel, scales, scope = whole
+    one_call = size_table(
+        panel, list(scales), scales, sims=config["size_sims"], reps=config["size_reps"],
+        seed=config["seed"], alpha=config["alpha"], dgps=config["size_dgps"], scope=scope,
+    )  # fmt: skip
+    assert_same_file(finished, "size", one_call, tmp_path)
 
 
 def test_sensitivity_per_indicator_equals_one_call(whole, tmp_path):

@@ -19,7 +19,7 @@ import pytest
 from integration_models.data.ingest import IngestSettings, build_panel
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import NOT_ESTIMATED, complete_rows, scope_from_fits
-from integration_models.inference.size import honest_method, null_rejection_table
+from integration_models.inference.size import size_table
 from integration_models.inference.table import few_cluster_table
 from integration_models.models.base import FitSettings
 from integration_models.models.estimators import fit_indicator
@@ -101,10 +101,9 @@ def test_a_window_without_change_gives_not_estimated_rows_not_an_error(panel):
     scope = scope_from_fits(fits, IDS)
     assert scope.analysed == []
     assert "absorbed by the area effects" in scope.reason("attendance", "integration_full")
-    size = null_rejection_table(late, IDS, SCALES, sims=20, reps=19, seed=1, scope=scope)
-    assert size["rate"].isna().all() and (size["sims"] == 0).all()
+    size = size_table(late, IDS, SCALES, sims=20, reps=19, seed=1, scope=scope)
+    assert size["rejection_rate"].isna().all() and (size["n_sims"] == 0).all()
     assert size["note"].str.startswith(NOT_ESTIMATED).all()
-    assert honest_method(size) == "ri"
     inference = few_cluster_table(late, IDS, SCALES, reps=19, seed=1, scope=scope)
     assert len(inference) == 6 and inference["p_value"].isna().all()
     plan = PlannedTest("ri", 0.05, {"primary": "romano_wolf", "secondary": "benjamini_hochberg"})

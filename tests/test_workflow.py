@@ -70,8 +70,8 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    # overview, coefficients, event studies, power, sensitivity
-    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1)
+    # overview, coefficients, event studies, power, sensitivity, size
+    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1)
     inference = pd.read_csv(results / "tables" / "inference.csv")
     assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
     assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()
@@ -80,9 +80,12 @@ def test_outputs_complete(finished):
     page = (results / "report.html").read_text(encoding="utf-8")
     assert "Few-cluster inference" in page and "Sensitivity of the integration" in page
     size = pd.read_csv(results / "tables" / "size.csv")
-    assert set(size.method) == {"crv1", "cr2", "wcr", "ri"} and (size.sims == 1000).all()
-    # the rows under the analysis plan's test (wcr): the demo registry has no roles, so all
-    # 25 indicators are primary and there is no secondary family
+    assert set(size.method) == {"crv1", "cr2", "wcr", "ri"}
+    assert set(size.dgp) == {"independent", "ar1"}
+    assert size.indicator_id.nunique() == 25 and len(size) == 25 * 2 * 2 * 4
+    assert (size.loc[size.rejection_rate.notna(), "n_sims"] == 2000).all()
+    assert (results / "figures" / "size.png").is_file()
+    # the plan's test (wcr): all 25 demo indicators are primary, one row per term
     assert headline.inference.fillna("").str.len().gt(0).sum() == 2
     conclusion = pd.read_csv(results / "tables" / "conclusion.csv")
     assert list(conclusion.term) == ["integration_full", "integration_partial"]

@@ -19,11 +19,12 @@ integers; ``A`` areas, ``P`` partnerships, ``I`` indicators, ``k = 2`` integrati
   ``B x G x q`` scores (``q`` leads, at most 4); and the plan test's WCR in each of
   :data:`PLAN_TEST_REPLICATES` replicates with :data:`PLAN_TEST_DRAWS` draws: three
   replicates x draws arrays kept and about five temporaries of that size per power evaluated.
-- :func:`integration_models.inference.size.null_rejection_table` (``S = size_sims``,
-  ``R = size_reps``): each of the two resampling tests keeps ``R x S x k`` draws, and the
-  p-values of the second add two float and three boolean arrays of that shape; earlier, while
-  the bootstrap's draws are kept, the randomisation inference tabulates per simulation three
-  ``A P k`` tables, an ``A (Y + 3)`` one and a few ``N``-row outcome matrices.
+- :func:`integration_models.inference.size.indicator_size_rows` (``S = size_sims``,
+  ``R = size_reps``; one indicator and DGP at a time): the ``N x S`` simulated errors (about
+  three copies while they are drawn), then the largest of CRV1's ``N x k x S`` scores, the
+  bootstrap's ``S x A x R`` weight codes (one byte each), its ``A x K x S`` and two
+  ``S x A x A`` matrices and three ``c x A x R`` temporaries per chunk of ``c`` samples, and
+  the randomisation inference's tables for one chunk of samples.
 
 The steps run one after another in one process, so each is checked on its own. Measured on
 the demo panel (tests/test_config_limits.py), each estimate is 1.0-1.5x the peak that
@@ -101,13 +102,18 @@ def power_bytes(shape: PanelShape, reps: int) -> float:
 
 
 def size_bytes(shape: PanelShape, sims: int, reps: int) -> float:
-    """Peak bytes of the rejection-rate simulation: ``sims`` outcomes, ``reps`` draws each."""
-    a, p, k = shape.areas, shape.partnerships, TERMS
-    draws = BYTES * k * sims * reps  # one resampling test's draws
-    outcomes = BYTES * sims * shape.rows * 2
-    tables = BYTES * sims * (3 * a * p * k + a * (shape.years + 3) + shape.rows * k)
-    p_values = 4 * draws + 3 * k * sims * reps
-    return max(draws + tables, p_values) + outcomes + CHUNK_BYTES
+    """Peak bytes of the size diagnostic: ``sims`` samples per DGP, ``reps`` draws each."""
+    from integration_models.inference.size import _WCR_CHUNK, RI_CHUNK
+
+    a, p, k, n = shape.areas, shape.partnerships, TERMS, shape.rows
+    params = a + shape.years + 4  # area and year effects, covariates, terms (at most)
+    errors = BYTES * sims * n * 3
+    t_tests = BYTES * sims * n * (k + 1)
+    bootstrap = sims * a * reps + BYTES * sims * a * (params + 2 * a)
+    bootstrap += BYTES * 3 * min(sims, _WCR_CHUNK) * a * reps
+    chunk = min(sims, RI_CHUNK)
+    permutation = BYTES * chunk * (3 * a * p * k + a * (shape.years + 3) + n * k) + CHUNK_BYTES
+    return errors + max(t_tests, bootstrap, permutation)
 
 
 def physical_memory() -> int:

@@ -1,60 +1,46 @@
-"""``size``: rejection rates of the few-cluster tests under a simulated null (size.csv)."""
+"""``size``: join each indicator's size-diagnostic rows into size.csv and draw the figure."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 NAME = "size"
-HELP = "rejection rates of the four tests under a simulated null on the real design"
+HELP = "join each indicator's simulated rejection rates (size.csv) and draw them"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("--panel", type=Path, required=True)
     parser.add_argument("--registry", type=Path, required=True)
-    parser.add_argument("--fits", type=Path, nargs="+", required=True, help="twfe fit files")
-    parser.add_argument("--scales-json", required=True)
-    parser.add_argument("--overrides-json", required=True)
-    parser.add_argument("--seed", type=int, default=20230831)
+    parser.add_argument(
+        "--parts", type=Path, nargs="+", required=True, help="per-indicator size rows"
+    )
     parser.add_argument("--alpha", type=float, default=0.05)
-    parser.add_argument("--size-sims", type=int, default=1000)
-    parser.add_argument("--size-reps", type=int, default=999)
     parser.add_argument("--config-hash", required=True)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--figure-stem", type=Path, required=True)
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write size.csv.
+    """Write size.csv and figures/size.png/.svg.
 
-    One simulation on the design shared by the most indicators, whose residuals drive it
-    (:func:`integration_models.inference.size.null_rejection_table`): the work spans indicators, so
-    it reads the whole panel.
+    The simulation ran per indicator in the ``analyse`` jobs
+    (:func:`integration_models.inference.size.indicator_size_rows`); this step only
+    concatenates the parts in registry order, stamps them and draws them, so it reads no
+    panel rows (the panel only for the stamp's input hashes).
     """
     import pandas as pd
 
-    from integration_models.data.registry import load_registry
-    from integration_models.inference.scope import load_scope
-    from integration_models.inference.size import null_rejection_table
-    from integration_models.models.design import indicator_scales
+    from integration_models.data.registry import is_synthetic, load_registry
+    from integration_models.inference.size import combine_size
+    from integration_models.plots.base import synthetic_figures
+    from integration_models.plots.size import plot_size
     from integration_models.results.stamp import Stamp
     from integration_models.results.summarise import write_csv
 
-    registry = load_registry(args.registry)
-    scales = indicator_scales(
-        registry, json.loads(args.scales_json), json.loads(args.overrides_json)
-    )
-    indicators = list(scales)
-    size = null_rejection_table(
-        pd.read_parquet(args.panel),
-        indicators,
-        scales,
-        sims=args.size_sims,
-        reps=args.size_reps,
-        seed=args.seed,
-        alpha=args.alpha,
-        scope=load_scope(args.fits, indicators),
-    )
+    table = combine_size([pd.read_parquet(path) for path in args.parts])
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
-    write_csv(stamp.apply(size), args.out)
+    write_csv(stamp.apply(table), args.out)
+    with synthetic_figures(is_synthetic(load_registry(args.registry))):
+        plot_size(table, args.figure_stem, alpha=args.alpha)

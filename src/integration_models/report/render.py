@@ -533,22 +533,42 @@ def _headline(headline: pd.DataFrame | None) -> list[tuple[str, bool]] | None:
 
 
 def _size(size: pd.DataFrame, label: str, alpha: float | None) -> Data:
-    """Return the simulated rejection rates under no effect and the test the headline uses.
+    """Return the size diagnostic summarised over indicators, and the test the headline uses.
 
-    ``label`` and ``alpha`` are the headline test and level of ``conclusion.csv``: the page
-    names the test the tables chose, it does not choose again.
+    ``size.csv`` has one row per indicator, term, null DGP and test
+    (:mod:`integration_models.inference.size`); the page shows per term, DGP and test the
+    indicators simulated, the median and largest rejection rate and how many over-reject.
+    ``label`` and ``alpha`` are the headline test and level of ``conclusion.csv``.
     """
-    columns = ["label", "term", "n_treated_areas", "sims", "reps", "rate", "mc_se", "honest"]
+    rated = size.loc[pd.to_numeric(size["rejection_rate"], errors="coerce").notna()]
+    summary = (
+        rated.assign(over=rated["over_rejects"].astype(str).str.lower() == "true")
+        .groupby(["term", "dgp", "test"], sort=False)
+        .agg(
+            indicators=("indicator_id", "nunique"),
+            median_rate=("rejection_rate", "median"),
+            max_rate=("rejection_rate", "max"),
+            over_rejecting=("over", "sum"),
+            sims=("n_sims", "max"),
+        )
+        .reset_index()
+    )
+    columns = ["term", "dgp", "test", "indicators", "sims", "median_rate", "max_rate"]
     return {
         "level": _level(alpha),
-        "design": text(size["design_indicators"].iloc[0]) if len(size) else "",
+        "design": "each indicator's own design, under the null DGPs of column dgp",
         "label": label,
         "table": _table(
-            size,
-            columns,
-            headers={"label": "test", "rate": "rejection rate", "mc_se": "Monte Carlo SE"},
-            formats={"rate": number, "mc_se": number},
-            numeric=["rate", "mc_se", "sims", "reps", "n_treated_areas"],
+            summary,
+            [*columns, "over_rejecting"],
+            headers={
+                "dgp": "null DGP",
+                "median_rate": "median rejection rate",
+                "max_rate": "largest rejection rate",
+                "over_rejecting": "indicators over-rejecting",
+            },
+            formats={"median_rate": number, "max_rate": number},
+            numeric=["indicators", "sims", "median_rate", "max_rate", "over_rejecting"],
         ),
     }
 

@@ -1,4 +1,4 @@
-"""One workflow job: the few-cluster inference, power and sensitivity of one indicator.
+"""One workflow job: the few-cluster inference, power, size and sensitivity of one indicator.
 
 The work of these three steps is per indicator; only the adjustments across indicators
 (Benjamini-Hochberg, Romano-Wolf) span them, and those are cheap once each indicator's rows
@@ -41,6 +41,7 @@ from integration_models.inference.equivalence import equivalence_rows, withhold_
 from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS
 from integration_models.inference.power import power_table
 from integration_models.inference.scope import scope_from_fits
+from integration_models.inference.size import indicator_size_rows
 from integration_models.inference.table import Draws, few_cluster_rows
 from integration_models.io import write_parquet, write_text
 from integration_models.models.design import outcome_scale
@@ -132,7 +133,7 @@ def analysis_job(
     *,
     plan_path: str | Path,
 ) -> None:
-    """Write the inference rows, their draws, the power, sensitivity and equivalence rows.
+    """Write the inference rows, their draws, the power, size, sensitivity and equivalence rows.
 
     Parameters
     ----------
@@ -149,11 +150,13 @@ def analysis_job(
     by_measure, overrides
         Outcome scale per measure, and per indicator where configured.
     settings
-        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration, and the
-        analysis plan's ``min_partnerships`` (default 2).
+        ``reps``, ``power_reps``, ``seed`` and ``alpha`` of the configuration, the analysis
+        plan's ``min_partnerships`` (default 2), and the size diagnostic's ``size_sims``,
+        ``size_reps`` and ``size_dgps``
+        (:func:`integration_models.inference.size.indicator_size_rows`).
     outputs
-        Paths for ``inference``, ``draws``, ``power``, ``sensitivity`` and ``equivalence``
-        (Parquet).
+        Paths for ``inference``, ``draws``, ``power``, ``size``, ``sensitivity`` and
+        ``equivalence`` (Parquet).
     log_path
         A short human-readable log.
     plan_path
@@ -191,6 +194,11 @@ def analysis_job(
         )  # fmt: skip
         equivalence = withhold_not_identified(equivalence, rows)
         equivalence_seconds = time.perf_counter() - started
+        size = indicator_size_rows(
+            panel, indicator_id, scale, sims=int(settings["size_sims"]),
+            reps=int(settings["size_reps"]), dgps=tuple(settings["size_dgps"]), seed=seed,
+            alpha=alpha, scope=scope, population=context.population,
+        )  # fmt: skip
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
             scope=scope, population=context.population, min_partnerships=min_partnerships,
@@ -199,6 +207,7 @@ def analysis_job(
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])
     write_parquet(power, outputs["power"])
+    write_parquet(size, outputs["size"])
     write_parquet(sensitivity, outputs["sensitivity"])
     write_parquet(equivalence, outputs["equivalence"])
     tested = int(np.isfinite(rows["p_value"].to_numpy(dtype=float)).sum())
@@ -206,6 +215,7 @@ def analysis_job(
         log_path,
         f"{indicator_id} ({scale}): {tested} of {len(rows)} inference rows with a p-value, "
         f"{len(draws)} resampled rows x {reps} draws, {len(power)} power rows, "
-        f"{len(sensitivity)} sensitivity rows, {len(equivalence)} equivalence rows "
-        f"({plan.test}); power {power_seconds:.2f} s, equivalence {equivalence_seconds:.2f} s\n",
+        f"{len(size)} size rows, {len(sensitivity)} sensitivity rows, "
+        f"{len(equivalence)} equivalence rows ({plan.test}); power {power_seconds:.2f} s, "
+        f"equivalence {equivalence_seconds:.2f} s\n",
     )
