@@ -148,21 +148,8 @@ rule analyse:
     run:
         from integration_models.results.indicator_analysis import analysis_job
 
-        analysis_job(
-            input.observations,
-            input.integration,
-            input.areas,
-            input.scenarios,
-            input.registry,
-            input.fit,
-            wildcards.indicator,
-            params.by_measure,
-            params.overrides,
-            params.settings,
-            {part: output[part] for part in ANALYSIS_PARTS},
-            log[0],
-            plan_path=input.plan,
-        )
+        # every named input (but the code) and parameter is the argument of that name
+        analysis_job(wildcards.indicator, dict(output.items()), log[0], **options(input, params))
 
 
 rule inference:

@@ -118,35 +118,46 @@ def read_draws(path: str | Path, indicator_id: str) -> Draws:
 
 
 def analysis_job(
-    observations_path: str | Path,
-    integration_path: str | Path,
-    areas_path: str | Path,
-    scenario_paths: Sequence[str | Path],
-    registry_path: str | Path,
-    fit_path: str | Path,
     indicator_id: str,
-    by_measure: Mapping[str, str],
-    overrides: Mapping[str, str],
-    settings: Mapping[str, float],
     outputs: Mapping[str, str | Path],
     log_path: str | Path,
     *,
-    plan_path: str | Path,
+    observations: str | Path,
+    integration: str | Path,
+    areas: str | Path,
+    scenarios: Sequence[str | Path],
+    registry: str | Path,
+    fit: str | Path,
+    plan: str | Path,
+    by_measure: Mapping[str, str],
+    overrides: Mapping[str, str],
+    settings: Mapping[str, float],
 ) -> None:
     """Write the inference rows, their draws, the power, size, sensitivity and equivalence rows.
 
     Parameters
     ----------
-    observations_path, integration_path
-        The indicator's ingested rows and the exposure of every area, year and kind of period.
-    areas_path, scenario_paths
-        The areas table and the scenario classifications (configuration ``scenarios``).
-    registry_path
-        The dataset's ``indicators.csv`` (the indicator's measure, hence its scale).
-    fit_path
-        The indicator's ``twfe`` fit: which terms it estimated
-    (:mod:`integration_models.inference.scope`). indicator_id
+    indicator_id
         The indicator.
+    outputs
+        Paths for ``inference``, ``draws``, ``power``, ``size``, ``sensitivity`` and
+        ``equivalence`` (Parquet).
+    log_path
+        A short human-readable log.
+    observations, integration
+        The indicator's ingested rows and the exposure of every area, year and kind of period.
+    areas, scenarios
+        The areas table and the scenario classifications (configuration ``scenarios``).
+    registry
+        The dataset's ``indicators.csv`` (the indicator's measure, hence its scale).
+    fit
+        The indicator's ``twfe`` fit: which terms it estimated
+        (:mod:`integration_models.inference.scope`).
+    plan
+        ``analysis_plan.yaml``: the test whose power, interval and two one-sided tests are
+        reported (:mod:`integration_models.inference.equivalence`), the equivalence bounds,
+        and the test and level of the sensitivity conclusions
+        (:func:`integration_models.results.sensitivity.sensitivity_rows`).
     by_measure, overrides
         Outcome scale per measure, and per indicator where configured.
     settings
@@ -154,28 +165,16 @@ def analysis_job(
         plan's ``min_partnerships`` (default 2), and the size diagnostic's ``size_sims``,
         ``size_reps`` and ``size_dgps``
         (:func:`integration_models.inference.size.indicator_size_rows`).
-    outputs
-        Paths for ``inference``, ``draws``, ``power``, ``size``, ``sensitivity`` and
-        ``equivalence`` (Parquet).
-    log_path
-        A short human-readable log.
-    plan_path
-        ``analysis_plan.yaml``: the test whose power, interval and two one-sided tests are
-        reported (:mod:`integration_models.inference.equivalence`), the equivalence bounds,
-        and the test and level of the sensitivity conclusions
-        (:func:`integration_models.results.sensitivity.sensitivity_rows`).
     """
-    plan = load_plan(plan_path)
+    analysis_plan = load_plan(plan)
     with IN_PROCESS_LOCK:
-        registry = load_registry(registry_path).set_index("indicator_id")
-        scale = outcome_scale(
-            registry.loc[indicator_id, "measure"], indicator_id, by_measure, overrides
-        )
+        measure = load_registry(registry).set_index("indicator_id").loc[indicator_id, "measure"]
+        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
         scale_of = {indicator_id: scale}
-        context = load_context(integration_path, areas_path, scenario_paths)
-        panel = attach_integration(pd.read_parquet(observations_path), context.integration)
-        fit = json.loads(Path(fit_path).read_text(encoding="utf-8"))
-        scope = scope_from_fits([fit], [indicator_id])
+        context = load_context(integration, areas, scenarios)
+        panel = attach_integration(pd.read_parquet(observations), context.integration)
+        fitted = json.loads(Path(fit).read_text(encoding="utf-8"))
+        scope = scope_from_fits([fitted], [indicator_id])
         reps, seed, alpha = int(settings["reps"]), int(settings["seed"]), float(settings["alpha"])
         shared = {"seed": seed, "alpha": alpha, "scope": scope, "population": context.population}
         min_partnerships = int(settings.get("min_partnerships", DEFAULT_MIN_PARTNERSHIPS))
@@ -183,13 +182,13 @@ def analysis_job(
         rows, draws = few_cluster_rows(panel, [indicator_id], scale_of, reps=reps, **shared)
         started = time.perf_counter()
         power = power_table(
-            panel, [indicator_id], scale_of, reps=int(settings["power_reps"]), test=plan.test,
-            **shared,
+            panel, [indicator_id], scale_of, reps=int(settings["power_reps"]),
+            test=analysis_plan.test, **shared,
         )  # fmt: skip
         power_seconds = time.perf_counter() - started
         started = time.perf_counter()
         equivalence = equivalence_rows(
-            panel, [indicator_id], scale_of, plan, reps=reps, seed=seed, scope=scope,
+            panel, [indicator_id], scale_of, analysis_plan, reps=reps, seed=seed, scope=scope,
             population=context.population,
         )  # fmt: skip
         equivalence = withhold_not_identified(equivalence, rows)
@@ -202,7 +201,7 @@ def analysis_job(
         sensitivity = sensitivity_rows(
             panel, [indicator_id], scale_of, scenarios=context.scenarios, alpha=alpha,
             scope=scope, population=context.population, min_partnerships=min_partnerships,
-            plan=plan, seed=seed,
+            plan=analysis_plan, seed=seed,
         )  # fmt: skip
     write_parquet(rows, outputs["inference"])
     write_parquet(draws_frame(draws, reps), outputs["draws"])
@@ -216,6 +215,6 @@ def analysis_job(
         f"{indicator_id} ({scale}): {tested} of {len(rows)} inference rows with a p-value, "
         f"{len(draws)} resampled rows x {reps} draws, {len(power)} power rows, "
         f"{len(size)} size rows, {len(sensitivity)} sensitivity rows, "
-        f"{len(equivalence)} equivalence rows ({plan.test}); power {power_seconds:.2f} s, "
+        f"{len(equivalence)} equivalence rows ({analysis_plan.test}); power {power_seconds:.2f} s, "
         f"equivalence {equivalence_seconds:.2f} s\n",
     )
