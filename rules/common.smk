@@ -37,14 +37,11 @@ try:
 except InputError as err:
     raise WorkflowError(f"error: {err}") from None
 
-# Council areas: every ingest and fit takes under a second, so they run in this process (local
-# rules); as cluster jobs each would pay 5-10 s of start-up. Data zones: each reads about
-# 100,000 rows and needs about 600 MB, so they are cluster jobs (profiles/slurm).
+# Council areas: every ingest, fit and analysis takes about a second, so they are local rules,
+# run in the worker processes of this run (local_job); as cluster jobs each would pay 5-10 s of
+# start-up. Data zones: each reads about 100,000 rows and needs about 600 MB, so they are
+# cluster jobs (profiles/slurm).
 SMALL_JOBS = AREA_LEVEL == "council area"
-# The fits run in this process take turns (a lock, integration_models.models.fit_job); with the
-# profile's `resources: in_process: 1` the scheduler starts one at a time, leaving the other
-# core to the other jobs (none of this for cluster jobs).
-IN_PROCESS = 1 if SMALL_JOBS else 0
 
 
 MODELS = list(config["models"])
@@ -74,6 +71,18 @@ def options(*groups):
     ``--model-fit``).
     """
     return {name: value for group in groups for name, value in group.items() if name != "code"}
+
+
+def local_job(function, *args, **kwargs):
+    """Run a job's package function: in a worker process of this run, or here in a cluster job.
+
+    Council-area jobs are local and small: in a worker (integration_models.workers) they pay
+    no interpreter start and run beside each other on every core. A cluster job (data zones)
+    is a Snakemake process of its own, so it calls the function itself.
+    """
+    if SMALL_JOBS:
+        return workers.run_in_worker(function, *args, **kwargs)
+    return function(*args, **kwargs)
 
 
 def start_workers(cores):

@@ -2,8 +2,6 @@ rule fit:
     localrule: SMALL_JOBS
     # twfe first: the inference and sensitivity (the longest steps) wait for every twfe fit
     priority: lambda wildcards: 1 if wildcards.model == "twfe" else 0
-    resources:
-        in_process=IN_PROCESS,
     input:
         observations=processed("indicators/{indicator}.parquet"),
         integration=processed("integration.parquet"),
@@ -24,7 +22,8 @@ rule fit:
     run:
         from integration_models.models.fit_job import fit_job
 
-        fit_job(
+        local_job(
+            fit_job,
             input.observations,
             input.integration,
             input.registry,
@@ -149,7 +148,13 @@ rule analyse:
         from integration_models.results.indicator_analysis import analysis_job
 
         # every named input (but the code) and parameter is the argument of that name
-        analysis_job(wildcards.indicator, dict(output.items()), log[0], **options(input, params))
+        local_job(
+            analysis_job,
+            wildcards.indicator,
+            dict(output.items()),
+            log[0],
+            **options(input, params),
+        )
 
 
 rule inference:

@@ -42,6 +42,9 @@ PRELOADED = (
     "pandera.pandas",
     "matplotlib.figure",
     "matplotlib.backends.backend_agg",
+    "scipy.stats",
+    "statsmodels.api",
+    "linearmodels",
 )
 
 _pool: ProcessPoolExecutor | None = None
@@ -121,13 +124,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def run_in_worker(function: Callable[..., Result], *args: Any) -> Result:
-    """Call ``function(*args)`` in a worker process and return its result.
+def run_in_worker(function: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
+    """Call ``function(*args, **kwargs)`` in a worker process and return its result.
 
     ``function`` must be a module-level function and its arguments and result picklable;
     an exception it raises is raised here.
     """
-    return _workers().submit(function, *args).result()
+    return _workers().submit(function, *args, **kwargs).result()
 
 
 def command_job(command: str, log_path: str | Path, **options: Any) -> None:
