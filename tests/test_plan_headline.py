@@ -169,3 +169,25 @@ def test_what_the_intervals_rule_out_in_outcome_sds():
     assert np.isinf(ruled["ruled_out_sd_max"]) and ruled["bound"] == "+-0.2 SD"
     assert _ruled_out(equivalence, "integration_full", {"a"})["ruled_out_sd_max"] == 0.3
     assert _ruled_out(None, "integration_full", {"a"})["n_equivalence"] == 0
+
+
+def test_estimates_flag_an_assumed_go_live_date():
+    """The report flags an estimate whose identifying change rests on an assumed date."""
+    from integration_models.results.summarise import identification_caveats
+
+    coefficients = pd.DataFrame(
+        {
+            "indicator_id": ["a", "a", "b", "b"],
+            "model": ["twfe", "twfe", "mixed", "twfe"],
+            "term": ["integration_full", "integration_partial", "integration_full", "time"],
+            "note": [
+                "identifying change rests on an assumed classification row (Moray)",
+                "",
+                "identifying change rests on an assumed classification row (Fife)",
+                "identifying change rests on an assumed classification row (Fife)",
+            ],
+        }
+    )
+    assert identification_caveats(coefficients) == {
+        ("a", "integration_full"): "assumed go-live date: Moray"
+    }

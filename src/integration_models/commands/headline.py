@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> None:
         conclusion_table,
         estimates_table,
         headline_table,
+        identification_caveats,
         multiplicity_table,
         plan_headline,
         summary_table,
@@ -84,6 +85,7 @@ def run(args: argparse.Namespace) -> None:
     equivalence = read_table(args.equivalence)
     conclusion = conclusion_table(inference, read_table(args.power), registry, planned, equivalence)
     write_csv(stamp.apply(conclusion), args.conclusion)
-    estimates = estimates_table(inference, registry, planned, equivalence)
+    caveats = identification_caveats(coefficients)
+    estimates = estimates_table(inference, registry, planned, equivalence, caveats)
     write_csv(stamp.apply(estimates), args.estimates)
     write_csv(stamp.apply(multiplicity_table(inference, planned.alpha)), args.multiplicity)

@@ -452,7 +452,21 @@ def _estimate_cells(row: object, draws: int | None) -> list:
         _cell(format_p_value(row.p_value, draws), "num"),  # type: ignore[attr-defined]
         _cell(format_p_value(row.p_family_adjusted, draws), "num"),  # type: ignore[attr-defined]
         _cell(shown, outcome if outcome in ("better", "worse") else "muted"),
+        _identified_by(row),
     ]
+
+
+def _identified_by(row: object) -> Cell:
+    """Return the cell naming how many partnerships identify an estimate, and its caveat.
+
+    Flagged where the estimate rests on one partnership or on an assumed go-live date
+    (``estimates.csv``'s ``n_identifying_areas`` and ``caveat``).
+    """
+    count = getattr(row, "n_identifying_areas", np.nan)
+    caveat = text(getattr(row, "caveat", ""))
+    shown = "" if pd.isna(count) else plural(int(count), "partnership")
+    flagged = bool(caveat) or (not pd.isna(count) and int(count) <= 1)
+    return _cell("; ".join(part for part in (shown, caveat) if part), "flag" if flagged else "")
 
 
 def _estimates(estimates: pd.DataFrame | None, alpha: float | None) -> Data:
@@ -475,6 +489,7 @@ def _estimates(estimates: pd.DataFrame | None, alpha: float | None) -> Data:
         "p",
         "adjusted p",
         "outcome",
+        "identified by",
     ]
     draws = draws_in_label(label)
     body = []

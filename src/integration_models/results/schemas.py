@@ -426,6 +426,8 @@ ESTIMATES = _table(
         "p_family_adjusted": number(P_VALUE),
         "significant": flag(nullable=False),
         "outcome": text(one_of(OUTCOMES), nullable=False),
+        "n_identifying_areas": integer(NON_NEGATIVE, nullable=True),
+        "caveat": text(),
     },
     [INTERVAL],
 )

@@ -467,6 +467,8 @@ ESTIMATES_COLUMNS = [
     "p_family_adjusted",
     "significant",
     "outcome",
+    "n_identifying_areas",
+    "caveat",
 ]
 
 
@@ -475,6 +477,7 @@ def estimates_table(
     registry: pd.DataFrame,
     planned: PlannedTest,
     equivalence: pd.DataFrame | None = None,
+    caveats: Mapping[tuple[str, str], str] | None = None,
 ) -> pd.DataFrame:
     """Return every indicator's integration estimates under the plan's test, with a verdict.
 
@@ -489,6 +492,10 @@ def estimates_table(
     is in ``inference.csv``). The interval is the plan's test's own: where that test has no
     closed-form interval (the bootstrap and permutation tests), the interval found by
     inverting it (``equivalence``'s ``conf_low``/``conf_high``), if given.
+    ``n_identifying_areas`` is the number of partnerships whose status changes within the
+    indicator's years (what identifies the estimate) and ``caveat`` what the estimate rests on
+    that a reader should know (``caveats``: e.g. a change on an assumed go-live date, from
+    :func:`identification_caveats`).
 
     Returns
     -------
@@ -541,9 +548,33 @@ def estimates_table(
                     "p_family_adjusted": family_p,
                     "significant": significant,
                     "outcome": outcome,
+                    "n_identifying_areas": (
+                        values.get("n_identifying_areas", np.nan) if found else np.nan
+                    ),
+                    "caveat": (caveats or {}).get((indicator, term), ""),
                 }
             )
     return pd.DataFrame(rows, columns=ESTIMATES_COLUMNS)
+
+
+ASSUMED_FLAG = "identifying change rests on an assumed classification row"
+
+
+def identification_caveats(coefficients: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """Return, per indicator and integration term, the caveat of the ``twfe`` estimate.
+
+    An estimate whose identifying change of status rests on a classification row of
+    ``confidence`` assumed (the fit's ``note``, :mod:`integration_models.models.estimators`)
+    gets ``assumed go-live date: <partnerships>``, so the report flags it beside the estimate.
+    """
+    twfe = coefficients["model"] == "twfe"
+    rows = coefficients[twfe & coefficients["term"].isin(tuple(CONCLUSION_WORDS))]
+    found = rows["note"].fillna("").astype(str).str.extract(rf"{ASSUMED_FLAG} \(([^)]*)\)")[0]
+    return {
+        (str(r.indicator_id), str(r.term)): f"assumed go-live date: {names}"
+        for r, names in zip(rows.itertuples(index=False), found, strict=True)
+        if isinstance(names, str)
+    }
 
 
 def _inverted_intervals(
