@@ -81,8 +81,8 @@ def test_outputs_complete(finished):
     assert "Few-cluster inference" in page and "Sensitivity of the integration" in page
     size = pd.read_csv(results / "tables" / "size.csv")
     assert set(size.method) == {"crv1", "cr2", "wcr", "ri"}
-    assert set(size.dgp) == {"independent", "ar1"}
-    assert size.indicator_id.nunique() == 25 and len(size) == 25 * 2 * 2 * 4
+    assert set(size.dgp) == {"independent", "ar1", "heteroskedastic", "health_board"}
+    assert size.indicator_id.nunique() == 25 and len(size) == 25 * 2 * 4 * 4
     assert (size.loc[size.rejection_rate.notna(), "n_sims"] == 2000).all()
     assert (results / "figures" / "size.png").is_file()
     # the plan's test (wcr): all 25 demo indicators are primary, one row per term
