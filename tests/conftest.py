@@ -9,6 +9,11 @@ from pathlib import Path
 
 import pytest
 
+# One BLAS thread, as in every workflow step (cli.py, integration_models.workers): tests compare
+# their numbers with the workflow's byte for byte, and a threaded BLAS sums in another order.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
+
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "data" / "raw"
 AREAS = REPO / "data" / "reference" / "areas.csv"

@@ -47,6 +47,10 @@ GIB = 2**30
 # at once.
 CHUNK_ELEMENTS = 400_000
 CHUNK_BYTES = 4 * CHUNK_ELEMENTS * BYTES
+# simulated samples of the size diagnostic sharing one set of permutations (RI), and per block
+# of bootstrap weights (WCR: chunk x G x B), in integration_models.inference.size
+SIZE_RI_CHUNK = 250
+SIZE_WCR_CHUNK = 250
 # the power of the plan's own test (inference.power.mde_plan_test): its resampling test inside
 # each replicate has this many draws, on the first this many replicates
 PLAN_TEST_DRAWS = 199
@@ -103,15 +107,13 @@ def power_bytes(shape: PanelShape, reps: int) -> float:
 
 def size_bytes(shape: PanelShape, sims: int, reps: int) -> float:
     """Peak bytes of the size diagnostic: ``sims`` samples per DGP, ``reps`` draws each."""
-    from integration_models.inference.size import _WCR_CHUNK, RI_CHUNK
-
     a, p, k, n = shape.areas, shape.partnerships, TERMS, shape.rows
     params = a + shape.years + 4  # area and year effects, covariates, terms (at most)
     errors = BYTES * sims * n * 3
     t_tests = BYTES * sims * n * (k + 1)
     bootstrap = sims * a * reps + BYTES * sims * a * (params + 2 * a)
-    bootstrap += BYTES * 3 * min(sims, _WCR_CHUNK) * a * reps
-    chunk = min(sims, RI_CHUNK)
+    bootstrap += BYTES * 3 * min(sims, SIZE_WCR_CHUNK) * a * reps
+    chunk = min(sims, SIZE_RI_CHUNK)
     permutation = BYTES * chunk * (3 * a * p * k + a * (shape.years + 3) + n * k) + CHUNK_BYTES
     return errors + max(t_tests, bootstrap, permutation)
 

@@ -89,6 +89,7 @@ from integration_models.inference.design import (
     _varies_within,
     design_from_model_data,
 )
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.permutation import (
     PartnershipHistories,
     draw_permutations,
@@ -97,7 +98,8 @@ from integration_models.inference.permutation import (
 )
 from integration_models.inference.power import cr2_residuals
 from integration_models.inference.scope import SCOPE_TERMS, Scope
-from integration_models.inference.table import INFERENCE_LABELS, period_key_of
+from integration_models.inference.table import period_key_of
+from integration_models.memory import SIZE_RI_CHUNK, SIZE_WCR_CHUNK
 from integration_models.models.design import DesignError, model_data
 
 DGPS = ("independent", "ar1", "heteroskedastic", "health_board")
@@ -106,8 +108,8 @@ AR1_RHO = 0.5
 BOARD_SHARE = 0.5  # share of the error variance that is the health board's shock of the year
 DEFAULT_SIMS = 2000  # MC SE of a 5% rate: sqrt(0.05 * 0.95 / 2000) = 0.0049 < 0.005
 DEFAULT_REPS = 199  # alpha (B + 1) = 10 at alpha 0.05: an exact test keeps its level exactly
-RI_CHUNK = 250  # simulated samples sharing one set of permutations
-_WCR_CHUNK = 250  # simulated samples per block of bootstrap weights (memory: chunk x G x B)
+RI_CHUNK = SIZE_RI_CHUNK  # simulated samples sharing one set of permutations
+_WCR_CHUNK = SIZE_WCR_CHUNK  # simulated samples per block of bootstrap weights
 # kept for the headline of this branch until it reads the analysis plan's test (issue 15):
 # the test analysis_plan.yaml registers
 SIZE_COLUMNS = [
