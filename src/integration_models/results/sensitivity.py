@@ -804,11 +804,7 @@ def _variant_rows(
             for term in TERMS_OF_INTEREST:
                 out[(indicator, term)] = _blank_row(variant, indicator, term, arrays, **label)
             continue
-        # a weighted design is fitted one indicator at a time: fitted with other indicators'
-        # outcomes as further columns its numbers differed in the 12th digit, so the table
-        # would depend on which indicators one call holds (the workflow's calls hold one)
-        key = _design_key(arrays) + (indicator.encode() if arrays["weights"] is not None else b"")
-        groups.setdefault(key, []).append((indicator, arrays))
+        groups.setdefault(_design_key(arrays), []).append((indicator, arrays))
     for members in groups.values():
         arrays = members[0][1]
         counts = {
