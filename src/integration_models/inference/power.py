@@ -84,6 +84,7 @@ from integration_models.inference.design import (
     design_from_arrays,
     design_from_model_data,
 )
+from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.permutation import (
     draw_permutations,
     partnership_histories,
@@ -904,11 +905,10 @@ def power_table(
 
 # bootstrap draws (WCR) or permutations (RI) inside each replicate; the replicates used
 PLAN_TEST_DRAWS = memory.PLAN_TEST_DRAWS
+# the tests' own labels (inference.labels), with the draws each replicate's test has
 PLAN_TEST_LABELS = {
-    "crv1": "CRV1 t(G-1)",
-    "cr2": "CR2 Bell-McCaffrey",
-    "wcr": f"wild cluster bootstrap (WCR, Webb, B={PLAN_TEST_DRAWS} per replicate)",
-    "ri": f"randomization inference (partnership labels, B={PLAN_TEST_DRAWS} per replicate)",
+    test: label.format(reps=f"{PLAN_TEST_DRAWS} per replicate")
+    for test, label in INFERENCE_LABELS.items()
 }
 # the plan test's simulation uses the first replicates only: a WCR or RI test inside each one
 # costs B = 199 draws; 500 replicates give the power to +-0.018 (one MC SE at 0.8)
