@@ -26,6 +26,7 @@ if AREA_LEVEL == "data zone":
             model_fit=results("tables/model_fit.csv"),
             summary=results("tables/summary.csv"),
             event_study=results("tables/event_study.csv"),
+            model_counts=results("tables/model_counts.csv"),
         log:
             results("logs/tables.log"),
         params:

@@ -58,6 +58,7 @@ rule tables:
             results("tables/summary.csv"), caption="captions/tables.rst", category="Tables"
         ),
         event_study=results("tables/event_study.csv"),
+        model_counts=results("tables/model_counts.csv"),
         known_effects=results("tables/known_effects.csv"),
         known_effects_summary=results("tables/known_effects_summary.csv"),
     log:
@@ -85,7 +86,7 @@ rule tables:
 rule headline:
     input:
         coefficients=results("tables/coefficients.parquet"),
-        model_fit=results("tables/model_fit.csv"),
+        model_counts=results("tables/model_counts.csv"),
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
         equivalence=results("tables/equivalence.csv"),
@@ -107,7 +108,6 @@ rule headline:
     log:
         results("logs/headline.log"),
     params:
-        alpha=config["alpha"],
         config_hash=CONFIG_HASH,
     run:
         # every named input (but the code), output and parameter is the option of that name

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import threadpoolctl
+import yaml
 
 # One BLAS thread, as in every workflow step (cli.py, integration_models.workers): tests compare
 # their numbers with the workflow's byte for byte, and a threaded BLAS sums in another order
@@ -24,6 +25,8 @@ AREAS = REPO / "data" / "reference" / "areas.csv"
 CLASSIFICATION_DIR = REPO / "data" / "reference" / "classification"
 BASELINE = CLASSIFICATION_DIR / "baseline.csv"
 SHARED = REPO.parent / "shared" / "data" / "scotland"
+# the models the demo run fits (config.yaml's default): the counts of fit jobs and rows
+DEMO_MODELS = tuple(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["models"])
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integration_models.plots import LINEAR_MODELS
 from integration_models.plots import coefficients as coefficient_plot
 from integration_models.plots import forest as forest_plot
 from integration_models.plots import power as power_plot
@@ -251,7 +252,7 @@ def test_coefficients_without_any_row_say_why_instead_of_axes(tables, monkeypatc
     )
     (ax,) = fig.axes
     assert texts(ax) == [coefficient_plot.NO_COEFFICIENTS]
-    assert "no linear model (mixed, twfe, csdid)" in texts(ax)[0]
+    assert f"no linear model ({', '.join(LINEAR_MODELS)})" in texts(ax)[0]
     assert is_sentence_only(ax)
     assert ax.texts[0].get_gid() == EMPTY_PANEL_ID
 

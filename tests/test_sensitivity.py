@@ -661,3 +661,36 @@ def test_figure_panel_without_estimates_says_why(table, tmp_path):
     svg = paths[1].read_text(encoding="utf-8")
     assert svg.count(f'id="{EMPTY_PANEL_ID}') == 1
     assert "commonest reason: not estimable: no" in svg.replace("\n", " ")
+
+
+def test_adjustment_is_within_the_plans_families():
+    """Benjamini-Hochberg counts only the family's own indicators (primary apart from secondary).
+
+    Four p-values 0.01, 0.02, 0.03, 0.04: together BH multiplies the smallest by 4 (0.04); in
+    two families of two ({a, c} primary, {b, d} secondary) a's adjusted p is 0.01 * 2 / 1 = 0.02
+    capped below by c's 0.03 * 2 / 2 = 0.03, i.e. 0.02; b's 0.04, d's 0.04.
+    """
+    rows = [
+        {
+            "variant": "baseline",
+            "kind": "baseline",
+            "description": "baseline",
+            "indicator_id": indicator,
+            "term": "integration_full",
+            "estimate": 1.0,
+            "p_value": p,
+            "inference": sens.INFERENCE,
+            "note": "",
+        }
+        for indicator, p in [("a", 0.01), ("b", 0.02), ("c", 0.03), ("d", 0.04)]
+    ]
+    part = pd.DataFrame(rows).reindex(columns=[c for c in sens.TABLE_COLUMNS if c != "family"])
+    families = {"a": "primary", "c": "primary", "b": "secondary", "d": "secondary"}
+    table = sens.combine_sensitivity([part], 0.05, families).set_index("indicator_id")
+    assert table["family"].to_dict() == families | {}
+    np.testing.assert_allclose(
+        table.loc[["a", "b", "c", "d"], "p_adjusted"], [0.02, 0.04, 0.03, 0.04]
+    )
+    together = sens.combine_sensitivity([part], 0.05).set_index("indicator_id")
+    np.testing.assert_allclose(together.loc[["a", "b", "c", "d"], "p_adjusted"], [0.04] * 4)
+    assert (together["family"] == "primary").all()

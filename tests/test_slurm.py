@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, copy_workflow
+from tests.conftest import DEMO_MODELS, REPO, copy_workflow
 
 OPT_IN = "IM_TEST_SLURM"
 PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
@@ -404,7 +404,9 @@ def test_dry_run_with_profile(tmp_path):
     assert run.returncode == 0, run.output
     assert "Using profiles profiles/slurm and workflow specific profile" in run.output
     counts = job_counts(run.output)
-    assert counts["fit"] == 100 and set(counts) == cluster_rules(tmp_path) | local_rules() | {"all"}
+    assert counts["fit"] == 25 * len(DEMO_MODELS) and set(counts) == cluster_rules(
+        tmp_path
+    ) | local_rules() | {"all"}
 
 
 def test_job_counts_parser():
@@ -499,7 +501,7 @@ def test_job_out_of_memory_reported_and_rerun_resumes(cluster, tmp_path):
     assert "exceeded memory limit" in slurm_log_of(failed.output, "inference").read_text()
     assert "Error in rule" not in failed.output.replace("Error in rule inference:", "")
     fits = sorted((workdir / "results" / "fits").rglob("*.json"))
-    assert len(fits) == 100
+    assert len(fits) == 25 * len(DEMO_MODELS)
     finished = [*fits, *(workdir / "data" / "processed").rglob("*.parquet")]
     stamps = {path: path.stat().st_mtime_ns for path in finished}
 

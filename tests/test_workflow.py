@@ -15,7 +15,7 @@ import pytest
 
 from integration_models.models.design import TERMS
 from integration_models.plots.base import SYNTHETIC_MARK_ID
-from tests.conftest import copy_workflow, snakemake, workflow_env
+from tests.conftest import DEMO_MODELS, copy_workflow, snakemake, workflow_env
 
 TABLES = [
     "event_study.csv",
@@ -47,7 +47,7 @@ def test_outputs_complete(finished):
     rows_in = sum(len(pd.read_csv(p)) for p in (finished / "data/raw/values").rglob("*.csv"))
     assert len(panel) + len(exclusions) == rows_in
     coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
-    assert len(coefficients) == 25 * 4 * len(TERMS)
+    assert len(coefficients) == 25 * len(DEMO_MODELS) * len(TERMS)
     parquet = pd.read_parquet(results / "tables" / "coefficients.parquet")
     assert list(parquet.columns) == list(coefficients.columns) and len(parquet) == len(coefficients)
     for column in coefficients:
@@ -59,7 +59,7 @@ def test_outputs_complete(finished):
         else:
             assert (coefficients[column].fillna("") == parquet[column].fillna("")).all(), column
     fits = pd.read_csv(results / "tables" / "model_fit.csv")
-    assert len(fits) == 100
+    assert len(fits) == 25 * len(DEMO_MODELS)
     skipped = fits[fits.status == "skipped"]
     assert set(skipped.model) == {"glm"} and skipped.message.str.contains("measure 'mean'").all()
     assert (fits[fits.status != "skipped"].status == "ok").all()

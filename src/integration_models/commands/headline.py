@@ -12,16 +12,15 @@ HELP = "the headline and the conclusion under the analysis plan's test and adjus
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Declare the command's arguments."""
     parser.add_argument("--coefficients", type=Path, required=True, help="coefficients.parquet")
-    parser.add_argument("--model-fit", type=Path, required=True, help="model_fit.csv")
+    parser.add_argument(
+        "--model-counts", type=Path, required=True, help="model_counts.csv: every model's counts"
+    )
     parser.add_argument("--registry", type=Path, required=True)
     parser.add_argument("--inference", type=Path, required=True)
     parser.add_argument("--plan", type=Path, required=True, help="analysis_plan.yaml")
     parser.add_argument("--power", type=Path, required=True, help="the MDEs of the conclusion")
     parser.add_argument(
         "--equivalence", type=Path, required=True, help="equivalence.csv: what is ruled out"
-    )
-    parser.add_argument(
-        "--alpha", type=float, default=0.05, help="the level of the per-model counts (config)"
     )
     parser.add_argument("--panel", type=Path, required=True, help="its input hashes: the stamp")
     parser.add_argument("--config-hash", required=True)
@@ -36,12 +35,10 @@ def run(args: argparse.Namespace) -> None:
 
     It starts with the twfe integration terms under the analysis plan's test (``--plan``:
     its ``test``, its ``alpha`` and, within each family of outcomes, its adjustment; primary
-    outcomes first), then counts every model's terms as fitted at the configured ``--alpha``,
-    from the summary of ``tables`` (the same
-    :func:`~integration_models.results.summarise.summary_table` of the same coefficients). No
-    simulation or result chooses the test: the size simulation is a diagnostic shown beside
-    it. Kept apart from ``tables`` so that the coefficient tables and the figures do not wait
-    for the resampling inference.
+    outcomes first), then every model's terms as fitted, counted at the configured alpha by
+    ``tables`` (``--model-counts``), not counted again here. No simulation or result chooses
+    the test: the size simulation is a diagnostic shown beside it. Kept apart from ``tables``
+    so that the coefficient tables and the figures do not wait for the resampling inference.
 
     ``conclusion.csv`` (:func:`integration_models.results.summarise.conclusion_table`) holds what
     the report leads with, decided here so that the report only displays it: per family and
@@ -61,26 +58,20 @@ def run(args: argparse.Namespace) -> None:
         PlannedTest,
         conclusion_table,
         estimates_table,
-        headline_table,
         identification_caveats,
         multiplicity_table,
         plan_headline,
-        summary_table,
         write_csv,
     )
 
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     stamps = list(STAMP_COLUMNS)
     coefficients = pd.read_parquet(args.coefficients).drop(columns=stamps)
-    model_fit = read_table(args.model_fit, keep_default_na=False).drop(columns=stamps)
+    model_counts = read_table(args.model_counts, keep_default_na=False).drop(columns=stamps)
     registry = load_registry(args.registry)
     planned = PlannedTest.of_plan(load_plan(args.plan))
-    summary = summary_table(coefficients, model_fit, registry, args.alpha)
     inference = read_table(args.inference)
-    headline = pd.concat(
-        [plan_headline(inference, planned), headline_table(summary, args.alpha)],
-        ignore_index=True,
-    )
+    headline = pd.concat([plan_headline(inference, planned), model_counts], ignore_index=True)
     write_csv(stamp.apply(headline), args.out)
     equivalence = read_table(args.equivalence)
     conclusion = conclusion_table(inference, read_table(args.power), registry, planned, equivalence)

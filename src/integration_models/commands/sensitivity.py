@@ -40,11 +40,12 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.results.stamp import Stamp
     from integration_models.results.summarise import write_csv
 
-    alpha = load_plan(args.plan).alpha
-    table = combine_sensitivity([pd.read_parquet(path) for path in args.parts], alpha)
+    plan = load_plan(args.plan)
+    registry = load_registry(args.registry)
+    parts = [pd.read_parquet(path) for path in args.parts]
+    table = combine_sensitivity(parts, plan.alpha, plan.families_of(registry))
     stamp = Stamp.of_run(args.config_hash, args.panel, args.registry)
     write_csv(stamp.apply(table), args.table)
     write_csv(stamp.apply(conclusion_summary(table)), args.summary)
-    registry = load_registry(args.registry)
     with synthetic_figures(is_synthetic(registry)):
         plot_sensitivity(table, registry, args.figure_stem)

@@ -34,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> None:
-    """Write coefficients, model_fit, summary and event_study tables.
+    """Write coefficients, model_fit, summary, model_counts and event_study tables.
 
     They need the fits only; the headline, which needs the few-cluster inference, is the
     ``headline`` step's (a data-zone run, which has no few-cluster inference, has none:
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> None:
     from integration_models.results.summarise import (
         add_adjusted_pvalues,
         collect_fits,
+        headline_table,
         summary_table,
         write_csv,
     )
@@ -64,6 +65,9 @@ def run(args: argparse.Namespace) -> None:
     write_parquet(stamp.apply(coefficients), args.out_dir / "coefficients.parquet")
     write_csv(stamp.apply(model_fit), args.out_dir / "model_fit.csv")
     write_csv(stamp.apply(summary), args.out_dir / "summary.csv")
+    # counted here, once, with the Benjamini-Hochberg counts the summary's CSV cannot carry
+    model_counts = headline_table(summary, args.alpha)
+    write_csv(stamp.apply(model_counts), args.out_dir / "model_counts.csv")
     write_csv(stamp.apply(event_study), args.out_dir / "event_study.csv")
     if args.truth is not None:
         _write_known_effects(coefficients, args.truth, args.alpha, stamp, args.out_dir)

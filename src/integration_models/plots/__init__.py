@@ -16,4 +16,4 @@ not import matplotlib.
 # glm effects are on a log or logit link, not on the outcome's scale like the others: drawn on
 # a shared axis they would mislead, so the figures show the linear models only. Here, not in
 # .base, so that the workflow can read it without importing matplotlib.
-LINEAR_MODELS = ("mixed", "twfe", "csdid")
+LINEAR_MODELS = ("mixed", "twfe", "csdid", "mixed_year")

@@ -242,6 +242,10 @@ HEADLINE = _table(
     },
 )
 
+# every model's terms counted as fitted, at the configured alpha (written by ``tables``; the
+# headline appends them after the plan's rows)
+MODEL_COUNTS = _table("model_counts", dict(HEADLINE.columns))
+
 CONCLUSION = _table(
     "conclusion",
     {
@@ -362,6 +366,7 @@ SENSITIVITY = _table(
         "conf_low": number(),
         "conf_high": number(),
         "p_adjusted": number(P_VALUE),
+        "family": text(one_of(("primary", "secondary"))),
         "n_obs": integer(NON_NEGATIVE),
         "n_areas": integer(NON_NEGATIVE),
         "n_clusters": integer(NON_NEGATIVE),
@@ -564,6 +569,7 @@ TABLES: dict[str, pa.DataFrameSchema] = {
         MODEL_FIT,
         SUMMARY,
         HEADLINE,
+        MODEL_COUNTS,
         CONCLUSION,
         INFERENCE,
         SIZE,

@@ -45,8 +45,12 @@ clusters, so variants differ by their data and not by their draws); ``crv1``; or
 partnership histories of each variant); the wild bootstrap stands in and the label says so.
 ``estimate``, ``std_error``, ``df`` and the interval are always CR2 with Bell-McCaffrey df
 (analytic; the figure's scale), ``statistic`` and ``p_value`` the plan's test, and
-``inference`` names both. p-values are adjusted with Benjamini-Hochberg across indicators, per
-term and variant (:func:`integration_models.inference.multiplicity.adjust_pvalues`); a
+``inference`` names both. p-values are adjusted with Benjamini-Hochberg across the indicators
+of one family of the plan (``family``: primary or secondary outcomes), per term and variant
+(:func:`integration_models.inference.multiplicity.adjust_pvalues`). For the primary family
+that is not the plan's Romano-Wolf, which needs the joint bootstrap draws of every variant's
+refits (not kept); Benjamini-Hochberg is applied to the baseline and every variant alike, so
+"changed" compares like with like. A
 conclusion is ``+`` or ``-`` when the adjusted p-value is below ``alpha``, ``ns`` otherwise,
 and ``changed`` compares it with the baseline conclusion of the same indicator and term. A
 term the baseline concludes on that a variant cannot estimate (a leave-one-out that removes
@@ -155,6 +159,7 @@ TABLE_COLUMNS = [
     "conf_low",
     "conf_high",
     "p_adjusted",
+    "family",
     "n_obs",
     "n_areas",
     "n_clusters",
@@ -989,15 +994,22 @@ def sensitivity_rows(
     return table.drop(columns=["p_adjusted", "conclusion", "changed"])
 
 
-def combine_sensitivity(parts: Sequence[pd.DataFrame], alpha: float) -> pd.DataFrame:
-    """Join :func:`sensitivity_rows` of several calls and adjust across indicators.
+def combine_sensitivity(
+    parts: Sequence[pd.DataFrame], alpha: float, families: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Join :func:`sensitivity_rows` of several calls and adjust within families.
 
     Rows come variant by variant (in the order of :func:`build_variants`, the same in every
-    part), then in the order of the parts; ``p_adjusted`` is Benjamini-Hochberg per variant
-    and term across all indicators, then ``conclusion`` and ``changed`` (see
+    part), then in the order of the parts; ``p_adjusted`` is Benjamini-Hochberg per variant,
+    term and family across the family's indicators (``families``: indicator -> ``primary``
+    or ``secondary``, from
+    :meth:`~integration_models.plan.analysis_plan.AnalysisPlan.families_of`; None: one family
+    of all indicators), then ``conclusion`` and ``changed`` (see
     :func:`sensitivity_table`).
     """
     table = pd.concat(list(parts), ignore_index=True)
+    family_of = families or {}
+    table["family"] = [family_of.get(i, "primary") for i in table["indicator_id"]]
     variant_order = {v: i for i, v in enumerate(dict.fromkeys(table["variant"]))}
     table = table.sort_values(
         "variant", key=lambda column: column.map(variant_order), kind="stable"
@@ -1007,7 +1019,7 @@ def combine_sensitivity(parts: Sequence[pd.DataFrame], alpha: float) -> pd.DataF
 
 
 def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
-    """Add ``p_adjusted`` (BH per variant and term), ``conclusion`` and ``changed``.
+    """Add ``p_adjusted`` (BH per variant, term and family), ``conclusion`` and ``changed``.
 
     ``changed`` is True where the conclusion differs from the baseline's, including a
     baseline conclusion the variant cannot reach (``n/a``: not estimable or untestable there);
@@ -1015,7 +1027,8 @@ def _add_conclusions(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """
     table = table.copy()
     table["p_adjusted"] = np.nan
-    for _, index in table.groupby(["variant", "term"], sort=False).groups.items():
+    families = table.groupby(["variant", "term", "family"], sort=False, dropna=False)
+    for _, index in families.groups.items():
         table.loc[index, "p_adjusted"] = adjust_pvalues(table.loc[index, "p_value"].to_numpy())
     table["conclusion"] = [
         _conclusion(e, p, alpha)

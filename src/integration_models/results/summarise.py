@@ -28,6 +28,8 @@ SUMMARY_TERMS = {
     "twfe": ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS),
     "glm": ("integration_full", "integration_partial"),
     "csdid": ("integration_full", "integration_partial"),
+    # the replication with year effects: time and covid are absorbed by them
+    "mixed_year": ("integration_full", "integration_partial", "deprivation", "log_density"),
 }
 TERM_WORDS = {
     "time": "change over time",
