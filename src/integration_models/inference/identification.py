@@ -94,10 +94,22 @@ class Identification:
         """
         if self.identified(min_partnerships):
             return ""
-        return (
-            f"not identified: {self.n_identifying_areas} partnership(s) change status within "
-            f"{self.window()} ({self.describe()}); at least {min_partnerships} needed"
+        return not_identified(
+            self.n_identifying_areas, self.window(), min_partnerships, self.describe()
         )
+
+
+def not_identified(n: int, window: str, min_partnerships: int, names: str = "") -> str:
+    """Return the one wording, in every table and step, of a term too few partnerships identify.
+
+    ``not identified: <n> partnership(s) change status within <window> (<names>); at least
+    <min_partnerships> needed``; the parenthesis only where the partnerships are named.
+    """
+    named = f" ({names})" if names else ""
+    return (
+        f"not identified: {n} partnership(s) change status within {window}{named}; "
+        f"at least {min_partnerships} needed"
+    )
 
 
 def changing_areas(area: np.ndarray, exposure: np.ndarray) -> np.ndarray:

@@ -84,6 +84,7 @@ from integration_models.inference.design import (
     design_from_arrays,
     design_from_model_data,
 )
+from integration_models.inference.identification import not_identified
 from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.permutation import (
     draw_permutations,
@@ -431,10 +432,9 @@ def _mde_on_design(
     n_identifying = int(design.identifying_areas[j])
     if n_identifying < min_partnerships:
         years = design.frame["year"]
+        window = f"{int(years.min())}-{int(years.max())}"
         raise DesignError(
-            f"not identified: {n_identifying} partnership(s) change status within "
-            f"{int(years.min())}-{int(years.max())}; at least {min_partnerships} needed, "
-            "no simulation"
+            not_identified(n_identifying, window, min_partnerships) + ", no simulation"
         )
     se = float(crv1(design, y).std_error[0, design.terms.index(term)])
     multiples = _default_grid() if grid is None else np.asarray(grid, dtype=float)

@@ -51,6 +51,7 @@ import pandas as pd
 from scipy import stats
 
 from integration_models.data.exposure import TRANSITION
+from integration_models.inference.identification import not_identified
 from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row, withhold_inference
 from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data
 
@@ -618,9 +619,8 @@ def _identify(
     )
     if len(partnerships) < min_partnerships:
         shown = ", ".join(names.get(p, p) for p in partnerships) if partnerships else "none"
-        result["not_identified"] = (
-            f"not identified: {len(partnerships)} partnership(s) change status within "
-            f"{first}-{last} ({shown}); at least {min_partnerships} needed"
+        result["not_identified"] = not_identified(
+            len(partnerships), f"{first}-{last}", min_partnerships, shown
         )
 
 

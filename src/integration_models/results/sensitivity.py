@@ -105,7 +105,11 @@ from integration_models.inference.design import (
     design_from_arrays,
     recluster,
 )
-from integration_models.inference.identification import DEFAULT_MIN_PARTNERSHIPS, count_identifying
+from integration_models.inference.identification import (
+    DEFAULT_MIN_PARTNERSHIPS,
+    count_identifying,
+    not_identified,
+)
 from integration_models.inference.labels import INFERENCE_LABELS
 from integration_models.inference.multiplicity import adjust_pvalues
 from integration_models.inference.scope import Scope, blank_out
@@ -735,11 +739,8 @@ def _identifying_areas(arrays: dict, term: str, hscp_of: Mapping[str, str] | Non
 def _not_identified(arrays: dict, n: int, min_partnerships: int) -> str:
     """Return the ``not identified: ...`` note of a term with ``n`` identifying partnerships."""
     years = arrays["year"]
-    return (
-        f"not identified: {n} partnership(s) change status within {int(years.min())}-"
-        f"{int(years.max())}; at least {min_partnerships} needed: estimate only, no valid "
-        "standard error"
-    )
+    window = f"{int(years.min())}-{int(years.max())}"
+    return not_identified(n, window, min_partnerships) + ": estimate only, no valid standard error"
 
 
 def _dropped_term_note(arrays: dict, term: str) -> str:
