@@ -591,8 +591,9 @@ def test_conclusions_use_the_plans_test(panel, scale_of):
     table = sens.sensitivity_table(panel, ids, scale_of, plan=plan, seed=7, reps=199)
     label = INFERENCE_LABELS["wcr"].format(reps=199)
     summary = sens.conclusion_summary(table)
-    assert (summary["test"] == label).all()
-    assert table["inference"].str.startswith(label).all()
+    refits = summary["kind"] != "csdid_cells"  # csdid's own bootstrap (test_csdid_variant_*)
+    assert (summary.loc[refits, "test"] == label).all()
+    assert table.loc[table["kind"] != "csdid_cells", "inference"].str.startswith(label).all()
     assert sens.describe_sensitivity(summary).startswith(f"At baseline (twfe, {label}")
     base = _rows(table, "baseline")
     crv1_base = dataclasses.replace(plan, test="crv1")
@@ -661,3 +662,30 @@ def test_figure_panel_without_estimates_says_why(table, tmp_path):
     svg = paths[1].read_text(encoding="utf-8")
     assert svg.count(f'id="{EMPTY_PANEL_ID}') == 1
     assert "commonest reason: not estimable: no" in svg.replace("\n", " ")
+
+
+def test_csdid_variant_is_csdid_with_pooled_cells(panel, scale_of):
+    """The csdid_pooled_cells rows are csdid's overall effects with cells pooled, the note the
+    main (within) csdid's; every other variant stays a twfe refit."""
+    from integration_models.models.csdid import callaway_santanna
+
+    ids = ["attendance", "lac_rate"]
+    table = sens.sensitivity_table(panel, ids, scale_of, seed=3)
+    rows = _rows(table, "csdid_pooled_cells")
+    assert set(table.loc[table["variant"] == "csdid_pooled_cells", "kind"]) == {"csdid_cells"}
+    for indicator in ids:
+        for term, category in sens.TERM_CATEGORY.items():
+            kwargs = {"seed": 3, "alpha": 0.05, "min_partnerships": sens.MIN_TREATED_AREAS}
+            pooled = callaway_santanna(
+                panel, indicator, scale_of[indicator], category, cells="pooled", **kwargs
+            )
+            within = callaway_santanna(panel, indicator, scale_of[indicator], category, **kwargs)
+            row = rows.loc[(indicator, term)]
+            assert row["estimate"] == pytest.approx(pooled["overall"]["estimate"], abs=1e-12)
+            assert f"estimate {within['overall']['estimate']:.4g}" in row["note"]
+            assert "cells pooled" in row["note"]
+            assert row["inference"].startswith("multiplier bootstrap")
+            if category == "full":  # 13 treated areas: a standard error and a conclusion
+                assert row["std_error"] == pytest.approx(pooled["overall"]["std_error"])
+                assert row["conclusion"] in {"+", "-", "ns"}
+                assert row["estimate"] != pytest.approx(within["overall"]["estimate"])
