@@ -668,7 +668,9 @@ def test_csdid_variant_is_csdid_with_pooled_cells(panel, scale_of):
     """The csdid_pooled_cells rows are csdid's overall effects with cells pooled, the note the
     main (within) csdid's; every other variant stays a twfe refit."""
     from integration_models.models.csdid import callaway_santanna
+    from integration_models.models.fit_job import MIN_TREATED_FOR_SE
 
+    assert sens.MIN_TREATED_FOR_SE == MIN_TREATED_FOR_SE
     ids = ["attendance", "lac_rate"]
     table = sens.sensitivity_table(panel, ids, scale_of, seed=3)
     rows = _rows(table, "csdid_pooled_cells")

@@ -212,6 +212,9 @@ _NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "
 # behind a term for a standard error (with one, the cluster-robust variance cannot see that
 # partnership's own variability).
 MIN_TREATED_AREAS = DEFAULT_MIN_PARTNERSHIPS
+# Fewest treated areas for a csdid standard error, as models.fit_job.MIN_TREATED_FOR_SE (not
+# imported: that module would bring every estimator into this step's code).
+MIN_TREATED_FOR_SE = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -890,7 +893,6 @@ def csdid_variant_rows(
     (``within``) csdid estimate and p-value of the same term.
     """
     from integration_models.models.csdid import callaway_santanna, did_rows
-    from integration_models.models.fit_job import MIN_TREATED_FOR_SE
 
     rows = []
     for indicator in indicator_ids:
