@@ -31,7 +31,37 @@ returned. The pre-trend test is a joint Wald test that every pre-period event-ti
 (``e <= -2``) is zero, with the analytic influence-function covariance and chi-squared
 degrees of freedom equal to its rank.
 
-Unbalanced panels: each cell uses the areas observed in both ``t`` and ``g - 1``.
+Cells with a missing year (``cells``; every demo and real panel has some): by default
+(``within``) each ATT(g, t) uses the areas observed in both ``t`` and ``g - 1``, and compares
+their changes; this is ``diff_diff.CallawaySantAnna``'s default panel path, cell for cell
+(``tests/test_csdid_library.py``). The alternative, ``pooled``, is R ``did``'s and diff-diff's
+``allow_unbalanced_panel=True``: the panel is treated as repeated cross-sections, and each
+cell compares the mean over the areas observed at ``t`` with the mean over the areas
+observed at ``g - 1`` (Sant'Anna and Zhao's ``reg_did_rc``; influence functions clustered
+by area). The two are identical on a balanced panel. ``within`` is the convention of the
+analysis, ``pooled`` a sensitivity variant
+(:mod:`integration_models.results.sensitivity`, ``csdid_pooled_cells``), because a cell is
+missing here when a small count was suppressed (or, for North Lanarkshire, after its switch),
+not at random: the suppressed areas are mostly the small ones (the three island areas),
+whose levels differ most from the rest. ``pooled`` then compares means over different sets of
+areas, so the missing area's level, not any change over time, enters the effect: an area of
+level ``a_m`` missing at ``g - 1`` from a cohort of ``n`` shifts every cell of that base by
+``(a_m - mean of the others) / n`` (a constructed case in the tests). Its stationarity
+assumption (the same population observed every year) fails by construction with 32 fixed
+areas. ``within`` differences out each area's level and needs only that suppression is not
+related to the area's change in that year (it is about the count's size, which is mostly the
+area's level); its cost is that a cell rests on fewer areas. On the demo's ``kinship_care``
+(identity scale, full integration) the 2016 cohort's base year lacks Orkney (about 100, the
+others about 210) and, from 2019, North Lanarkshire (about 300): ``within`` gives 16.0,
+``pooled`` -0.4.
+
+Aggregation: the simple and event-time effects weight each cell by its cohort's share of the
+areas (R ``did``'s fixed ``pg``), also when suppression leaves a cell fewer treated areas;
+diff-diff's default panel path weights a cell by its own treated areas instead (the same on a
+balanced panel; on ``kinship_care`` above, 18.5). diff-diff's ``allow_unbalanced_panel=True``
+uses the fixed cohort shares, as here. Its standard errors with a covariate on that path are
+too small (3.13.0: the controls' estimation effect is divided by the number of observations
+twice); ours are checked against a numerical derivative.
 
 Switchers (see :func:`treatment_cohorts`): an area's cohort is its first integration year and
 its category the first category it was coded; years from the first change away from that
