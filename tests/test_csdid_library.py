@@ -297,3 +297,47 @@ def test_suppressed_cell_biases_pooled_by_the_missing_areas_level(level):
     assert fit.overall_att == pytest.approx(bias, abs=1e-12)
     # a small (suppressed) area drags the pooled effect down, a large one up
     assert np.sign(bias) == (-1.0 if level < 11 else 1.0)
+
+
+def _biennial(seed: int = 11) -> pd.DataFrame:
+    """Odd years only; cohorts 2015 (base 2013: 2014 is not observed) and 2016 (base 2015)."""
+    rng = np.random.default_rng(seed)
+    starts = [0] * 8 + [2015] * 3 + [2016] * 3
+    rows = []
+    for i, g in enumerate(starts):
+        level = rng.normal(10, 3)
+        for t in range(2009, 2022, 2):
+            effect = 2.0 * (g > 0 and t >= g)
+            rows.append(
+                {
+                    "area_code": f"A{i:02d}",
+                    "year": t,
+                    "y": level + 0.3 * (t - 2009) + effect + rng.normal(0, 0.5),
+                    "g": g,
+                }
+            )
+    sample = pd.DataFrame(rows).assign(hscp_code=lambda f: f["area_code"], deprivation=1.0)
+    sample["deprivation_baseline"] = rng.normal(20, 4, len(sample)).round()
+    sample["deprivation_baseline"] = sample.groupby("area_code")["deprivation_baseline"].transform(
+        "first"
+    )
+    return sample
+
+
+@pytest.mark.parametrize("cells", ["within", "pooled"])
+def test_cohort_without_an_observation_in_g_minus_1_uses_the_last_year_before(cells):
+    """A biennial series: the 2015 cohort's base is 2013 (R did, diff-diff), not dropped."""
+    sample = _biennial()
+    ours = _ours(sample, None, cells)
+    assert ours["cohort_cells"][2015] > 0, "the 2015 cohort has pre-periods (2009-2013)"
+    fit = _library(sample, covariate=None, unbalanced=cells == "pooled")
+    cells_ = ours["att_gt"].merge(_library_cells(fit), on=["group", "time"], how="outer")
+    cells_ = cells_[~((cells_["group"] == 2015) & (cells_["time"] == 2013))]  # its base
+    assert cells_[["estimate", "lib"]].notna().all().all()
+    assert np.allclose(cells_["estimate"], cells_["lib"], rtol=0, atol=TOL)
+    assert ours["overall"]["estimate"] == pytest.approx(fit.overall_att, abs=TOL)
+    assert ours["overall"]["estimate"] == pytest.approx(2.0, abs=0.6)
+    dynamic = ours["dynamic"].set_index("event_time")["estimate"]
+    for e, effect in fit.event_study_effects.items():
+        if e != -2:  # the 2015 cohort's base: a zero reference in the library, no cell in ours
+            assert dynamic[e] == pytest.approx(effect["effect"], abs=TOL), e

@@ -5,7 +5,10 @@ and year ``t``, ``ATT(g, t)``, by comparing the change in the outcome from the b
 ``g - 1`` to ``t`` in cohort ``g`` with the same change in the never-treated areas (integration
 ``none`` in every year). With a *universal* base period every year, before or after ``g``, is
 compared with ``g - 1``, so the pre-period effects form a placebo event study and the effect
-at event time ``-1`` is zero by construction.
+at event time ``-1`` is zero by construction. A series without a value in ``g - 1``
+(biennial, or a year missing for every area) takes the last observed year before ``g`` as the
+cohort's base, as R ``did`` and diff-diff do; that cohort's reference event time is then
+earlier than ``-1``.
 
 Estimators of one cell (``callaway_santanna(..., covariate=...)``):
 
@@ -270,6 +273,17 @@ def _cell(
     return att, psi
 
 
+def _base_index(years: list[int], g: int) -> int | None:
+    """Position of cohort ``g``'s base year: the last observed year before ``g`` (None if none).
+
+    That is ``g - 1`` for a yearly series; for a biennial or gapped one without ``g - 1`` it is
+    the latest earlier year, as R ``did`` and diff-diff choose (dropping the cohort instead
+    would throw away areas with pre-periods: real ``attendance``'s 2015 cohort, 3 of 13 areas).
+    """
+    before = [i for i, year in enumerate(years) if year < g]
+    return before[-1] if before else None
+
+
 def _group_time(
     wide: pd.DataFrame, covariate: pd.DataFrame | None, groups: pd.Series
 ) -> tuple[list[dict], np.ndarray] | None:
@@ -282,10 +296,10 @@ def _group_time(
     cells: list[dict] = []
     influence = []
     for g in sorted(set(g_of[g_of > 0])):
-        base = g - 1
-        if base not in years:
+        b = _base_index(years, g)
+        if b is None:
             continue
-        b = years.index(base)
+        base = years[b]
         for j, t in enumerate(years):
             if t == base:
                 continue
@@ -404,10 +418,10 @@ def _group_time_pooled(
     cells: list[dict] = []
     influence = []
     for g in sorted(set(g_of[g_of > 0])):
-        base = g - 1
-        if base not in years:
+        b = _base_index(years, g)
+        if b is None:
             continue
-        b = years.index(base)
+        base = years[b]
         in_group = (g_of == g) | (g_of == 0)
         for j, t in enumerate(years):
             if t == base:
@@ -777,7 +791,7 @@ def _identify(
 ) -> None:
     """Record each cohort's contributing cells and the partnerships identifying the effect.
 
-    A cohort contributes an ATT(g, t) cell only if its base year ``g - 1`` is observed; one
+    A cohort contributes an ATT(g, t) cell only if a base year before ``g`` is observed; one
     first treated by the indicator's first observed year has none (no pre-period) and tells
     nothing about the effect, however many areas it has. The overall effect averages the
     post-period cells (event time >= 0), so it rests on the partnerships of the cohorts that
