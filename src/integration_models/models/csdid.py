@@ -404,11 +404,12 @@ def _group_time_pooled(
     """All ATT(g, t) with every area observed in each year (cells ``pooled``), as _group_time.
 
     Each cell compares the cohort's and the controls' mean outcome at ``t`` over the areas
-    observed at ``t`` with their means at ``g - 1`` over the areas observed at ``g - 1``
+    observed at ``t`` with their means in the base year over the areas observed then
     (:func:`_pooled_cell`; ``did::att_gt(allow_unbalanced_panel=TRUE)``, diff-diff's
     ``allow_unbalanced_panel=True``). An area's influence is the sum of its two observations'
-    (clustered by area). On a balanced panel it equals :func:`_group_time` without a
-    covariate; with one it differs only by the regression being fitted per period.
+    (clustered by area). On a balanced panel it equals :func:`_group_time`, without a
+    covariate or with one constant within areas (the deprivation baseline); a yearly covariate
+    would differ, being taken in each observation's own year.
     """
     years = list(wide.columns)
     y = wide.to_numpy(dtype=float)
