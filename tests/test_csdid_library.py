@@ -19,6 +19,7 @@ conventions for cells with a missing (suppressed) year.
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -51,15 +52,23 @@ def _library(sample: pd.DataFrame, *, covariate: str | None, unbalanced: bool):
     )
     with warnings.catch_warnings():  # its notes on unbalanced panels and RC routing
         warnings.simplefilter("ignore", UserWarning)
-        return estimator.fit(
+        fit = estimator.fit(
             sample,
             outcome="y",
             unit="area_code",
             time="year",
             first_treat="g",
             covariates=[covariate] if covariate else None,
-            aggregate="event_study",
         )
+        study = fit.aggregate("event_study")
+    effects = {
+        int(e): {"effect": float(a)} for e, a in zip(study.event_time, study.att, strict=True)
+    }
+    return SimpleNamespace(
+        overall_att=fit.overall_att,
+        group_time_effects=fit.group_time_effects,
+        event_study_effects=effects,
+    )
 
 
 def _library_cells(fit) -> pd.DataFrame:
