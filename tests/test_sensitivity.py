@@ -591,8 +591,9 @@ def test_conclusions_use_the_plans_test(panel, scale_of):
     table = sens.sensitivity_table(panel, ids, scale_of, plan=plan, seed=7, reps=199)
     label = INFERENCE_LABELS["wcr"].format(reps=199)
     summary = sens.conclusion_summary(table)
-    assert (summary["test"] == label).all()
-    assert table["inference"].str.startswith(label).all()
+    refits = summary["kind"] != "csdid_cells"  # csdid's own bootstrap (test_csdid_variant_*)
+    assert (summary.loc[refits, "test"] == label).all()
+    assert table.loc[table["kind"] != "csdid_cells", "inference"].str.startswith(label).all()
     assert sens.describe_sensitivity(summary).startswith(f"At baseline (twfe, {label}")
     base = _rows(table, "baseline")
     crv1_base = dataclasses.replace(plan, test="crv1")
@@ -694,3 +695,32 @@ def test_adjustment_is_within_the_plans_families():
     together = sens.combine_sensitivity([part], 0.05).set_index("indicator_id")
     np.testing.assert_allclose(together.loc[["a", "b", "c", "d"], "p_adjusted"], [0.04] * 4)
     assert (together["family"] == "primary").all()
+
+
+def test_csdid_variant_is_csdid_with_pooled_cells(panel, scale_of):
+    """The csdid_pooled_cells rows are csdid's overall effects with cells pooled, the note the
+    main (within) csdid's; every other variant stays a twfe refit."""
+    from integration_models.models.csdid import callaway_santanna
+    from integration_models.models.fit_job import MIN_TREATED_FOR_SE
+
+    assert sens.MIN_TREATED_FOR_SE == MIN_TREATED_FOR_SE
+    ids = ["attendance", "lac_rate"]
+    table = sens.sensitivity_table(panel, ids, scale_of, seed=3)
+    rows = _rows(table, "csdid_pooled_cells")
+    assert set(table.loc[table["variant"] == "csdid_pooled_cells", "kind"]) == {"csdid_cells"}
+    for indicator in ids:
+        for term, category in sens.TERM_CATEGORY.items():
+            kwargs = {"seed": 3, "alpha": 0.05, "min_partnerships": sens.MIN_TREATED_AREAS}
+            pooled = callaway_santanna(
+                panel, indicator, scale_of[indicator], category, cells="pooled", **kwargs
+            )
+            within = callaway_santanna(panel, indicator, scale_of[indicator], category, **kwargs)
+            row = rows.loc[(indicator, term)]
+            assert row["estimate"] == pytest.approx(pooled["overall"]["estimate"], abs=1e-12)
+            assert f"estimate {within['overall']['estimate']:.4g}" in row["note"]
+            assert "cells pooled" in row["note"]
+            assert row["inference"].startswith("multiplier bootstrap")
+            if category == "full":  # 13 treated areas: a standard error and a conclusion
+                assert row["std_error"] == pytest.approx(pooled["overall"]["std_error"])
+                assert row["conclusion"] in {"+", "-", "ns"}
+                assert row["estimate"] != pytest.approx(within["overall"]["estimate"])

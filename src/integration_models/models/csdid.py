@@ -5,7 +5,10 @@ and year ``t``, ``ATT(g, t)``, by comparing the change in the outcome from the b
 ``g - 1`` to ``t`` in cohort ``g`` with the same change in the never-treated areas (integration
 ``none`` in every year). With a *universal* base period every year, before or after ``g``, is
 compared with ``g - 1``, so the pre-period effects form a placebo event study and the effect
-at event time ``-1`` is zero by construction.
+at event time ``-1`` is zero by construction. A series without a value in ``g - 1``
+(biennial, or a year missing for every area) takes the last observed year before ``g`` as the
+cohort's base, as R ``did`` and diff-diff do; that cohort's reference event time is then
+earlier than ``-1``.
 
 Estimators of one cell (``callaway_santanna(..., covariate=...)``):
 
@@ -31,7 +34,37 @@ returned. The pre-trend test is a joint Wald test that every pre-period event-ti
 (``e <= -2``) is zero, with the analytic influence-function covariance and chi-squared
 degrees of freedom equal to its rank.
 
-Unbalanced panels: each cell uses the areas observed in both ``t`` and ``g - 1``.
+Cells with a missing year (``cells``; every demo and real panel has some): by default
+(``within``) each ATT(g, t) uses the areas observed in both ``t`` and ``g - 1``, and compares
+their changes; this is ``diff_diff.CallawaySantAnna``'s default panel path, cell for cell
+(``tests/test_csdid_library.py``). The alternative, ``pooled``, is R ``did``'s and diff-diff's
+``allow_unbalanced_panel=True``: the panel is treated as repeated cross-sections, and each
+cell compares the mean over the areas observed at ``t`` with the mean over the areas
+observed at ``g - 1`` (Sant'Anna and Zhao's ``reg_did_rc``; influence functions clustered
+by area). The two are identical on a balanced panel. ``within`` is the convention of the
+analysis, ``pooled`` a sensitivity variant
+(:mod:`integration_models.results.sensitivity`, ``csdid_pooled_cells``), because a cell is
+missing here when a small count was suppressed (or, for North Lanarkshire, after its switch),
+not at random: the suppressed areas are mostly the small ones (the three island areas),
+whose levels differ most from the rest. ``pooled`` then compares means over different sets of
+areas, so the missing area's level, not any change over time, enters the effect: an area of
+level ``a_m`` missing at ``g - 1`` from a cohort of ``n`` shifts every cell of that base by
+``(a_m - mean of the others) / n`` (a constructed case in the tests). Its stationarity
+assumption (the same population observed every year) fails by construction with 32 fixed
+areas. ``within`` differences out each area's level and needs only that suppression is not
+related to the area's change in that year (it is about the count's size, which is mostly the
+area's level); its cost is that a cell rests on fewer areas. On the demo's ``kinship_care``
+(identity scale, full integration) the 2016 cohort's base year lacks Orkney (about 100, the
+others about 210) and, from 2019, North Lanarkshire (about 300): ``within`` gives 16.0,
+``pooled`` -0.4.
+
+Aggregation: the simple and event-time effects weight each cell by its cohort's share of the
+areas (R ``did``'s fixed ``pg``), also when suppression leaves a cell fewer treated areas;
+diff-diff's default panel path weights a cell by its own treated areas instead (the same on a
+balanced panel; on ``kinship_care`` above, 18.5). diff-diff's ``allow_unbalanced_panel=True``
+uses the fixed cohort shares, as here. Its standard errors with a covariate on that path are
+too small (3.13.0: the controls' estimation effect is divided by the number of observations
+twice); ours are checked against a numerical derivative.
 
 Switchers (see :func:`treatment_cohorts`): an area's cohort is its first integration year and
 its category the first category it was coded; years from the first change away from that
@@ -82,6 +115,13 @@ REFERENCE_EVENT_TIME = -1
 METHOD_OR = "outcome regression on {covariate} at the base year"
 METHOD_UNCONDITIONAL = "unconditional"
 MIN_CONTROLS_OR = 3
+# How a cell treats areas not observed in both years (see the module docstring): ``within``
+# (the default) differences each area observed in both; ``pooled`` averages every observed area.
+CELLS = ("within", "pooled")
+CELLS_POOLED_WORDS = (
+    "cells pooled: each year's mean over the areas observed in it (repeated cross-sections, "
+    "diff-diff allow_unbalanced_panel), not within-area changes"
+)
 
 
 # --------------------------------------------------------------------------------------------
@@ -234,6 +274,17 @@ def _cell(
     return att, psi
 
 
+def _base_index(years: list[int], g: int) -> int | None:
+    """Position of cohort ``g``'s base year: the last observed year before ``g`` (None if none).
+
+    That is ``g - 1`` for a yearly series; for a biennial or gapped one without ``g - 1`` it is
+    the latest earlier year, as R ``did`` and diff-diff choose (dropping the cohort instead
+    would throw away areas with pre-periods: real ``attendance``'s 2015 cohort, 3 of 13 areas).
+    """
+    before = [i for i, year in enumerate(years) if year < g]
+    return before[-1] if before else None
+
+
 def _group_time(
     wide: pd.DataFrame, covariate: pd.DataFrame | None, groups: pd.Series
 ) -> tuple[list[dict], np.ndarray] | None:
@@ -246,10 +297,10 @@ def _group_time(
     cells: list[dict] = []
     influence = []
     for g in sorted(set(g_of[g_of > 0])):
-        base = g - 1
-        if base not in years:
+        b = _base_index(years, g)
+        if b is None:
             continue
-        b = years.index(base)
+        base = years[b]
         for j, t in enumerate(years):
             if t == base:
                 continue
@@ -276,6 +327,137 @@ def _group_time(
                     "estimate": att,
                     "n_treated": int(treated.sum()),
                     "n_control": int((~treated).sum()),
+                }
+            )
+    if not cells:
+        return [], np.zeros((n_units, 0))
+    return cells, np.column_stack(influence)
+
+
+def _pooled_cell(
+    y_t: np.ndarray,
+    y_s: np.ndarray,
+    treated: np.ndarray,
+    x_t: np.ndarray | None,
+    x_s: np.ndarray | None,
+) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """ATT of one cell from pooled observations, and each area's influence at ``t`` and ``s``.
+
+    ``y_t``, ``y_s`` are the outcomes of the cell's areas at ``t`` and at the base year
+    (NaN where not observed), ``treated`` whether each area is in the cohort, ``x_t``,
+    ``x_s`` the covariate in each year (or None). The estimator is Sant'Anna and Zhao's (2020)
+    outcome regression for repeated cross-sections (``DRDID::reg_did_rc``): the controls'
+    outcome is regressed on ``1`` and ``x`` separately in ``t`` and in ``s``, and
+
+        ATT = mean_{treated at t} y - mean_{treated at s} y - mean_{treated, t and s} (m_t - m_s)(x)
+
+    which without a covariate is the difference of the four means. Returns the ATT and two
+    arrays (over the cell's areas) of each observation's contribution to the estimate's
+    deviation (zero where the area is not observed), or None when a regression is not
+    feasible (fewer than :data:`MIN_CONTROLS_OR` controls in a period or no covariate
+    variation).
+    """
+    n = len(treated)
+    ones = np.ones((n, 1))
+    design_t = ones if x_t is None else np.column_stack([ones, x_t])
+    design_s = ones if x_s is None else np.column_stack([ones, x_s])
+    design = {"ct": design_t, "cs": design_s}
+    at_t, at_s = ~np.isnan(y_t), ~np.isnan(y_s)
+    groups = {
+        "gt": treated & at_t,
+        "gs": treated & at_s,
+        "ct": ~treated & at_t,
+        "cs": ~treated & at_s,
+    }
+    fits = {}
+    for key, y in (("ct", y_t), ("cs", y_s)):
+        rows = design[key][groups[key]]
+        if x_t is not None and (len(rows) < MIN_CONTROLS_OR or np.linalg.matrix_rank(rows) < 2):
+            return None
+        gram_inv = np.linalg.inv(rows.T @ rows)
+        beta = gram_inv @ rows.T @ y[groups[key]]
+        fits[key] = (beta, gram_inv)
+    # the regression adjustment is averaged over every treated observation (t and s)
+    n_gt, n_gs = int(groups["gt"].sum()), int(groups["gs"].sum())
+    treated_x = np.vstack([design_t[groups["gt"]], design_s[groups["gs"]]])
+    change = treated_x @ (fits["ct"][0] - fits["cs"][0])
+    eta_post, eta_pre = y_t[groups["gt"]].mean(), y_s[groups["gs"]].mean()
+    eta_cont = change.mean()
+    att = float(eta_post - eta_pre - eta_cont)
+    x_bar = treated_x.mean(axis=0)
+    n_treated_obs = n_gt + n_gs
+    psi_t, psi_s = np.zeros(n), np.zeros(n)
+    psi_t[groups["gt"]] = (y_t[groups["gt"]] - eta_post) / n_gt
+    psi_t[groups["gt"]] -= (change[:n_gt] - eta_cont) / n_treated_obs
+    psi_s[groups["gs"]] = -(y_s[groups["gs"]] - eta_pre) / n_gs
+    psi_s[groups["gs"]] -= (change[n_gt:] - eta_cont) / n_treated_obs
+    for key, y, psi, sign in (("ct", y_t, psi_t, -1.0), ("cs", y_s, psi_s, 1.0)):
+        beta, gram_inv = fits[key]
+        rows = design[key][groups[key]]
+        residual = y[groups[key]] - rows @ beta
+        psi[groups[key]] = sign * residual * (rows @ gram_inv @ x_bar)
+    return att, psi_t, psi_s
+
+
+def _group_time_pooled(
+    wide: pd.DataFrame, covariate: pd.DataFrame | None, groups: pd.Series
+) -> tuple[list[dict], np.ndarray] | None:
+    """All ATT(g, t) with every area observed in each year (cells ``pooled``), as _group_time.
+
+    Each cell compares the cohort's and the controls' mean outcome at ``t`` over the areas
+    observed at ``t`` with their means in the base year over the areas observed then
+    (:func:`_pooled_cell`; ``did::att_gt(allow_unbalanced_panel=TRUE)``, diff-diff's
+    ``allow_unbalanced_panel=True``). An area's influence is the sum of its two observations'
+    (clustered by area). On a balanced panel it equals :func:`_group_time`, without a
+    covariate or with one constant within areas (the deprivation baseline); a yearly covariate
+    would differ, being taken in each observation's own year.
+    """
+    years = list(wide.columns)
+    y = wide.to_numpy(dtype=float)
+    x = None if covariate is None else covariate.reindex_like(wide).to_numpy(dtype=float)
+    g_of = groups.reindex(wide.index).to_numpy()
+    n_units = len(g_of)
+    cells: list[dict] = []
+    influence = []
+    for g in sorted(set(g_of[g_of > 0])):
+        b = _base_index(years, g)
+        if b is None:
+            continue
+        base = years[b]
+        in_group = (g_of == g) | (g_of == 0)
+        for j, t in enumerate(years):
+            if t == base:
+                continue
+            y_t, y_s = y[in_group, j].copy(), y[in_group, b].copy()
+            x_t = x_s = None
+            if x is not None:  # an observation without its covariate is left out
+                x_t, x_s = x[in_group, j], x[in_group, b]
+                y_t[np.isnan(x_t)] = np.nan
+                y_s[np.isnan(x_s)] = np.nan
+            treated = g_of[in_group] == g
+            counts = [
+                int((treated & ~np.isnan(y_t)).sum()),
+                int((treated & ~np.isnan(y_s)).sum()),
+                int((~treated & ~np.isnan(y_t)).sum()),
+                int((~treated & ~np.isnan(y_s)).sum()),
+            ]
+            if min(counts[:2]) < 1 or min(counts[2:]) < 2:
+                continue
+            out = _pooled_cell(y_t, y_s, treated, x_t, x_s)
+            if out is None:
+                return None
+            att, psi_t, psi_s = out
+            column = np.zeros(n_units)
+            column[in_group] = (psi_t + psi_s) * n_units
+            influence.append(column)
+            cells.append(
+                {
+                    "group": int(g),
+                    "time": int(t),
+                    "event_time": int(t - g),
+                    "estimate": att,
+                    "n_treated": counts[0],
+                    "n_control": counts[2],
                 }
             )
     if not cells:
@@ -336,6 +518,7 @@ def callaway_santanna(
     exposure: pd.DataFrame | None = None,
     min_partnerships: int = 2,
     names: Mapping[str, str] | None = None,
+    cells: str = "within",
 ) -> dict:
     """Estimate Callaway-Sant'Anna effects of one integration category against ``none``.
 
@@ -372,6 +555,13 @@ def callaway_santanna(
         withholds its standard error, test and interval.
     names
         ``hscp_code`` -> partnership name, for that message (codes where missing).
+    cells
+        ``within`` (default): each ATT(g, t) uses the areas observed in both ``t`` and
+        ``g - 1`` (their changes); ``pooled``: the mean of every area observed at ``t``
+        against the mean of every area observed at ``g - 1`` (repeated cross-sections, as
+        ``diff-diff``'s ``allow_unbalanced_panel=True``), the sensitivity variant. See the
+        module docstring for why ``within`` is the default. Identical on a balanced panel
+        without covariate.
 
     Returns
     -------
@@ -389,12 +579,15 @@ def callaway_santanna(
         cohort treated by the indicator's first observed year, which has no pre-period),
         ``identifying`` (the partnerships of the cohorts with a post-period cell),
         ``n_identifying_areas`` (their number), ``window`` (first-last observed year) and
-        ``not_identified`` (the reason, "" when identified).
+        ``not_identified`` (the reason, "" when identified); ``cells`` (the convention).
         Never raises on a numerical failure (e.g. a singular matrix from extreme values):
         it is returned as status ``failed`` with the exception in ``message``, so one
         indicator cannot stop the others.
     """
+    if cells not in CELLS:
+        raise ValueError(f"unknown cells '{cells}' (use one of {', '.join(CELLS)})")
     result = _empty_result(indicator_id, scale, category, seed=seed, biters=biters)
+    result["cells"] = cells
     try:
         return _estimate(
             result,
@@ -407,10 +600,12 @@ def callaway_santanna(
             exposure=exposure,
             min_partnerships=min_partnerships,
             names=names,
+            cells=cells,
         )
     except Exception as err:  # noqa: BLE001 - any numerical failure is the fit's, reported
         failed = _empty_result(indicator_id, scale, category, seed=seed, biters=biters)
         failed["message"] = f"{type(err).__name__}: {err}"
+        failed["cells"] = cells
         return failed
 
 
@@ -469,6 +664,7 @@ def _estimate(
     exposure: pd.DataFrame | None = None,
     min_partnerships: int = 2,
     names: Mapping[str, str] | None = None,
+    cells: str = "within",
 ) -> dict:
     """Fill ``result`` (from :func:`_empty_result`) with the estimates; see callaway_santanna."""
     indicator_id, scale, category = result["indicator_id"], result["scale"], result["category"]
@@ -500,14 +696,15 @@ def _estimate(
     if covariate is not None:
         x_wide = sample.pivot(index="area_code", columns="year", values=covariate)  # noqa: PD010
         method = METHOD_OR.format(covariate=covariate)
-    estimated = _group_time(wide, x_wide, groups)
+    group_time = _group_time_pooled if cells == "pooled" else _group_time
+    estimated = group_time(wide, x_wide, groups)
     if estimated is None:
         result["fallback"] = (
             f"outcome regression on {covariate} not feasible in every cell (fewer than "
             f"{MIN_CONTROLS_OR} control areas or no covariate variation): unconditional"
         )
         method = METHOD_UNCONDITIONAL
-        estimated = _group_time(wide, None, groups)
+        estimated = group_time(wide, None, groups)
     cells, influence = estimated
     result["method"] = method
     _identify(result, sample, cells, min_partnerships, names or {})
@@ -596,7 +793,7 @@ def _identify(
 ) -> None:
     """Record each cohort's contributing cells and the partnerships identifying the effect.
 
-    A cohort contributes an ATT(g, t) cell only if its base year ``g - 1`` is observed; one
+    A cohort contributes an ATT(g, t) cell only if a base year before ``g`` is observed; one
     first treated by the indicator's first observed year has none (no pre-period) and tells
     nothing about the effect, however many areas it has. The overall effect averages the
     post-period cells (event time >= 0), so it rests on the partnerships of the cohorts that
@@ -740,6 +937,8 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
         parts.append(result["message"])
     if result["method"]:
         parts.append(f"estimator: {result['method']}")
+    if result.get("cells") == "pooled":
+        parts.append(CELLS_POOLED_WORDS)
     if result["fallback"]:
         parts.append(f"fallback: {result['fallback']}")
     if result["cohorts"]:

@@ -32,6 +32,13 @@ module reruns them under each of these *variants* and says whether any conclusio
   aged 0-17, so the estimate averages over children rather than over councils;
 - ``anticipation``: every partnership's exposure moved one year earlier (the plan's
   ``anticipation`` of 1: an effect that starts before the go-live date);
+- ``csdid_pooled_cells``: not a ``twfe`` refit but ``csdid`` (Callaway-Sant'Anna, its outcome
+  regression on the deprivation baseline) with the other convention for cells missing a year
+  (:data:`integration_models.models.csdid.CELLS`): each year's mean over the areas observed
+  in it (``pooled``, diff-diff's ``allow_unbalanced_panel``) instead of within-area changes.
+  Its estimate, bootstrap SE and normal p-value are csdid's; its conclusion is compared with
+  the ``twfe`` baseline like every variant's, and ``note`` gives the main (``within``)
+  csdid estimate and p-value, the comparison that isolates the convention;
 - ``drop_<hscp_code>``: each partnership left out in turn (Clackmannanshire and Stirling
   share S37000005 and leave together).
 
@@ -143,6 +150,7 @@ KINDS = (
     "trends",
     "weighting",
     "anticipation",
+    "csdid_cells",
 )
 # The control column of each deprivation source, and log density (the sensitivity variants').
 DEPRIVATION_CONTROL = CONTROLS[0]
@@ -201,6 +209,7 @@ KIND_STYLES = {  # kind -> colour, marker, legend label (Okabe-Ito)
     "trends": ("#D55E00", "*", "area-specific linear trends"),
     "weighting": ("#0072B2", "h", "weighted by children 0-17"),
     "anticipation": ("#E69F00", "<", "exposure one year earlier"),
+    "csdid_cells": ("#CC79A7", "X", "csdid, missing cells pooled"),
 }
 CHANGED = "#D55E00"
 EFFECT_TITLES = {
@@ -212,6 +221,9 @@ _NUMBERS = ("estimate", "std_error", "statistic", "df", "p_value", "conf_low", "
 # behind a term for a standard error (with one, the cluster-robust variance cannot see that
 # partnership's own variability).
 MIN_TREATED_AREAS = DEFAULT_MIN_PARTNERSHIPS
+# Fewest treated areas for a csdid standard error, as models.fit_job.MIN_TREATED_FOR_SE (not
+# imported: that module would bring every estimator into this step's code).
+MIN_TREATED_FOR_SE = 2
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,6 +264,9 @@ class Variant:
         Whether a linear time trend per area is added as a control.
     weighted
         Whether the rows are weighted by their children aged 0-17 (weighted least squares).
+    estimator
+        ``twfe`` (every variant but one) or ``csdid_pooled``: Callaway-Sant'Anna with cells
+        ``pooled`` (:func:`csdid_variant_rows`).
     """
 
     variant: str
@@ -267,6 +282,7 @@ class Variant:
     cluster: str = "area"
     area_trends: bool = False
     weighted: bool = False
+    estimator: str = "twfe"
 
 
 def load_scenarios(paths: Iterable[str | Path], areas: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -476,6 +492,16 @@ def build_variants(
         )
     )
     variants += _design_variants(population)
+    variants.append(
+        Variant(
+            "csdid_pooled_cells",
+            "csdid_cells",
+            "csdid (Callaway-Sant'Anna) with cells missing a year (suppressed, or after a "
+            "switch) pooled: each year's mean over the areas observed in it, as diff-diff's "
+            "allow_unbalanced_panel, instead of within-area changes (note: the main csdid)",
+            estimator="csdid_pooled",
+        )
+    )
     areas = population[["hscp_code", "area_code", "area_name"]].drop_duplicates("area_code")
     for hscp, members in areas.sort_values("area_code").groupby("hscp_code", sort=True):
         names = ", ".join(members["area_name"].astype(str))
@@ -854,6 +880,77 @@ def _variant_rows(
     return [out[(i, t)] for i in indicator_ids for t in TERMS_OF_INTEREST]
 
 
+def csdid_variant_rows(
+    variant: Variant,
+    panel: pd.DataFrame,
+    indicator_ids: Sequence[str],
+    scale_of: Mapping[str, str],
+    population: pd.DataFrame | None,
+    test: PlanTest,
+    min_partnerships: int = MIN_TREATED_AREAS,
+) -> list[dict]:
+    """Rows of the ``csdid_pooled_cells`` variant: csdid with cells ``pooled``, per term.
+
+    Each integration term is csdid's overall effect of its category against never-integrated
+    areas (:func:`integration_models.models.csdid.callaway_santanna`, cohorts from
+    ``population``, the plan's ``alpha``, the table's seed), with cells ``pooled``. As in the
+    ``csdid`` fits, a term with one treated area, or identified by fewer than
+    ``min_partnerships`` partnerships, keeps its estimate only. ``note`` gives the main
+    (``within``) csdid estimate and p-value of the same term.
+    """
+    from integration_models.models.csdid import callaway_santanna, did_rows
+
+    rows = []
+    for indicator in indicator_ids:
+        scale = scale_of.get(indicator, "identity")
+        for term, category in TERM_CATEGORY.items():
+            fits = {
+                cells: callaway_santanna(
+                    panel,
+                    indicator,
+                    scale,
+                    category,
+                    exposure=population,
+                    cells=cells,
+                    seed=test.seed,
+                    alpha=test.alpha,
+                    min_partnerships=min_partnerships,
+                )
+                for cells in ("pooled", "within")
+            }
+            result = fits["pooled"]
+            counts = {
+                "n_obs": result["n_obs"],
+                "n_areas": result["n_areas"],
+                "n_clusters": result["n_areas"],
+                "n_treated_areas": result["n_treated_areas"],
+                "n_identifying_areas": result["n_identifying_areas"],
+                "inference": result["inference"],
+            }
+            if result["status"] != "ok":
+                reason = result["message"] or result["status"]
+                rows.append(
+                    _blank_row(variant, indicator, term, f"not estimated: {reason}", **counts)
+                )
+                continue
+            coefficient = did_rows(result, indicator)[0]
+            row = _blank_row(variant, indicator, term, coefficient["note"], **counts)
+            row.update({name: coefficient[name] for name in _NUMBERS if name != "df"})
+            if result["n_treated_areas"] < MIN_TREATED_FOR_SE:
+                row.update(dict.fromkeys(_NUMBERS[1:], np.nan))
+                row["note"] = f"only 1 treated area: no valid standard error; {row['note']}"
+            within = fits["within"]
+            tested = within["n_treated_areas"] >= MIN_TREATED_FOR_SE
+            tested &= within["status"] == "ok" and not within["not_identified"]
+            p_value = f"{within['overall']['p_value']:.3g}" if tested else "n/a"
+            row["note"] = (
+                f"main csdid (within-area cells): estimate {within['overall']['estimate']:.4g}, "
+                f"p = {p_value}; {row['note']}"
+            )
+            rows.append(row)
+    return rows
+
+
 def _conclusion(estimate: float, p_adjusted: float, alpha: float) -> str:
     if not (np.isfinite(estimate) and np.isfinite(p_adjusted)):
         return NOT_ESTIMATED
@@ -978,6 +1075,13 @@ def sensitivity_rows(
 
     records: list[dict] = []
     for variant in variants:
+        if variant.estimator == "csdid_pooled":
+            records.extend(
+                csdid_variant_rows(
+                    variant, panel, indicator_ids, scale_of, population, test, min_partnerships
+                )
+            )
+            continue
         source = panel
         if variant.integration is not None:
             source = relabel_integration(panel, variant.integration)
