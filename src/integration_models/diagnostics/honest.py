@@ -45,6 +45,7 @@ BREAKDOWN_TOL = 1e-3
 NO_PRE = "no pre-periods: not computable"
 NO_POST = "no post-periods: not computable"
 REFERENCE = -1
+GAP_NOTE = "event time 0 missing (transition period at go-live): first post change spans 2 years"
 
 
 def excludes_zero(low: float, high: float) -> bool:
@@ -104,7 +105,14 @@ def treated_counts(sample: pd.DataFrame) -> dict[int, int]:
 
 
 def event_window(counts: Mapping[int, int], min_treated: int) -> list[int]:
-    """The contiguous event times around ``-1`` with at least ``min_treated`` treated areas."""
+    """The contiguous event times around ``-1`` with at least ``min_treated`` treated areas.
+
+    Event time 0 alone may be missing: for indicators of academic and financial years the
+    go-live year is a transition period, left out of the model rows, so most cohorts have no
+    ``e = 0``. The post-period then starts at ``e = 1``, and the first post-period change
+    that the relative-magnitude restriction bounds spans two years instead of one (noted in
+    the table).
+    """
     if counts.get(REFERENCE, 0) < min_treated:
         return []
     window = [REFERENCE]
@@ -112,7 +120,7 @@ def event_window(counts: Mapping[int, int], min_treated: int) -> list[int]:
     while counts.get(e, 0) >= min_treated:
         window.insert(0, e)
         e -= 1
-    e = 0
+    e = 0 if counts.get(0, 0) >= min_treated else 1
     while counts.get(e, 0) >= min_treated:
         window.append(e)
         e += 1
@@ -270,10 +278,12 @@ def honest_did(
     pre = [e for e in window if e < REFERENCE]
     post = [e for e in window if e >= 0]
     summary.update(
-        event_window=f"{window[0]}..{window[-1]}" if window else "",
+        event_window=f"[{window[0]}, {window[-1]}]" if window else "",
         n_pre=len(pre),
         n_post=len(post),
     )
+    if post and post[0] == 1:
+        summary["note"] = GAP_NOTE
     if not post:
         summary["status"] = NO_POST
         return [], summary
@@ -287,5 +297,6 @@ def honest_did(
     except ValueError as err:  # e.g. a singular event-study covariance
         summary["status"] = f"not computable: {err}".split("\n")[0][:300]
         return [], summary
-    summary.update(status="ok", breakdown=value, note=note, **original)
+    notes = "; ".join(text for text in (note, summary["note"]) if text)
+    summary.update(status="ok", breakdown=value, note=notes, **original)
     return rows, summary
