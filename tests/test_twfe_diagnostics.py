@@ -59,7 +59,9 @@ def design_frame(seed: int = 1, noise: float = 0.0, drop: int = 5) -> pd.DataFra
     for i, (area, (full_on, full_off, partial_on)) in enumerate(DESIGN.items()):
         baseline = rng.normal(10, 2)
         for year in YEARS:
-            full = full_on is not None and year >= full_on and (full_off is None or year <= full_off)
+            full = (
+                full_on is not None and year >= full_on and (full_off is None or year <= full_off)
+            )
             partial = partial_on is not None and year >= partial_on and not full
             delta = (0.5 + 0.4 * (year - full_on) + 0.2 * i) if full else 0.0
             trend = baseline * (year - 2016) / 10

@@ -63,7 +63,7 @@ def absorbing_balanced(frame: pd.DataFrame, term: str) -> tuple[pd.DataFrame, di
 
 
 def sub_panel_words(record: dict, kept: int) -> str:
-    """The sub-panel in words, for the table's note."""
+    """Describe the sub-panel in words, for the table's note."""
     parts = [f"balanced absorbing sub-panel of {kept} area(s)"]
     if record["switch_off"]:
         parts.append(f"left out, switch off: {', '.join(record['switch_off'])}")
@@ -94,7 +94,7 @@ def decompose(frame: pd.DataFrame, term: str) -> dict:
     }
     first_year = int(sample["year"].min()) if len(sample) else 0
     groups = sample.groupby("area_code")["first_treat"].first()
-    switching = int(((groups > first_year)).sum())
+    switching = int((groups > first_year).sum())
     if kept < MIN_AREAS or switching == 0:
         out["reason"] = (
             f"not applicable: no area switches on within the balanced absorbing sub-panel "
@@ -109,9 +109,7 @@ def decompose(frame: pd.DataFrame, term: str) -> dict:
         members = [c for c in result.comparisons if c.comparison_type == kind]
         weight = float(sum(c.weight for c in members))
         estimate = (
-            float(sum(c.weight * c.estimate for c in members) / weight)
-            if weight > 0
-            else math.nan
+            float(sum(c.weight * c.estimate for c in members) / weight) if weight > 0 else math.nan
         )
         by_type.append(
             {

@@ -24,7 +24,9 @@ average of the post-period (``e >= 0``) effects in the window.
 Reported instead of a number: ``not identified: ...`` (fewer than the plan's
 ``min_partnerships`` partnerships with a pre- and post-period year, the rule of every other
 estimate, :mod:`integration_models.inference.identification`); ``no pre-periods: not
-computable`` (no ``e <= -2`` in the window: the restriction has nothing to scale).
+computable`` (no ``e <= -2`` in the window: the restriction has nothing to scale); ``no
+post-periods``; event time 0 missing (:data:`GAP`); and ``interval covers zero under parallel
+trends`` where even ``Mbar = 0`` gives no conclusion to break down.
 """
 
 from __future__ import annotations
@@ -45,7 +47,10 @@ BREAKDOWN_TOL = 1e-3
 NO_PRE = "no pre-periods: not computable"
 NO_POST = "no post-periods: not computable"
 REFERENCE = -1
-GAP_NOTE = "event time 0 missing (transition period at go-live): first post change spans 2 years"
+GAP = (
+    "not computable: event time 0 is a transition period (out of the model rows) for too many "
+    "cohorts, and the bounds need consecutive event times"
+)
 
 
 def excludes_zero(low: float, high: float) -> bool:
@@ -89,7 +94,7 @@ def breakdown(
 
 
 def treated_counts(sample: pd.DataFrame) -> dict[int, int]:
-    """Number of treated areas observed at each event time and at their base year ``g - 1``."""
+    """Count the treated areas observed at each event time and at their base year ``g - 1``."""
     treated = sample[sample["g"] > 0]
     years = treated.groupby("area_code")["year"].apply(set)
     onset = treated.groupby("area_code")["g"].first()
@@ -105,13 +110,14 @@ def treated_counts(sample: pd.DataFrame) -> dict[int, int]:
 
 
 def event_window(counts: Mapping[int, int], min_treated: int) -> list[int]:
-    """The contiguous event times around ``-1`` with at least ``min_treated`` treated areas.
+    """Return the contiguous event times around ``-1`` with ``min_treated`` treated areas.
 
     Event time 0 alone may be missing: for indicators of academic and financial years the
     go-live year is a transition period, left out of the model rows, so most cohorts have no
-    ``e = 0``. The post-period then starts at ``e = 1``, and the first post-period change
-    that the relative-magnitude restriction bounds spans two years instead of one (noted in
-    the table).
+    ``e = 0``. The post-period then starts at ``e = 1``; :func:`honest_did` reports such a
+    window as not computable (:data:`GAP`), as the relative-magnitude restriction bounds the
+    change between consecutive event times and a two-year step would be held to a one-year
+    bound (the library refuses it too).
     """
     if counts.get(REFERENCE, 0) < min_treated:
         return []
@@ -131,7 +137,7 @@ def identifying(sample: pd.DataFrame) -> list[str]:
     """Partnerships of treated areas observed at their base year and after their onset."""
     treated = sample[sample["g"] > 0]
     codes = set()
-    for (area, hscp), rows in treated.groupby(["area_code", "hscp_code"]):
+    for (_area, hscp), rows in treated.groupby(["area_code", "hscp_code"]):
         g = int(rows["g"].iloc[0])
         years = set(rows["year"])
         if g - 1 in years and any(year >= g for year in years):
@@ -173,7 +179,7 @@ def event_study(sample: pd.DataFrame, alpha: float) -> tuple[object, str]:
 
 
 def restrict(result: object, window: Sequence[int]) -> object:
-    """A copy of a Callaway-Sant'Anna result whose event study keeps only ``window``.
+    """Return a copy of a Callaway-Sant'Anna result whose event study keeps only ``window``.
 
     HonestDiD reads the event-time effects and subsets the covariance by their event times,
     so dropping the others from ``event_study_effects`` restricts the whole computation.
@@ -282,13 +288,15 @@ def honest_did(
         n_pre=len(pre),
         n_post=len(post),
     )
-    if post and post[0] == 1:
-        summary["note"] = GAP_NOTE
+
     if not post:
         summary["status"] = NO_POST
         return [], summary
     if not pre:
         summary["status"] = NO_PRE
+        return [], summary
+    if post[0] != 0:
+        summary["status"] = GAP
         return [], summary
     result, method = event_study(sample, alpha)
     summary["method"] = method
@@ -297,6 +305,5 @@ def honest_did(
     except ValueError as err:  # e.g. a singular event-study covariance
         summary["status"] = f"not computable: {err}".split("\n")[0][:300]
         return [], summary
-    notes = "; ".join(text for text in (note, summary["note"]) if text)
-    summary.update(status="ok", breakdown=value, note=notes, **original)
+    summary.update(status="ok", breakdown=value, note=note, **original)
     return rows, summary

@@ -68,7 +68,7 @@ def weight_row(
     onset: Mapping[str, int] | None,
     reason: str,
 ) -> dict:
-    """The dCDH weights of ``term`` in both designs, and the Goodman-Bacon summary."""
+    """Return the dCDH weights of ``term`` in both designs, with the diagnostics row."""
     row: dict = {"term": term}
     area, year, y = frame["area_code"], frame["year"], frame["y"]
     project = twfe_weights(area, year, frame[term], y, frame[controls].to_numpy(dtype=float))
@@ -102,7 +102,7 @@ def weight_row(
 
 
 def bacon_rows(frame: pd.DataFrame, term: str) -> tuple[dict, list[dict]]:
-    """The decomposition's summary columns of the diagnostics row, and its long rows."""
+    """Return the decomposition's columns of the diagnostics row, and its long rows."""
     result = bacon_module.decompose(frame, term)
     weights = {item["comparison"]: item["weight"] for item in result["by_type"]}
     summary = {
@@ -236,6 +236,5 @@ def diagnostics_job(
     verdicts = "; ".join(f"{r['term']}: {r['verdict']}" for r in rows["twfe_diagnostics"])
     write_text(
         log_path,
-        f"diagnostics {indicator_id}: {verdicts}\n"
-        f"time {time.perf_counter() - start:.2f} s\n",
+        f"diagnostics {indicator_id}: {verdicts}\ntime {time.perf_counter() - start:.2f} s\n",
     )

@@ -108,7 +108,7 @@ INTEGER_COLUMNS = (
 
 
 def breakdown_text(row: pd.Series) -> str:
-    """The breakdown value in words: the number, or why there is none."""
+    """Return the breakdown value in words: the number, or why there is none."""
     if row["status"] != "ok":
         return str(row["status"])
     value = row["breakdown"]

@@ -96,7 +96,7 @@ class Weights:
         """Share of the treated weights' absolute mass that is negative."""
         w = self.treated_weights
         total = float(np.abs(w).sum())
-        return -self.negative_sum / total if total > 0 else math.nan
+        return abs(self.negative_sum) / total if total > 0 else math.nan
 
     @property
     def sigma_fe(self) -> float:
@@ -198,7 +198,7 @@ def event_times(frame: pd.DataFrame, term: str, onset: dict[str, int] | None) ->
 
 
 def concentration(frame: pd.DataFrame, weights: Weights) -> tuple[str, float]:
-    """The area carrying most of the treated weights' absolute mass, and its share."""
+    """Return the area carrying most of the treated weights' absolute mass, and its share."""
     w = np.abs(weights.treated_weights)
     areas = frame["area_code"].to_numpy()[weights.treated]
     by_area = pd.Series(w).groupby(areas).sum()

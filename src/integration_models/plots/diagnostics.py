@@ -27,6 +27,12 @@ FORBIDDEN_COLOUR = "#0072B2"
 BREAKDOWN_COLOUR = "#009E73"
 WEIGHT_COLUMNS = ["indicator_id", "term", "negative_sum", "bacon_forbidden_weight"]
 BREAKDOWN_COLUMNS = ["indicator_id", "term", "status", "breakdown", "breakdown_text"]
+SHORT_STATUS = {
+    "not identified": "not identified",
+    "no pre-periods": "no pre-periods",
+    "no post-periods": "no post-periods",
+    "not computable: event time 0": "event time 0 missing",
+}
 
 
 def _value(value: object) -> float:
@@ -37,9 +43,15 @@ def _value(value: object) -> float:
     return number
 
 
-def _short(text: str, width: int = 34) -> str:
-    text = str(text)
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _label(status: object) -> str:
+    """Return a short label of a row without a breakdown value (from its status)."""
+    status = str(status) if isinstance(status, str) else ""
+    if status == "ok":
+        return "interval covers zero at Mbar = 0"
+    for start, label in SHORT_STATUS.items():
+        if status.startswith(start):
+            return label
+    return "not computable"
 
 
 def plot_twfe_weights(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
@@ -63,10 +75,12 @@ def plot_twfe_weights(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
                 label="Bacon weight, later vs earlier treated")  # fmt: skip
         for i in np.flatnonzero(~np.isfinite(negative)):
             ax.text(0.01, i, "not estimable", va="center", fontsize=6, color="#555555")
+        for i in np.flatnonzero(np.isfinite(negative) & ~np.isfinite(forbidden)):
+            ax.text(0.01, i, "Bacon n/a", va="center", fontsize=6, color="#555555")
         ax.axvline(NEGATIVE_WEIGHT_LIMIT, color="#555555", ls="--", lw=0.8)
         ax.axvline(0, color="#222222", lw=0.6)
         ax.set_title(title)
-        ax.set_xlabel("weight (negative: dCDH; positive: forbidden Bacon comparisons)")
+        ax.set_xlabel("weight")
         ax.grid(axis="x", color="#e5e5e5", lw=0.6)
         ax.set_xlim(min(-0.5, np.nanmin(np.append(negative, 0)) - 0.05),
                     max(0.5, np.nanmax(np.append(forbidden, 0)) + 0.05))  # fmt: skip
@@ -96,10 +110,10 @@ def plot_honest_did(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
         rows = table[table["term"] == term].set_index("indicator_id").reindex(indicators)
         breakdown = np.array([_value(v) for v in rows["breakdown"]])
         ax.barh(y, np.nan_to_num(breakdown), height=0.7, color=BREAKDOWN_COLOUR)
-        for i in np.flatnonzero(~np.isfinite(breakdown)):
-            text = rows["breakdown_text"].iloc[i]
-            text = "" if not isinstance(text, str) else text
-            ax.text(0.02 * top, i, _short(text), va="center", fontsize=6, color="#555555")
+        for i, (status, value) in enumerate(zip(rows["status"], breakdown, strict=True)):
+            label = f"{value:.2f}" if np.isfinite(value) else _label(status)
+            ax.text(max(value, 0) + 0.02 * top if np.isfinite(value) else 0.02 * top, i, label,
+                    va="center", fontsize=6, color="#333333")  # fmt: skip
         ax.axvline(1.0, color="#555555", ls="--", lw=0.8)
         ax.set_xlim(0, top * 1.05)
         ax.set_title(title)

@@ -844,8 +844,5 @@ HONEST_DID_BREAKDOWN = _table(
 )
 
 TABLES.update(
-    {
-        schema.name: schema
-        for schema in (TWFE_DIAGNOSTICS, BACON, HONEST_DID, HONEST_DID_BREAKDOWN)
-    }
+    {schema.name: schema for schema in (TWFE_DIAGNOSTICS, BACON, HONEST_DID, HONEST_DID_BREAKDOWN)}
 )
