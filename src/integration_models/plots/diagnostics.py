@@ -117,7 +117,7 @@ def plot_honest_did(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
         ax.axvline(1.0, color="#555555", ls="--", lw=0.8)
         ax.set_xlim(0, top * 1.05)
         ax.set_title(title)
-        ax.set_xlabel("breakdown value Mbar (relative magnitude)")
+        ax.set_xlabel("breakdown value Mbar")
         ax.grid(axis="x", color="#e5e5e5", lw=0.6)
     axes[0].set_yticks(y, indicators)
     axes[0].invert_yaxis()
