@@ -191,3 +191,42 @@ def test_demo_indicator_rows(demo_panel):
     assert full["negative_sum"] <= 0 and math.isfinite(full["sigma_fe"])
     assert full["controls"] == "integration_partial, deprivation_trend"
     assert out["honest_did"] == [] and out["honest_did_breakdown"] == []
+
+
+def test_tables_match_their_schemas(demo_panel, tmp_path):
+    """The combined tables, stamped and written, pass their pandera schemas."""
+    import json
+
+    from integration_models.diagnostics.tables import TABLE_COLUMNS, combine
+    from integration_models.results.schemas import TABLES, read_table
+    from integration_models.results.stamp import Stamp
+    from integration_models.results.summarise import write_csv
+
+    parts = []
+    for indicator in ("child_poverty", "attendance"):
+        rows = indicator_diagnostics(
+            demo_panel, indicator, "identity", exposure=demo_panel, names={}, primary=True
+        )
+        path = tmp_path / f"{indicator}.json"
+        clean = {
+            name: [
+                {
+                    k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+                    for k, v in r.items()
+                }
+                for r in table
+            ]
+            for name, table in rows.items()
+        }
+        path.write_text(json.dumps(clean), encoding="utf-8")
+        parts.append(path)
+    tables = combine(parts)
+    stamp = Stamp("0" * 16, "1" * 16)
+    for name, table in tables.items():
+        assert name in TABLES and list(table.columns) == TABLE_COLUMNS[name]
+        write_csv(stamp.apply(table), tmp_path / f"{name}.csv")  # checks the schema
+        assert len(read_table(tmp_path / f"{name}.csv")) == len(table)
+    assert len(tables["twfe_diagnostics"]) == 4
+    assert set(tables["bacon"]["comparison"]) <= set(bacon.COMPARISON_TYPES)
+    breakdown = tables["honest_did_breakdown"]
+    assert breakdown["breakdown_text"].str.len().gt(0).all()
