@@ -103,7 +103,11 @@ def decompose(frame: pd.DataFrame, term: str) -> dict:
         return out
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = BaconDecomposition().fit(sample, "y", "area_code", "year", "first_treat")
+        try:
+            result = BaconDecomposition().fit(sample, "y", "area_code", "year", "first_treat")
+        except (ValueError, np.linalg.LinAlgError) as err:
+            out["reason"] = f"not applicable: the library stopped: {err}".split("\n")[0]
+            return out
     by_type = []
     for kind in COMPARISON_TYPES:
         members = [c for c in result.comparisons if c.comparison_type == kind]

@@ -298,7 +298,11 @@ def honest_did(
     if post[0] != 0:
         summary["status"] = GAP
         return [], summary
-    result, method = event_study(sample, alpha)
+    try:
+        result, method = event_study(sample, alpha)
+    except (ValueError, np.linalg.LinAlgError) as err:
+        summary["status"] = f"not computable: {err}".split("\n")[0][:300]
+        return [], summary
     summary["method"] = method
     try:
         rows, value, note, original = honest_bounds(restrict(result, window), grid, alpha)

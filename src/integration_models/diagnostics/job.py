@@ -160,7 +160,10 @@ def indicator_diagnostics(
             ident = identification(frame, term, names=names)
             controls = [t for t in terms if t != term]
             onset = _onsets(exposure, str(frame["period_key"].iloc[0]), CATEGORY[term])
-            row = weight_row(frame, term, controls, onset, ident.reason(min_partnerships))
+            try:
+                row = weight_row(frame, term, controls, onset, ident.reason(min_partnerships))
+            except ValueError as err:  # absorbed by the fixed effects and controls
+                row = {"verdict": f"not estimable: {err}"}
             summary, long_rows = bacon_rows(frame, term)
             row.update(
                 n_obs=data.n_obs,
