@@ -259,6 +259,9 @@ def final_outputs():
         results("tables/inference.csv"),
         results("report.html"),
         results("provenance.json"),
+        # issue 16: TWFE diagnostics and HonestDiD (rules/diagnostics.smk)
+        results("tables/twfe_diagnostics.csv"),
+        results("tables/honest_did_breakdown.csv"),
     ]
 
 

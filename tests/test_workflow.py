@@ -70,8 +70,8 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    # overview, coefficients, event studies, power, sensitivity, size
-    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1)
+    # overview, coefficients, event studies, power, sensitivity, size, twfe_weights, honest_did
+    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1 + 2)
     inference = pd.read_csv(results / "tables" / "inference.csv")
     assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
     assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()

@@ -14,6 +14,7 @@ import sys
 from integration_models.commands import (
     classify,
     data_summary,
+    diagnostics,
     forest_figure,
     headline,
     inference,
@@ -48,6 +49,7 @@ COMMANDS = (
     provenance,
     report,
     scotland,
+    diagnostics,
 )
 
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).

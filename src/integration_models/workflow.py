@@ -41,6 +41,8 @@ ENTRY = {
     "power_figure": ("commands/power_figure.py", _IN_WORKER),
     "report": ("commands/report.py", _IN_WORKER),
     "provenance": ("commands/provenance.py", _IN_WORKER),
+    "diagnose": ("diagnostics/job.py",),
+    "diagnostics": ("commands/diagnostics.py", _IN_WORKER),
 }
 # Files other than modules that a step reads from the package: the report's templates.
 PACKAGE_DATA = {"report": ("report/templates",)}

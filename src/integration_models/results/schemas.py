@@ -748,3 +748,107 @@ def check_panel(panel: pd.DataFrame, path: str | Path = "panel.parquet") -> None
     found = problems(panel, PANEL)
     if found:
         raise TableSchemaError("panel", path, found)
+
+
+# --------------------------------------------------------------------------------------------
+# issue 16: TWFE diagnostics and HonestDiD (integration_models.diagnostics)
+
+
+def _breakdown_in_grid(frame: pd.DataFrame) -> pd.Series:
+    value = frame["breakdown"].astype(float)
+    return ~np.isfinite(value) | ((value >= 0) & (frame["status"] == "ok"))
+
+
+TWFE_DIAGNOSTICS = _table(
+    "twfe_diagnostics",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(one_of(("integration_full", "integration_partial")), nullable=False),
+        "scale": text(nullable=False),
+        "estimate": number(),
+        "n_obs": integer(NON_NEGATIVE, nullable=True),
+        "n_areas": integer(NON_NEGATIVE, nullable=True),
+        "n_identifying_areas": integer(NON_NEGATIVE, nullable=True),
+        "controls": text(),
+        "n_weights": integer(NON_NEGATIVE, nullable=True),
+        "n_negative": integer(NON_NEGATIVE, nullable=True),
+        "negative_sum": number(pa.Check.le(0)),
+        "negative_share": number(pa.Check.in_range(0, 1)),
+        "sigma_fe": number(NON_NEGATIVE),
+        "sigma_ratio": number(NON_NEGATIVE),
+        "top_area": text(),
+        "top_area_share": number(pa.Check.in_range(0, 1)),
+        "early_weight_share": number(),
+        "early_cell_share": number(pa.Check.in_range(0, 1)),
+        "plain_estimate": number(),
+        "plain_n_negative": integer(NON_NEGATIVE, nullable=True),
+        "plain_negative_sum": number(pa.Check.le(0)),
+        "plain_sigma_fe": number(NON_NEGATIVE),
+        "library_difference": number(pa.Check.in_range(0, 1e-8)),
+        "bacon_status": text(nullable=False),
+        "bacon_estimate": number(),
+        "bacon_never_weight": number(pa.Check.in_range(0, 1)),
+        "bacon_earlier_weight": number(pa.Check.in_range(0, 1)),
+        "bacon_forbidden_weight": number(pa.Check.in_range(0, 1)),
+        "n_always_treated": integer(NON_NEGATIVE, nullable=True),
+        "bacon_note": text(),
+        "verdict": text(nullable=False),
+    },
+)
+
+BACON = _table(
+    "bacon",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(one_of(("integration_full", "integration_partial")), nullable=False),
+        "comparison": text(
+            one_of(("treated_vs_never", "earlier_vs_later", "later_vs_earlier")), nullable=False
+        ),
+        "weight": number(pa.Check.in_range(0, 1), nullable=False),
+        "estimate": number(),
+        "n_comparisons": integer(NON_NEGATIVE),
+        "twfe_estimate": number(),
+        "note": text(),
+    },
+)
+
+HONEST_DID = _table(
+    "honest_did",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(one_of(("integration_full", "integration_partial")), nullable=False),
+        "scale": text(nullable=False),
+        "mbar": number(NON_NEGATIVE, nullable=False),
+        "lower": number(),
+        "upper": number(),
+        "conf_low": number(),
+        "conf_high": number(),
+        "excludes_zero": flag(nullable=False),
+    },
+    checks=[INTERVAL],
+)
+
+HONEST_DID_BREAKDOWN = _table(
+    "honest_did_breakdown",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(one_of(("integration_full", "integration_partial")), nullable=False),
+        "scale": text(nullable=False),
+        "status": text(nullable=False),
+        "method": text(),
+        "event_window": text(),
+        "n_pre": integer(NON_NEGATIVE, nullable=True),
+        "n_post": integer(NON_NEGATIVE, nullable=True),
+        "n_identifying_areas": integer(NON_NEGATIVE, nullable=True),
+        "estimate": number(),
+        "std_error": number(NON_NEGATIVE),
+        "breakdown": number(NON_NEGATIVE),
+        "breakdown_text": text(nullable=False),
+        "note": text(),
+    },
+    checks=[pa.Check(_breakdown_in_grid, name="a breakdown value only where status is ok")],
+)
+
+TABLES.update(
+    {schema.name: schema for schema in (TWFE_DIAGNOSTICS, BACON, HONEST_DID, HONEST_DID_BREAKDOWN)}
+)
