@@ -22,6 +22,7 @@ include: "rules/ingest.smk"
 include: "rules/models.smk"
 include: "rules/report.smk"
 include: "rules/data_zones.smk"
+include: "rules/synthetic.smk"
 
 
 onstart:

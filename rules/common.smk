@@ -259,6 +259,10 @@ def final_outputs():
         results("tables/inference.csv"),
         results("report.html"),
         results("provenance.json"),
+        # issue 16: synthetic control of the single early adopters (rules/synthetic.smk)
+        results("tables/synthetic_control.csv"),
+        results("tables/synthetic_weights.csv"),
+        results("figures/synthetic_control.png"),
     ]
 
 

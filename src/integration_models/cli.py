@@ -26,6 +26,7 @@ from integration_models.commands import (
     scotland,
     sensitivity,
     size,
+    synthetic_control,
     tables,
     trends_figure,
 )
@@ -48,6 +49,7 @@ COMMANDS = (
     provenance,
     report,
     scotland,
+    synthetic_control,
 )
 
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).

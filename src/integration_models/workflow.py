@@ -41,6 +41,8 @@ ENTRY = {
     "power_figure": ("commands/power_figure.py", _IN_WORKER),
     "report": ("commands/report.py", _IN_WORKER),
     "provenance": ("commands/provenance.py", _IN_WORKER),
+    "synthetic_part": ("results/synthetic_control.py",),
+    "synthetic_control": ("commands/synthetic_control.py", _IN_WORKER),
 }
 # Files other than modules that a step reads from the package: the report's templates.
 PACKAGE_DATA = {"report": ("report/templates",)}
