@@ -47,6 +47,7 @@ rule synthetic_part:
 
 
 rule synthetic_control:
+    localrule: SMALL_JOBS
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),

@@ -136,8 +136,8 @@ def donor_pool(exposure: pd.DataFrame, period_key: str, years: Sequence[int]) ->
     out, so no donor was ever integrated while the indicator was measured.
     """
     rows = exposure[(exposure["period_key"] == period_key) & exposure["year"].isin(list(years))]
-    never = rows.groupby("area_code")["integration"].agg(lambda s: bool((s == NONE).all()))
-    return sorted(never.index[never])
+    integrated = (rows["integration"] != NONE).groupby(rows["area_code"]).any()
+    return sorted(integrated.index[~integrated])
 
 
 @dataclass
@@ -262,7 +262,8 @@ def build_design(
     donors = [d for d in donor_pool(exposure, period_key, years) if d != area_code]
     used = pre_years + post_years
     present = [d for d in donors if d in wide.columns]
-    complete = [d for d in present if wide.loc[used, d].notna().all()] if used else []
+    full = wide.loc[used, present].notna().all() if used else pd.Series(False, index=present)
+    complete = [d for d in present if full[d]]
     if len(complete) < len(donors):
         notes.append(f"{len(donors) - len(complete)} of {len(donors)} donors lack a year")
     values = wide.loc[used, [area_code, *complete]] if used else pd.DataFrame()

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ from integration_models.models.synthetic_control import synthetic_rows
 from integration_models.models.synthetic_design import (
     FAILED,
     Design,
+    TreatedPartnership,
     build_design,
     treated_partnerships,
 )
@@ -52,6 +54,33 @@ def _outcome(observations: pd.DataFrame, scale: str) -> tuple[pd.DataFrame, str]
             )
         values = np.log(values)
     return observations.assign(y=values), ""
+
+
+@lru_cache(maxsize=2)
+def _reference(
+    areas: str, classification: str, partnerships: tuple[str, ...], stamp: tuple
+) -> tuple[list[TreatedPartnership], dict[str, str]]:
+    """Read the treated partnerships and the area names once per process and set of files."""
+    area_table = load_areas(areas)
+    treated = treated_partnerships(
+        list(partnerships), load_classification(classification, area_table), area_table
+    )
+    return treated, dict(zip(area_table["area_code"], area_table["area_name"], strict=True))
+
+
+def load_reference(
+    areas: str | Path, classification: str | Path, partnerships: Sequence[str]
+) -> tuple[list[TreatedPartnership], dict[str, str]]:
+    """Return the treated partnerships (go-live from the classification) and the area names.
+
+    Read once per worker process while the two files are unchanged (``stamp``: their
+    modification times and sizes), as every indicator's job needs the same.
+    """
+    paths = (str(areas), str(classification))
+    stamp = tuple(
+        (path, Path(path).stat().st_mtime_ns, Path(path).stat().st_size) for path in paths
+    )
+    return _reference(*paths, tuple(partnerships), stamp)
 
 
 def synthetic_job(
@@ -92,13 +121,7 @@ def synthetic_job(
     """
     started = time.perf_counter()
     with IN_PROCESS_LOCK:
-        area_table = load_areas(areas)
-        treated = treated_partnerships(
-            list(settings["partnerships"]),
-            load_classification(classification, area_table),
-            area_table,
-        )
-        names = dict(zip(area_table["area_code"], area_table["area_name"], strict=True))
+        treated, names = load_reference(areas, classification, settings["partnerships"])
         measure = load_registry(registry).set_index("indicator_id").loc[indicator_id, "measure"]
         scale = outcome_scale(measure, indicator_id, by_measure, overrides)
         rows = pd.read_parquet(observations)
