@@ -4,9 +4,9 @@ Run from the project root: ``python benchmarks/bench_synthetic.py``. On the demo
 builds every indicator's design for each early adopter (``synthetic_partnerships``, default
 Highland and Moray) with enough pre-years for a synthetic control, and times, in one run:
 
-- batched (what the workflow runs, :func:`integration_models.models.synthetic_control.placebo_ratios`):
-  both placebo tests of each design, the library's exact simplex weight solve per placebo on
-  one numpy matrix;
+- batched (what the workflow runs,
+  :func:`integration_models.models.synthetic_control.placebo_ratios`): both placebo tests of each
+  design, the library's exact simplex weight solve per placebo on one numpy matrix;
 - the library: ``SyntheticControlResults.in_space_placebo()`` (the treated area in every
   placebo's pool) plus a loop of plain ``SyntheticControl.fit`` calls, one per donor, with
   the other donors as its pool (the project's ``p_placebo``), the same estimator settings;
