@@ -68,6 +68,17 @@ def test_scm_recovers_a_known_effect_of_an_exact_convex_combination():
     assert fit.weights[donors[3]] == pytest.approx(0.7, abs=1e-8)
     assert sum(fit.weights.values()) == pytest.approx(1.0, abs=1e-12)
     assert np.allclose(fit.paths["treated"] - fit.paths["synthetic"], [0] * 10 + [2.5] * 4)
+    # the exact fit is said: the ratio divides by about zero
+    assert fit.fit_note.startswith("exact pre-period fit (10 pre-years, 6 donors)")
+
+
+def test_a_treated_area_outside_the_donors_range_is_a_poor_fit_and_said():
+    design = _convex_case(effect=0.0)
+    design.wide[design.area_code] += 50.0  # far above every donor in every year
+    fit = sc.fit_scm(design)
+    assert fit.fit_note.startswith("poor pre-period fit")
+    rows, _, _ = sc.synthetic_rows(design, MIN_PRE, reps=20, seed=1, alpha=0.05)
+    assert rows[0]["note"].startswith("poor pre-period fit")
 
 
 def test_sdid_recovers_a_known_effect_under_parallel_paths():

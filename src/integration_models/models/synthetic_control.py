@@ -75,6 +75,9 @@ class ScmFit:
         placebos entered it.
     p_placebo_library, n_placebos_library
         The same with the treated area in each placebo's pool (the library's convention).
+    fit_note
+        What the reader of the numbers should know about the pre-period fit
+        (:func:`fit_quality`), or empty.
     """
 
     estimate: float
@@ -86,6 +89,7 @@ class ScmFit:
     n_placebos: int
     p_placebo_library: float
     n_placebos_library: int
+    fit_note: str = ""
 
 
 def scm_estimator(n_pre: int):
@@ -184,6 +188,27 @@ def placebo_p_value(treated_ratio: float, ratios: np.ndarray) -> tuple[float, in
     return (1 + int(np.sum(finite >= treated_ratio))) / (finite.size + 1), int(finite.size)
 
 
+def fit_quality(pre_values: np.ndarray, pre_rmspe: float, n_donors: int) -> str:
+    """Say when the pre-period fit makes the ratio and its p-value hard to read, else "".
+
+    - an exact fit (pre-RMSPE below 1e-6 of the largest pre-period value): with as many
+      donors as pre-years, or more, a convex combination can match the few pre-years exactly,
+      and the ratio then divides by about zero;
+    - a poor fit (pre-RMSPE above the standard deviation of the treated area's pre-period
+      values, the library's warning): the treated area lies outside the donors' range, so
+      the gaps measure the misfit as much as any effect.
+    """
+    scale = max(float(np.max(np.abs(pre_values))), 1.0)
+    if pre_rmspe < 1e-6 * scale:
+        return (
+            f"exact pre-period fit ({len(pre_values)} pre-years, {n_donors} donors): the "
+            "ratio divides by about zero"
+        )
+    if len(pre_values) > 1 and pre_rmspe > float(np.std(pre_values, ddof=1)):
+        return "poor pre-period fit: pre-RMSPE above the SD of the treated area's pre-years"
+    return ""
+
+
 def fit_scm(design: Design) -> ScmFit:
     """Fit the synthetic control of ``design`` (library) and both placebo tests (batched)."""
     result = library_scm(design)
@@ -211,6 +236,7 @@ def fit_scm(design: Design) -> ScmFit:
         n_placebos=tests[False][1],
         p_placebo_library=tests[True][0],
         n_placebos_library=tests[True][1],
+        fit_note=fit_quality(treated.to_numpy()[:n_pre], float(result.pre_rmspe), len(units) - 1),
     )
 
 
@@ -294,6 +320,7 @@ def synthetic_rows(
                 paths = fit.paths.assign(
                     indicator_id=design.indicator_id, area_code=design.area_code
                 )
+                note = "; ".join(part for part in (fit.fit_note, note) if part)
             else:
                 result = library_sdid(design, reps, seed, alpha)
                 low, high = result.conf_int

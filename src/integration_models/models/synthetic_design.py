@@ -238,7 +238,9 @@ def build_design(
     notes = []
     changed = np.flatnonzero((status != NONE).to_numpy())
     if changed.size == 0:
-        empty.status, empty.note = NO_POST, "the treated area is not integrated in these years"
+        empty.pre_years = [int(y) for y in wide.index[wide[area_code].notna()]]
+        empty.status = NO_POST
+        empty.note = f"the indicator's years ({years[0]}-{years[-1]}) end before go-live"
         return empty
     first_change = years[changed[0]]
     pre_years = [y for y in years if y < first_change]
@@ -286,6 +288,7 @@ def fit_status(design: Design, min_pre: int) -> tuple[str, str]:
     if design.status != OK:
         return design.status, design.note
     if len(design.pre_years) < min_pre:
-        reason = f"{len(design.pre_years)} pre-years < minimum {min_pre}: not fitted"
+        n_pre = len(design.pre_years)
+        reason = f"{n_pre} pre-year{'' if n_pre == 1 else 's'} < minimum {min_pre}: not fitted"
         return TOO_FEW_PRE, "; ".join(part for part in (reason, design.note) if part)
     return OK, design.note
