@@ -273,6 +273,8 @@ def build_design(
     design = Design(indicator_id, area_code, values, pre_years, post_years, OK, "; ".join(notes))
     if not post_years:
         design.status = NO_POST
+        reason = f"no year after go-live in the indicator's years ({years[0]}-{years[-1]})"
+        design.note = "; ".join([reason, *notes])
     elif len(complete) < MIN_DONORS:
         design.status = TOO_FEW_DONORS
         design.note = "; ".join([f"{len(complete)} complete donors < {MIN_DONORS}", *notes])
