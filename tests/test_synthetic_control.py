@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from integration_models.data.exposure import PeriodType, exposure_table
+from integration_models.errors import InputError
 from integration_models.models import synthetic_control as sc
 from integration_models.models.synthetic_design import (
     NO_POST,
@@ -229,6 +230,8 @@ def test_treated_partnerships_and_go_live_come_from_the_classification(areas, ba
     row = (moved["hscp_code"] == MORAY) & (moved["category"] == "full")
     moved.loc[row, ["from_date", "from_year"]] = ["2021-04-01", 2021]
     assert treated_partnerships([MORAY], moved, areas)[0].go_live_year == 2021
+    with pytest.raises(InputError, match="partnerships: 'S37999999' is not a partnership"):
+        treated_partnerships(["S37999999"], baseline, areas)
 
 
 def test_donor_pool_excludes_every_integrated_area(areas, baseline, demo_exposure):

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from integration_models.data.exposure import TRANSITION
+from integration_models.data.identifiers import shown
 from integration_models.errors import InputError
 
 NONE = "none"
@@ -109,7 +110,8 @@ def treated_partnerships(
         rows = areas[areas["hscp_code"] == code]
         if rows.empty:
             raise InputError(
-                "config", f"synthetic_partnerships: {code} is not a partnership of the areas table"
+                "config",
+                f"synthetic_partnerships: {shown(code)} is not a partnership of the areas table",
             )
         periods = classification[classification["hscp_code"] == code].sort_values("from_date")
         integrated = periods[periods["category"] != NONE]
