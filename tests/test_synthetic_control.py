@@ -284,3 +284,59 @@ def test_design_times_go_live_by_the_period_and_leaves_out_the_transition(demo_e
     never = build_design(frame[frame["period_key"] == "financial"], demo_exposure,
                          financial.donors[0], "full")  # fmt: skip
     assert never.status == NO_POST
+
+
+def test_job_and_combining_command_write_checked_tables_and_the_figure(
+    demo_panel, demo_exposure, tmp_path
+):
+    """Two demo indicators through the per-indicator job and the combining command."""
+    from integration_models.cli import main
+    from integration_models.data.ingest import write_panel
+    from integration_models.results.schemas import read_table
+    from integration_models.results.synthetic_control import synthetic_job
+    from tests.conftest import AREAS, BASELINE, DEMO
+
+    write_panel(demo_panel, pd.DataFrame({"file": [], "line": []}), tmp_path / "panel.parquet",
+                tmp_path / "exclusions.csv")  # fmt: skip
+    demo_exposure.to_parquet(tmp_path / "integration.parquet")
+    settings = {"partnerships": [HIGHLAND, MORAY], "min_pre_years": MIN_PRE, "reps": 50,
+                "seed": 1, "alpha": 0.05}  # fmt: skip
+    scales = {"percentage": "identity", "rate": "log", "count": "log", "mean": "identity"}
+    parts = {part: [] for part in ("estimates", "weights", "paths")}
+    for indicator in ("lac_rate", "cp_reregistration"):
+        rows = demo_panel[demo_panel["indicator_id"] == indicator]
+        rows.to_parquet(tmp_path / f"{indicator}.parquet")
+        outputs = {part: tmp_path / f"{indicator}.{part}.parquet" for part in parts}
+        synthetic_job(
+            indicator, outputs, tmp_path / f"{indicator}.log",
+            observations=tmp_path / f"{indicator}.parquet",
+            integration=tmp_path / "integration.parquet", areas=AREAS, classification=BASELINE,
+            registry=DEMO / "indicators.csv",
+            by_measure=scales, overrides={}, settings=settings,
+        )  # fmt: skip
+        for part in parts:
+            parts[part].append(str(outputs[part]))
+    argv = ["synthetic-control", "--panel", str(tmp_path / "panel.parquet"),
+            "--registry", str(DEMO / "indicators.csv"), "--plan", "analysis_plan.yaml",
+            "--estimates", *parts["estimates"], "--weights", *parts["weights"],
+            "--paths", *parts["paths"], "--config-hash", "test",
+            "--table", str(tmp_path / "synthetic_control.csv"),
+            "--weights-table", str(tmp_path / "synthetic_weights.csv"),
+            "--figure-stem", str(tmp_path / "synthetic_control")]  # fmt: skip
+    assert main(argv) == 0  # write_csv checks both tables against their schemas
+    table = read_table(tmp_path / "synthetic_control.csv")
+    assert len(table) == 2 * 2 * 2  # indicators x areas x methods
+    highland = table[table["area_name"] == "Highland"]
+    assert set(highland["go_live_year"]) == {2012}
+    assert (highland.loc[highland["method"] == "scm", "status"] == TOO_FEW_PRE).all()
+    moray = table[(table["area_name"] == "Moray") & (table["method"] == "scm")]
+    assert (moray["status"] == OK).all()
+    ranks = moray["p_placebo"] * (moray["n_placebos"] + 1)  # p = rank / (n + 1)
+    assert np.allclose(ranks, ranks.round(), atol=1e-4) and (ranks >= 1).all()
+    weights = read_table(tmp_path / "synthetic_weights.csv")
+    assert not set(weights["donor_code"]) & {"S12000017", "S12000020"}
+    sums = weights[weights["method"] == "scm"].groupby(["indicator_id", "area_code"])["weight"]
+    assert (sums.sum() <= 1 + 1e-9).all()
+    assert (tmp_path / "synthetic_control.png").stat().st_size > 0
+    svg = (tmp_path / "synthetic_control.svg").read_text(encoding="utf-8")
+    assert "empty-panel-reason" in svg  # Highland's panels say why they are empty
