@@ -23,6 +23,7 @@ include: "rules/models.smk"
 include: "rules/report.smk"
 include: "rules/data_zones.smk"
 include: "rules/diagnostics.smk"
+include: "rules/synthetic.smk"
 
 
 onstart:

@@ -262,6 +262,10 @@ def final_outputs():
         # issue 16: TWFE diagnostics and HonestDiD (rules/diagnostics.smk)
         results("tables/twfe_diagnostics.csv"),
         results("tables/honest_did_breakdown.csv"),
+        # issue 16: synthetic control of the single early adopters (rules/synthetic.smk)
+        results("tables/synthetic_control.csv"),
+        results("tables/synthetic_weights.csv"),
+        results("figures/synthetic_control.png"),
     ]
 
 

@@ -27,6 +27,7 @@ from integration_models.commands import (
     scotland,
     sensitivity,
     size,
+    synthetic_control,
     tables,
     trends_figure,
 )
@@ -50,6 +51,7 @@ COMMANDS = (
     report,
     scotland,
     diagnostics,
+    synthetic_control,
 )
 
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).

@@ -43,6 +43,8 @@ ENTRY = {
     "provenance": ("commands/provenance.py", _IN_WORKER),
     "diagnose": ("diagnostics/job.py",),
     "diagnostics": ("commands/diagnostics.py", _IN_WORKER),
+    "synthetic_part": ("results/synthetic_control.py",),
+    "synthetic_control": ("commands/synthetic_control.py", _IN_WORKER),
 }
 # Files other than modules that a step reads from the package: the report's templates.
 PACKAGE_DATA = {"report": ("report/templates",)}

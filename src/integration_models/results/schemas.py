@@ -852,3 +852,56 @@ HONEST_DID_BREAKDOWN = _table(
 TABLES.update(
     {schema.name: schema for schema in (TWFE_DIAGNOSTICS, BACON, HONEST_DID, HONEST_DID_BREAKDOWN)}
 )
+
+# --- issue 16: synthetic control and synthetic DiD of the single early adopters -----------
+# (integration_models.results.synthetic_control, integration_models.commands.synthetic_control)
+SYNTHETIC_STATUSES = ("ok", "too few pre-periods", "no post-periods", "too few donors", "no data",
+                      "failed")  # fmt: skip
+SYNTHETIC_CONTROL = _table(
+    "synthetic_control",
+    {
+        "indicator_id": text(nullable=False),
+        "area_code": text(nullable=False),
+        "area_name": text(),
+        "hscp_code": text(nullable=False),
+        "partnership": text(),
+        "method": text(one_of(("scm", "sdid")), nullable=False),
+        "go_live": text(),
+        "go_live_year": integer(nullable=True),
+        "category": text(one_of(CATEGORIES[:3])),
+        "confidence": text(),
+        "scale": text(nullable=False),
+        "n_pre": integer(NON_NEGATIVE),
+        "n_post": integer(NON_NEGATIVE),
+        "first_pre_year": integer(nullable=True),
+        "first_post_year": integer(nullable=True),
+        "last_post_year": integer(nullable=True),
+        "n_donors": integer(NON_NEGATIVE),
+        "estimate": number(),
+        "std_error": number(NON_NEGATIVE),
+        "conf_low": number(),
+        "conf_high": number(),
+        "pre_rmspe": number(NON_NEGATIVE),
+        "ratio": number(NON_NEGATIVE),
+        "p_placebo": number(P_VALUE),
+        "n_placebos": integer(NON_NEGATIVE, nullable=True),
+        "p_placebo_library": number(P_VALUE),
+        "n_placebos_library": integer(NON_NEGATIVE, nullable=True),
+        "status": text(one_of(SYNTHETIC_STATUSES), nullable=False),
+        "note": text(),
+    },
+    [INTERVAL],
+)
+SYNTHETIC_WEIGHTS = _table(
+    "synthetic_weights",
+    {
+        "indicator_id": text(nullable=False),
+        "area_code": text(nullable=False),
+        "method": text(one_of(("scm", "sdid")), nullable=False),
+        "rank": integer(pa.Check.ge(1)),
+        "donor_code": text(nullable=False),
+        "donor_name": text(),
+        "weight": number(pa.Check.in_range(0, 1), nullable=False),
+    },
+)
+TABLES.update({schema.name: schema for schema in (SYNTHETIC_CONTROL, SYNTHETIC_WEIGHTS)})
