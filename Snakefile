@@ -14,7 +14,7 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: classify, panel, data_summary, tables, headline, provenance, report
+localrules: classify, panel, data_summary, tables, headline, provenance, report, design_checks
 
 
 include: "rules/common.smk"

@@ -214,6 +214,12 @@ def figure_files():
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
 
 
+def design_figure_files():
+    """The PNG figures of issue 16's checks of the design, in the report's order."""
+    names = ["twfe_weights", "honest_did", "synthetic_control"]
+    return [results(f"figures/{name}.png") for name in names]
+
+
 def indicator_figure_files():
     """Output patterns of one indicator's figures: per kind of INDICATOR_FIGURES, in order, its
     PNG then its SVG (the coefficient PNG registered for ``snakemake --report``)."""
@@ -259,13 +265,10 @@ def final_outputs():
         results("tables/inference.csv"),
         results("report.html"),
         results("provenance.json"),
-        # issue 16: TWFE diagnostics and HonestDiD (rules/diagnostics.smk)
-        results("tables/twfe_diagnostics.csv"),
-        results("tables/honest_did_breakdown.csv"),
-        # issue 16: synthetic control of the single early adopters (rules/synthetic.smk)
-        results("tables/synthetic_control.csv"),
+        # issue 16's tables the report does not show (it shows their summaries)
+        results("tables/bacon.csv"),
+        results("tables/honest_did.csv"),
         results("tables/synthetic_weights.csv"),
-        results("figures/synthetic_control.png"),
     ]
 
 

@@ -132,6 +132,30 @@ rule data_summary:
         )
 
 
+# Issue 16's checks of the design in words, and the estimators' agreement, decided here so
+# that the report only shows them.
+rule design_checks:
+    input:
+        coefficients=results("tables/coefficients.parquet"),
+        twfe_diagnostics=results("tables/twfe_diagnostics.csv"),
+        honest_did_breakdown=results("tables/honest_did_breakdown.csv"),
+        synthetic_control=results("tables/synthetic_control.csv"),
+        registry=registry_file(),
+        plan=config["analysis_plan"],
+        panel=processed("panel.parquet"),
+        code=package_sources("design_checks"),
+    output:
+        out=results("tables/design_checks.csv"),
+        agreement=results("tables/estimator_agreement.csv"),
+    log:
+        results("logs/design_checks.log"),
+    params:
+        config_hash=CONFIG_HASH,
+    run:
+        # every named input (but the code), output and parameter is the option of that name
+        command_job("design-checks", log[0], **options(input, output, params))
+
+
 # What the report shows of the run: inputs with their hashes, configuration, versions, commit.
 # It reads the configuration, so a report-only setting (report_title) reruns this rule and
 # the report, nothing else.
@@ -192,6 +216,13 @@ rule report:
             results("tables/sensitivity_summary.csv"),
         ],
         data=rules.data_summary.output,
+        design=[
+            *rules.design_checks.output,
+            results("tables/twfe_diagnostics.csv"),
+            results("tables/honest_did_breakdown.csv"),
+            results("tables/synthetic_control.csv"),
+        ],
+        design_figures=design_figure_files(),
         sensitivity_figure=results("figures/sensitivity.png"),
         figures=figure_files(),
         registry=registry_file(),
@@ -213,11 +244,14 @@ rule report:
                 *input.inference,
                 *input.sensitivity,
                 *input.data,
+                *input.design,
             )
             if path.endswith(".csv")
         ],
         figures=lambda wildcards, input: [
-            path for path in (*input.figures, input.sensitivity_figure) if path.endswith(".png")
+            path
+            for path in (*input.figures, *input.design_figures, input.sensitivity_figure)
+            if path.endswith(".png")
         ],
     run:
         command_job(

@@ -14,6 +14,7 @@ import sys
 from integration_models.commands import (
     classify,
     data_summary,
+    design_checks,
     diagnostics,
     forest_figure,
     headline,
@@ -52,6 +53,7 @@ COMMANDS = (
     scotland,
     diagnostics,
     synthetic_control,
+    design_checks,
 )
 
 # One BLAS thread: results must not depend on thread scheduling (byte-identical tables).

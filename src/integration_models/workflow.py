@@ -45,6 +45,7 @@ ENTRY = {
     "diagnostics": ("commands/diagnostics.py", _IN_WORKER),
     "synthetic_part": ("results/synthetic_control.py",),
     "synthetic_control": ("commands/synthetic_control.py", _IN_WORKER),
+    "design_checks": ("commands/design_checks.py", _IN_WORKER),
 }
 # Files other than modules that a step reads from the package: the report's templates.
 PACKAGE_DATA = {"report": ("report/templates",)}

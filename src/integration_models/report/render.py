@@ -1227,6 +1227,107 @@ def _provenance(provenance: dict) -> Data:
     }
 
 
+# --- other estimators and checks of the design (issue 16) ------------------------------------
+
+DESIGN_FIGURES = {  # file -> caption
+    "estimators.png": "Every estimator's overall effect and interval, primary outcomes",
+    "twfe_weights.png": "TWFE weights: sum of negative weights and the Goodman-Bacon weight "
+    "on already-treated controls, per indicator",
+    "honest_did.png": "HonestDiD: robust intervals of the overall effect as the allowed "
+    "violation of parallel trends (Mbar) grows",
+    "synthetic_control.png": "Highland and Moray against their synthetic controls",
+}
+
+
+def _design(found: Tables, figures: Sequence[Path]) -> Data | None:
+    """Return the checks of the design: their sentences, compact tables and figures."""
+    checks = found.read("design_checks")
+    if checks is None:
+        return None
+    pngs = {p.name: p for p in figures if p.is_file()}
+    diagnostics = found.read("twfe_diagnostics")
+    breakdown = found.read("honest_did_breakdown")
+    synthetic = found.read("synthetic_control")
+    agreement = found.read("estimator_agreement")
+    return {
+        "statements": [text(s) for s in checks["statement"]],
+        "figures": [_figure(pngs[n], c) for n, c in DESIGN_FIGURES.items() if n in pngs],
+        "agreement": None
+        if agreement is None
+        else _table(
+            agreement,
+            ["indicator_id", "term", "reference_estimate", "n_estimators", "agree", "differing"],
+            headers={"reference_estimate": "plan estimator", "n_estimators": "compared"},
+            formats={"reference_estimate": number, "term": term_words},
+            numeric=["reference_estimate", "n_estimators"],
+            empty="no primary outcome with estimates to compare",
+        ),
+        "weights": None
+        if diagnostics is None
+        else _table(
+            diagnostics,
+            [
+                "indicator_id",
+                "term",
+                "negative_sum",
+                "sigma_ratio",
+                "bacon_forbidden_weight",
+                "verdict",
+            ],
+            headers={
+                "negative_sum": "negative weights",
+                "sigma_ratio": "sigma-bar / |estimate|",
+                "bacon_forbidden_weight": "Bacon: already-treated controls",
+            },
+            formats={
+                "negative_sum": lambda v: number(v, 2),
+                "sigma_ratio": lambda v: number(v, 2),
+                "bacon_forbidden_weight": lambda v: number(v, 2),
+                "term": term_words,
+            },
+            numeric=["negative_sum", "sigma_ratio", "bacon_forbidden_weight"],
+            classes={"verdict": "wrap"},
+        ),
+        "honest": None
+        if breakdown is None
+        else _table(
+            breakdown,
+            ["indicator_id", "term", "estimate", "std_error", "event_window", "breakdown_text"],
+            headers={"breakdown_text": "breakdown value (Mbar)"},
+            formats={"estimate": number, "std_error": number, "term": term_words},
+            numeric=["estimate", "std_error"],
+            classes={"breakdown_text": "wrap"},
+        ),
+        "synthetic": None
+        if synthetic is None
+        else _table(
+            synthetic[synthetic["status"] == "ok"],
+            [
+                "area_name",
+                "indicator_id",
+                "method",
+                "n_pre",
+                "n_post",
+                "estimate",
+                "pre_rmspe",
+                "p_placebo",
+                "n_placebos",
+                "note",
+            ],
+            headers={"p_placebo": "placebo p", "n_placebos": "placebos", "pre_rmspe": "pre RMSPE"},
+            formats={
+                "estimate": number,
+                "pre_rmspe": number,
+                "p_placebo": lambda v: number(v, 3),
+                "n_placebos": whole,
+            },
+            numeric=["n_pre", "n_post", "estimate", "pre_rmspe", "p_placebo", "n_placebos"],
+            classes={"note": "wrap"},
+            empty="no synthetic control could be fitted (see the statement above)",
+        ),
+    }
+
+
 # --- the page -------------------------------------------------------------------------------
 
 
@@ -1242,6 +1343,9 @@ def render_report(
 ) -> str:
     """Return the report page as a string (see :func:`write_report` for the arguments)."""
     found = Tables(tables)
+    figures = [Path(f) for f in figures]
+    design_figures = [f for f in figures if f.name in DESIGN_FIGURES]
+    figures = [f for f in figures if f.name not in DESIGN_FIGURES]
     conclusion, inference = found.read("conclusion"), found.read("inference")
     model_fit, coefficients = found.read("model_fit"), found.read("coefficients")
     config = provenance.get("config") or {}
@@ -1272,7 +1376,8 @@ def render_report(
             found.read("sensitivity"), found.read("sensitivity_summary"), names
         ),
         "summary": _summary(found.read("summary"), registry, _models_in(model_fit)),
-        "figures": _figures([Path(f) for f in figures], registry),
+        "design": _design(found, design_figures),
+        "figures": _figures(figures, registry),
         "coefficients": _coefficients(coefficients),
         "data": _data(found.read("data_summary"), found.read("exclusion_counts"), config),
         "registry": _registry(registry),

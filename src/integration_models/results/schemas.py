@@ -905,3 +905,35 @@ SYNTHETIC_WEIGHTS = _table(
     },
 )
 TABLES.update({schema.name: schema for schema in (SYNTHETIC_CONTROL, SYNTHETIC_WEIGHTS)})
+
+
+# --------------------------------------------------------------------------------------------
+# issue 16: the checks of the design in words (integration_models.results.design_checks)
+
+DESIGN_CHECKS = _table(
+    "design_checks",
+    {
+        "check": text(
+            one_of(("estimators", "twfe_weights", "honest_did", "synthetic_control")),
+            nullable=False,
+        ),
+        "statement": text(nullable=False),
+    },
+)
+
+ESTIMATOR_AGREEMENT = _table(
+    "estimator_agreement",
+    {
+        "indicator_id": text(nullable=False),
+        "term": text(one_of(("integration_full", "integration_partial")), nullable=False),
+        "reference_estimate": number(),
+        "n_estimators": integer(NON_NEGATIVE),
+        "n_same_sign": integer(NON_NEGATIVE),
+        "n_cover": integer(NON_NEGATIVE),
+        "n_without_interval": integer(NON_NEGATIVE),
+        "agree": flag(),
+        "differing": text(),
+    },
+)
+
+TABLES.update({schema.name: schema for schema in (DESIGN_CHECKS, ESTIMATOR_AGREEMENT)})
