@@ -32,6 +32,7 @@ rule diagnose:
 
 
 rule diagnostics:
+    localrule: SMALL_JOBS
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),

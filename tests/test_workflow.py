@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from integration_models.models.design import TERMS
+from integration_models.plots import LINEAR_MODELS
 from integration_models.plots.base import SYNTHETIC_MARK_ID
 from tests.conftest import DEMO_MODELS, copy_workflow, snakemake, workflow_env
 
@@ -70,8 +71,9 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    # overview, coefficients, event studies, power, sensitivity, size, twfe_weights, honest_did
-    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1 + 2)
+    # overview, coefficients, event studies, power, sensitivity, size, twfe_weights, honest_did,
+    # synthetic_control
+    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1 + 3)
     inference = pd.read_csv(results / "tables" / "inference.csv")
     assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
     assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()
@@ -132,7 +134,7 @@ def test_event_study_figure_and_table_read_the_same_rows(finished):
         log = (results / "logs" / "figures" / f"{indicator}.log").read_text(encoding="utf-8")
         read = sorted(line.removeprefix("read ") for line in log.splitlines() if "read " in line)
         assert read == sorted(
-            f"results/fits/{m}/{indicator}.json" for m in ("csdid", "mixed", "twfe")
+            f"results/fits/{m}/{indicator}.json" for m in DEMO_MODELS if m in LINEAR_MODELS
         )
 
 

@@ -32,6 +32,9 @@ AGGREGATES = {
     "all",
 }
 FIGURES = {"figures_trends", "figures_forest", "figures_indicator", "figures_power"}
+# issue 16: one job per indicator, and the steps combining them
+PER_INDICATOR_CHECKS = {"diagnose", "synthetic_part"}
+CHECKS = {"diagnostics", "synthetic_control", "design_checks"}
 
 
 @pytest.fixture
@@ -81,7 +84,11 @@ def test_new_year_file_reruns_only_that_indicator(run_copy):
     # cheap steps that combine every indicator's
     assert [w for r, w in jobs if r == "analyse"] == [f"indicator={INDICATOR}"]
     assert "classify" not in counts
-    assert set(counts) - {"ingest", "fit", "analyse"} <= AGGREGATES | FIGURES
+    for rule in PER_INDICATOR_CHECKS:
+        assert [w for r, w in jobs if r == rule] == [f"indicator={INDICATOR}"]
+    assert set(counts) - {"ingest", "fit", "analyse"} <= (
+        AGGREGATES | FIGURES | PER_INDICATOR_CHECKS | CHECKS
+    )
     assert [w for r, w in jobs if r == "figures_indicator"] == [f"indicator={INDICATOR}"]
 
 

@@ -1233,8 +1233,9 @@ DESIGN_FIGURES = {  # file -> caption
     "estimators.png": "Every estimator's overall effect and interval, primary outcomes",
     "twfe_weights.png": "TWFE weights: sum of negative weights and the Goodman-Bacon weight "
     "on already-treated controls, per indicator",
-    "honest_did.png": "HonestDiD: robust intervals of the overall effect as the allowed "
-    "violation of parallel trends (Mbar) grows",
+    "honest_did.png": "HonestDiD breakdown values: the largest post-period violation of "
+    "parallel trends, relative to the largest pre-period one (Mbar), under which the overall "
+    "effect's robust interval still excludes zero",
     "synthetic_control.png": "Highland and Moray against their synthetic controls",
 }
 
