@@ -214,6 +214,11 @@ def figure_files():
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]
 
 
+def synthetic_parts(part):
+    """One synthetic-control part file of every indicator, in registry order."""
+    return [results(f"synthetic/{indicator}/{part}.parquet") for indicator in INDICATORS]
+
+
 def design_figure_files():
     """The PNG figures of issue 16's checks of the design, in the report's order."""
     names = ["twfe_weights", "honest_did", "synthetic_control"]

@@ -5,11 +5,6 @@
 SYNTHETIC_PARTS = ("estimates", "weights", "paths")
 
 
-def synthetic_parts(part):
-    """One synthetic-control part file of every indicator, in registry order."""
-    return [results(f"synthetic/{indicator}/{part}.parquet") for indicator in INDICATORS]
-
-
 rule synthetic_part:
     localrule: SMALL_JOBS
     input:
