@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from integration_models.plots import LINEAR_MODELS
 from integration_models.plots import coefficients as coefficient_plot
 from integration_models.plots import forest as forest_plot
 from integration_models.plots import power as power_plot
@@ -251,7 +252,7 @@ def test_coefficients_without_any_row_say_why_instead_of_axes(tables, monkeypatc
     )
     (ax,) = fig.axes
     assert texts(ax) == [coefficient_plot.NO_COEFFICIENTS]
-    assert "no linear model (mixed, twfe, csdid)" in texts(ax)[0]
+    assert f"no linear model ({', '.join(LINEAR_MODELS)})" in texts(ax)[0]
     assert is_sentence_only(ax)
     assert ax.texts[0].get_gid() == EMPTY_PANEL_ID
 
@@ -265,8 +266,9 @@ def test_term_no_model_estimated_has_only_its_reasons(tables, monkeypatch):
     )
     by_label = {ax.get_yticklabels()[0].get_text(): ax for ax in fig.axes}
     empty = by_label["partial integration (vs none)"]
+    # the models not estimated for the same reason share one line
     assert texts(empty) == [
-        f"not estimated ({model}): absorbed by the year fixed effects" for model in MODELS
+        f"not estimated ({', '.join(MODELS)}): absorbed by the year fixed effects"
     ]
     assert len(empty.get_xticks()) == 0 and not empty.lines
     assert not any(spine.get_visible() for spine in empty.spines.values())

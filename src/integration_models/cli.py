@@ -14,6 +14,7 @@ import sys
 from integration_models.commands import (
     classify,
     data_summary,
+    estimators_figure,
     forest_figure,
     headline,
     inference,
@@ -44,6 +45,7 @@ COMMANDS = (
     sensitivity,
     trends_figure,
     forest_figure,
+    estimators_figure,
     power_figure,
     provenance,
     report,
