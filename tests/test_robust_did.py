@@ -148,9 +148,9 @@ def test_bjs_is_the_library_on_the_same_sample(demo_panel, category):
 
     result = rd.robust_did(demo_panel, "balance_of_care", "identity", category, model="bjs")
     sample, _ = rd.staggered_sample(demo_panel, "balance_of_care", "identity", category, "bjs")
-    plain = diff_diff.ImputationDiD(cluster="hscp_code", pretrends=True).fit(
-        sample, "y", "area_code", "year", "g", covariates=["deprivation_trend"]
-    )
+    plain = diff_diff.ImputationDiD(
+        cluster="hscp_code", pretrends=True, leave_one_out=True, aux_partition="horizon"
+    ).fit(sample, "y", "area_code", "year", "g", covariates=["deprivation_trend"])
     events = plain.aggregate("event_study")
     assert abs(result["overall"]["estimate"] - plain.overall_att) < TOLERANCE
     assert abs(result["overall"]["std_error"] - plain.overall_se) < TOLERANCE
