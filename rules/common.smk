@@ -210,7 +210,7 @@ FIGURE_MODELS = [model for model in MODELS if model in LINEAR_MODELS]
 
 def figure_files():
     """PNG and SVG files of every figure the report embeds (not the sensitivity figure)."""
-    names = [*OVERVIEW_FIGURES]
+    names = [*OVERVIEW_FIGURES, "estimators"]  # estimators: rules/estimators.smk
     names += [f"{kind}_{indicator}" for kind in INDICATOR_FIGURES for indicator in INDICATORS]
     names += ["power", "size"]  # size: drawn by rule size with its table
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]

@@ -103,6 +103,10 @@ FIGURE_CAPTIONS = {  # the overview figures, first, in this order
     "integration history",
     "forest.png": "Forest plot: the integration effects of every indicator and model, "
     "standardised by the SD of each outcome, with confidence intervals",
+    "estimators.png": "Every estimator's integration effects for each primary outcome: two-way "
+    "fixed effects beside the difference-in-differences estimators robust to effects that "
+    "differ between cohorts or grow over time (csdid, sunab, bjs, dcdh); a hollow point has no "
+    "interval, the note beside it says why",
 }
 
 Cell = dict[str, object]
