@@ -20,6 +20,7 @@ localrules: classify, panel, data_summary, tables, headline, provenance, report,
 include: "rules/common.smk"
 include: "rules/ingest.smk"
 include: "rules/models.smk"
+include: "rules/estimators.smk"
 include: "rules/report.smk"
 include: "rules/data_zones.smk"
 include: "rules/diagnostics.smk"

@@ -20,7 +20,7 @@ from integration_models.data.ingest import indicator_files, unread_files
 from integration_models.data.inputs import reading
 from integration_models.memory import check_memory
 from integration_models.plan.analysis_plan import load_plan
-from integration_models.plots import LINEAR_MODELS
+from integration_models.plots import EVENT_STUDY_MODELS, LINEAR_MODELS
 from integration_models.results.provenance import stale_warning
 from integration_models.results.stamp import config_hash
 from integration_models import workers
@@ -201,14 +201,16 @@ def dataset_dir(wildcards, input):
 
 OVERVIEW_FIGURES = ["trends", "forest"]  # span all indicators: rules figures_trends, _forest
 # the figures of one indicator, drawn by one job from its own fits (rule figures_indicator)
-INDICATOR_FIGURES = ["coefficients", "event_study"] if "csdid" in MODELS else ["coefficients"]
+INDICATOR_FIGURES = ["coefficients"]
+if any(model in EVENT_STUDY_MODELS for model in MODELS):
+    INDICATOR_FIGURES.append("event_study")
 # the fits those figures read: the linear models (glm's effects are on another scale)
 FIGURE_MODELS = [model for model in MODELS if model in LINEAR_MODELS]
 
 
 def figure_files():
     """PNG and SVG files of every figure the report embeds (not the sensitivity figure)."""
-    names = [*OVERVIEW_FIGURES]
+    names = [*OVERVIEW_FIGURES, "estimators"]  # estimators: rules/estimators.smk
     names += [f"{kind}_{indicator}" for kind in INDICATOR_FIGURES for indicator in INDICATORS]
     names += ["power", "size"]  # size: drawn by rule size with its table
     return [results(f"figures/{name}.{ext}") for name in names for ext in ("png", "svg")]

@@ -771,7 +771,8 @@ def test_snakemake_refuses_absolute_processed_dir(tmp_path):
         (
             "models: [twfe, bogus]\n",
             1,
-            "key 'models.1': 'bogus' is not one of ['mixed', 'mixed_year', 'twfe', 'glm', 'csdid']",
+            "key 'models.1': 'bogus' is not one of "
+            "['mixed', 'mixed_year', 'twfe', 'glm', 'csdid', 'sunab', 'bjs', 'dcdh']",
         ),
         (
             "outcome_scale: {ratio: log}\n",

@@ -108,7 +108,8 @@ def test_workflow_refuses_models_that_ignore_partnerships(project):
     run = snakemake(project, "-n", "--config", *ZONES_CONFIG[:-1])  # models left as configured
     assert run.returncode == 1
     assert (
-        "error: config: models ['mixed', 'twfe', 'glm', 'csdid']: the areas table "
+        "error: config: models ['mixed', 'twfe', 'glm', 'csdid', 'sunab', 'bjs', 'dcdh']: the "
+        "areas table "
         "zones/areas.csv holds data zones, which support models [twfe] only (clustered by "
         "partnership); run with --config 'models=[twfe]'"
     ) in run.stdout + run.stderr

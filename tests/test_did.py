@@ -291,7 +291,9 @@ def test_event_study_titles_lie_inside_the_figure(monkeypatch, extra):
 def test_empty_event_study_panel_says_why_without_axes(monkeypatch):
     registry = pd.read_csv(DEMO / "indicators.csv")
     reasons = {
-        "partial": "status failed; no cohort coded partial with a base year and a control group"
+        ("csdid", "partial"): (
+            "status failed; no cohort coded partial with a base year and a control group"
+        )
     }
     fig = _captured_figure(
         monkeypatch,
@@ -326,7 +328,7 @@ def test_empty_event_study_panel_without_reason_still_says_not_estimated(monkeyp
 def test_one_treated_area_panel_notes_missing_intervals(monkeypatch):
     registry = pd.read_csv(DEMO / "indicators.csv")
     rows = _event_rows("full") + _event_rows("partial", intervals=False)
-    reasons = {"partial": "only 1 treated area: no valid standard error; status ok"}
+    reasons = {("csdid", "partial"): "only 1 treated area: no valid standard error; status ok"}
     fig = _captured_figure(
         monkeypatch, rows, registry, "attainment_scqf6_deprived", "unused", reasons=reasons
     )
@@ -337,17 +339,61 @@ def test_one_treated_area_panel_notes_missing_intervals(monkeypatch):
     plt.close(fig)
 
 
-def test_event_study_reasons_read_the_csdid_notes():
+def test_event_study_reasons_read_the_did_notes():
     coefficients = pd.DataFrame(
         {
-            "indicator_id": ["a", "a", "a", "b"],
-            "model": ["csdid", "csdid", "twfe", "csdid"],
-            "term": ["integration_full", "integration_partial", "integration_partial", "x"],
-            "note": ["status ok", "only 1 treated area: no valid standard error", "no", "z"],
+            "indicator_id": ["a", "a", "a", "a", "b"],
+            "model": ["csdid", "csdid", "twfe", "dcdh", "csdid"],
+            "term": [
+                "integration_full",
+                "integration_partial",
+                "integration_partial",
+                "integration_full",
+                "x",
+            ],
+            "note": [
+                "status ok",
+                "only 1 treated area: no valid standard error",
+                "no",
+                "not identified: 1 partnership(s) change status within 2014-2019 (A)",
+                "z",
+            ],
         }
     )
     assert es_plot.event_study_reasons(coefficients, "a") == {
-        "full": "status ok",
-        "partial": "only 1 treated area: no valid standard error",
+        ("csdid", "full"): "status ok",
+        ("csdid", "partial"): "only 1 treated area: no valid standard error",
+        ("dcdh", "full"): "not identified: 1 partnership(s) change status within 2014-2019 (A)",
     }
     assert es_plot.event_study_reasons(coefficients, "b") == {}
+
+
+def test_event_study_draws_one_row_per_model(monkeypatch):
+    registry = pd.read_csv(DEMO / "indicators.csv")
+    rows = _event_rows("full") + _event_rows("partial")
+    dcdh = [{**row, "model": "dcdh"} for row in _event_rows("full", intervals=False)]
+    reasons = {("dcdh", "full"): "not identified: 1 partnership(s) change status within x"}
+    fig = _captured_figure(
+        monkeypatch,
+        rows + dcdh,
+        registry,
+        "attainment_scqf6_deprived",
+        "unused",
+        reasons=reasons,
+        models=["dcdh", "csdid", "twfe"],
+    )
+    assert [ax.get_title() for ax in fig.axes] == [
+        "Callaway-Sant'Anna (csdid): full vs none",
+        "Callaway-Sant'Anna (csdid): partial vs none",
+        "de Chaisemartin-D'Haultfoeuille (dcdh): full vs none",
+        "de Chaisemartin-D'Haultfoeuille (dcdh): partial vs none",
+    ]
+    dcdh_full, dcdh_partial = fig.axes[2:]
+    assert [t.get_text() for t in dcdh_full.texts] == [
+        "no interval: not identified (1 partnership)"
+    ]
+    assert [t.get_text().replace("\n", " ") for t in dcdh_partial.texts] == [
+        "not estimated: no event-time effects for this category"
+    ]
+    assert "event studies" in fig._suptitle.get_text()
+    plt.close(fig)

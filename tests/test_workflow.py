@@ -71,9 +71,10 @@ def test_outputs_complete(finished):
     assert headline.statement.str.contains("change over time in").any()
     figures = {p.name for p in (results / "figures").iterdir()}
     assert {"trends.png", "trends.svg", "forest.png", "forest.svg"} <= figures
-    # overview, coefficients, event studies, power, sensitivity, size, twfe_weights, honest_did,
-    # synthetic_control
-    assert len(figures) == 2 * (2 + 25 + 25 + 1 + 1 + 1 + 3)
+    assert {"estimators.png", "estimators.svg"} <= figures
+    # overview, estimators, coefficients, event studies, power, sensitivity, size, twfe_weights,
+    # honest_did, synthetic_control
+    assert len(figures) == 2 * (2 + 1 + 25 + 25 + 1 + 1 + 1 + 3)
     inference = pd.read_csv(results / "tables" / "inference.csv")
     assert inference.inference.nunique() >= 4 and inference.indicator_id.nunique() == 25
     assert (inference.groupby(["indicator_id", "term"]).size() == 4).all()
@@ -104,7 +105,8 @@ def test_outputs_complete(finished):
     sensitivity = pd.read_csv(results / "tables" / "sensitivity_summary.csv")
     assert {"baseline", "no_covid", "drop_highland", "alt_deprivation"} <= set(sensitivity.variant)
     events = pd.read_csv(results / "tables" / "event_study.csv")
-    assert set(events.model) == {"csdid"} and events.indicator_id.nunique() == 25
+    assert set(events.model) == {"csdid", "sunab", "bjs", "dcdh"}
+    assert events.indicator_id.nunique() == 25
     html = (results / "report.html").read_text(encoding="utf-8")
     assert "SYNTHETIC" in html[:5000]
     provenance = json.loads((results / "provenance.json").read_text())
@@ -117,15 +119,19 @@ def test_outputs_complete(finished):
 
 
 def test_event_study_figure_and_table_read_the_same_rows(finished):
-    """Each event-study figure is drawn from its csdid fit file's rows alone (one job per
-    indicator, issue 14); the table is built from the same rows by the same reader."""
+    """Each event-study figure is drawn from its difference-in-differences fit files' rows
+    alone (one job per indicator, issue 14); the table is built from the same rows by the same
+    reader."""
+    from integration_models.plots import EVENT_STUDY_MODELS, LINEAR_MODELS
     from integration_models.results.schemas import read_table
     from integration_models.results.summarise import collect_fits
 
     results = finished / "results"
     table = read_table(results / "tables" / "event_study.csv")
     for indicator in ("lac_rate", "attendance", "cost_per_lac"):
-        _, _, drawn = collect_fits([results / "fits" / "csdid" / f"{indicator}.json"])
+        _, _, drawn = collect_fits(
+            [results / "fits" / model / f"{indicator}.json" for model in EVENT_STUDY_MODELS]
+        )
         rows = table.loc[table["indicator_id"] == indicator, list(drawn.columns)]
         assert len(drawn) > 0
         pd.testing.assert_frame_equal(

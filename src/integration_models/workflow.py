@@ -37,6 +37,7 @@ ENTRY = {
     "sensitivity": ("commands/sensitivity.py", _IN_WORKER),
     "trends_figure": ("commands/trends_figure.py", _IN_WORKER),
     "forest_figure": ("commands/forest_figure.py", _IN_WORKER),
+    "estimators_figure": ("commands/estimators_figure.py", _IN_WORKER),
     "figures_indicator": ("plots/indicator.py",),
     "power_figure": ("commands/power_figure.py", _IN_WORKER),
     "report": ("commands/report.py", _IN_WORKER),

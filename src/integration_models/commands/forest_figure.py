@@ -1,6 +1,8 @@
 """``forest-figure``: draw the forest plot of the integration estimates of every indicator.
 
-It reads only the coefficient tables, so it waits for the fits and nothing else; the trends
+It reads only the coefficient tables, so it waits for the fits and nothing else, and draws the
+models of :data:`integration_models.plots.FOREST_MODELS` (``estimators-figure`` sets every
+difference-in-differences estimator beside twfe for the primary outcomes); the trends
 figure (``trends-figure``) reads only the panel, the two figures of each indicator are drawn
 by the workflow's per-indicator job (:mod:`integration_models.plots.indicator`), the power
 figure by ``power-figure``.
@@ -28,13 +30,13 @@ def run(args: argparse.Namespace) -> None:
     import pandas as pd
 
     from integration_models.data.registry import is_synthetic, load_registry
-    from integration_models.plots import LINEAR_MODELS
+    from integration_models.plots import FOREST_MODELS
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.forest import plot_forest
     from integration_models.results.schemas import read_table
 
     registry = load_registry(args.registry)
     coefficients = pd.read_parquet(args.coefficients)
-    coefficients = coefficients[coefficients["model"].isin(LINEAR_MODELS)]
+    coefficients = coefficients[coefficients["model"].isin(FOREST_MODELS)]
     with synthetic_figures(is_synthetic(registry)):
         plot_forest(coefficients, read_table(args.model_fit), registry, args.out)

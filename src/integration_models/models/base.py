@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from integration_models.models.design import ModelData
+
+if TYPE_CHECKING:  # only the type: base imports no inference module
+    from integration_models.inference.identification import Identification
 
 COEFFICIENT_COLUMNS = [
     "indicator_id",
@@ -151,6 +156,54 @@ def withhold_inference(row: dict, reason: str) -> dict:
     note = str(row.get("note") or "")
     out["note"] = f"{reason}; {note}" if note else reason
     return out
+
+
+def with_identification(row: dict, ident: Identification, min_partnerships: int) -> dict:
+    """Withhold a term's inference below ``min_partnerships``; mark an assumed change.
+
+    The estimate stays (it is what the fit computed); ``inference`` is emptied so no reader
+    takes the withheld row for a test.
+    """
+    if not ident.identified(min_partnerships):
+        row = withhold_inference(row, ident.reason(min_partnerships))
+        row["inference"] = ""
+    elif ident.rests_on_assumed:
+        assumed = ", ".join(
+            name
+            for code, name in zip(ident.partnerships, ident.names, strict=True)
+            if code in ident.assumed
+        )
+        flag = f"identifying change rests on an assumed classification row ({assumed})"
+        row["note"] = f"{row['note']}; {flag}" if row["note"] else flag
+    return row
+
+
+FIT_LIBRARIES = (
+    "statsmodels",
+    "linearmodels",
+    "scipy",
+    "numpy",
+    "diff_diff",
+    "integration_models",
+)
+
+
+def _about_the_fit(caught: warnings.WarningMessage) -> bool:
+    """Keep warnings raised by the model code; drop deprecation notices and other threads'.
+
+    In the workflow, fits run as threads of the Snakemake process, whose scheduler raises
+    its own warnings meanwhile; ``catch_warnings`` would record those too.
+    """
+    if issubclass(caught.category, (DeprecationWarning, PendingDeprecationWarning)):
+        return False
+    parts = str(caught.filename).replace("\\", "/").split("/")
+    return any(library in parts for library in FIT_LIBRARIES)
+
+
+def warning_text(caught: list[warnings.WarningMessage]) -> str:
+    """Return the distinct warnings a fit raised (:func:`_about_the_fit`), joined by `` | ``."""
+    messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught if _about_the_fit(w)})
+    return " | ".join(messages)
 
 
 def empty_row(term: str) -> dict:

@@ -85,7 +85,12 @@ from scipy import stats
 
 from integration_models.data.exposure import TRANSITION
 from integration_models.inference.identification import not_identified
-from integration_models.models.base import COEFFICIENT_COLUMNS, wald_row, withhold_inference
+from integration_models.models.base import (
+    COEFFICIENT_COLUMNS,
+    wald_row,
+    with_identification,
+    withhold_inference,
+)
 from integration_models.models.design import BASELINE_COLUMN, DesignError, model_data
 
 CATEGORIES = ("full", "partial")
@@ -612,6 +617,7 @@ def callaway_santanna(
 def _empty_result(indicator_id: str, scale: str, category: str, *, seed: int, biters: int) -> dict:
     """Return what :func:`callaway_santanna` gives before estimating: failed, no numbers."""
     return {
+        "model": MODEL,
         "indicator_id": indicator_id,
         "category": category,
         "scale": scale,
@@ -927,7 +933,13 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
     """Return the overall ATT as one coefficient row (:data:`COEFFICIENT_COLUMNS`).
 
     The term is ``integration_full`` or ``integration_partial``; the note records the estimator,
-    any fallback, the cohorts and the pre-trend p-value.
+    any fallback, the cohorts (or the result's ``design``, the sample in words) and the
+    pre-trend p-value. The row is of the result's ``model`` (``csdid`` by default; the
+    estimators of :mod:`integration_models.models.robust_did` return results of this form).
+    A result carrying its ``identification`` (and ``min_partnerships``) is withheld and
+    flagged by the rule every model shares
+    (:func:`integration_models.models.base.with_identification`); otherwise by its
+    ``not_identified`` reason.
     """
     category = result["category"]
     overall = result["overall"]
@@ -941,7 +953,9 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
         parts.append(CELLS_POOLED_WORDS)
     if result["fallback"]:
         parts.append(f"fallback: {result['fallback']}")
-    if result["cohorts"]:
+    if result.get("design"):
+        parts.append(result["design"])
+    elif result["cohorts"]:
         parts.append(
             f"cohorts (first year: areas, cells) {_cohort_words(result)}; never-treated controls"
         )
@@ -949,7 +963,7 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
         parts.append(f"pre-trend Wald p = {pretrend['p_value']:.3g} (df {pretrend['df']})")
     row = {
         "indicator_id": indicator_id,
-        "model": MODEL,
+        "model": result.get("model", MODEL),
         "term": f"integration_{category}",
         **{key: float(overall[key]) for key in SUMMARY_KEYS},
         "n_obs": result["n_obs"],
@@ -959,7 +973,9 @@ def did_rows(result: dict, indicator_id: str) -> list[dict]:
         "scale": result["scale"],
         "note": "; ".join(parts),
     }
-    if result.get("not_identified"):
+    if result.get("identification") is not None:
+        row = with_identification(row, result["identification"], result["min_partnerships"])
+    elif result.get("not_identified"):
         row = withhold_inference(row, result["not_identified"])
         row["inference"] = ""
     return [{column: row[column] for column in COEFFICIENT_COLUMNS}]
@@ -975,7 +991,7 @@ def event_study_rows(result: dict, indicator_id: str) -> list[dict]:
         rows.append(
             {
                 "indicator_id": indicator_id,
-                "model": MODEL,
+                "model": result.get("model", MODEL),
                 "category": result["category"],
                 "event_time": int(record["event_time"]),
                 **{key: float(record[key]) for key in EVENT_COLUMNS[4:]},

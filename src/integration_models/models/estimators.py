@@ -23,7 +23,8 @@ from integration_models.models.base import (
     ModelResult,
     empty_row,
     too_little_data,
-    withhold_inference,
+    warning_text,
+    with_identification,
 )
 from integration_models.models.design import (
     GLM_LINKS,
@@ -85,21 +86,6 @@ MODELS: dict[str, tuple[FitFunction, str]] = {
         " (deprivation_trend = pre-integration deprivation x time)",
     ),
 }
-
-
-FIT_LIBRARIES = ("statsmodels", "linearmodels", "scipy", "numpy", "integration_models")
-
-
-def _about_the_fit(caught: warnings.WarningMessage) -> bool:
-    """Keep warnings raised by the model code; drop deprecation notices and other threads'.
-
-    In the workflow, fits run as threads of the Snakemake process, whose scheduler raises
-    its own warnings meanwhile; ``catch_warnings`` would record those too.
-    """
-    if issubclass(caught.category, (DeprecationWarning, PendingDeprecationWarning)):
-        return False
-    parts = str(caught.filename).replace("\\", "/").split("/")
-    return any(library in parts for library in FIT_LIBRARIES)
 
 
 def fit_indicator(
@@ -175,10 +161,7 @@ def fit_indicator(
                 except Exception as err:  # noqa: BLE001 - any library failure is reported
                     estimates = None
                     fit.update(status="failed", message=f"{type(err).__name__}: {err}")
-            messages = sorted(
-                {f"{w.category.__name__}: {w.message}" for w in caught if _about_the_fit(w)}
-            )
-            fit["warnings"] = " | ".join(messages)
+            fit["warnings"] = warning_text(caught)
             if estimates is not None:
                 rows, notes, inference = estimates.rows, estimates.notes, estimates.inference
                 standard_errors_ok = all(
@@ -222,7 +205,7 @@ def fit_indicator(
             "note": note,
         }
         if ident is not None and term in rows:  # a term not estimated keeps its own reason
-            out = _with_identification(out, ident, settings.min_partnerships)
+            out = with_identification(out, ident, settings.min_partnerships)
         result.coefficients.append(out)
     return result
 
@@ -240,26 +223,6 @@ def _identifications(
     return {
         term: identification(data.frame, term, classification, names) for term in INTEGRATION_TERMS
     }
-
-
-def _with_identification(row: dict, ident: Identification, min_partnerships: int) -> dict:
-    """Withhold a term's inference below ``min_partnerships``; mark an assumed change.
-
-    The estimate stays (it is what the fit computed); ``inference`` is emptied so no reader
-    takes the withheld row for a test.
-    """
-    if not ident.identified(min_partnerships):
-        row = withhold_inference(row, ident.reason(min_partnerships))
-        row["inference"] = ""
-    elif ident.rests_on_assumed:
-        assumed = ", ".join(
-            name
-            for code, name in zip(ident.partnerships, ident.names, strict=True)
-            if code in ident.assumed
-        )
-        flag = f"identifying change rests on an assumed classification row ({assumed})"
-        row["note"] = f"{row['note']}; {flag}" if row["note"] else flag
-    return row
 
 
 INTEGRATION_TERMS = ("integration_full", "integration_partial")

@@ -9,7 +9,7 @@ with ``warnings.catch_warnings``, which is not thread-safe.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -25,8 +25,11 @@ from integration_models.models.base import (
     empty_row,
     too_little_data,
 )
+from integration_models.models.csdid import callaway_santanna, did_rows, event_study_rows
 from integration_models.models.design import TERMS, DesignError, model_data, outcome_scale
 from integration_models.models.estimators import fit_indicator
+from integration_models.models.robust_did import FORMULAS, robust_did
+from integration_models.models.robust_did import MODELS as ROBUST_MODELS
 from integration_models.results.schemas import check_panel
 
 
@@ -36,6 +39,32 @@ def _clean(value):
     return value
 
 
+def _did_estimator(model: str) -> tuple[Callable[..., dict], str]:
+    """Return the function estimating one category of ``model``, and the model's formula text.
+
+    Each function takes ``(panel, indicator_id, scale, category, settings, exposure, names,
+    classification)`` and returns a result of :func:`~.csdid.callaway_santanna`'s form.
+    """
+    if model == "csdid":
+
+        def estimate(panel, indicator_id, scale, category, settings, exposure, names, _):
+            return callaway_santanna(
+                panel, indicator_id, scale, category, alpha=settings.alpha, exposure=exposure,
+                min_partnerships=settings.min_partnerships, names=names,
+            )  # fmt: skip
+
+        return estimate, MODELS_FORMULA_DID
+
+    def estimate(panel, indicator_id, scale, category, settings, exposure, names, classification):
+        return robust_did(
+            panel, indicator_id, scale, category, model=model, alpha=settings.alpha,
+            exposure=exposure, min_partnerships=settings.min_partnerships,
+            classification=classification, names=names,
+        )  # fmt: skip
+
+    return estimate, FORMULAS[model]
+
+
 def fit_did(
     panel: pd.DataFrame,
     indicator_id: str,
@@ -43,25 +72,31 @@ def fit_did(
     settings: FitSettings,
     exposure: pd.DataFrame | None = None,
     names: Mapping[str, str] | None = None,
+    *,
+    model: str = "csdid",
+    classification: pd.DataFrame | None = None,
 ) -> tuple[ModelResult, list[dict]]:
-    """Callaway-Sant'Anna for full and for partial integration, as one model's tidy rows.
+    """Fit a staggered difference-in-differences model for full and for partial integration.
 
-    The overall ATT of each category against never-integrated areas becomes the
-    ``integration_full`` / ``integration_partial`` row; the other terms are not part of this
-    design and say so. The fit is ``ok`` if at least one category could be estimated; the
-    message names a category that could not. Event-time effects are returned for the event
-    study table and figure.
+    ``model`` is ``csdid`` (Callaway-Sant'Anna, :mod:`~.csdid`) or one of the estimators of
+    :mod:`~.robust_did` (``sunab``, ``bjs``, ``dcdh``); all share these rows. The overall ATT
+    of each category against never-integrated areas becomes the ``integration_full`` /
+    ``integration_partial`` row; the other terms are not part of this design and say so. The
+    fit is ``ok`` if at least one category could be estimated; the message names a category
+    that could not, and the fit's warnings are the library's, by category. Event-time effects
+    are returned for the event study table and figure.
 
     The cohorts come from ``exposure`` (``integration.parquet``; None: from the panel). An
-    overall effect resting on fewer than ``settings.min_partnerships`` partnerships with a
-    post-period cell is not identified: its estimate is kept, its standard error, test and
-    interval (and those of its event-time effects) are withheld, and the note says why.
+    overall effect resting on fewer than ``settings.min_partnerships`` partnerships is not
+    identified: its estimate is kept, its standard error, test and interval (and those of its
+    event-time effects) are withheld, and the note says why. ``classification`` (the dated
+    classification) flags an identifying change resting on an assumed row (not for csdid,
+    which counts its own identifying cohorts).
     """
-    from integration_models.models.csdid import MODEL, callaway_santanna, did_rows, event_study_rows
-
+    estimate, formula = _did_estimator(model)
     fit = {column: None for column in FIT_COLUMNS}
-    fit.update(indicator_id=indicator_id, model=MODEL, scale=scale, warnings="")
-    fit["formula"] = MODELS_FORMULA_DID
+    fit.update(indicator_id=indicator_id, model=model, scale=scale, warnings="")
+    fit["formula"] = formula
     try:
         data = model_data(panel, indicator_id, scale)
         outcome = data.frame["y"]
@@ -70,16 +105,16 @@ def fit_did(
     except DesignError:
         shortfall = ""
     categories = () if shortfall else ("full", "partial")
-    rows, events, messages, statuses = [], [], [], []
+    rows, events, messages, statuses, caught = [], [], [], [], []
     for category in categories:
-        result = callaway_santanna(
-            panel, indicator_id, scale, category, alpha=settings.alpha, exposure=exposure,
-            min_partnerships=settings.min_partnerships, names=names,
-        )  # fmt: skip
+        result = estimate(
+            panel, indicator_id, scale, category, settings, exposure, names, classification
+        )
         category_rows = did_rows(result, indicator_id)
         if result["status"] == "ok" and result["n_treated_areas"] < MIN_TREATED_FOR_SE:
-            # one treated area: the area bootstrap cannot see its own variability, so the
-            # interval would be far too narrow; keep the estimate, withhold the inference
+            # one treated area: neither csdid's area bootstrap nor a clustered variance sees
+            # its own variability, so the interval would be far too narrow; keep the
+            # estimate, withhold the inference
             for row in category_rows:
                 row.update(
                     dict.fromkeys(
@@ -101,11 +136,14 @@ def fit_did(
         statuses.append(result["status"])
         if result["status"] != "ok" or result["message"]:
             messages.append(f"{category}: {result['message'] or result['status']}")
+        if result.get("warnings"):
+            caught.append(f"{category}: {result['warnings']}")
         if category == "full":
             fit.update(n_obs=result["n_obs"], n_areas=result["n_areas"], optimiser=result["method"])
     fit["status"] = "ok" if "ok" in statuses else "skipped" if shortfall else "failed"
     fit["converged"] = fit["status"] == "ok"
     fit["message"] = shortfall or "; ".join(messages)
+    fit["warnings"] = " | ".join(caught)
     if shortfall:
         fit.update(n_obs=data.n_obs, n_areas=data.n_areas, n_years=data.n_years)
     estimated = {row["term"] for row in rows}
@@ -113,7 +151,7 @@ def fit_did(
         {
             **empty_row(term),
             "indicator_id": indicator_id,
-            "model": MODEL,
+            "model": model,
             "n_obs": fit["n_obs"],
             "n_areas": fit["n_areas"],
             "n_identifying_areas": None,
@@ -135,6 +173,9 @@ def fit_did(
 
 MIN_TREATED_FOR_SE = 2
 DID_TERMS = ("integration_full", "integration_partial")
+# the staggered difference-in-differences models: fit_did's rows and event-time effects (the
+# figures' integration_models.plots.EVENT_STUDY_MODELS)
+DID_MODELS = ("csdid", *ROBUST_MODELS)
 MODELS_FORMULA_DID = (
     "Callaway-Sant'Anna ATT(g,t) against never-integrated areas, outcome regression on "
     "pre-integration deprivation (deprivation_baseline), simple and event-time aggregation; "
@@ -211,11 +252,12 @@ def fit_job(
         )
         check_panel(panel, observations_path)
         classification, names = _reference(areas_path, classification_path)
-        if model == "csdid":
+        if model in DID_MODELS:
             exposure = pd.read_parquet(integration_path)
             result, events = fit_did(
-                panel, indicator_id, scale, FitSettings(**settings), exposure, names
-            )
+                panel, indicator_id, scale, FitSettings(**settings), exposure, names,
+                model=model, classification=classification,
+            )  # fmt: skip
         else:
             result = fit_indicator(
                 panel, indicator_id, model, scale, FitSettings(**settings), measure=measure,

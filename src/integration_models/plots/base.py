@@ -50,6 +50,10 @@ STYLE = {
 MODELS = {  # model id -> colour, marker, label
     "mixed": ("#D55E00", "o", "replication: multilevel model (mixed)"),
     "twfe": ("#009E73", "s", "two-way fixed effects (twfe)"),
+    "csdid": ("#CC79A7", "D", "Callaway-Sant'Anna (csdid)"),
+    "sunab": ("#56B4E9", "^", "Sun-Abraham (sunab)"),
+    "bjs": ("#E69F00", "v", "Borusyak-Jaravel-Spiess (bjs)"),
+    "dcdh": ("#0072B2", "P", "de Chaisemartin-D'Haultfoeuille (dcdh)"),
 }
 EXTRA_STYLES = [("#CC79A7", "D"), ("#56B4E9", "^"), ("#F0E442", "v")]
 SYNTHETIC_MARK = "SYNTHETIC DATA"

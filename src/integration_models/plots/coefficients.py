@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 
 from integration_models.plots import LINEAR_MODELS
 from integration_models.plots.base import (
+    GREY_TEXT,
     NEUTRAL,
     STYLE,
     areas,
@@ -41,6 +42,9 @@ TERMS = {
 }
 REGISTRY_COLUMNS = ["indicator_id", "title", "domain", "unit"]
 COEFFICIENT_COLUMNS = ["indicator_id", "model", "term", "estimate", "conf_low", "conf_high"]
+ROW_HEIGHT = 0.85  # inches per term, for up to three models
+ROW_HEIGHT_PER_EXTRA_MODEL = 0.15
+LEGEND_COLUMNS = 2  # the labels carry the sample sizes: three do not fit the width
 NO_COEFFICIENTS = (
     "no coefficients for this indicator: no linear model ({}) was fitted to it".format(
         ", ".join(LINEAR_MODELS)
@@ -106,8 +110,9 @@ def plot_coefficients(
     terms += sorted(set(table["term"].dropna()) - set(TERMS))
     styles = model_styles(table["model"].dropna().unique())
     rows = max(len(terms), 1)
+    height = ROW_HEIGHT + ROW_HEIGHT_PER_EXTRA_MODEL * max(0, len(styles) - 3)
     with matplotlib.rc_context(STYLE):
-        fig = new_figure((8, 0.85 * rows + 1.6), layout="constrained")
+        fig = new_figure((8, height * rows + 1.6), layout="constrained")
         axes = fig.subplots(rows, 1, squeeze=False)
         for ax, term in zip(axes[:, 0], terms, strict=False):
             _draw_term(ax, table.loc[table["term"] == term], styles)
@@ -122,7 +127,10 @@ def plot_coefficients(
         ]
         if handles:
             fig.legend(
-                handles=handles, loc="outside lower center", ncols=len(handles), frameon=False
+                handles=handles,
+                loc="outside lower center",
+                ncols=min(len(handles), LEGEND_COLUMNS),
+                frameon=False,
             )
         fig.suptitle(plain(entry["title"], 70))
         return save_figure(fig, out)
@@ -153,18 +161,27 @@ def _draw_term(ax: Axes, rows: pd.DataFrame, styles: dict[str, tuple[str, str, s
     if anything:
         ax.axvline(0, color=NEUTRAL, lw=1)
     bare = []
-    for (model, style), offset in zip(styles.items(), offsets(len(styles)), strict=True):
+    missing: dict[str, list[tuple[str, float, str]]] = {}  # reason -> (model, offset, colour)
+    spread = max(0.36, 0.13 * (len(styles) - 1))
+    for (model, style), offset in zip(styles.items(), offsets(len(styles), spread), strict=True):
         found = rows.loc[rows["model"] == model]
         estimated = found.loc[found["estimate"].notna()]
         if estimated.empty:
             reasons = _notes(found).dropna()
             reason = f": {textwrap.shorten(str(reasons.iloc[0]), 80)}" if len(reasons) else ""
-            note(ax, offset, f"not estimated ({model}){reason}", style[0])
+            missing.setdefault(reason, []).append((model, offset, style[0]))
             continue
         draw_intervals(ax, np.full(len(estimated), offset), estimated, style)
         if estimated[["conf_low", "conf_high"]].isna().any(axis=None):
             why = first_clause(_notes(estimated).dropna().astype(str).str.cat(sep="; "), 50)
             bare.append((offset, f"no interval ({model}): {why or 'no standard error'}"))
+    # models not estimated for the same reason share one line (the difference-in-differences
+    # models' "not part of the design"), in the model's colour when it is alone
+    for reason, entries in missing.items():
+        models = ", ".join(model for model, _, _ in entries)
+        offset = float(np.mean([offset for _, offset, _ in entries]))
+        colour = entries[0][2] if len(entries) == 1 else GREY_TEXT
+        note(ax, offset, f"not estimated ({models}){reason}", colour)
     for offset, text in bare:
         side_note(ax, offset, text)
     if not anything:

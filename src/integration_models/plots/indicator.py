@@ -57,16 +57,18 @@ def draw_indicator_figures(
     Parameters
     ----------
     fits
-        The indicator's fit files of the linear models (``mixed``, ``twfe``, ``csdid``); any
-        other model's rows are left out, as in the overview figures.
+        The indicator's fit files of the linear models (``mixed``, ``twfe`` and the
+        difference-in-differences models ``csdid``, ``sunab``, ``bjs``, ``dcdh``); any other
+        model's rows are left out, as in the overview figures.
     registry_path
         The dataset's ``indicators.csv`` (titles, units; whether the data are synthetic).
     indicator_id
         The indicator drawn; every fit file must be of it.
     coefficients_out, event_study_out
         Target paths of the two figures (suffixes ``.png`` and ``.svg`` replace theirs);
-        ``event_study_out`` is drawn from the ``csdid`` fit's ``event_study`` rows, with the
-        notes of its overall effects saying why a panel is empty or has no intervals.
+        ``event_study_out`` is drawn from the difference-in-differences fits' ``event_study``
+        rows, one row of panels per model, with the notes of their overall effects saying
+        why a panel is empty or has no intervals.
 
     Returns
     -------
@@ -79,7 +81,7 @@ def draw_indicator_figures(
         If a fit file is of another indicator.
     """
     from integration_models.data.registry import is_synthetic, load_registry
-    from integration_models.plots import LINEAR_MODELS
+    from integration_models.plots import EVENT_STUDY_MODELS, LINEAR_MODELS
     from integration_models.plots.base import synthetic_figures
     from integration_models.plots.coefficients import plot_coefficients
     from integration_models.plots.event_study import event_study_reasons, plot_event_study
@@ -95,7 +97,8 @@ def draw_indicator_figures(
         paths = plot_coefficients(coefficients, registry, indicator_id, coefficients_out)
         if event_study_out is not None:
             reasons = event_study_reasons(coefficients, indicator_id)
+            models = sorted(set(coefficients["model"]) & set(EVENT_STUDY_MODELS))
             paths += plot_event_study(
-                events, registry, indicator_id, event_study_out, reasons=reasons
+                events, registry, indicator_id, event_study_out, reasons=reasons, models=models
             )
     return paths

@@ -1230,7 +1230,10 @@ def _provenance(provenance: dict) -> Data:
 # --- other estimators and checks of the design (issue 16) ------------------------------------
 
 DESIGN_FIGURES = {  # file -> caption
-    "estimators.png": "Every estimator's overall effect and interval, primary outcomes",
+    "estimators.png": "Every estimator's integration effects for each primary outcome: two-way "
+    "fixed effects beside the difference-in-differences estimators robust to effects that "
+    "differ between cohorts or grow over time (csdid, sunab, bjs, dcdh); a hollow point has no "
+    "interval, the note beside it says why",
     "twfe_weights.png": "TWFE weights: sum of negative weights and the Goodman-Bacon weight "
     "on already-treated controls, per indicator",
     "honest_did.png": "HonestDiD breakdown values: the largest post-period violation of "

@@ -10,8 +10,9 @@ declared significant.
 Which estimates are compared: every row of ``coefficients`` with an estimate whose indicator
 and term have a truth on the *same scale* as the model's outcome (``scale`` of the
 coefficient equals the truth's ``scale``). So the integration terms of ``mixed``, ``twfe``
-and ``csdid`` (identity for percentages and means, log for rates and counts, as the demo is
-generated), ``mixed``'s covariate terms (``time`` per year, ``deprivation``, ``covid``,
+and the difference-in-differences models ``csdid``, ``sunab``, ``bjs`` and ``dcdh`` (identity
+for percentages and means, log for rates and counts, as the demo is generated), ``mixed``'s
+covariate terms (``time`` per year, ``deprivation``, ``covid``,
 ``log_density``: the demo's own regressors), and ``glm``'s log-link terms for rates and
 counts (Poisson pseudo-likelihood recovers a log-scale coefficient when the log-scale errors
 are homoskedastic, as simulated); not ``glm``'s logit terms for percentages, whose truth is on
@@ -19,8 +20,8 @@ another scale, nor ``twfe``'s ``deprivation_trend``, which has no truth.
 
 Flags, per compared row (empty where they do not apply):
 
-- ``covered``: ``conf_low <= truth <= conf_high`` (empty without an interval, e.g. ``csdid``
-  with one treated area);
+- ``covered``: ``conf_low <= truth <= conf_high`` (empty without an interval, e.g. a
+  difference-in-differences model with one treated area or one identifying partnership);
 - ``sign_right``: the estimate has the truth's sign (only where the truth is not zero);
 - ``significant``: ``p_value < alpha``, the model's own test as in ``coefficients.csv``
   (for ``twfe`` this is CRV1, not the few-cluster test of the headline);

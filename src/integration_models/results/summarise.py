@@ -28,6 +28,9 @@ SUMMARY_TERMS = {
     "twfe": ("integration_full", "integration_partial", *WITHIN_AREA_CONTROLS),
     "glm": ("integration_full", "integration_partial"),
     "csdid": ("integration_full", "integration_partial"),
+    "sunab": ("integration_full", "integration_partial"),
+    "bjs": ("integration_full", "integration_partial"),
+    "dcdh": ("integration_full", "integration_partial"),
     # the replication with year effects: time and covid are absorbed by them
     "mixed_year": ("integration_full", "integration_partial", "deprivation", "log_density"),
 }
