@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from integration_models.models.design import TERMS
-from integration_models.plots import LINEAR_MODELS
 from integration_models.plots.base import SYNTHETIC_MARK_ID
 from tests.conftest import DEMO_MODELS, copy_workflow, snakemake, workflow_env
 
