@@ -49,7 +49,8 @@ def test_agreement_needs_the_sign_and_an_interval_around_the_reference():
     assert table.loc["c", "n_estimators"] == 0 and table.loc["c", "n_without_interval"] == 1
     assert not table.loc["c", "agree"]
     sentence = checks.agreement_statement(table.reset_index(), ["csdid", "sunab"], "twfe")
-    assert "for 1 of 2 primary outcome-terms" in sentence
+    assert "2 primary outcome-terms with at least one other identified estimate" in sentence
+    assert "sign for 1, every interval contains the twfe estimate for 1, and both" in sentence
     assert "they differ for b (full): csdid, sunab" in sentence
 
 

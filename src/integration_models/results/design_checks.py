@@ -209,13 +209,16 @@ def agreement_statement(agreement: pd.DataFrame, estimators: Sequence[str], refe
         return f"Estimators side by side ({names}): no primary outcome has a {reference} estimate."
     compared = agreement[agreement["n_estimators"] > 0]
     differ = compared[~compared["agree"]]
+    same_sign = int((compared["n_same_sign"] == compared["n_estimators"]).sum())
+    cover = int((compared["n_cover"] == compared["n_estimators"]).sum())
     detail = "; ".join(
         f"{r.indicator_id} ({_term(r.term)}): {r.differing}" for r in differ.head(6).itertuples()
     )
     return (
-        f"Estimators side by side ({names} against {reference}): they agree (same sign, every "
-        f"interval containing the {reference} estimate) for {int(compared['agree'].sum())} of "
-        f"{len(compared)} primary outcome-terms with at least one other identified estimate"
+        f"Estimators side by side ({names} against {reference}), {len(compared)} primary "
+        f"outcome-terms with at least one other identified estimate: every estimate has the "
+        f"{reference} estimate's sign for {same_sign}, every interval contains the {reference} "
+        f"estimate for {cover}, and both (they agree) for {int(compared['agree'].sum())}"
         + (f"; they differ for {detail}" if len(differ) else "")
         + (f" and {len(differ) - 6} more" if len(differ) > 6 else "")
         + "."
