@@ -304,7 +304,8 @@ def synthetic_rows(
 
     One estimate row per method (``scm``, ``sdid``), fitted only where the design has data,
     donors and at least ``min_pre[method]`` pre-years; otherwise the row carries the status
-    and the reason. A library error is caught and reported as ``failed`` with its message.
+    and the reason. Any error of the library or of the arithmetic (an overflow from an extreme
+    value) is caught and reported as ``failed`` with its type and message, as a model fit's.
     """
     rows, weights, paths = [], [], pd.DataFrame()
     for method in METHODS:
@@ -341,8 +342,9 @@ def synthetic_rows(
                     "gap differenced out)"
                 )
                 note = "; ".join(part for part in (note, sdid_note) if part)
-        except (ValueError, np.linalg.LinAlgError) as err:
-            rows.append(_row(design, method, FAILED, f"{note}; {err}".strip("; ")))
+        except Exception as err:  # noqa: BLE001 - any library or numeric failure is reported
+            reason = f"{type(err).__name__}: {err}"
+            rows.append(_row(design, method, FAILED, f"{note}; {reason}".strip("; ")))
             continue
         rows.append(_row(design, method, OK, note, **values))
         weights += _weight_rows(design, method, method_weights)
