@@ -272,10 +272,6 @@ def final_outputs():
         results("tables/inference.csv"),
         results("report.html"),
         results("provenance.json"),
-        # issue 16's tables the report does not show (it shows their summaries)
-        results("tables/bacon.csv"),
-        results("tables/honest_did.csv"),
-        results("tables/synthetic_weights.csv"),
     ]
 
 

@@ -221,6 +221,10 @@ rule report:
             results("tables/twfe_diagnostics.csv"),
             results("tables/honest_did_breakdown.csv"),
             results("tables/synthetic_control.csv"),
+            # not shown, but their stamps are checked with every other table's
+            results("tables/bacon.csv"),
+            results("tables/honest_did.csv"),
+            results("tables/synthetic_weights.csv"),
         ],
         design_figures=design_figure_files(),
         sensitivity_figure=results("figures/sensitivity.png"),

@@ -17,7 +17,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from integration_models.data.zones import workflow_config
-from tests.conftest import copy_workflow, snakemake
+from tests.conftest import DEMO_MODELS, copy_workflow, snakemake
 
 UNITS = 93  # three data zones in each of the 31 partnerships
 ZONES_CONFIG = workflow_config("zones")
@@ -108,8 +108,7 @@ def test_workflow_refuses_models_that_ignore_partnerships(project):
     run = snakemake(project, "-n", "--config", *ZONES_CONFIG[:-1])  # models left as configured
     assert run.returncode == 1
     assert (
-        "error: config: models ['mixed', 'twfe', 'glm', 'csdid', 'sunab', 'bjs', 'dcdh']: the "
-        "areas table "
+        f"error: config: models {list(DEMO_MODELS)}: the areas table "
         "zones/areas.csv holds data zones, which support models [twfe] only (clustered by "
         "partnership); run with --config 'models=[twfe]'"
     ) in run.stdout + run.stderr
@@ -124,7 +123,8 @@ def test_workflow_runs_preparation_and_twfe_fits(project, zones):
     assert [p.relative_to(project / "results" / "fits").parent.name for p in fits] == ["twfe"] * 25
     assert not (project / "results" / "report.html").exists()
     tables = project / "results" / "tables"
-    names = ["coefficients.csv", "coefficients.parquet", "event_study.csv", "model_fit.csv"]
+    names = ["coefficients.csv", "coefficients.parquet", "event_study.csv", "model_counts.csv"]
+    names += ["model_fit.csv"]
     assert sorted(p.name for p in tables.iterdir()) == [*names, "summary.csv"]  # no headline
     model_fit = pd.read_csv(tables / "model_fit.csv")
     assert len(model_fit) == 25 and (model_fit["status"] == "ok").all()
