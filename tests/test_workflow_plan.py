@@ -31,7 +31,13 @@ AGGREGATES = {
     "report",
     "all",
 }
-FIGURES = {"figures_trends", "figures_forest", "figures_indicator", "figures_power"}
+FIGURES = {
+    "figures_trends",
+    "figures_forest",
+    "figures_indicator",
+    "figures_power",
+    "figures_estimators",
+}
 # issue 16: one job per indicator, and the steps combining them
 PER_INDICATOR_CHECKS = {"diagnose", "synthetic_part"}
 CHECKS = {"diagnostics", "synthetic_control", "design_checks"}
