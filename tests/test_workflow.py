@@ -47,7 +47,7 @@ def test_outputs_complete(finished):
     rows_in = sum(len(pd.read_csv(p)) for p in (finished / "data/raw/values").rglob("*.csv"))
     assert len(panel) + len(exclusions) == rows_in
     coefficients = pd.read_csv(results / "tables" / "coefficients.csv")
-    assert len(coefficients) == 25 * 4 * len(TERMS)
+    assert len(coefficients) == 25 * 7 * len(TERMS)  # the seven default models
     parquet = pd.read_parquet(results / "tables" / "coefficients.parquet")
     assert list(parquet.columns) == list(coefficients.columns) and len(parquet) == len(coefficients)
     for column in coefficients:

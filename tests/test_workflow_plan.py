@@ -14,8 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.conftest import snakemake
+from tests.conftest import REPO, snakemake
 
 pytestmark = pytest.mark.slow
 INDICATOR = "lac_rate"
@@ -31,7 +32,15 @@ AGGREGATES = {
     "report",
     "all",
 }
-FIGURES = {"figures_trends", "figures_forest", "figures_indicator", "figures_power"}
+FIGURES = {
+    "figures_trends",
+    "figures_forest",
+    "figures_estimators",
+    "figures_indicator",
+    "figures_power",
+}
+# the models config.yaml fits by default: one fit job per indicator and model
+MODELS = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["models"]
 
 
 @pytest.fixture
@@ -76,7 +85,7 @@ def test_new_year_file_reruns_only_that_indicator(run_copy):
     counts = rules(jobs)
     assert counts["ingest"] == 1 and ("ingest", f"indicator={INDICATOR}") in jobs
     fits = [w for r, w in jobs if r == "fit"]
-    assert len(fits) == 4 and all(w.endswith(f"indicator={INDICATOR}") for w in fits)
+    assert len(fits) == len(MODELS) and all(w.endswith(f"indicator={INDICATOR}") for w in fits)
     # the resampling, power and sensitivity refits of that indicator alone, then the
     # cheap steps that combine every indicator's
     assert [w for r, w in jobs if r == "analyse"] == [f"indicator={INDICATOR}"]
@@ -101,7 +110,7 @@ def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
     counts = rules(jobs)
     assert counts["figures_trends"] == 1 and counts["figures_forest"] == 1
     assert counts["figures_power"] == 1
-    assert counts["ingest"] == 1 and counts["fit"] == 4
+    assert counts["ingest"] == 1 and counts["fit"] == len(MODELS)
 
 
 @pytest.mark.parametrize(
@@ -124,7 +133,7 @@ def test_new_classification_reruns_models_not_ingest(run_copy):
     counts = rules(plan(run_copy))
     assert "ingest" not in counts
     assert counts["classify"] == 1 and counts["panel"] == 1
-    assert counts["fit"] == 100
+    assert counts["fit"] == 25 * len(MODELS)
     assert {"tables", "inference", "report"} <= set(counts)
 
 
@@ -153,7 +162,7 @@ def test_model_code_edit_reruns_fits_not_ingest(run_copy):
     path = run_copy / "src/integration_models/models/twfe.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
     counts = rules(plan(run_copy))
-    assert counts["fit"] == 100
+    assert counts["fit"] == 25 * len(MODELS)
     assert not {"ingest", "classify", "panel"} & set(counts)
 
 
