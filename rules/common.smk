@@ -16,7 +16,7 @@ from snakemake.exceptions import WorkflowError
 
 from integration_models.errors import InputError
 from integration_models.data.identifiers import registry_ids
-from integration_models.data.ingest import indicator_files, unread_files
+from integration_models.data.files import indicator_files, unread_files
 from integration_models.data.inputs import reading
 from integration_models.memory import check_memory
 from integration_models.plan.analysis_plan import load_plan

@@ -20,8 +20,10 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # annotations only: the workflow's start-up imports this module
+    import pandas as pd
 
 # mkstemp creates files readable by the owner only; outputs are ordinary files
 FILE_MODE = 0o644

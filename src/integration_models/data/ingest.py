@@ -10,7 +10,6 @@ stops the run with an :class:`~integration_models.errors.InputError` naming file
 from __future__ import annotations
 
 import argparse
-import os
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -25,6 +24,7 @@ from integration_models.data.exposure import (
     exposure_table,
     period_span,
 )
+from integration_models.data.files import indicator_files, unread_files
 from integration_models.data.identifiers import shown
 from integration_models.data.numbers import MARKERS, CellError, parse_cells
 from integration_models.data.panel import (
@@ -91,31 +91,6 @@ class IngestSettings:
         if args.deprivation_baseline_year is not None:
             settings = replace(settings, deprivation_baseline_year=args.deprivation_baseline_year)
         return settings
-
-
-def indicator_files(values_dir: Path, indicator: str) -> list[Path]:
-    """Return one indicator's values files: ``values/<id>.csv`` and every ``values/<id>/*.csv``.
-
-    Only names are listed, nothing is opened: a FIFO, device or link among them is an input
-    like any other file, which :func:`integration_models.data.inputs.read_input` then refuses.
-    """
-    single = values_dir / f"{indicator}.csv"
-    listed = [single] if os.path.lexists(single) else []
-    return listed + sorted((values_dir / indicator).glob("*.csv"))
-
-
-def unread_files(values_dir: Path, read: set[Path]) -> list[Path]:
-    """Return the entries below ``values_dir`` that are not folders and not in ``read``.
-
-    Special files (a FIFO, a socket) count, so that they are named rather than left out;
-    hidden files (``.name``) are ignored. Nothing is opened.
-    """
-    if not values_dir.is_dir():
-        return []
-    files = sorted(
-        p for p in values_dir.rglob("*") if not p.is_dir() and not p.name.startswith(".")
-    )
-    return [path for path in files if path not in read]
 
 
 def value_files(

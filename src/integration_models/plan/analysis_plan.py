@@ -16,13 +16,15 @@ import hashlib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jsonschema
-import pandas as pd
 import yaml
 
 from integration_models.errors import InputError
+
+if TYPE_CHECKING:  # only in annotations: reading the plan at start-up needs no pandas
+    import pandas as pd
 
 TESTS = ("crv1", "cr2", "wcr", "ri")
 FAMILY_ADJUSTMENTS = {

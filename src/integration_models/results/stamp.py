@@ -33,8 +33,10 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: the workflow's start-up needs config_hash only
+    import pandas as pd
 
 HASH_COLUMNS = ("config_hash", "inputs_hash")
 DATA_COLUMN = "data"
@@ -111,6 +113,8 @@ class Stamp:
 def stamp_of_table(path: str | Path) -> Stamp | None:
     """Return the stamp a CSV table carries, or None if it has none or more than one."""
     try:
+        import pandas as pd
+
         frame = pd.read_csv(path, usecols=list(HASH_COLUMNS), dtype=str, keep_default_na=False)
     except ValueError:  # no stamp columns: a table from before stamps, or not a result table
         return None
@@ -125,6 +129,8 @@ def foreign_tables(paths: Iterable[str | Path], expected: Stamp) -> list[str]:
 
     A table with no rows carries no stamp and is not counted.
     """
+    import pandas as pd
+
     foreign = []
     for path in sorted(Path(p) for p in paths):
         stamp = stamp_of_table(path)
