@@ -414,6 +414,17 @@ def _tested_leads(sample: pd.DataFrame) -> list[int]:
     return sorted(int(e) for e, n in counts.items() if e <= -2 and n >= PRETREND_MIN_TREATED)
 
 
+def _overall(fitted) -> dict:
+    """Return the overall effect of a ``sunab`` or ``bjs`` fit (both name its fields alike)."""
+    return _summary(
+        fitted.overall_att,
+        fitted.overall_se,
+        fitted.overall_t_stat,
+        fitted.overall_p_value,
+        fitted.overall_conf_int,
+    )
+
+
 def _sunab_results(fitted, sample: pd.DataFrame) -> dict:
     records = [
         (int(e), eff["effect"], eff["se"], *eff["conf_int"])
@@ -440,13 +451,7 @@ def _sunab_results(fitted, sample: pd.DataFrame) -> dict:
         }
     clusters = int(sample[CLUSTER].nunique())
     return {
-        "overall": _summary(
-            fitted.overall_att,
-            fitted.overall_se,
-            fitted.overall_t_stat,
-            fitted.overall_p_value,
-            fitted.overall_conf_int,
-        ),
+        "overall": _overall(fitted),
         "dynamic": _dynamic(records),
         "pretrend": pretrend,
         "inference": f"CR1 clustered by partnership (hscp_code, {clusters} clusters), "
@@ -489,13 +494,7 @@ def _bjs_results(fitted, sample: pd.DataFrame) -> dict:
         }
     clusters = int(sample[CLUSTER].nunique())
     return {
-        "overall": _summary(
-            fitted.overall_att,
-            fitted.overall_se,
-            fitted.overall_t_stat,
-            fitted.overall_p_value,
-            fitted.overall_conf_int,
-        ),
+        "overall": _overall(fitted),
         "dynamic": _dynamic(records),
         "pretrend": pretrend,
         "inference": "BJS conservative variance (Theorem 3, leave-one-out, averaged by event "
