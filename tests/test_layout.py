@@ -82,3 +82,56 @@ def test_one_adjust_pvalues_in_the_package():
         )
     ]
     assert defined == ["inference/multiplicity.py"]
+
+
+def _imports_by_full_parse(path: Path) -> frozenset[str]:
+    """The package imports of ``path`` from its whole syntax tree: the reference for the scan."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return frozenset(name for name in found if name.startswith("integration_models"))
+
+
+def test_the_import_scan_finds_what_a_full_parse_finds():
+    paths = sorted(PACKAGE_DIR.rglob("*.py"))
+    assert len(paths) > 100
+    for path in paths:
+        assert _imported_modules(path) == _imports_by_full_parse(path), path
+
+
+def test_the_import_scan_reads_wrapped_and_indented_imports(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        '"""Doc."""\n'
+        "if TYPE_CHECKING:\n"
+        "    from integration_models.io import (\n"
+        "        write_csv,  # a comment\n"
+        "        write_parquet,\n"
+        "    )\n"
+        "def f():\n"
+        "    import integration_models.data.panel as panel\n",
+        encoding="utf-8",
+    )
+    assert _imported_modules(module) == {
+        "integration_models.io",
+        "integration_models.io.write_csv",
+        "integration_models.io.write_parquet",
+        "integration_models.data.panel",
+    }
+
+
+def test_an_import_quoted_in_prose_falls_back_to_a_full_parse(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text(
+        '"""Say\nfrom integration_models.io import the writers, once.\n"""\n'
+        "from integration_models.errors import InputError\n",
+        encoding="utf-8",
+    )
+    assert _imported_modules(module) == {
+        "integration_models.errors",
+        "integration_models.errors.InputError",
+    }

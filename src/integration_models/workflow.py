@@ -10,6 +10,7 @@ exactly the rules whose code imports it, and a new import is picked up without a
 from __future__ import annotations
 
 import ast
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path, PurePosixPath
@@ -53,6 +54,7 @@ PACKAGE_DATA = {"report": ("report/templates",)}
 OUTPUT_KEYS = ("processed_dir", "results_dir")
 
 
+@cache
 def _module_file(dotted: str) -> Path | None:
     """Return the source file of a package module (``a.b`` -> ``a/b.py`` or ``a/b/__init__.py``)."""
     parts = dotted.split(".")
@@ -65,15 +67,30 @@ def _module_file(dotted: str) -> Path | None:
     return None
 
 
+# An import statement of the package, at any indentation, whole (parenthesised names included).
+_PACKAGE_IMPORT = re.compile(
+    rf"^[ \t]*(?:from[ \t]+{PACKAGE}[\w.]*[ \t]+import[ \t]+(?:\([^)]*\)|[^\n]*)"
+    rf"|import[ \t]+{PACKAGE}[^\n]*)",
+    re.MULTILINE,
+)
+
+
 @cache
 def _imported_modules(path: Path) -> frozenset[str]:
     """Dotted names of the package modules that ``path`` imports, anywhere in the file.
 
-    Parsed once per file and Snakemake run (most modules are in several rules' closures):
-    this was two thirds of a rerun with nothing to do.
+    Parsed once per file and Snakemake run (most modules are in several rules' closures), and
+    only the package's import statements are parsed, not the whole file: parsing every module
+    was a third of a rerun with nothing to do. A file whose matched text is not Python (an
+    import quoted in a docstring, say) is parsed whole instead.
     """
+    text = path.read_text(encoding="utf-8")
+    try:
+        trees = [ast.parse(match.group(0).strip()) for match in _PACKAGE_IMPORT.finditer(text)]
+    except SyntaxError:
+        trees = [ast.parse(text, filename=str(path))]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), filename=str(path))):
+    for node in (node for tree in trees for node in ast.walk(tree)):
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -81,6 +98,19 @@ def _imported_modules(path: Path) -> frozenset[str]:
             # `from package import module` imports a module, not only an attribute
             found.update(f"{node.module}.{alias.name}" for alias in node.names)
     return frozenset(name for name in found if name.split(".")[0] == PACKAGE)
+
+
+@cache
+def _dependencies(path: Path) -> frozenset[Path]:
+    """Source files that importing ``path`` runs directly: its imports and their parents."""
+    found = set()
+    for dotted in _imported_modules(path):
+        parts = dotted.split(".")
+        for depth in range(1, len(parts) + 1):
+            module = _module_file(".".join(parts[:depth]))
+            if module is not None:
+                found.add(module)
+    return frozenset(found)
 
 
 @cache
@@ -95,15 +125,9 @@ def import_closure(entry: str) -> tuple[Path, ...]:
     stack += [folder / "__init__.py" for folder in stack[0].parents[: len(Path(entry).parts) - 1]]
     while stack:
         path = stack.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        for dotted in _imported_modules(path):
-            parts = dotted.split(".")
-            for depth in range(1, len(parts) + 1):
-                module = _module_file(".".join(parts[:depth]))
-                if module is not None and module not in seen:
-                    stack.append(module)
+        if path not in seen:
+            seen.add(path)
+            stack.extend(_dependencies(path) - seen)
     return tuple(sorted(seen))
 
 
