@@ -14,7 +14,7 @@ configfile: "config.yaml"
 validate(config, schema="schemas/config.schema.yaml")
 
 
-localrules: classify, panel, data_summary, tables, headline, provenance, report, design_checks
+localrules: code_digest, classify, panel, data_summary, tables, headline, provenance, report, design_checks
 
 
 include: "rules/common.smk"
@@ -25,6 +25,7 @@ include: "rules/report.smk"
 include: "rules/data_zones.smk"
 include: "rules/diagnostics.smk"
 include: "rules/synthetic.smk"
+include: "rules/code.smk"
 
 
 onstart:

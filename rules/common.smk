@@ -25,7 +25,13 @@ from integration_models.results.provenance import stale_warning
 from integration_models.results.stamp import config_hash
 from integration_models import workers
 from integration_models.workers import command_job
-from integration_models.workflow import area_level, check_config, package_sources
+from integration_models.workflow import (
+    ENTRY,
+    area_level,
+    check_config,
+    package_sources,
+    write_code_digest,
+)
 
 try:
     check_config(config)
@@ -67,8 +73,8 @@ def package_command(*commands):
 def options(*groups):
     """The named items of a rule's input, output and params, as a command's options.
 
-    ``code`` (the package sources, an input only so that code edits rerun the rule) is left
-    out; each other name must be the command's option of that name (``model_fit`` for
+    ``code`` (the digest of the package sources, an input only so that code edits rerun the
+    rule) is left out; each other name must be the command's option of that name (``model_fit`` for
     ``--model-fit``).
     """
     return {name: value for group in groups for name, value in group.items() if name != "code"}
@@ -108,6 +114,11 @@ def processed(path):
 def results(path):
     """Path inside the configured results folder."""
     return str(Path(config["results_dir"]) / path)
+
+
+def step_code(step):
+    """The digests of the package sources ``step`` runs (its jobs' code input)."""
+    return processed(f"code/{step}.sha256")
 
 
 def twfe_fits():
@@ -280,3 +291,4 @@ wildcard_constraints:
     # twfe is fitted even when not listed in `models`: its fits decide what the few-cluster
     # inference, power and sensitivity analyse (integration_models.inference.scope)
     model="|".join(sorted({*MODELS, "twfe"})),
+    step="|".join(ENTRY),

@@ -19,7 +19,7 @@ if AREA_LEVEL == "data zone":
             ),
             registry=registry_file(),
             panel=processed("panel.parquet"),
-            code=package_sources("tables"),
+            code=step_code("tables"),
         output:
             coefficients=results("tables/coefficients.csv"),
             coefficients_parquet=results("tables/coefficients.parquet"),
@@ -54,7 +54,7 @@ if AREA_LEVEL == "data zone":
                 config["classification"],
                 *config["scenarios"],
             ],
-            code=package_sources("provenance"),
+            code=step_code("provenance"),
         output:
             results("provenance.json"),
         log:

@@ -12,13 +12,11 @@ rule diagnose:
         registry=registry_file(),
         areas=config["areas"],
         plan=config["analysis_plan"],
-        code=package_sources("diagnose"),
+        code=step_code("diagnose"),
     output:
         results("diagnostics/{indicator}.json"),
     log:
         results("logs/diagnostics/{indicator}.log"),
-    benchmark:
-        results("benchmarks/diagnostics/{indicator}.tsv")
     params:
         by_measure=config["outcome_scale"],
         overrides=config["outcome_scale_overrides"],
@@ -37,7 +35,7 @@ rule diagnostics:
         panel=processed("panel.parquet"),
         registry=registry_file(),
         parts=[results(f"diagnostics/{indicator}.json") for indicator in INDICATORS],
-        code=package_sources("diagnostics"),
+        code=step_code("diagnostics"),
     output:
         twfe=results("tables/twfe_diagnostics.csv"),
         bacon=results("tables/bacon.csv"),

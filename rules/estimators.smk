@@ -8,7 +8,7 @@ rule figures_estimators:
         model_fit=results("tables/model_fit.csv"),
         registry=registry_file(),
         plan=config["analysis_plan"],
-        code=package_sources("estimators_figure"),
+        code=step_code("estimators_figure"),
     output:
         report(
             results("figures/estimators.png"),

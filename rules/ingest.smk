@@ -11,7 +11,7 @@ rule ingest:
         unread=unread_value_files(),
         covariates=covariates_file(),
         areas=config["areas"],
-        code=package_sources("ingest"),
+        code=step_code("ingest"),
     output:
         observations=processed("indicators/{indicator}.parquet"),
         exclusions=processed("indicators/{indicator}.exclusions.parquet"),
@@ -40,7 +40,7 @@ rule classify:
         areas=config["areas"],
         classification=config["classification"],
         registry=registry_file(),
-        code=package_sources("classify"),
+        code=step_code("classify"),
     output:
         processed("integration.parquet"),
     log:
@@ -69,7 +69,7 @@ rule panel:
             processed("indicators/{indicator}.exclusions.parquet"), indicator=INDICATORS
         ),
         integration=processed("integration.parquet"),
-        code=package_sources("panel"),
+        code=step_code("panel"),
     output:
         panel=processed("panel.parquet"),
         exclusions=processed("exclusions.csv"),

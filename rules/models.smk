@@ -8,13 +8,11 @@ rule fit:
         registry=registry_file(),
         areas=config["areas"],
         classification=config["classification"],
-        code=package_sources("fit"),
+        code=step_code("fit"),
     output:
         results("fits/{model}/{indicator}.json"),
     log:
         results("logs/fit/{model}/{indicator}.log"),
-    benchmark:
-        results("benchmarks/fit/{model}/{indicator}.tsv")
     params:
         by_measure=config["outcome_scale"],
         overrides=config["outcome_scale_overrides"],
@@ -45,7 +43,7 @@ rule tables:
         registry=registry_file(),
         panel=processed("panel.parquet"),
         truth=truth_files(),
-        code=package_sources("tables"),
+        code=step_code("tables"),
     output:
         coefficients=report(
             results("tables/coefficients.csv"), caption="captions/tables.rst", category="Tables"
@@ -93,7 +91,7 @@ rule headline:
         registry=registry_file(),
         plan=config["analysis_plan"],
         panel=processed("panel.parquet"),
-        code=package_sources("headline"),
+        code=step_code("headline"),
     output:
         out=report(
             results("tables/headline.csv"), caption="captions/tables.rst", category="Tables"
@@ -126,7 +124,7 @@ rule analyse:
         registry=registry_file(),
         fit=results("fits/twfe/{indicator}.json"),
         plan=config["analysis_plan"],
-        code=package_sources("analyse"),
+        code=step_code("analyse"),
     output:
         **{part: results(f"analysis/{{indicator}}/{part}.parquet") for part in ANALYSIS_PARTS},
     log:
@@ -166,7 +164,7 @@ rule inference:
         draws=analysis_parts("draws"),
         power=analysis_parts("power"),
         equivalence=analysis_parts("equivalence"),
-        code=package_sources("inference"),
+        code=step_code("inference"),
     output:
         inference=results("tables/inference.csv"),
         power=results("tables/power.csv"),
@@ -203,7 +201,7 @@ rule size:
         panel=processed("panel.parquet"),
         registry=registry_file(),
         parts=analysis_parts("size"),
-        code=package_sources("size"),
+        code=step_code("size"),
     output:
         table=results("tables/size.csv"),
         figure=results("figures/size.png"),
@@ -236,7 +234,7 @@ rule sensitivity:
         registry=registry_file(),
         parts=analysis_parts("sensitivity"),
         plan=config["analysis_plan"],
-        code=package_sources("sensitivity"),
+        code=step_code("sensitivity"),
     output:
         table=results("tables/sensitivity.csv"),
         summary=results("tables/sensitivity_summary.csv"),

@@ -4,7 +4,7 @@ rule figures_trends:
     input:
         panel=processed("panel.parquet"),
         registry=registry_file(),
-        code=package_sources("trends_figure"),
+        code=step_code("trends_figure"),
     output:
         report(
             results("figures/trends.png"),
@@ -28,7 +28,7 @@ rule figures_forest:
         coefficients=results("tables/coefficients.parquet"),
         model_fit=results("tables/model_fit.csv"),
         registry=registry_file(),
-        code=package_sources("forest_figure"),
+        code=step_code("forest_figure"),
     output:
         report(
             results("figures/forest.png"),
@@ -60,7 +60,7 @@ rule figures_indicator:
     input:
         fits=expand(results("fits/{model}/{{indicator}}.json"), model=FIGURE_MODELS),
         registry=registry_file(),
-        code=package_sources("figures_indicator"),
+        code=step_code("figures_indicator"),
     output:
         indicator_figure_files(),
     log:
@@ -83,7 +83,7 @@ rule figures_power:
     input:
         table=results("tables/power.csv"),
         registry=registry_file(),
-        code=package_sources("power_figure"),
+        code=step_code("power_figure"),
     output:
         report(
             results("figures/power.png"),
@@ -109,7 +109,7 @@ rule data_summary:
         exclusions=processed("exclusions.csv"),
         registry=registry_file(),
         integration=processed("integration.parquet"),
-        code=package_sources("data_summary"),
+        code=step_code("data_summary"),
     output:
         results("tables/data_summary.csv"),
         results("tables/exclusion_counts.csv"),
@@ -143,7 +143,7 @@ rule design_checks:
         registry=registry_file(),
         plan=config["analysis_plan"],
         panel=processed("panel.parquet"),
-        code=package_sources("design_checks"),
+        code=step_code("design_checks"),
     output:
         out=results("tables/design_checks.csv"),
         agreement=results("tables/estimator_agreement.csv"),
@@ -178,7 +178,7 @@ rule provenance:
             *config["scenarios"],
         ],
         plan=config["analysis_plan"],
-        code=package_sources("provenance"),
+        code=step_code("provenance"),
     output:
         results("provenance.json"),
     log:
@@ -233,7 +233,7 @@ rule report:
         classification=config["classification"],
         areas=config["areas"],
         provenance=results("provenance.json"),
-        code=package_sources("report"),
+        code=step_code("report"),
     output:
         results("report.html"),
     log:

@@ -13,7 +13,7 @@ rule synthetic_part:
         areas=config["areas"],
         classification=config["classification"],
         registry=registry_file(),
-        code=package_sources("synthetic_part"),
+        code=step_code("synthetic_part"),
     output:
         **{part: results(f"synthetic/{{indicator}}/{part}.parquet") for part in SYNTHETIC_PARTS},
     log:
@@ -50,7 +50,7 @@ rule synthetic_control:
         estimates=synthetic_parts("estimates"),
         weights=synthetic_parts("weights"),
         paths=synthetic_parts("paths"),
-        code=package_sources("synthetic_control"),
+        code=step_code("synthetic_control"),
     output:
         table=results("tables/synthetic_control.csv"),
         weights_table=results("tables/synthetic_weights.csv"),

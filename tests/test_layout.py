@@ -1,11 +1,24 @@
-"""The package's layout: subpackages that import nothing, and modules that import no cycle."""
+"""The package's layout: subpackages that import nothing, modules that import no cycle, and the
+import scan and code digests that make each workflow step depend on the code it runs."""
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
 from pathlib import Path
 
-from integration_models.workflow import PACKAGE_DIR, _imported_modules, _module_file
+import pytest
+
+from integration_models.errors import InputError
+from integration_models.workflow import (
+    PACKAGE_DIR,
+    _imported_modules,
+    _module_file,
+    code_digest,
+    package_sources,
+    write_code_digest,
+)
 
 # subpackages whose __init__.py predates the layout and holds code (plots.LINEAR_MODELS, the
 # commands' shared arguments, the specifications' loader); every other is a docstring only
@@ -135,3 +148,38 @@ def test_an_import_quoted_in_prose_falls_back_to_a_full_parse(tmp_path):
         "integration_models.errors",
         "integration_models.errors.InputError",
     }
+
+
+def test_the_code_digest_lists_every_source_of_a_step(tmp_path):
+    lines = code_digest("fit").splitlines()
+    named = [line.split("  ", 1)[1] for line in lines]
+    expected = sorted(
+        Path(path).resolve().relative_to(PACKAGE_DIR.parent).as_posix()
+        for path in package_sources("fit")
+    )
+    assert named == expected and "integration_models/models/twfe.py" in named
+    assert all(len(line.split("  ", 1)[0]) == 64 for line in lines)
+    write_code_digest("report", str(tmp_path / "report.sha256"))
+    text = (tmp_path / "report.sha256").read_text(encoding="utf-8")
+    assert "integration_models/report/templates/report.css" in text
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils' sha256sum")
+def test_sha256sum_checks_the_code_digest(tmp_path):
+    """An independent tool verifies every digest, run where the paths point (src/)."""
+    digest = tmp_path / "fit.sha256"
+    write_code_digest("fit", str(digest))
+    check = subprocess.run(
+        ["sha256sum", "--check", "--strict", str(digest)],
+        cwd=PACKAGE_DIR.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == len(package_sources("fit"))
+
+
+def test_the_code_digest_refuses_an_unknown_step():
+    with pytest.raises(InputError, match="no step '../x'"):
+        code_digest("../x")

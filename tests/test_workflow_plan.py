@@ -120,9 +120,13 @@ def test_one_value_change_redraws_only_that_indicators_figures(run_copy):
 @pytest.mark.parametrize(
     ("module", "expected"),
     [
-        ("plots/coefficients.py", {"figures_indicator": 25, "report": 1, "all": 1}),
-        ("plots/trends.py", {"figures_trends": 1, "report": 1, "all": 1}),
-        ("plots/power.py", {"figures_power": 1, "report": 1, "all": 1}),
+        # one code_digest job: the digest of the one step whose code imports the module
+        (
+            "plots/coefficients.py",
+            {"code_digest": 1, "figures_indicator": 25, "report": 1, "all": 1},
+        ),
+        ("plots/trends.py", {"code_digest": 1, "figures_trends": 1, "report": 1, "all": 1}),
+        ("plots/power.py", {"code_digest": 1, "figures_power": 1, "report": 1, "all": 1}),
     ],
 )
 def test_figure_code_edit_redraws_only_those_figures(run_copy, module, expected):
@@ -159,7 +163,9 @@ def test_input_size_limit_reruns_only_provenance_and_report(run_copy):
 def test_report_code_edit_reruns_only_the_report(run_copy):
     path = run_copy / "src/integration_models/report/render.py"
     path.write_text(path.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
-    assert set(rules(plan(run_copy))) == {"report", "all"}
+    jobs = plan(run_copy)
+    assert set(rules(jobs)) == {"code_digest", "report", "all"}
+    assert ("code_digest", "step=report") in jobs
 
 
 def test_model_code_edit_reruns_fits_not_ingest(run_copy):
