@@ -168,7 +168,7 @@ def code_digest(step: str) -> str:
     """
     if step not in ENTRY:
         raise InputError("workflow", f"no step '{step}' (steps: {', '.join(ENTRY)})")
-    files = sorted({(Path(path).resolve()) for path in package_sources(step)})
+    files = sorted({Path(path).resolve() for path in package_sources(step)})
     lines = (
         f"{hashlib.sha256(path.read_bytes()).hexdigest()}  "
         f"{path.relative_to(PACKAGE_DIR.parent).as_posix()}\n"
