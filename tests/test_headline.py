@@ -152,6 +152,13 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     mde = (full.n_mde, full.mde_sd_median, full.mde_sd_min, full.mde_sd_max)
     assert mde == pytest.approx((2, 0.3, 0.2, 0.4))
     assert "0 better, 1 worse" in full.statement
+    # the report's first screen: one short sentence, the test named once above it
+    assert full.summary == (
+        "Full integration, 3 primary outcomes: 0 better, 1 worse than with no integration "
+        "(5% level, Romano-Wolf within the 3 primary outcomes); for the median outcome, below "
+        "about 0.3 SD could have been missed."
+    )
+    assert full.test not in full.summary
     assert "80% power, CRV1 t(G-1), size-adjusted" in full.statement  # no plan-test MDE given
     # with the plan test's MDEs in power.csv, those are used (model units -> SDs by row)
     planned_power = power.assign(
@@ -174,6 +181,7 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     # no row tested under the plan's test: said, not counted
     none = conclusion_table(inference, None, registry, planned("cr2")).set_index("term")
     assert (none.n_tested == 0).all() and none.statement.str.contains("not tested").all()
+    assert none.summary.str.endswith("not tested (no estimate under the plan's test).").all()
 
 
 def test_conclusion_reports_the_primary_family_first_and_the_secondary_apart():

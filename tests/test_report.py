@@ -208,6 +208,10 @@ def inputs(tmp_path):
             "term": ["integration_full", "integration_partial"],
             "test": [headline_test] * 2,
             "alpha": [0.1, 0.1],
+            "summary": [
+                f"Full integration, 2 primary outcomes: 2 worse {EVIL}.",
+                "Partial integration, 2 primary outcomes: none better or worse.",
+            ],
             "statement": [
                 f"Full integration (compared with none): 2 of 2 {EVIL}",
                 "Partial integration (compared with none): 0 of 2",
@@ -583,6 +587,14 @@ def test_conclusion_first_then_estimates_under_the_headline_test(tmp_path, input
     body = text[text.index("<main>") :]
     assert body.index("<h1>") < body.index('<section id="conclusion">') < body.index("<nav")
     conclusion = section(text, "conclusion")
+    # the test and level once, a short sentence per family and term, the limits, then the
+    # full sentences folded
+    assert "test, randomization inference (partnership labels, B=99), at the 10% level" in (
+        conclusion
+    )
+    assert "<li>Full integration, 2 primary outcomes: 2 worse &lt;script&gt;" in conclusion
+    assert conclusion.index("<li>") < conclusion.index("What the data cannot say.")
+    assert conclusion.index("What the data cannot say.") < conclusion.index("<details>")
     assert "Full integration (compared with none): 2 of 2 &lt;script&gt;" in conclusion
     assert conclusion.count("What the data cannot say.") == 1
     estimates = section(text, "estimates")

@@ -370,18 +370,25 @@ def _stamp(tables: Tables, provenance: dict) -> Data:
     }
 
 
-def _conclusion(conclusion: pd.DataFrame | None) -> list[str]:
-    """Return the sentences of ``conclusion.csv``, as written upstream, then its limits.
+def _conclusion(conclusion: pd.DataFrame | None) -> Data | None:
+    """Return the answer of ``conclusion.csv`` as written upstream: short, then in full.
 
-    The sentences (one per family of outcomes and integration term, primary first, then what
-    the data cannot say) are written by
-    :func:`integration_models.results.summarise.conclusion_table`, so the page shows the test, alpha
-    and counts that the tables used. Empty if the table is absent.
+    The sentences (one per family of outcomes and integration term, primary first) are
+    written by :func:`integration_models.results.summarise.conclusion_table`, so the page
+    shows the test, alpha and counts that the tables used: the test and level once, the
+    short ``summary`` sentences, what the data cannot say (``limits``), and the full
+    ``statement`` sentences folded below. None if the table is absent.
     """
     if conclusion is None:
-        return []
-    sentences = [text(v) for v in conclusion["statement"] if text(v)]
-    return sentences + [v for v in dict.fromkeys(conclusion["limits"].map(text)) if v]
+        return None
+    level = f"{float(conclusion['alpha'].iloc[0]) * 100:g}%" if len(conclusion) else ""
+    return {
+        "test": _headline_test(conclusion),
+        "level": level,
+        "summaries": [text(v) for v in conclusion["summary"] if text(v)],
+        "statements": [text(v) for v in conclusion["statement"] if text(v)],
+        "limits": [v for v in dict.fromkeys(conclusion["limits"].map(text)) if v],
+    }
 
 
 def _plan(provenance: dict, estimates: pd.DataFrame | None, label: str) -> Data | None:

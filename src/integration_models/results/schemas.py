@@ -272,6 +272,7 @@ CONCLUSION = _table(
         "n_equivalent": integer(NON_NEGATIVE),
         "ruled_out_sd_median": number(NON_NEGATIVE),
         "ruled_out_sd_max": number(NON_NEGATIVE),
+        "summary": text(nullable=False),
         "statement": text(nullable=False),
         "limits": text(nullable=False),
     },

@@ -345,6 +345,7 @@ CONCLUSION_COLUMNS = [
     "n_equivalent",
     "ruled_out_sd_median",
     "ruled_out_sd_max",
+    "summary",
     "statement",
     "limits",
 ]
@@ -406,8 +407,11 @@ def conclusion_table(
     -------
     pandas.DataFrame
         Columns :data:`CONCLUSION_COLUMNS`, rows by family (primary first) then
-        ``integration_full`` and ``integration_partial``; ``statement`` is one plain
-        sentence per row and ``limits`` the sentence on what the data cannot say.
+        ``integration_full`` and ``integration_partial``; ``summary`` is one short sentence
+        per row (the report's first screen: result, adjustment, what is ruled out and what
+        could have been missed; the test and level are said once, above them),
+        ``statement`` the same in full and ``limits`` the sentence on what the data cannot
+        say.
     """
     label = headline_label(inference, planned.test)
     alpha = planned.alpha
@@ -449,6 +453,7 @@ def conclusion_table(
                 **ruled,
                 "limits": CONCLUSION_LIMITS,
             }
+            row["summary"] = _conclusion_summary(words, row)
             row["statement"] = _conclusion_sentence(words, row)
             rows.append(row)
     return pd.DataFrame(rows, columns=CONCLUSION_COLUMNS)
@@ -710,6 +715,39 @@ def _ruled_out(equivalence: pd.DataFrame | None, term: str, indicators: set[str]
 def _bound_words(row: pd.Series) -> str:
     unit = "SD" if row["bound_scale"] == "sd" else "units"
     return f"+-{float(row['bound']):g} {unit}"
+
+
+def _conclusion_summary(words: str, row: dict[str, object]) -> str:
+    """Return one short sentence for a family and term of :func:`conclusion_table`.
+
+    Better or worse than no integration (by ``higher_is_better``) after the family's
+    adjustment, the median effect the intervals rule out and the median MDE of the plan's
+    test, in outcome SDs; the test itself is named once, above the sentences, by the report.
+    """
+    tested = int(row["n_tested"])  # type: ignore[call-overload]
+    outcomes = "outcome" if tested == 1 else "outcomes"
+    subject = f"{words}, {tested} {row['family']} {outcomes}"
+    if not tested:
+        return f"{words}, {row['family']} outcomes: not tested (no estimate under the plan's test)."
+    unexplained = int(row["n_significant"]) - int(row["n_better"]) - int(row["n_worse"])  # type: ignore[call-overload]
+    if not int(row["n_significant"]):  # type: ignore[call-overload]
+        result = "none better or worse than with no integration"
+    else:
+        ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
+        ways += [f"{unexplained} of unknown direction"] if unexplained else []
+        result = f"{', '.join(ways)} than with no integration"
+    level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
+    sentence = f"{subject}: {result} ({level} level, {row['adjustment']})"
+    bounds = []
+    if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
+        bounds.append(f"effects above {float(row['ruled_out_sd_median']):.2g} SD ruled out")  # type: ignore[arg-type]
+    if int(row["n_mde"]):  # type: ignore[call-overload]
+        bounds.append(
+            f"below about {float(row['mde_sd_median']):.2g} SD could have been missed"  # type: ignore[arg-type]
+        )
+    if bounds:
+        sentence += "; for the median outcome, " + ", ".join(bounds)
+    return sentence + "."
 
 
 def _conclusion_sentence(words: str, row: dict[str, object]) -> str:
