@@ -87,6 +87,7 @@ from integration_models.data.exposure import TRANSITION
 from integration_models.inference.identification import not_identified
 from integration_models.models.base import (
     COEFFICIENT_COLUMNS,
+    failed_result,
     wald_row,
     with_identification,
     withhold_inference,
@@ -507,8 +508,14 @@ def _bootstrap_se(influence: np.ndarray, biters: int, seed: int) -> tuple[np.nda
 SUMMARY_KEYS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 
 
-def _nan_summary() -> dict:
+def nan_summary() -> dict:
+    """Return an overall effect with no numbers."""
     return dict.fromkeys(SUMMARY_KEYS, math.nan)
+
+
+def no_pretrend(test: str = "") -> dict:
+    """Return a pre-trend test with no numbers (``test`` its description)."""
+    return {"test": test, "statistic": math.nan, "df": 0, "p_value": math.nan, "event_times": []}
 
 
 def callaway_santanna(
@@ -618,46 +625,36 @@ def callaway_santanna(
 
 def _empty_result(indicator_id: str, scale: str, category: str, *, seed: int, biters: int) -> dict:
     """Return what :func:`callaway_santanna` gives before estimating: failed, no numbers."""
-    return {
-        "model": MODEL,
-        "indicator_id": indicator_id,
-        "category": category,
-        "scale": scale,
-        "status": "failed",
-        "message": "",
-        "method": "",
-        "fallback": "",
-        "sample": {},
-        "cohorts": {},
-        "cohort_cells": {},
-        "identifying": [],
-        "n_identifying_areas": 0,
-        "window": "",
-        "not_identified": "",
-        "n_obs": 0,
-        "n_areas": 0,
-        "n_treated_areas": 0,
-        "n_control_areas": 0,
-        "att_gt": pd.DataFrame(columns=ATT_GT_COLUMNS),
-        "overall": _nan_summary(),
-        "dynamic": pd.DataFrame(
+    return failed_result(
+        MODEL,
+        indicator_id,
+        scale,
+        category,
+        sample={},
+        cohorts={},
+        cohort_cells={},
+        identifying=[],
+        n_identifying_areas=0,
+        window="",
+        not_identified="",
+        n_obs=0,
+        n_areas=0,
+        n_treated_areas=0,
+        n_control_areas=0,
+        att_gt=pd.DataFrame(columns=ATT_GT_COLUMNS),
+        overall=nan_summary(),
+        dynamic=pd.DataFrame(
             columns=["event_time", "estimate", "std_error", "conf_low", "conf_high", "n_cohorts"]
         ),
-        "crit_uniform": math.nan,
-        "pretrend": {
-            "test": "",
-            "statistic": math.nan,
-            "df": 0,
-            "p_value": math.nan,
-            "event_times": [],
-        },
-        "inference": (
+        crit_uniform=math.nan,
+        pretrend=no_pretrend(),
+        inference=(
             f"multiplier bootstrap over areas (Rademacher, B={biters}, seed={seed}), IQR-scaled"
             " SE; pointwise normal CI"
         ),
-        "seed": seed,
-        "biters": biters,
-    }
+        seed=seed,
+        biters=biters,
+    )
 
 
 def _estimate(
@@ -854,13 +851,7 @@ def _pretrend(dynamic: list[tuple], influence: np.ndarray, n_units: int, min_tre
         " IF covariance; chi2(rank)"
     )
     if not pre:
-        return {
-            "test": test,
-            "statistic": math.nan,
-            "df": 0,
-            "p_value": math.nan,
-            "event_times": [],
-        }
+        return no_pretrend(test)
     theta = np.array([dynamic[i][1] for i in pre])
     psi = influence[:, pre]
     covariance = psi.T @ psi / n_units**2
