@@ -38,7 +38,7 @@ from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.inference.identification import identification, partnership_names
 from integration_models.io import write_json, write_text
 from integration_models.models.csdid import treatment_cohorts
-from integration_models.models.design import DesignError, model_data, outcome_scale
+from integration_models.models.design import DesignError, indicator_scale, model_data
 from integration_models.models.twfe import estimable_terms
 from integration_models.plan.analysis_plan import load_plan
 
@@ -220,8 +220,7 @@ def diagnostics_job(
     analysis_plan = load_plan(plan)
     with IN_PROCESS_LOCK:
         table = load_registry(registry)
-        measure = table.set_index("indicator_id").loc[indicator_id, "measure"]
-        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
+        scale = indicator_scale(table, indicator_id, by_measure, overrides)
         exposure = pd.read_parquet(integration)
         panel = attach_integration(pd.read_parquet(observations), exposure)
         names = partnership_names(load_areas(areas))

@@ -206,6 +206,25 @@ def warning_text(caught: list[warnings.WarningMessage]) -> str:
     return " | ".join(messages)
 
 
+def failed_result(model: str, indicator_id: str, scale: str, category: str, **specific) -> dict:
+    """Return what a did model gives before estimating: status ``failed``, no message.
+
+    The keys every did model's result opens with, then ``specific`` (the model's own keys with
+    their empty values, in the model's order).
+    """
+    return {
+        "model": model,
+        "indicator_id": indicator_id,
+        "category": category,
+        "scale": scale,
+        "status": "failed",
+        "message": "",
+        "method": "",
+        "fallback": "",
+        **specific,
+    }
+
+
 def empty_row(term: str) -> dict:
     """Return a term's row with no numbers."""
     return {

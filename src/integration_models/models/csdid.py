@@ -87,6 +87,7 @@ from integration_models.data.exposure import TRANSITION
 from integration_models.inference.identification import not_identified
 from integration_models.models.base import (
     COEFFICIENT_COLUMNS,
+    failed_result,
     wald_row,
     with_identification,
     withhold_inference,
@@ -290,53 +291,76 @@ def _base_index(years: list[int], g: int) -> int | None:
     return before[-1] if before else None
 
 
-def _group_time(
+def _cohort_cells(
     wide: pd.DataFrame, covariate: pd.DataFrame | None, groups: pd.Series
-) -> tuple[list[dict], np.ndarray] | None:
-    """All ATT(g, t) with a universal base period and their influence functions (N x K)."""
+) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, list[tuple]]:
+    """Return the arrays of a group-time estimate and the cells it estimates.
+
+    That is the outcome and the covariate (areas x years, None without one), each area's
+    cohort (0: never treated) and the cells: every cohort ``g`` with a base year
+    (:func:`_base_index`) and every other year ``t``, as ``(g, base position, t's position,
+    t)``.
+    """
     years = list(wide.columns)
     y = wide.to_numpy(dtype=float)
     x = None if covariate is None else covariate.reindex_like(wide).to_numpy(dtype=float)
     g_of = groups.reindex(wide.index).to_numpy()
-    n_units = len(g_of)
-    cells: list[dict] = []
-    influence = []
+    todo = []
     for g in sorted(set(g_of[g_of > 0])):
         b = _base_index(years, g)
         if b is None:
             continue
-        base = years[b]
-        for j, t in enumerate(years):
-            if t == base:
-                continue
-            observed = ~np.isnan(y[:, j]) & ~np.isnan(y[:, b])
-            if x is not None:
-                observed &= ~np.isnan(x[:, b])
-            in_cell = observed & ((g_of == g) | (g_of == 0))
-            treated = g_of[in_cell] == g
-            if treated.sum() < 1 or (~treated).sum() < 2:
-                continue
-            dy = y[in_cell, j] - y[in_cell, b]
-            out = _cell(dy, treated, None if x is None else x[in_cell, b])
-            if out is None:
-                return None
-            att, psi = out
-            column = np.zeros(n_units)
-            column[in_cell] = psi * n_units / in_cell.sum()
-            influence.append(column)
-            cells.append(
-                {
-                    "group": int(g),
-                    "time": int(t),
-                    "event_time": int(t - g),
-                    "estimate": att,
-                    "n_treated": int(treated.sum()),
-                    "n_control": int((~treated).sum()),
-                }
-            )
+        todo.extend((g, b, j, t) for j, t in enumerate(years) if t != years[b])
+    return y, x, g_of, todo
+
+
+def _cell_row(g, t, att: float, n_treated: int, n_control: int) -> dict:
+    """One ATT(g, t) row of a group-time estimate."""
+    return {
+        "group": int(g),
+        "time": int(t),
+        "event_time": int(t - g),
+        "estimate": att,
+        "n_treated": n_treated,
+        "n_control": n_control,
+    }
+
+
+def _stacked(
+    cells: list[dict], influence: list[np.ndarray], n_units: int
+) -> tuple[list[dict], np.ndarray]:
+    """Return the cells and their influence functions as an N x K array (N x 0 if no cell)."""
     if not cells:
         return [], np.zeros((n_units, 0))
     return cells, np.column_stack(influence)
+
+
+def _group_time(
+    wide: pd.DataFrame, covariate: pd.DataFrame | None, groups: pd.Series
+) -> tuple[list[dict], np.ndarray] | None:
+    """All ATT(g, t) with a universal base period and their influence functions (N x K)."""
+    y, x, g_of, todo = _cohort_cells(wide, covariate, groups)
+    n_units = len(g_of)
+    cells: list[dict] = []
+    influence = []
+    for g, b, j, t in todo:
+        observed = ~np.isnan(y[:, j]) & ~np.isnan(y[:, b])
+        if x is not None:
+            observed &= ~np.isnan(x[:, b])
+        in_cell = observed & ((g_of == g) | (g_of == 0))
+        treated = g_of[in_cell] == g
+        if treated.sum() < 1 or (~treated).sum() < 2:
+            continue
+        dy = y[in_cell, j] - y[in_cell, b]
+        out = _cell(dy, treated, None if x is None else x[in_cell, b])
+        if out is None:
+            return None
+        att, psi = out
+        column = np.zeros(n_units)
+        column[in_cell] = psi * n_units / in_cell.sum()
+        influence.append(column)
+        cells.append(_cell_row(g, t, att, int(treated.sum()), int((~treated).sum())))
+    return _stacked(cells, influence, n_units)
 
 
 def _pooled_cell(
@@ -417,57 +441,36 @@ def _group_time_pooled(
     covariate or with one constant within areas (the deprivation baseline); a yearly covariate
     would differ, being taken in each observation's own year.
     """
-    years = list(wide.columns)
-    y = wide.to_numpy(dtype=float)
-    x = None if covariate is None else covariate.reindex_like(wide).to_numpy(dtype=float)
-    g_of = groups.reindex(wide.index).to_numpy()
+    y, x, g_of, todo = _cohort_cells(wide, covariate, groups)
     n_units = len(g_of)
     cells: list[dict] = []
     influence = []
-    for g in sorted(set(g_of[g_of > 0])):
-        b = _base_index(years, g)
-        if b is None:
-            continue
-        base = years[b]
+    for g, b, j, t in todo:
         in_group = (g_of == g) | (g_of == 0)
-        for j, t in enumerate(years):
-            if t == base:
-                continue
-            y_t, y_s = y[in_group, j].copy(), y[in_group, b].copy()
-            x_t = x_s = None
-            if x is not None:  # an observation without its covariate is left out
-                x_t, x_s = x[in_group, j], x[in_group, b]
-                y_t[np.isnan(x_t)] = np.nan
-                y_s[np.isnan(x_s)] = np.nan
-            treated = g_of[in_group] == g
-            counts = [
-                int((treated & ~np.isnan(y_t)).sum()),
-                int((treated & ~np.isnan(y_s)).sum()),
-                int((~treated & ~np.isnan(y_t)).sum()),
-                int((~treated & ~np.isnan(y_s)).sum()),
-            ]
-            if min(counts[:2]) < 1 or min(counts[2:]) < 2:
-                continue
-            out = _pooled_cell(y_t, y_s, treated, x_t, x_s)
-            if out is None:
-                return None
-            att, psi_t, psi_s = out
-            column = np.zeros(n_units)
-            column[in_group] = (psi_t + psi_s) * n_units
-            influence.append(column)
-            cells.append(
-                {
-                    "group": int(g),
-                    "time": int(t),
-                    "event_time": int(t - g),
-                    "estimate": att,
-                    "n_treated": counts[0],
-                    "n_control": counts[2],
-                }
-            )
-    if not cells:
-        return [], np.zeros((n_units, 0))
-    return cells, np.column_stack(influence)
+        y_t, y_s = y[in_group, j].copy(), y[in_group, b].copy()
+        x_t = x_s = None
+        if x is not None:  # an observation without its covariate is left out
+            x_t, x_s = x[in_group, j], x[in_group, b]
+            y_t[np.isnan(x_t)] = np.nan
+            y_s[np.isnan(x_s)] = np.nan
+        treated = g_of[in_group] == g
+        counts = [
+            int((treated & ~np.isnan(y_t)).sum()),
+            int((treated & ~np.isnan(y_s)).sum()),
+            int((~treated & ~np.isnan(y_t)).sum()),
+            int((~treated & ~np.isnan(y_s)).sum()),
+        ]
+        if min(counts[:2]) < 1 or min(counts[2:]) < 2:
+            continue
+        out = _pooled_cell(y_t, y_s, treated, x_t, x_s)
+        if out is None:
+            return None
+        att, psi_t, psi_s = out
+        column = np.zeros(n_units)
+        column[in_group] = (psi_t + psi_s) * n_units
+        influence.append(column)
+        cells.append(_cell_row(g, t, att, counts[0], counts[2]))
+    return _stacked(cells, influence, n_units)
 
 
 def _aggregate(
@@ -505,8 +508,14 @@ def _bootstrap_se(influence: np.ndarray, biters: int, seed: int) -> tuple[np.nda
 SUMMARY_KEYS = ("estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high")
 
 
-def _nan_summary() -> dict:
+def nan_summary() -> dict:
+    """Return an overall effect with no numbers."""
     return dict.fromkeys(SUMMARY_KEYS, math.nan)
+
+
+def no_pretrend(test: str = "") -> dict:
+    """Return a pre-trend test with no numbers (``test`` its description)."""
+    return {"test": test, "statistic": math.nan, "df": 0, "p_value": math.nan, "event_times": []}
 
 
 def callaway_santanna(
@@ -616,46 +625,36 @@ def callaway_santanna(
 
 def _empty_result(indicator_id: str, scale: str, category: str, *, seed: int, biters: int) -> dict:
     """Return what :func:`callaway_santanna` gives before estimating: failed, no numbers."""
-    return {
-        "model": MODEL,
-        "indicator_id": indicator_id,
-        "category": category,
-        "scale": scale,
-        "status": "failed",
-        "message": "",
-        "method": "",
-        "fallback": "",
-        "sample": {},
-        "cohorts": {},
-        "cohort_cells": {},
-        "identifying": [],
-        "n_identifying_areas": 0,
-        "window": "",
-        "not_identified": "",
-        "n_obs": 0,
-        "n_areas": 0,
-        "n_treated_areas": 0,
-        "n_control_areas": 0,
-        "att_gt": pd.DataFrame(columns=ATT_GT_COLUMNS),
-        "overall": _nan_summary(),
-        "dynamic": pd.DataFrame(
+    return failed_result(
+        MODEL,
+        indicator_id,
+        scale,
+        category,
+        sample={},
+        cohorts={},
+        cohort_cells={},
+        identifying=[],
+        n_identifying_areas=0,
+        window="",
+        not_identified="",
+        n_obs=0,
+        n_areas=0,
+        n_treated_areas=0,
+        n_control_areas=0,
+        att_gt=pd.DataFrame(columns=ATT_GT_COLUMNS),
+        overall=nan_summary(),
+        dynamic=pd.DataFrame(
             columns=["event_time", "estimate", "std_error", "conf_low", "conf_high", "n_cohorts"]
         ),
-        "crit_uniform": math.nan,
-        "pretrend": {
-            "test": "",
-            "statistic": math.nan,
-            "df": 0,
-            "p_value": math.nan,
-            "event_times": [],
-        },
-        "inference": (
+        crit_uniform=math.nan,
+        pretrend=no_pretrend(),
+        inference=(
             f"multiplier bootstrap over areas (Rademacher, B={biters}, seed={seed}), IQR-scaled"
             " SE; pointwise normal CI"
         ),
-        "seed": seed,
-        "biters": biters,
-    }
+        seed=seed,
+        biters=biters,
+    )
 
 
 def _estimate(
@@ -852,13 +851,7 @@ def _pretrend(dynamic: list[tuple], influence: np.ndarray, n_units: int, min_tre
         " IF covariance; chi2(rank)"
     )
     if not pre:
-        return {
-            "test": test,
-            "statistic": math.nan,
-            "df": 0,
-            "p_value": math.nan,
-            "event_times": [],
-        }
+        return no_pretrend(test)
     theta = np.array([dynamic[i][1] for i in pre])
     psi = influence[:, pre]
     covariance = psi.T @ psi / n_units**2

@@ -202,6 +202,14 @@ def outcome_scale(measure: str, indicator_id: str, by_measure: dict, overrides: 
     return scale
 
 
+def indicator_scale(
+    registry: pd.DataFrame, indicator_id: str, by_measure: dict, overrides: dict
+) -> str:
+    """Return the outcome scale (:func:`outcome_scale`) of an indicator of ``registry``."""
+    measure = registry.set_index("indicator_id").loc[indicator_id, "measure"]
+    return outcome_scale(measure, indicator_id, by_measure, overrides)
+
+
 def indicator_scales(registry: pd.DataFrame, by_measure: dict, overrides: dict) -> dict[str, str]:
     """Map each indicator of the registry to its outcome scale (:func:`outcome_scale`)."""
     return {

@@ -89,12 +89,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from integration_models.models.base import wald_row, warning_text
+from integration_models.models.base import failed_result, wald_row, warning_text
 from integration_models.models.csdid import (
     CATEGORIES,
     REFERENCE_EVENT_TIME,
     SUMMARY_KEYS,
     did_sample,
+    nan_summary,
+    no_pretrend,
     treatment_cohorts,
 )
 from integration_models.models.design import (
@@ -397,10 +399,6 @@ def _dynamic(records: list[tuple]) -> pd.DataFrame:
     return table.sort_values("event_time").reset_index(drop=True)
 
 
-def _no_pretrend() -> dict:
-    return {"test": "", "statistic": math.nan, "df": 0, "p_value": math.nan, "event_times": []}
-
-
 def _tested_leads(sample: pd.DataFrame) -> list[int]:
     """Return the pre-period event times (``e <= -2``) a pre-trend test includes.
 
@@ -430,7 +428,7 @@ def _sunab_results(fitted, sample: pd.DataFrame) -> dict:
         (int(e), eff["effect"], eff["se"], *eff["conf_int"])
         for e, eff in fitted.event_study_effects.items()
     ]
-    pretrend = _no_pretrend()
+    pretrend = no_pretrend()
     index = list(fitted.event_study_vcov_index or [])
     leads = set(_tested_leads(sample))
     pre = [i for i, e in enumerate(index) if int(e) in leads]
@@ -471,7 +469,7 @@ def _bjs_results(fitted, sample: pd.DataFrame) -> dict:
             strict=True,
         )
     )
-    pretrend = _no_pretrend()
+    pretrend = no_pretrend()
     leads = _tested_leads(sample)
     # the library tests the leads -2, -3, ... -(n + 1): as many as are observed in enough areas
     n_leads = next((i for i, e in enumerate(range(-2, -2 - len(leads) - 1, -1)) if e not in leads))
@@ -536,13 +534,13 @@ def _dcdh_results(fitted, sample: pd.DataFrame, alpha: float) -> dict:
     se = dcdh_overall_se(fitted)
     overall = wald_row(float(fitted.overall_att), se, alpha) if math.isfinite(se) else None
     if overall is None:
-        overall = dict.fromkeys(SUMMARY_KEYS, math.nan)
+        overall = nan_summary()
         overall["estimate"] = float(fitted.overall_att)
     areas = int(sample["area_code"].nunique())
     return {
         "overall": overall,
         "dynamic": _dynamic(records),
-        "pretrend": _no_pretrend(),
+        "pretrend": no_pretrend(),
         "inference": "dCDH analytical cohort-recentred plug-in SE clustered by area "
         f"({areas} areas; the library clusters by area only), normal; overall: SE bound "
         "sum_l w_l SE_l",
@@ -625,33 +623,29 @@ def _design_words(model: str, sample: pd.DataFrame, record: dict, panel: pd.Data
 
 def _empty_result(model: str, indicator_id: str, scale: str, category: str) -> dict:
     """Return what :func:`robust_did` gives before estimating: failed, no numbers."""
-    return {
-        "model": model,
-        "indicator_id": indicator_id,
-        "category": category,
-        "scale": scale,
-        "status": "failed",
-        "message": "",
-        "method": "",
-        "fallback": "",
-        "design": "",
-        "sample": {},
-        "cohorts": {},
-        "n_obs": 0,
-        "n_areas": 0,
-        "n_treated_areas": 0,
-        "n_identifying_areas": 0,
-        "identification": None,
-        "min_partnerships": 2,
-        "not_identified": "",
-        "overall": dict.fromkeys(SUMMARY_KEYS, math.nan),
-        "dynamic": pd.DataFrame(
+    return failed_result(
+        model,
+        indicator_id,
+        scale,
+        category,
+        design="",
+        sample={},
+        cohorts={},
+        n_obs=0,
+        n_areas=0,
+        n_treated_areas=0,
+        n_identifying_areas=0,
+        identification=None,
+        min_partnerships=2,
+        not_identified="",
+        overall=nan_summary(),
+        dynamic=pd.DataFrame(
             columns=["event_time", "estimate", "std_error", "conf_low", "conf_high"]
         ),
-        "pretrend": _no_pretrend(),
-        "inference": "",
-        "warnings": [],
-    }
+        pretrend=no_pretrend(),
+        inference="",
+        warnings=[],
+    )
 
 
 def robust_did(

@@ -144,7 +144,7 @@ def note(ax: Axes, y: float, text: str, colour: str = GREY_TEXT, x: float = 0.01
     )
 
 
-def side_note(ax: Axes, y: float, text: str) -> None:
+def side_note(ax: Axes, y: float, text: str, fontsize: float = 7) -> None:
     """Write ``text`` small at height ``y``, right-aligned at the right edge of ``ax``.
 
     Used to say why points are drawn without an interval (SVG group ``no-interval-note``).
@@ -155,7 +155,7 @@ def side_note(ax: Axes, y: float, text: str) -> None:
         plain(text),
         ha="right",
         va="center",
-        fontsize=7,
+        fontsize=fontsize,
         color=GREY_TEXT,
         transform=ax.get_yaxis_transform(),
         gid="no-interval-note",

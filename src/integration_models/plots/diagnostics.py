@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 from integration_models.diagnostics.twfe_weights import NEGATIVE_WEIGHT_LIMIT
 from integration_models.plots.base import explain_empty, new_figure, require, save_figure
@@ -54,14 +55,19 @@ def _label(status: object) -> str:
     return "not computable"
 
 
-def plot_twfe_weights(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
-    """Draw the negative-weight sums and the forbidden-comparison weights; return the files."""
-    require(table, WEIGHT_COLUMNS, "twfe_diagnostics")
+def _term_panels(table: pd.DataFrame) -> tuple[list[str], Figure, np.ndarray, np.ndarray]:
+    """Return the indicators in table order, a figure of a panel per term and their heights."""
     indicators = list(dict.fromkeys(table["indicator_id"]))
     height = max(2.5, 0.22 * len(indicators) + 1.2)
     fig = new_figure((8.0, height), layout="constrained")
     axes = fig.subplots(1, len(TERM_TITLES), sharey=True, squeeze=False)[0]
-    y = np.arange(len(indicators))
+    return indicators, fig, axes, np.arange(len(indicators))
+
+
+def plot_twfe_weights(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
+    """Draw the negative-weight sums and the forbidden-comparison weights; return the files."""
+    require(table, WEIGHT_COLUMNS, "twfe_diagnostics")
+    indicators, fig, axes, y = _term_panels(table)
     for ax, (term, title) in zip(axes, TERM_TITLES.items(), strict=True):
         rows = table[table["term"] == term].set_index("indicator_id").reindex(indicators)
         if rows["negative_sum"].isna().all() and rows["bacon_forbidden_weight"].isna().all():
@@ -95,11 +101,7 @@ def plot_twfe_weights(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
 def plot_honest_did(table: pd.DataFrame, path_stem: str | Path) -> list[Path]:
     """Draw each primary outcome's breakdown values, with the reason where there is none."""
     require(table, BREAKDOWN_COLUMNS, "honest_did_breakdown")
-    indicators = list(dict.fromkeys(table["indicator_id"]))
-    height = max(2.5, 0.22 * len(indicators) + 1.2)
-    fig = new_figure((8.0, height), layout="constrained")
-    axes = fig.subplots(1, len(TERM_TITLES), sharey=True, squeeze=False)[0]
-    y = np.arange(len(indicators))
+    indicators, fig, axes, y = _term_panels(table)
     if not indicators:
         for ax in axes:
             explain_empty(ax, "no primary outcome: no HonestDiD bounds")

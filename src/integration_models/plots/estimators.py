@@ -33,6 +33,7 @@ from integration_models.plots.base import (
     plain,
     require,
     save_figure,
+    side_note,
 )
 
 ESTIMATORS = {
@@ -153,18 +154,7 @@ def _draw_outcome(ax, rows: pd.DataFrame, models: list[str], title: str, unit: s
     right = high + span * (NOTE_SPACE if len(noted) else 0.08)
     ax.set_xlim(low - span * 0.08, right)
     for row in noted.itertuples():
-        y = position[row.model] + TERMS[row.term][3]
-        ax.text(
-            0.99,
-            y,
-            plain(row.why),
-            ha="right",
-            va="center",
-            fontsize=6.5,
-            color=GREY_TEXT,
-            transform=ax.get_yaxis_transform(),
-            gid="no-interval-note",
-        )
+        side_note(ax, position[row.model] + TERMS[row.term][3], row.why, fontsize=6.5)
     ax.set_yticks(list(position.values()), [ESTIMATORS.get(m, m) for m in models])
     ax.set_ylim(-len(models) + 0.5, 0.5)
     ax.set_xlabel(_axis_label(rows, unit))

@@ -31,6 +31,9 @@ from integration_models.results.sensitivity import (
     _changed,
 )
 
+# the ring around a variant whose conclusion differs from the baseline's (and its legend entry)
+CHANGED_RING = {"ls": "none", "marker": "o", "mfc": "none", "mec": CHANGED}
+
 
 def plot_sensitivity(
     table: pd.DataFrame, registry: pd.DataFrame, path_stem: str | Path
@@ -85,17 +88,7 @@ def plot_sensitivity(
             if (table["kind"] == kind).any()
         ]
         handles.append(
-            Line2D(
-                [],
-                [],
-                ls="none",
-                marker="o",
-                mfc="none",
-                mec=CHANGED,
-                mew=1.5,
-                ms=9,
-                label="conclusion differs from baseline",
-            )
+            Line2D([], [], **CHANGED_RING, mew=1.5, ms=9, label="conclusion differs from baseline")
         )
         fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False)
         fig.suptitle("Sensitivity of the twfe integration estimates (in baseline SEs)")
@@ -158,16 +151,7 @@ def _draw_sensitivity_term(
         )
     changed = rows.loc[_changed(rows["changed"])]
     offset = np.array([offsets.get(str(kind), 0.0) for kind in changed["kind"]])
-    ax.plot(
-        changed["x"],
-        changed["y"] + offset,
-        ls="none",
-        marker="o",
-        mfc="none",
-        mec=CHANGED,
-        mew=1.2,
-        ms=8,
-    )
+    ax.plot(changed["x"], changed["y"] + offset, **CHANGED_RING, mew=1.2, ms=8)
     for indicator, y in positions.items():
         if not np.isfinite(scale.get(indicator, np.nan)):
             ax.text(

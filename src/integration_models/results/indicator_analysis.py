@@ -44,7 +44,7 @@ from integration_models.inference.scope import scope_from_fits
 from integration_models.inference.size import indicator_size_rows
 from integration_models.inference.table import Draws, few_cluster_rows
 from integration_models.io import write_parquet, write_text
-from integration_models.models.design import outcome_scale
+from integration_models.models.design import indicator_scale
 from integration_models.plan.analysis_plan import load_plan
 from integration_models.results.sensitivity import (
     load_scenarios,
@@ -168,8 +168,7 @@ def analysis_job(
     """
     analysis_plan = load_plan(plan)
     with IN_PROCESS_LOCK:
-        measure = load_registry(registry).set_index("indicator_id").loc[indicator_id, "measure"]
-        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
+        scale = indicator_scale(load_registry(registry), indicator_id, by_measure, overrides)
         scale_of = {indicator_id: scale}
         context = load_context(integration, areas, scenarios)
         panel = attach_integration(pd.read_parquet(observations), context.integration)

@@ -28,7 +28,7 @@ from integration_models.data.reference import load_areas, load_classification
 from integration_models.data.registry import load_registry
 from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.io import write_parquet, write_text
-from integration_models.models.design import outcome_scale
+from integration_models.models.design import indicator_scale
 from integration_models.models.synthetic_control import synthetic_rows
 from integration_models.models.synthetic_design import (
     FAILED,
@@ -122,8 +122,7 @@ def synthetic_job(
     started = time.perf_counter()
     with IN_PROCESS_LOCK:
         treated, names = load_reference(areas, classification, settings["partnerships"])
-        measure = load_registry(registry).set_index("indicator_id").loc[indicator_id, "measure"]
-        scale = outcome_scale(measure, indicator_id, by_measure, overrides)
+        scale = indicator_scale(load_registry(registry), indicator_id, by_measure, overrides)
         rows = pd.read_parquet(observations)
         rows, problem = _outcome(rows[rows["indicator_id"] == indicator_id], scale)
         exposure = pd.read_parquet(integration)
