@@ -155,8 +155,8 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     # the report's first screen: one short sentence, the test named once above it
     assert full.summary == (
         "Full integration, 3 primary outcomes: 0 better, 1 worse than with no integration "
-        "(5% level, Romano-Wolf within the 3 primary outcomes); for the median outcome, below "
-        "about 0.3 SD could have been missed."
+        "(Romano-Wolf within the 3 primary outcomes); for the median outcome, below about 0.3 SD "
+        "could have been missed."
     )
     assert full.test not in full.summary
     assert "80% power, CRV1 t(G-1), size-adjusted" in full.statement  # no plan-test MDE given

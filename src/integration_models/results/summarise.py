@@ -722,7 +722,8 @@ def _conclusion_summary(words: str, row: dict[str, object]) -> str:
 
     Better or worse than no integration (by ``higher_is_better``) after the family's
     adjustment, the median effect the intervals rule out and the median MDE of the plan's
-    test, in outcome SDs; the test itself is named once, above the sentences, by the report.
+    test, in outcome SDs; the test and its level (``alpha``) are named once, above the
+    sentences, by the report.
     """
     tested = int(row["n_tested"])  # type: ignore[call-overload]
     outcomes = "outcome" if tested == 1 else "outcomes"
@@ -736,8 +737,7 @@ def _conclusion_summary(words: str, row: dict[str, object]) -> str:
         ways = [f"{row['n_better']} better", f"{row['n_worse']} worse"]
         ways += [f"{unexplained} of unknown direction"] if unexplained else []
         result = f"{', '.join(ways)} than with no integration"
-    level = f"{float(row['alpha']) * 100:g}%"  # type: ignore[arg-type]
-    sentence = f"{subject}: {result} ({level} level, {row['adjustment']})"
+    sentence = f"{subject}: {result} ({row['adjustment']})"
     bounds = []
     if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
         bounds.append(f"effects above {float(row['ruled_out_sd_median']):.2g} SD ruled out")  # type: ignore[arg-type]
