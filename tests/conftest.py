@@ -60,7 +60,7 @@ def demo_panel(areas, baseline):
 
 
 def tiny_panel():
-    """A one-row panel that matches its schema, :data:`integration_models.results.schemas.PANEL`."""
+    """A one-row panel that matches its schema, :data:`integration_models.data.schemas.PANEL`."""
     import pandas as pd
 
     return pd.DataFrame(

@@ -104,6 +104,23 @@ def test_each_step_depends_on_the_code_it_imports():
     assert "inference/table.py" in names["analyse"] and "models/mixed.py" not in names["analyse"]
 
 
+def test_a_results_schema_reruns_no_step_before_the_tables():
+    """Adding or changing a results table's schema reruns neither the data nor the fits.
+
+    The steps before the tables check the panel only: its schema is ``data/schemas.py`` and the
+    machinery ``table_schema.py``, not the results tables' schemas nor the stamp.
+    """
+    results = {"results/__init__.py", "results/schemas.py", "results/stamp.py"}
+    for step in ("ingest", "classify", "panel", "fit"):
+        names = {p.split("integration_models/")[1] for p in package_sources(step)}
+        assert not names & results, step
+    for step in ("ingest", "panel", "fit"):
+        names = {p.split("integration_models/")[1] for p in package_sources(step)}
+        assert {"data/schemas.py", "table_schema.py"} <= names, step
+    tables = {p.split("integration_models/")[1] for p in package_sources("tables")}
+    assert {"results/schemas.py", "data/schemas.py", "table_schema.py"} <= tables
+
+
 def test_ingest_indicator_refuses_an_illegal_id(dataset, tmp_path, capsys):
     status = main(
         [

@@ -541,16 +541,16 @@ def write_panel(
     is written as ``'=HYPERLINK(...)`` and cannot run when the file is opened in a
     spreadsheet program.
 
-    The panel is checked against :data:`integration_models.results.schemas.PANEL` first (its
+    The panel is checked against :data:`integration_models.data.schemas.PANEL` first (its
     columns in order, their types, the integration categories): a panel that breaks it is
     a bug in the step that assembled it, and nothing is written.
 
     Raises
     ------
-    integration_models.results.schemas.TableSchemaError
+    integration_models.table_schema.TableSchemaError
         If the panel does not match its schema.
     """
-    from integration_models.results.schemas import check_panel
+    from integration_models.data.schemas import check_panel
 
     check_panel(panel, panel_path)
     write_parquet(panel, panel_path, input_hashes)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from integration_models.data.panel import attach_integration
 from integration_models.data.registry import load_registry
+from integration_models.data.schemas import check_panel
 from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.io import write_json, write_text
 from integration_models.models.base import (
@@ -30,7 +31,6 @@ from integration_models.models.design import TERMS, DesignError, model_data, out
 from integration_models.models.estimators import fit_indicator
 from integration_models.models.robust_did import FORMULAS, robust_did
 from integration_models.models.robust_did import MODELS as ROBUST_MODELS
-from integration_models.results.schemas import check_panel
 
 
 def _clean(value):

@@ -1,17 +1,22 @@
-"""The declared schema of every results table and of the panel, checked where written and read.
+"""The declared schema of every results table, checked where written and read.
 
 A table's columns, their order, their types and the contracts its readers rely on (a p-value
 lies in [0, 1], an interval's lower bound is not above its upper bound, a fit's status is one
 of a known set, the stamp columns come last) are written down here once, as
 :mod:`pandera` schemas, rather than implied by the code that happens to write them. The
-shared CSV writer (:func:`integration_models.results.summarise.write_csv`) checks each results table
-as written, that is the file as any reader will parse it, against the schema named by the
-file's stem; a mismatch there is a bug in the step that built the table and stops it with
+shared CSV writer (:func:`integration_models.results.summarise.write_csv`) checks each results
+table as written, that is the file as any reader will parse it, against the schema named by
+the file's stem; a mismatch there is a bug in the step that built the table and stops it with
 the table, column and check named. The report checks each table again as it reads it: a
 table left by another version of the package, or edited by hand, is named on the page
-instead of crashing the report (:mod:`integration_models.report.render`). The panel
-(``panel.parquet``) is checked by the step that writes it, and by each model fit as it
-joins its indicator's observations with the integration categories.
+instead of crashing the report (:mod:`integration_models.report.render`).
+
+The column helpers, the check and its error are :mod:`integration_models.table_schema`; the
+panel's schema (``panel.parquet``, checked by the step that writes it and by each model fit)
+is :mod:`integration_models.data.schemas`. Both are imported here too (``PANEL``,
+``check_panel``, ``TableSchemaError``, ``problems``, ...), so a reader of the tables needs this
+module only; the steps before the tables import neither this module nor the stamp, so adding
+or changing a results table here reruns none of them.
 
 Types are checked as a CSV reader sees them: numbers are any numeric column (a float column
 whose values are all whole is read back as integers), text is text or empty (an all-empty
@@ -22,101 +27,37 @@ data) is checked for its columns only, as nothing types an empty column.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
-from pandas.api.types import is_bool_dtype, is_integer_dtype, is_numeric_dtype
 
-from integration_models.data.panel import OPTIONAL_COLUMNS, OPTIONAL_DERIVED, PANEL_COLUMNS
+from integration_models.data.schemas import CATEGORIES
+from integration_models.data.schemas import PANEL as PANEL
+from integration_models.data.schemas import check_panel as check_panel
 from integration_models.results.stamp import STAMP_COLUMNS
+from integration_models.table_schema import (
+    NON_NEGATIVE,
+    P_VALUE,
+    PERCENT,
+    TableSchemaError,
+    flag,
+    integer,
+    number,
+    one_of,
+    problems,
+    text,
+    text_columns,
+)
 
 STATUSES = ("ok", "not_converged", "failed", "skipped")
 CONCLUSIONS = ("+", "-", "ns")
-CATEGORIES = ("none", "partial", "full", "transition")
 # what an integration estimate under the headline test means for children (estimates.csv)
 OUTCOMES = ("better", "worse", "unknown direction", "not significant", "not estimated")
 # the analysis plan's multiplicity families of outcomes (integration_models.plan)
 FAMILIES = ("primary", "secondary")
-# at most this many failing values are quoted per column and check
-QUOTED = 3
-
-
-class TableSchemaError(Exception):
-    """A table that does not match its declared schema.
-
-    Parameters
-    ----------
-    table
-        The table's name (the file stem, e.g. ``coefficients``).
-    path
-        The file written or read.
-    problems
-        One line per failing column and check.
-    """
-
-    def __init__(self, table: str, path: str | Path, problems: Sequence[str]) -> None:
-        self.table = table
-        self.path = str(path)
-        self.problems = list(problems)
-        super().__init__(
-            f"table '{table}' ({self.path}) does not match its schema in "
-            f"integration_models.results.schemas: {'; '.join(self.problems)}"
-        )
-
-
-def _is_number(series: pd.Series) -> bool:
-    return is_numeric_dtype(series) and not is_bool_dtype(series)
-
-
-def _is_text(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: isinstance(value, str))
-
-
-def _is_flag(series: pd.Series) -> pd.Series:
-    return series.map(lambda value: isinstance(value, bool | np.bool_))
-
-
-def number(*checks: pa.Check, nullable: bool = True) -> pa.Column:
-    """Declare a numeric column (integers or floats), empty cells allowed if ``nullable``."""
-    return pa.Column(
-        None, [pa.Check(_is_number, name="numeric"), *checks], nullable=nullable, coerce=False
-    )
-
-
-def integer(*checks: pa.Check, nullable: bool = False) -> pa.Column:
-    """Declare a count: integers, never empty; or, if ``nullable``, whole numbers or empty.
-
-    A column with empty cells is read back as floats, so a nullable count is checked for
-    whole values rather than an integer type (``n_romano_wolf`` is empty when the headline
-    test has no Romano-Wolf p-values).
-    """
-    if nullable:
-        whole = pa.Check(lambda series: series % 1 == 0, name="whole number")
-        return number(whole, *checks)
-    return pa.Column(None, [pa.Check(is_integer_dtype, name="integer"), *checks], nullable=False)
-
-
-def text(*checks: pa.Check, nullable: bool = True) -> pa.Column:
-    """Declare a text column, empty cells allowed if ``nullable``."""
-    return pa.Column(None, [pa.Check(_is_text, name="text"), *checks], nullable=nullable)
-
-
-def flag(*, nullable: bool = True) -> pa.Column:
-    """Declare a True/False column, empty where the flag does not apply if ``nullable``."""
-    return pa.Column(None, pa.Check(_is_flag, name="True or False"), nullable=nullable)
-
-
-def one_of(values: Iterable[str]) -> pa.Check:
-    """Values restricted to a known set."""
-    return pa.Check.isin(list(values))
-
-
-P_VALUE = pa.Check.in_range(0, 1)
-NON_NEGATIVE = pa.Check.ge(0)
-PERCENT = pa.Check.in_range(0, 100)
 
 
 def _interval_ordered(frame: pd.DataFrame) -> pd.Series:
@@ -589,101 +530,6 @@ TABLES: dict[str, pa.DataFrameSchema] = {
     )
 }
 
-_PANEL_TYPES: dict[str, pa.Column] = {
-    "year": integer(),
-    "value": number(nullable=False),
-    "numerator": number(NON_NEGATIVE),
-    "denominator": number(NON_NEGATIVE),
-    "integration": text(one_of(CATEGORIES), nullable=False),
-    "integration_exposed": text(one_of(CATEGORIES[:3]), nullable=False),
-    "deprivation": number(),
-    "deprivation_baseline": number(),
-    "population_density": number(NON_NEGATIVE),
-    "covid": number(pa.Check.in_range(0, 1)),
-    "population": number(NON_NEGATIVE),
-    "population_0_17": number(NON_NEGATIVE),
-    "hscp_start_year": integer(),
-    "line": integer(),
-}
-_PANEL_TEXT = ("area_code", "area_name", "hscp_code", "health_board_code", "period_key",
-               "indicator_id", "area_code_original", "file")  # fmt: skip
-
-
-def _panel_layout(frame: pd.DataFrame) -> bool:
-    columns = list(frame.columns)
-    optional = [c for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED if c in columns]
-    return columns == PANEL_COLUMNS + optional
-
-
-# panel.parquet: PANEL_COLUMNS in order, then any of the optional covariates present
-PANEL = pa.DataFrameSchema(
-    {
-        **{c: _PANEL_TYPES.get(c) or text(nullable=c not in _PANEL_TEXT) for c in PANEL_COLUMNS},
-        **{
-            c: pa.Column(None, pa.Check(_is_number, name="numeric"), required=False, nullable=True)
-            for c in OPTIONAL_COLUMNS + OPTIONAL_DERIVED
-        },
-    },
-    checks=[pa.Check(_panel_layout, name="columns PANEL_COLUMNS in order, then optional ones")],
-    strict=False,
-    name="panel",
-)
-
-
-def problems(frame: pd.DataFrame, schema: pa.DataFrameSchema) -> list[str]:
-    """Return what is wrong with ``frame`` under ``schema``: one line per column and check.
-
-    An empty list means the frame matches. A frame with no rows is checked for its column
-    names and their order only.
-    """
-    if frame.empty:
-        expected = list(schema.columns)
-        if schema.strict and list(frame.columns) != expected:
-            return [f"columns are {list(frame.columns)}, expected {expected}"]
-        absent = [c for c in expected if schema.columns[c].required and c not in frame]
-        return [f"column '{c}' is missing" for c in absent]
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as error:
-        return _describe(error.failure_cases)
-    return []
-
-
-def _describe(cases: pd.DataFrame) -> list[str]:
-    """One line per failing column and check, quoting a few failing values and their rows.
-
-    A check of the whole table (the interval order, the column layout) is reported once,
-    with the rows that fail it, rather than once per column.
-    """
-    lines = []
-    whole = cases["schema_context"].astype(str) == "DataFrameSchema"
-    for check, group in cases[whole].groupby(cases["check"].astype(str), sort=False):
-        values = [str(v) for v in group["failure_case"]]
-        if check == "column_in_dataframe":
-            lines.extend(f"column '{value}' is missing" for value in values)
-        elif check == "column_in_schema":
-            lines.extend(f"column '{value}' is not in the schema" for value in values)
-        elif check == "column_ordered":
-            lines.append(f"columns out of order, from '{values[0]}' on")
-        else:
-            rows = sorted({int(row) for row in group["index"].dropna()})
-            shown = ", ".join(str(row) for row in rows[:QUOTED])
-            more = f" and {len(rows) - QUOTED} more" if len(rows) > QUOTED else ""
-            lines.append(f"table fails {check}" + (f": rows {shown}{more}" if rows else ""))
-    columns = cases[~whole]
-    for (column, check), group in columns.groupby(
-        [columns["column"].astype(str), columns["check"].astype(str)], sort=False
-    ):
-        quoted = ", ".join(
-            f"{value!r}" + ("" if pd.isna(row) else f" (row {int(row)})")
-            for value, row in zip(
-                group["failure_case"].head(QUOTED), group["index"].head(QUOTED), strict=True
-            )
-        )
-        more = f" and {len(group) - QUOTED} more" if len(group) > QUOTED else ""
-        lines.append(f"column '{column}' fails {check}: {quoted}{more}")
-    return lines
-
 
 def check(frame: pd.DataFrame, table: str, path: str | Path) -> None:
     """Raise :class:`TableSchemaError` if results table ``table`` does not match its schema.
@@ -705,15 +551,6 @@ def check(frame: pd.DataFrame, table: str, path: str | Path) -> None:
     found = problems(frame, TABLES[table])
     if found:
         raise TableSchemaError(table, path, found)
-
-
-def text_columns(schema: pa.DataFrameSchema) -> list[str]:
-    """Return the columns ``schema`` declares as text (by name)."""
-    return [
-        name
-        for name, column in schema.columns.items()
-        if any(getattr(c, "name", None) == "text" for c in column.checks)
-    ]
 
 
 def read_table(path: str | Path, table: str | None = None, **kwargs: object) -> pd.DataFrame:
@@ -742,13 +579,6 @@ def check_csv(path: str | Path) -> None:
     path = Path(path)
     if path.stem in TABLES:
         check(read_table(path), path.stem, path)
-
-
-def check_panel(panel: pd.DataFrame, path: str | Path = "panel.parquet") -> None:
-    """Raise :class:`TableSchemaError` if ``panel`` does not match :data:`PANEL`."""
-    found = problems(panel, PANEL)
-    if found:
-        raise TableSchemaError("panel", path, found)
 
 
 # --------------------------------------------------------------------------------------------
