@@ -41,15 +41,23 @@ class TableSchemaError(Exception):
         The file written or read.
     problems
         One line per failing column and check.
+    module
+        The module declaring the schema, named in the message.
     """
 
-    def __init__(self, table: str, path: str | Path, problems: Sequence[str]) -> None:
+    def __init__(
+        self,
+        table: str,
+        path: str | Path,
+        problems: Sequence[str],
+        module: str = "integration_models.results.schemas",
+    ) -> None:
         self.table = table
         self.path = str(path)
         self.problems = list(problems)
         super().__init__(
-            f"table '{table}' ({self.path}) does not match its schema in "
-            f"integration_models.results.schemas: {'; '.join(self.problems)}"
+            f"table '{table}' ({self.path}) does not match its schema in {module}: "
+            f"{'; '.join(self.problems)}"
         )
 
 

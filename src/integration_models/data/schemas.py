@@ -74,4 +74,4 @@ def check_panel(panel: pd.DataFrame, path: str | Path = "panel.parquet") -> None
     """Raise :class:`TableSchemaError` if ``panel`` does not match :data:`PANEL`."""
     found = problems(panel, PANEL)
     if found:
-        raise TableSchemaError("panel", path, found)
+        raise TableSchemaError("panel", path, found, module=__name__)

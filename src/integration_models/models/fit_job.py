@@ -222,7 +222,7 @@ def fit_job(
         The indicator's ingested rows and the integration category of every area and year
         (the two halves of ``panel.parquet``, kept apart so that a new classification does
         not rerun the ingest). Their join is checked against
-        :data:`integration_models.results.schemas.PANEL` before the fit reads it.
+        :data:`integration_models.data.schemas.PANEL` before the fit reads it.
     registry_path
         The dataset's ``indicators.csv``.
     indicator_id, model
