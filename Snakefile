@@ -31,6 +31,7 @@ include: "rules/code.smk"
 onstart:
     # the worker processes of the local jobs load their libraries while the first jobs run
     start_workers(workflow.cores)
+    unlimit_local_job_starts(workflow)
     if AREA_LEVEL == "data zone":
         print(
             "Data-zone areas table: data preparation, the twfe fits (clustered by partnership) "

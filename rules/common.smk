@@ -30,6 +30,7 @@ from integration_models.workflow import (
     area_level,
     check_config,
     package_sources,
+    unlimit_local_job_starts,
     write_code_digest,
 )
 

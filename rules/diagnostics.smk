@@ -47,8 +47,6 @@ rule diagnostics:
         honest_svg=results("figures/honest_did.svg"),
     log:
         results("logs/diagnostics.log"),
-    benchmark:
-        results("benchmarks/diagnostics.tsv")
     params:
         config_hash=CONFIG_HASH,
         out_dir=output_dir,

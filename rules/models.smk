@@ -1,3 +1,7 @@
+# No rule has a `benchmark:` file: a job run in a thread of this process (local_job) would
+# measure the Snakemake process, not the worker doing the work, and reading that process's
+# memory every few seconds cost a tenth of a whole demo run's processor time. Snakemake's own
+# log (.snakemake/log/) has each job's start and end.
 rule fit:
     localrule: SMALL_JOBS
     # twfe first: the inference and sensitivity (the longest steps) wait for every twfe fit
@@ -171,8 +175,6 @@ rule inference:
         equivalence=results("tables/equivalence.csv"),
     log:
         results("logs/inference.log"),
-    benchmark:
-        results("benchmarks/inference.tsv")
     params:
         reps=config["inference_reps"],
         config_hash=CONFIG_HASH,
@@ -208,8 +210,6 @@ rule size:
         figure_svg=results("figures/size.svg"),
     log:
         results("logs/size.log"),
-    benchmark:
-        results("benchmarks/size.tsv")
     params:
         alpha=config["alpha"],
         config_hash=CONFIG_HASH,
@@ -247,8 +247,6 @@ rule sensitivity:
         figure_svg=results("figures/sensitivity.svg"),
     log:
         results("logs/sensitivity.log"),
-    benchmark:
-        results("benchmarks/sensitivity.tsv")
     params:
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),

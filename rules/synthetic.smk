@@ -63,8 +63,6 @@ rule synthetic_control:
         figure_svg=results("figures/synthetic_control.svg"),
     log:
         results("logs/synthetic_control.log"),
-    benchmark:
-        results("benchmarks/synthetic_control.tsv")
     params:
         config_hash=CONFIG_HASH,
         figure_stem=lambda wildcards, output: str(Path(output.figure).with_suffix("")),

@@ -183,3 +183,29 @@ def test_sha256sum_checks_the_code_digest(tmp_path):
 def test_the_code_digest_refuses_an_unknown_step():
     with pytest.raises(InputError, match="no step '../x'"):
         code_digest("../x")
+
+
+def test_local_runs_drop_the_job_start_limit_and_cluster_runs_keep_it():
+    from types import SimpleNamespace
+
+    from integration_models.workflow import unlimit_local_job_starts
+
+    local = SimpleNamespace(local_exec=True, scheduler=SimpleNamespace(job_rate_limiter="100/1s"))
+    assert unlimit_local_job_starts(local) and local.scheduler.job_rate_limiter is None
+    assert not unlimit_local_job_starts(local)  # already none
+    cluster = SimpleNamespace(local_exec=False, scheduler=SimpleNamespace(job_rate_limiter="x"))
+    assert not unlimit_local_job_starts(cluster) and cluster.scheduler.job_rate_limiter == "x"
+    assert not unlimit_local_job_starts(SimpleNamespace(local_exec=True))  # no scheduler yet
+
+
+def test_the_pinned_snakemake_has_the_limit_the_workflow_drops():
+    """A Snakemake upgrade renaming these would silently keep the limit: fail here instead."""
+    import inspect
+
+    import snakemake.api  # noqa: F401  (imports the workflow and its scheduler in their order)
+    from snakemake.scheduling.job_scheduler import JobScheduler
+    from snakemake.workflow import Workflow
+
+    assert "self.job_rate_limiter = (" in inspect.getsource(JobScheduler.__init__)
+    assert "if self.job_rate_limiter is None:" in inspect.getsource(JobScheduler.job_selector)
+    assert isinstance(inspect.getattr_static(Workflow, "local_exec"), property)
