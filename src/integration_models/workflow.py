@@ -11,7 +11,8 @@ The modules are the inputs of one small job per step, which writes their SHA-256
 (``write_code_digest``), and that digest file is the input of the step's jobs. One file per
 job instead of about 30: Snakemake's scheduler checks the existence and size of every input of
 every ready job in each round. With the modules listed on each of the 350 jobs, the Snakemake
-process itself used a fifth of a whole demo run's processor time (33 s of 177 s).
+process itself used 33 s of processor time in a whole demo run, and 23 s with one digest per
+step.
 """
 
 from __future__ import annotations
