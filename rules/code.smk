@@ -8,4 +8,4 @@ rule code_digest:
     log:
         processed("logs/code/{step}.log"),
     run:
-        write_code_digest(wildcards.step, output[0])
+        write_code_digest(wildcards.step, output[0], log[0])

@@ -75,8 +75,8 @@ def options(*groups):
     """The named items of a rule's input, output and params, as a command's options.
 
     ``code`` (the digest of the package sources, an input only so that code edits rerun the
-    rule) is left out; each other name must be the command's option of that name (``model_fit`` for
-    ``--model-fit``).
+    rule) is left out; each other name must be the command's option of that name
+    (``model_fit`` for ``--model-fit``).
     """
     return {name: value for group in groups for name, value in group.items() if name != "code"}
 

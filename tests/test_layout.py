@@ -159,9 +159,11 @@ def test_the_code_digest_lists_every_source_of_a_step(tmp_path):
     )
     assert named == expected and "integration_models/models/twfe.py" in named
     assert all(len(line.split("  ", 1)[0]) == 64 for line in lines)
-    write_code_digest("report", str(tmp_path / "report.sha256"))
+    write_code_digest("report", str(tmp_path / "report.sha256"), str(tmp_path / "report.log"))
     text = (tmp_path / "report.sha256").read_text(encoding="utf-8")
     assert "integration_models/report/templates/report.css" in text
+    count = len(package_sources("report"))
+    assert (tmp_path / "report.log").read_text() == f"report: {count} package files digested\n"
 
 
 @pytest.mark.skipif(shutil.which("sha256sum") is None, reason="needs coreutils' sha256sum")

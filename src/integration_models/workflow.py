@@ -178,9 +178,12 @@ def code_digest(step: str) -> str:
     return "".join(lines)
 
 
-def write_code_digest(step: str, path: str) -> None:
-    """Write :func:`code_digest` of ``step`` to ``path`` (atomically)."""
-    write_text(path, code_digest(step))
+def write_code_digest(step: str, path: str, log_path: str | None = None) -> None:
+    """Write :func:`code_digest` of ``step`` to ``path``, and how many files to ``log_path``."""
+    digest = code_digest(step)
+    write_text(path, digest)
+    if log_path is not None:
+        write_text(log_path, f"{step}: {len(digest.splitlines())} package files digested\n")
 
 
 def unlimit_local_job_starts(workflow: object) -> bool:
