@@ -170,10 +170,11 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     assert mde == pytest.approx((2, 0.3, 0.2, 0.4))
     assert "0 better, 1 worse" in full.statement
     # the report's first screen: one short sentence, the test named once above it
+    # (the MDE here is of the CRV1 test, not the plan's: the summary names it)
     assert full.summary == (
         "Full integration, 3 primary outcomes: 0 better, 1 worse than with no integration "
         "(Romano-Wolf within the 3 primary outcomes); for the median outcome, below about 0.3 SD "
-        "could have been missed."
+        "could have been missed (CRV1 t(G-1), size-adjusted)."
     )
     assert full.test not in full.summary
     assert "80% power, CRV1 t(G-1), size-adjusted" in full.statement  # no plan-test MDE given
@@ -189,6 +190,9 @@ def test_conclusion_counts_better_and_worse_under_the_headline_test():
     row = with_plan.set_index("term").loc["integration_full"]
     assert (row.n_mde, row.mde_sd_min, row.mde_sd_max) == (2, 1.0, 3.0)
     assert row.mde_test == "wild cluster bootstrap (B=199 per replicate)"
+    assert row.summary.endswith(
+        "could have been missed (wild cluster bootstrap (B=199 per replicate))."
+    )
     assert "1 of the 4 could not be tested" in full.statement
     assert "cannot say" in full.limits
     # at alpha 0.01 nothing is significant, and the level is said as the plan sets it

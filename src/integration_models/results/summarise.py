@@ -723,7 +723,7 @@ def _conclusion_summary(words: str, row: dict[str, object]) -> str:
     Better or worse than no integration (by ``higher_is_better``) after the family's
     adjustment, the median effect the intervals rule out and the median MDE of the plan's
     test, in outcome SDs; the test and its level (``alpha``) are named once, above the
-    sentences, by the report.
+    sentences, by the report, and an MDE of another test says which.
     """
     tested = int(row["n_tested"])  # type: ignore[call-overload]
     outcomes = "outcome" if tested == 1 else "outcomes"
@@ -742,8 +742,12 @@ def _conclusion_summary(words: str, row: dict[str, object]) -> str:
     if int(row.get("n_equivalence") or 0):  # type: ignore[call-overload]
         bounds.append(f"effects above {float(row['ruled_out_sd_median']):.2g} SD ruled out")  # type: ignore[arg-type]
     if int(row["n_mde"]):  # type: ignore[call-overload]
+        # the MDE of another test than the headline's (power.csv without the plan test's)
+        # is labelled with it, as the full sentence does
+        other = str(row["mde_test"]).split(" (")[0] != str(row["test"]).split(" (")[0]
         bounds.append(
             f"below about {float(row['mde_sd_median']):.2g} SD could have been missed"  # type: ignore[arg-type]
+            + (f" ({row['mde_test']})" if other else "")
         )
     if bounds:
         sentence += "; for the median outcome, " + ", ".join(bounds)
