@@ -37,7 +37,7 @@ from integration_models.diagnostics.twfe_weights import (
 from integration_models.in_process import IN_PROCESS_LOCK
 from integration_models.inference.identification import identification, partnership_names
 from integration_models.io import write_json, write_text
-from integration_models.models.csdid import treatment_cohorts
+from integration_models.models.csdid import exposure_of_period, treatment_cohorts
 from integration_models.models.design import DesignError, indicator_scale, model_data
 from integration_models.models.twfe import estimable_terms
 from integration_models.plan.analysis_plan import load_plan
@@ -54,9 +54,7 @@ def _finite(value: object) -> object:
 
 def _onsets(exposure: pd.DataFrame, period_key: str, category: str) -> dict[str, int]:
     """First year each area was coded ``category`` in the classification (its own exposure)."""
-    if "period_key" in exposure.columns:
-        exposure = exposure[exposure["period_key"] == period_key]
-    cohorts = treatment_cohorts(exposure)
+    cohorts = treatment_cohorts(exposure_of_period(exposure, period_key))
     first = cohorts.set_index("area_code")[f"g_{category}"]
     return {str(area): int(year) for area, year in first.items() if year > 0}
 

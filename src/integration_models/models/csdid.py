@@ -183,6 +183,17 @@ def treatment_cohorts(panel: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def exposure_of_period(exposure: pd.DataFrame, period_key: str) -> pd.DataFrame:
+    """Return the rows of ``exposure`` of one kind of period (all if it has no ``period_key``).
+
+    The classification's exposure is coded per kind of period (calendar, financial, school
+    year); an indicator's cohorts come from the rows of its own kind.
+    """
+    if "period_key" in exposure.columns:
+        return exposure[exposure["period_key"] == period_key]
+    return exposure
+
+
 def did_sample(
     panel: pd.DataFrame,
     indicator_id: str,
@@ -229,9 +240,7 @@ def did_sample(
     if category not in CATEGORIES:
         raise DesignError(f"unknown category '{category}' (use one of {', '.join(CATEGORIES)})")
     data = model_data(panel, indicator_id, scale).frame
-    source = panel if exposure is None else exposure
-    if "period_key" in source.columns:  # the exposure of the indicator's kind of period
-        source = source[source["period_key"] == data["period_key"].iloc[0]]
+    source = exposure_of_period(panel if exposure is None else exposure, data["period_key"].iloc[0])
     cohorts = treatment_cohorts(source).set_index("area_code")
     frame = data[["area_code", "hscp_code", "year", "y", "deprivation", BASELINE_COLUMN]].copy()
     info = cohorts.reindex(frame["area_code"])

@@ -95,6 +95,7 @@ from integration_models.models.csdid import (
     REFERENCE_EVENT_TIME,
     SUMMARY_KEYS,
     did_sample,
+    exposure_of_period,
     nan_summary,
     no_pretrend,
     treatment_cohorts,
@@ -157,16 +158,6 @@ def _with_covariate(frame: pd.DataFrame) -> pd.DataFrame:
         (frame["year"].to_numpy() - TIME_CENTRE) / TIME_UNIT
     )
     return frame.assign(**{COVARIATE: trend})
-
-
-def _exposure_of(
-    panel: pd.DataFrame, exposure: pd.DataFrame | None, period_key: str
-) -> pd.DataFrame:
-    """Return the classification's exposure of the indicator's kind of period (as did_sample)."""
-    source = panel if exposure is None else exposure
-    if "period_key" in source.columns:
-        source = source[source["period_key"] == period_key]
-    return source
 
 
 def staggered_sample(
@@ -240,7 +231,7 @@ def dcdh_sample(
     rows = panel[panel["indicator_id"] == indicator_id]
     exposed = rows.assign(integration=rows["integration_exposed"])  # a transition: its end
     data = model_data(exposed, indicator_id, scale).frame
-    source = _exposure_of(panel, exposure, data["period_key"].iloc[0])
+    source = exposure_of_period(panel if exposure is None else exposure, data["period_key"].iloc[0])
     first = (
         treatment_cohorts(source)
         .set_index("area_code")["first_category"]
